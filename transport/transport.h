@@ -1,0 +1,143 @@
+// Message transport over UCX ucp active messages. Knows nothing about CUDA.
+//
+// A message is an opcode, a small metadata block (the encoded request or
+// reply fields) and an optional bulk payload (tensor bytes). Bulk payloads
+// travel zero-copy where UCX can (rendezvous): the sender passes pointers to
+// its own buffers, the receiver chooses where the bytes land.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace rrto::transport {
+
+// First bytes of every message on the wire. Checked before anything else.
+inline constexpr uint32_t kWireMagic = 0x4f545252;  // "RRTO" little-endian
+inline constexpr uint16_t kWireVersion = 1;
+
+struct [[gnu::packed]] WireHeader {
+  uint32_t magic;
+  uint16_t version;
+  uint16_t opcode;
+  uint32_t meta_length;   // bytes of metadata
+  uint32_t flags;         // transport-internal (e.g. metadata moved into the bulk)
+  uint64_t bulk_length;   // bytes of bulk payload
+};
+static_assert(sizeof(WireHeader) == 24);
+
+// Upper bound on any one message's metadata, whatever the peer claims.
+inline constexpr size_t kMaxMetaLength = 64u << 20;
+// Upper bound on any one message's bulk payload.
+inline constexpr uint64_t kMaxBulkLength = 16ull << 30;
+
+// One piece of a bulk payload, sent from the caller's memory without copying.
+struct Segment {
+  const void* data;
+  size_t length;
+};
+
+using PeerId = uint64_t;
+
+// ---------------------------------------------------------------- client side
+
+struct ConnectOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;
+  int connect_timeout_ms = 5000;
+};
+
+// Where the reply of a call goes. `meta` is filled with the reply metadata; the
+// reply's bulk payload lands in [bulk_dest, bulk_dest + bulk_capacity), and a
+// reply whose bulk is larger than that is a ProtocolError.
+struct Reply {
+  uint16_t opcode = 0;
+  std::vector<uint8_t> meta;
+  void* bulk_dest = nullptr;
+  size_t bulk_capacity = 0;
+  size_t bulk_received = 0;
+};
+
+class ClientConnection {
+ public:
+  virtual ~ClientConnection() = default;
+
+  // Connects to a listening Server. Unreachable (with a log line naming the
+  // address) if nobody answers within the timeout.
+  static Status connect(const ConnectOptions& options, std::unique_ptr<ClientConnection>& out);
+
+  // Sends one message and waits for the peer's reply to it. Not thread-safe:
+  // callers serialise. Returns ConnectionLost if the peer goes away (now or
+  // earlier), never blocks forever on a dead peer.
+  virtual Status call(uint16_t opcode, std::span<const uint8_t> meta, std::span<const Segment> bulk,
+                      Reply& reply) = 0;
+
+  // What UCX chose to carry messages to this peer, e.g. "tcp" or "posix,sysv".
+  virtual std::string transport_name() const = 0;
+};
+
+// ---------------------------------------------------------------- server side
+
+struct ListenOptions {
+  std::string address = "0.0.0.0";
+  uint16_t port = 0;  // 0: pick a free port (see Server::port)
+};
+
+// An incoming message, valid for the duration of Handler::on_message.
+struct Message {
+  uint16_t opcode = 0;
+  std::span<const uint8_t> meta;
+  std::span<uint8_t> bulk;  // where the bulk payload landed (may be empty)
+};
+
+// Callbacks are only ever made from inside Server::run, one at a time, never
+// re-entrantly.
+class Handler {
+ public:
+  virtual ~Handler() = default;
+  virtual void on_connect(PeerId peer, const std::string& peer_address) = 0;
+  // The peer closed its connection, vanished, or was closed by close_peer().
+  virtual void on_disconnect(PeerId peer) = 0;
+  // Where should `bulk_length` bytes of this message's payload land? Return a
+  // pointer to at least that many writable bytes (e.g. the destination of a
+  // copy, already checked by the handler), or nullptr to let the transport
+  // use a buffer of its own. Called before on_message for the same message.
+  virtual void* bulk_destination(PeerId peer, uint16_t opcode, std::span<const uint8_t> meta,
+                                 uint64_t bulk_length) = 0;
+  virtual void on_message(PeerId peer, const Message& message) = 0;
+};
+
+class Server {
+ public:
+  virtual ~Server() = default;
+
+  static Status listen(const ListenOptions& options, Handler& handler, std::unique_ptr<Server>& out);
+
+  // The port actually bound (useful with port 0).
+  virtual uint16_t port() const = 0;
+
+  // Serves until stop() is called. Returns Ok after a clean stop.
+  virtual Status run() = 0;
+
+  // Safe to call from a signal handler or another thread.
+  virtual void stop() = 0;
+
+  // Replies to the message currently being handled (or any earlier one) of
+  // `peer`. Returns once the bulk memory may be reused or freed (the send has
+  // completed or the peer is gone).
+  virtual Status reply(PeerId peer, uint16_t opcode, std::span<const uint8_t> meta,
+                       std::span<const Segment> bulk) = 0;
+
+  // Closes the peer's connection (e.g. after a protocol error); on_disconnect
+  // follows.
+  virtual void close_peer(PeerId peer) = 0;
+
+  virtual std::string transport_name(PeerId peer) const = 0;
+};
+
+}  // namespace rrto::transport
