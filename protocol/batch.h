@@ -1,0 +1,142 @@
+// Encoding and bounds-checked decoding of request batches and their replies.
+//
+// Request metadata:  u32 call count, then per call: u16 CallOp, u32 body length, body.
+// Reply metadata:    u32 CUresult, u32 index of the call it belongs to, result body of
+//                    the last call (empty unless it succeeded).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <type_traits>
+#include <vector>
+
+#include "common/codec.h"
+#include "protocol/calls.h"
+
+namespace rrto::proto {
+
+namespace detail {
+
+struct Encoder {
+  ByteWriter& w;
+  void operator()(const Bytes& b) { w.put_blob(b); }
+  void operator()(const Text& t) { w.put_string(t); }
+  template <typename T>
+    requires std::is_arithmetic_v<T>
+  void operator()(const T& v) { w.put(v); }
+};
+
+struct Decoder {
+  ByteReader& r;
+  void operator()(Bytes& b) { b = r.get_blob(); }
+  void operator()(Text& t) {
+    auto b = r.get_blob();
+    t = Text(reinterpret_cast<const char*>(b.data()), b.size());
+  }
+  template <typename T>
+    requires std::is_arithmetic_v<T>
+  void operator()(T& v) { r.get(v); }
+};
+
+}  // namespace detail
+
+template <typename Fields>
+void encode_fields(ByteWriter& w, Fields& fields) {
+  fields.fields(detail::Encoder{w});
+}
+
+// True when the body held exactly these fields.
+template <typename Fields>
+bool decode_fields(std::span<const uint8_t> body, Fields& out) {
+  ByteReader r(body);
+  out.fields(detail::Decoder{r});
+  return r.done();
+}
+
+class BatchWriter {
+ public:
+  BatchWriter() { clear(); }
+
+  void clear() {
+    meta_.clear();
+    ByteWriter(meta_).put<uint32_t>(0);
+    count_ = 0;
+  }
+
+  template <typename Call>
+  void add(Call& call) {
+    ByteWriter w(meta_);
+    w.put<uint16_t>(static_cast<uint16_t>(Call::op));
+    const size_t length_at = meta_.size();
+    w.put<uint32_t>(0);
+    encode_fields(w, call);
+    const auto length = static_cast<uint32_t>(meta_.size() - length_at - sizeof(uint32_t));
+    std::memcpy(meta_.data() + length_at, &length, sizeof length);
+    ++count_;
+    std::memcpy(meta_.data(), &count_, sizeof count_);
+  }
+
+  uint32_t count() const { return count_; }
+  bool empty() const { return count_ == 0; }
+  std::span<const uint8_t> bytes() const { return meta_; }
+
+ private:
+  std::vector<uint8_t> meta_;
+  uint32_t count_ = 0;
+};
+
+struct CallView {
+  CallOp op;
+  std::span<const uint8_t> body;
+};
+
+class BatchReader {
+ public:
+  explicit BatchReader(std::span<const uint8_t> meta) : r_(meta) { r_.get(count_); }
+
+  uint32_t count() const { return count_; }
+  // Next call of the batch; false at the end or on malformed input (see failed()).
+  bool next(CallView& call) {
+    if (read_ == count_ || r_.failed()) return false;
+    uint16_t op = 0;
+    uint32_t length = 0;
+    if (!r_.get(op) || !r_.get(length)) return false;
+    call.body = r_.get_bytes(length);
+    if (r_.failed()) return false;
+    if (op == 0 || op >= static_cast<uint16_t>(CallOp::Count_)) {
+      bad_op_ = true;
+      return false;
+    }
+    call.op = static_cast<CallOp>(op);
+    ++read_;
+    return true;
+  }
+  // Malformed: truncated, an unknown call, or bytes left after the last call.
+  bool failed() const { return r_.failed() || bad_op_ || (read_ == count_ && r_.remaining() != 0); }
+
+ private:
+  ByteReader r_;
+  uint32_t count_ = 0;
+  uint32_t read_ = 0;
+  bool bad_op_ = false;
+};
+
+struct ReplyHeader {
+  uint32_t status = 0;      // CUresult
+  uint32_t call_index = 0;  // which call of the batch the status belongs to
+};
+
+inline void encode_reply_header(ByteWriter& w, const ReplyHeader& h) {
+  w.put(h.status);
+  w.put(h.call_index);
+}
+
+// Splits a reply into its header and the last call's result body.
+inline bool decode_reply(std::span<const uint8_t> meta, ReplyHeader& h, std::span<const uint8_t>& result) {
+  ByteReader r(meta);
+  if (!r.get(h.status) || !r.get(h.call_index)) return false;
+  result = r.get_bytes(r.remaining());
+  return true;
+}
+
+}  // namespace rrto::proto
