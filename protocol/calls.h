@@ -58,6 +58,12 @@ using Text = std::string_view;
 // created.
 inline constexpr uint64_t kPerThreadStreamBit = 1ull << 63;
 
+// The result body of a failed call: why, in words, for the client's log.
+struct ErrorResult {
+  Text message;
+  template <class F> void fields(F&& f) { f(message); }
+};
+
 // ---------------------------------------------------------------- calls
 
 struct Hello {
