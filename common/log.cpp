@@ -10,8 +10,9 @@
 namespace rrto::log {
 namespace {
 
+// Unset: errors only, so a normal run prints nothing but a failure says why.
 Level parse_level(const char* s) {
-  if (!s || !*s) return Level::Off;
+  if (!s || !*s) return Level::Error;
   if (!strcasecmp(s, "error")) return Level::Error;
   if (!strcasecmp(s, "warn")) return Level::Warn;
   if (!strcasecmp(s, "info")) return Level::Info;

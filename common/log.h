@@ -1,5 +1,5 @@
 // The one logging facility. Level from RRTO_LOG (error, warn, info, debug,
-// trace); silent by default. Formatting happens only when the level is on.
+// trace, off); errors only by default, so a normal run prints nothing. Formatting happens only when the level is on.
 #pragma once
 
 #include <fmt/format.h>

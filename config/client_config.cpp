@@ -1,0 +1,86 @@
+// The client's file: the servers of the edge cluster, mode, link emulation,
+// auth, statistics and tracing.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "config/config.h"
+#include "config/internal.h"
+#include "config/json_reader.h"
+
+namespace rrto::config {
+
+namespace {
+
+using detail::json;
+using detail::Need;
+using detail::Object;
+using detail::Reader;
+
+bool same_server(const ServerAddress& a, const ServerAddress& b) { return a.host == b.host && a.port == b.port; }
+
+bool read_servers(Reader& r, Object& top, ClientConfig& cfg) {
+  cfg.servers.clear();
+  return top.read_array(
+      "servers", 1,
+      [&](const json& v, const std::string& path) {
+        std::string text;
+        if (!r.read_string(v, path, text, false)) return false;
+        ServerAddress address;
+        std::string why = detail::server_address_problem(text, address);
+        if (!why.empty()) return r.fail(path, fmt::format("expected \"host:port\", got '{}': {}", text, why));
+        auto seen = [&](const ServerAddress& s) { return same_server(s, address); };
+        if (std::any_of(cfg.servers.begin(), cfg.servers.end(), seen)) {
+          return r.fail(path, fmt::format("'{}' is listed twice", text));
+        }
+        cfg.servers.push_back(std::move(address));
+        return true;
+      },
+      Need::Required);
+}
+
+bool read_trace(Object& top, const std::string& base_dir, std::string& trace_path) {
+  std::string trace;
+  if (!top.read_string("trace", trace, Need::Optional, false)) return false;
+  if (!trace.empty()) trace_path = detail::resolve_path(trace, base_dir);
+  return true;
+}
+
+bool parse_client(std::string_view text, const std::string& origin, const std::string& base_dir, ClientConfig& out,
+                  ConfigError& err) {
+  json doc;
+  if (!detail::parse_json(text, origin, doc, err)) return false;
+  Reader r(origin, err);
+  Object top(r, doc, "", {"description", "servers", "mode", "link", "auth", "stats", "trace"});
+  ClientConfig cfg;
+  std::string description;  // free text for people; not used
+  bool ok = top.ok() && top.read_string("description", description, Need::Optional) && read_servers(r, top, cfg) &&
+            top.read_enum("mode", detail::kModes, cfg.mode, Need::Optional) &&
+            top.read_string("link", cfg.link, Need::Optional) &&
+            top.read_object("auth", {"token"},
+                            [&](Object& o) { return o.read_string("token", cfg.auth_token, Need::Required, false); }) &&
+            top.read_bool("stats", cfg.stats) && read_trace(top, base_dir, cfg.trace_path);
+  if (!ok) return false;
+  out = std::move(cfg);
+  return true;
+}
+
+}  // namespace
+
+bool parse_client_config(std::string_view json_text, const std::string& origin, const std::string& base_dir,
+                         ClientConfig& out, ConfigError& err) {
+  return detail::no_throw(err, origin, [&] { return parse_client(json_text, origin, base_dir, out, err); });
+}
+
+bool load_client_config(const std::string& path, ClientConfig& out, ConfigError& err) {
+  return detail::no_throw(err, path, [&] {
+    std::string text, why;
+    if (!detail::read_text_file(path, text, why)) {
+      err = {path, "", why};
+      return false;
+    }
+    return parse_client(text, path, detail::directory_of(path), out, err);
+  });
+}
+
+}  // namespace rrto::config

@@ -1,0 +1,111 @@
+// RRTO configuration: the server's and the client's JSON files, and the
+// environment variables that override single fields. The schema for users is
+// config/README.md.
+//
+// Loading is strict: an unknown field, a wrong type, a missing required field
+// or an out-of-range value makes the call return false with a ConfigError that
+// names the file and the field. Nothing here throws.
+//
+// Typical use:
+//   ServerConfig cfg;                       // defaults
+//   ConfigError err;
+//   if (!load_server_config(path, cfg, err) || !apply_server_env(cfg, err)) {
+//     fmt::print(stderr, "rrto-server: {}\n", err.text());
+//     return 2;
+//   }
+#pragma once
+
+#include <cstdint>
+#include <cstdlib>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rrto::config {
+
+inline constexpr uint16_t kDefaultPort = 18515;
+
+struct ConfigError {
+  std::string file;     // the file as given, or "environment"
+  std::string field;    // JSON path ("devices[1].memory_mb") or variable name; empty for the whole file
+  std::string message;  // what is wrong ("expected an integer, got string")
+
+  // "FILE: field 'devices[1].memory_mb': expected an integer, got string"
+  // "environment: variable 'RRTO_MODE': expected one of rpc, async, replay, got 'fast'"
+  // "FILE: invalid JSON at line 3, column 5: ..."
+  std::string text() const;
+};
+
+struct HostDeviceConfig {
+  uint64_t memory_mb = 4096;
+  std::string name = "RRTO host device";
+};
+
+struct ServerConfig {
+  std::string listen_address = "0.0.0.0";
+  uint16_t port = kDefaultPort;  // 0 = any free port
+  std::string backend = "host";  // "host" | "cuda"
+  // host backend: the emulated devices. One default device unless a file
+  // names them; empty with the cuda backend.
+  std::vector<HostDeviceConfig> devices{HostDeviceConfig{}};
+  std::vector<int> cuda_devices;  // cuda backend: ordinals to use (empty = all)
+  // Absolute paths. Relative entries in a file are relative to the file's
+  // directory; relative entries in RRTO_HOST_KERNELS to the current directory.
+  std::vector<std::string> host_kernel_libraries;
+  struct Limits {
+    uint32_t max_sessions = 64;
+    uint64_t max_message_mb = 1024;
+    uint64_t session_memory_mb = 0;  // 0 = the device's memory
+  } limits;
+  std::string auth_token;  // empty = no auth; clients must present it
+  std::string link;        // link emulation spec, opaque here ("rtt=5ms,bw=100mbit", a preset name)
+};
+
+struct ServerAddress {
+  std::string host;  // a name or address; an IPv6 address without brackets
+  uint16_t port = kDefaultPort;
+};
+
+struct ClientConfig {
+  // The edge cluster: one or more servers.
+  std::vector<ServerAddress> servers{ServerAddress{"127.0.0.1", kDefaultPort}};
+  std::string mode = "async";  // "rpc" | "async" | "replay"
+  std::string link;            // link emulation spec, opaque here
+  std::string auth_token;
+  bool stats = false;
+  std::string trace_path;  // empty = no trace; absolute when it came from a file or RRTO_TRACE
+};
+
+// Files. On success `out` becomes the file's contents over the defaults (not
+// over what `out` held); on failure `out` is left unchanged and `err` says why.
+bool load_server_config(const std::string& path, ServerConfig& out, ConfigError& err);
+bool load_client_config(const std::string& path, ClientConfig& out, ConfigError& err);
+
+// The same from text: `origin` names the text in errors, relative paths
+// resolve against `base_dir` (the current directory when empty).
+bool parse_server_config(std::string_view json_text, const std::string& origin,
+                         const std::string& base_dir, ServerConfig& out, ConfigError& err);
+bool parse_client_config(std::string_view json_text, const std::string& origin,
+                         const std::string& base_dir, ClientConfig& out, ConfigError& err);
+
+// Environment overrides, applied after the file (or over the defaults when
+// there is no file). A variable that is unset or empty changes nothing.
+//   server: RRTO_LISTEN, RRTO_BACKEND, RRTO_HOST_KERNELS, RRTO_LINK, RRTO_AUTH_TOKEN
+//   client: RRTO_SERVER, RRTO_MODE, RRTO_LINK, RRTO_AUTH_TOKEN, RRTO_STATS, RRTO_TRACE
+// A bad value returns false with err.file = "environment", err.field = the
+// variable, and `cfg` unchanged (no variable is applied).
+using GetEnv = std::function<const char*(const char*)>;
+inline const char* system_getenv(const char* name) { return std::getenv(name); }
+
+bool apply_server_env(ServerConfig& cfg, ConfigError& err, const GetEnv& getenv = system_getenv);
+bool apply_client_env(ClientConfig& cfg, ConfigError& err, const GetEnv& getenv = system_getenv);
+
+// "host:port" or "[v6addr]:port"; port 0..65535, decimal. The host comes back
+// without brackets. False (and `out` unchanged) when malformed.
+bool parse_host_port(std::string_view text, ServerAddress& out);
+
+// "host:port" again, with brackets around an IPv6 address.
+std::string format_host_port(const ServerAddress& address);
+
+}  // namespace rrto::config

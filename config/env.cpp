@@ -1,0 +1,143 @@
+// Environment variables that override single fields of a loaded config.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "config/config.h"
+#include "config/internal.h"
+
+namespace rrto::config {
+
+namespace {
+
+// Reads variables through the caller's getenv; unset and empty are the same.
+class Env {
+ public:
+  Env(const GetEnv& getenv, ConfigError& err) : getenv_(getenv), err_(err) {}
+
+  const char* get(const char* name) const {
+    const char* value = getenv_ ? getenv_(name) : nullptr;
+    return value && *value ? value : nullptr;
+  }
+  bool fail(const char* name, std::string message) {
+    err_ = {"environment", name, std::move(message)};
+    return false;
+  }
+  bool read_enum(const char* name, std::initializer_list<std::string_view> allowed, std::string& out) {
+    const char* v = get(name);
+    if (!v) return true;
+    if (std::find(allowed.begin(), allowed.end(), std::string_view(v)) == allowed.end()) {
+      return fail(name, fmt::format("expected one of {}, got '{}'", fmt::join(allowed, ", "), v));
+    }
+    out = v;
+    return true;
+  }
+  void read_string(const char* name, std::string& out) {
+    if (const char* v = get(name)) out = v;
+  }
+
+ private:
+  const GetEnv& getenv_;
+  ConfigError& err_;
+};
+
+std::vector<std::string_view> split(std::string_view text, char separator) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  while (true) {
+    size_t end = text.find(separator, start);
+    parts.push_back(text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+    if (end == std::string_view::npos) return parts;
+    start = end + 1;
+  }
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool server_env(ServerConfig& cfg, Env& env) {
+  if (const char* v = env.get("RRTO_LISTEN")) {
+    ServerAddress address;
+    std::string why = detail::host_port_problem(v, address);
+    if (!why.empty()) return env.fail("RRTO_LISTEN", fmt::format("expected host:port, got '{}': {}", v, why));
+    cfg.listen_address = address.host;
+    cfg.port = address.port;
+  }
+  std::string backend = cfg.backend;
+  if (!env.read_enum("RRTO_BACKEND", detail::kBackends, backend)) return false;
+  if (backend != cfg.backend) {
+    cfg.backend = backend;
+    detail::settle_backend(cfg);
+  }
+  if (const char* v = env.get("RRTO_HOST_KERNELS")) {
+    for (std::string_view library : split(v, ':')) {
+      if (!library.empty()) cfg.host_kernel_libraries.push_back(detail::resolve_path(std::string(library), ""));
+    }
+  }
+  env.read_string("RRTO_LINK", cfg.link);
+  env.read_string("RRTO_AUTH_TOKEN", cfg.auth_token);
+  return true;
+}
+
+bool client_env(ClientConfig& cfg, Env& env) {
+  if (const char* v = env.get("RRTO_SERVER")) {
+    std::vector<ServerAddress> servers;
+    for (std::string_view entry : split(v, ',')) {
+      entry = trim(entry);
+      ServerAddress address;
+      std::string why = detail::server_address_problem(entry, address);
+      if (!why.empty()) {
+        return env.fail("RRTO_SERVER", fmt::format("expected host:port[,host:port...], got '{}': {}", entry, why));
+      }
+      for (const ServerAddress& s : servers) {
+        if (s.host == address.host && s.port == address.port) {
+          return env.fail("RRTO_SERVER", fmt::format("'{}' is listed twice", entry));
+        }
+      }
+      servers.push_back(std::move(address));
+    }
+    cfg.servers = std::move(servers);
+  }
+  if (!env.read_enum("RRTO_MODE", detail::kModes, cfg.mode)) return false;
+  env.read_string("RRTO_LINK", cfg.link);
+  env.read_string("RRTO_AUTH_TOKEN", cfg.auth_token);
+  if (const char* v = env.get("RRTO_STATS")) {
+    std::string_view s(v);
+    if (s == "1" || s == "true") {
+      cfg.stats = true;
+    } else if (s == "0" || s == "false") {
+      cfg.stats = false;
+    } else {
+      return env.fail("RRTO_STATS", fmt::format("expected 1 or 0, got '{}'", s));
+    }
+  }
+  if (const char* v = env.get("RRTO_TRACE")) cfg.trace_path = detail::resolve_path(v, "");
+  return true;
+}
+
+}  // namespace
+
+bool apply_server_env(ServerConfig& cfg, ConfigError& err, const GetEnv& getenv) {
+  return detail::no_throw(err, "environment", [&] {
+    ServerConfig updated = cfg;  // all or nothing
+    Env env(getenv, err);
+    if (!server_env(updated, env)) return false;
+    cfg = std::move(updated);
+    return true;
+  });
+}
+
+bool apply_client_env(ClientConfig& cfg, ConfigError& err, const GetEnv& getenv) {
+  return detail::no_throw(err, "environment", [&] {
+    ClientConfig updated = cfg;
+    Env env(getenv, err);
+    if (!client_env(updated, env)) return false;
+    cfg = std::move(updated);
+    return true;
+  });
+}
+
+}  // namespace rrto::config

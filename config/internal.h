@@ -1,0 +1,48 @@
+// Internal helpers shared by the config sources (not part of the API).
+#pragma once
+
+#include <exception>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+#include "config/config.h"
+
+namespace rrto::config::detail {
+
+// Accepted values of the enumerated fields, in the order messages list them.
+inline const std::initializer_list<std::string_view> kBackends = {"host", "cuda"};
+inline const std::initializer_list<std::string_view> kModes = {"rpc", "async", "replay"};
+
+// host_port.cpp. Empty when `text` is a valid "host:port"; otherwise why not.
+std::string host_port_problem(std::string_view text, ServerAddress& out);
+// The same for a server a client connects to (port 0 is not allowed).
+std::string server_address_problem(std::string_view text, ServerAddress& out);
+
+// paths.cpp.
+bool read_text_file(const std::string& path, std::string& out, std::string& why);
+// The absolute directory holding `path`.
+std::string directory_of(const std::string& path);
+// `path` made absolute against `base_dir` (the current directory when empty),
+// lexically normalised.
+std::string resolve_path(const std::string& path, const std::string& base_dir);
+
+// server_config.cpp. After the backend is chosen: the host backend gets one
+// default device when it has none, and each backend drops the other's devices.
+void settle_backend(ServerConfig& cfg);
+
+// Runs `body` and turns any exception (bad_alloc, filesystem errors) into a
+// ConfigError, so that none leaves the API.
+template <typename Body>
+bool no_throw(ConfigError& err, const std::string& origin, Body&& body) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    err = {origin, "", std::string("internal error: ") + e.what()};
+  } catch (...) {
+    err = {origin, "", "internal error"};
+  }
+  return false;
+}
+
+}  // namespace rrto::config::detail

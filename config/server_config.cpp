@@ -1,0 +1,148 @@
+// The server's file: listen address, backend and devices, host-kernel
+// libraries, limits, auth, link emulation.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "config/config.h"
+#include "config/internal.h"
+#include "config/json_reader.h"
+
+namespace rrto::config {
+
+namespace {
+
+using detail::json;
+using detail::Need;
+using detail::Object;
+using detail::Reader;
+
+// Sizes in MiB stay below this so that their byte counts fit in 64 bits.
+constexpr uint64_t kMaxMb = (uint64_t{1} << 44) - 1;
+constexpr size_t kMaxDeviceName = 255;  // cuDeviceGetName callers use 256-byte buffers
+
+bool read_listen(Reader& r, Object& top, ServerConfig& cfg) {
+  std::string text;
+  if (!top.read_string("listen", text, Need::Required)) return false;
+  ServerAddress address;
+  std::string why = detail::host_port_problem(text, address);
+  if (!why.empty()) return r.fail(top.path("listen"), fmt::format("expected \"host:port\", got '{}': {}", text, why));
+  cfg.listen_address = address.host;
+  cfg.port = address.port;
+  return true;
+}
+
+bool read_device(Reader& r, const json& v, const std::string& path, ServerConfig& cfg) {
+  Object device(r, v, path, {"memory_mb", "name"});
+  HostDeviceConfig d;
+  if (!device.ok() || !device.read_uint("memory_mb", 1, kMaxMb, d.memory_mb) ||
+      !device.read_string("name", d.name, Need::Optional, false)) {
+    return false;
+  }
+  if (d.name.size() > kMaxDeviceName) {
+    return r.fail(device.path("name"), fmt::format("longer than {} characters", kMaxDeviceName));
+  }
+  cfg.devices.push_back(std::move(d));
+  return true;
+}
+
+bool read_devices(Reader& r, Object& top, ServerConfig& cfg) {
+  if (!top.has("devices")) return true;
+  if (cfg.backend != "host") return r.fail(top.path("devices"), "only for backend 'host' (cuda uses cuda_devices)");
+  cfg.devices.clear();
+  return top.read_array("devices", 1, [&](const json& v, const std::string& path) {
+    return read_device(r, v, path, cfg);
+  });
+}
+
+bool read_cuda_devices(Reader& r, Object& top, ServerConfig& cfg) {
+  if (!top.has("cuda_devices")) return true;
+  if (cfg.backend != "cuda") return r.fail(top.path("cuda_devices"), "only for backend 'cuda' (host uses devices)");
+  return top.read_array("cuda_devices", 0, [&](const json& v, const std::string& path) {
+    uint64_t ordinal = 0;
+    if (!r.read_uint(v, path, 0, std::numeric_limits<int>::max(), ordinal)) return false;
+    int o = static_cast<int>(ordinal);
+    if (std::find(cfg.cuda_devices.begin(), cfg.cuda_devices.end(), o) != cfg.cuda_devices.end()) {
+      return r.fail(path, fmt::format("device {} is listed twice", o));
+    }
+    cfg.cuda_devices.push_back(o);
+    return true;
+  });
+}
+
+bool read_libraries(Reader& r, Object& top, const std::string& base_dir, ServerConfig& cfg) {
+  return top.read_array("host_kernel_libraries", 0, [&](const json& v, const std::string& path) {
+    std::string library;
+    if (!r.read_string(v, path, library, false)) return false;
+    cfg.host_kernel_libraries.push_back(detail::resolve_path(library, base_dir));
+    return true;
+  });
+}
+
+bool read_limits(Object& top, ServerConfig::Limits& limits) {
+  return top.read_object("limits", {"max_sessions", "max_message_mb", "session_memory_mb"}, [&](Object& o) {
+    uint64_t sessions = limits.max_sessions;
+    if (!o.read_uint("max_sessions", 1, std::numeric_limits<uint32_t>::max(), sessions)) return false;
+    limits.max_sessions = static_cast<uint32_t>(sessions);
+    return o.read_uint("max_message_mb", 1, kMaxMb, limits.max_message_mb) &&
+           o.read_uint("session_memory_mb", 0, kMaxMb, limits.session_memory_mb);
+  });
+}
+
+bool read_auth(Object& top, std::string& token) {
+  return top.read_object("auth", {"token"}, [&](Object& o) { return o.read_string("token", token, Need::Required, false); });
+}
+
+bool parse_server(std::string_view text, const std::string& origin, const std::string& base_dir, ServerConfig& out,
+                  ConfigError& err) {
+  json doc;
+  if (!detail::parse_json(text, origin, doc, err)) return false;
+  Reader r(origin, err);
+  Object top(r, doc, "",
+             {"description", "listen", "backend", "devices", "cuda_devices", "host_kernel_libraries", "limits", "auth",
+              "link"});
+  ServerConfig cfg;
+  std::string description;  // free text for people; not used
+  bool ok = top.ok() && top.read_string("description", description, Need::Optional) && read_listen(r, top, cfg) &&
+            top.read_enum("backend", detail::kBackends, cfg.backend, Need::Required) && read_devices(r, top, cfg) &&
+            read_cuda_devices(r, top, cfg) && read_libraries(r, top, base_dir, cfg) && read_limits(top, cfg.limits) &&
+            read_auth(top, cfg.auth_token) && top.read_string("link", cfg.link, Need::Optional);
+  if (!ok) return false;
+  detail::settle_backend(cfg);
+  out = std::move(cfg);
+  return true;
+}
+
+}  // namespace
+
+namespace detail {
+
+void settle_backend(ServerConfig& cfg) {
+  if (cfg.backend == "cuda") {
+    cfg.devices.clear();
+  } else {
+    cfg.cuda_devices.clear();
+    if (cfg.devices.empty()) cfg.devices.emplace_back();
+  }
+}
+
+}  // namespace detail
+
+bool parse_server_config(std::string_view json_text, const std::string& origin, const std::string& base_dir,
+                         ServerConfig& out, ConfigError& err) {
+  return detail::no_throw(err, origin, [&] { return parse_server(json_text, origin, base_dir, out, err); });
+}
+
+bool load_server_config(const std::string& path, ServerConfig& out, ConfigError& err) {
+  return detail::no_throw(err, path, [&] {
+    std::string text, why;
+    if (!detail::read_text_file(path, text, why)) {
+      err = {path, "", why};
+      return false;
+    }
+    return parse_server(text, path, detail::directory_of(path), out, err);
+  });
+}
+
+}  // namespace rrto::config
