@@ -106,7 +106,8 @@ class Handler {
   // Where should `bulk_length` bytes of this message's payload land? Return a
   // pointer to at least that many writable bytes (e.g. the destination of a
   // copy, already checked by the handler), or nullptr to let the transport
-  // use a buffer of its own. Called before on_message for the same message.
+  // use a buffer of its own. Called before on_message for the same message,
+  // and only for messages that carry a bulk payload.
   virtual void* bulk_destination(PeerId peer, uint16_t opcode, std::span<const uint8_t> meta,
                                  uint64_t bulk_length) = 0;
   virtual void on_message(PeerId peer, const Message& message) = 0;

@@ -1,0 +1,39 @@
+// Shared by the files that define the exported cu* entry points. Each entry
+// point is a thin adapter: check arguments, take the client lock, act.
+#pragma once
+
+#define __CUDA_API_VERSION_INTERNAL 1  // declares every versioned name, so prototypes are checked
+#include <cuda.h>
+
+#include "client/client.h"
+#include "common/log.h"
+
+#define RRTO_EXPORT extern "C" __attribute__((visibility("default")))
+
+// Counts the call and returns NOT_INITIALIZED before a successful cuInit.
+#define RRTO_ENTER(name)                                                           \
+  RRTO_COUNT_CALL(name);                                                           \
+  ::rrto::client::Client& c = ::rrto::client::client();                            \
+  if (!c.initialized()) return CUDA_ERROR_NOT_INITIALIZED
+
+// Logs, once per entry point, that a feature of it is not implemented.
+#define RRTO_NOT_SUPPORTED(name, what)                                                              \
+  do {                                                                                              \
+    static std::once_flag rrto_once_;                                                               \
+    std::call_once(rrto_once_, [] { RRTO_WARN("client", "{}: {} is not supported", #name, what); }); \
+    return CUDA_ERROR_NOT_SUPPORTED;                                                                \
+  } while (0)
+
+namespace rrto::client {
+
+inline bool has_current_context() { return !context_stack().empty(); }
+
+// Sends what is queued and, unless nothing on `stream` can still be
+// running, waits for the stream on the server.
+CUresult synchronize_stream(Client& c, uint64_t stream);
+CUresult synchronize_context(Client& c);
+
+// Queued work on `stream`: remembered until a synchronisation covers it.
+inline void note_stream_work(Client& c, uint64_t stream) { c.unsynced_streams.insert(stream); }
+
+}  // namespace rrto::client

@@ -1,0 +1,185 @@
+// Contexts live in the client: every context maps to the session's one
+// device on the server, so creating, switching and destroying them costs
+// no round trip.
+#include "client/api/api.h"
+
+using namespace rrto::client;
+
+namespace {
+
+CUcontext to_handle(uint64_t h) { return reinterpret_cast<CUcontext>(h); }
+
+CUresult create_context(Client& c, CUcontext* pctx, unsigned flags, CUdevice dev) {
+  if (!pctx) return CUDA_ERROR_INVALID_VALUE;
+  if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
+  std::lock_guard lock(c.mutex);
+  auto ctx = std::make_unique<Context>();
+  ctx->device = dev;
+  ctx->flags = flags;
+  const uint64_t h = c.contexts.insert(std::move(ctx));
+  context_stack().push_back(h);  // a new context becomes current
+  *pctx = to_handle(h);
+  return CUDA_SUCCESS;
+}
+
+}  // namespace
+
+RRTO_EXPORT CUresult cuDevicePrimaryCtxRetain(CUcontext* pctx, CUdevice dev) {
+  RRTO_ENTER(cuDevicePrimaryCtxRetain);
+  if (!pctx) return CUDA_ERROR_INVALID_VALUE;
+  if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
+  std::lock_guard lock(c.mutex);
+  if (!c.primary_context) {
+    auto ctx = std::make_unique<Context>();
+    ctx->primary = true;
+    ctx->flags = c.primary_flags;
+    c.primary_context = c.contexts.insert(std::move(ctx));
+  }
+  ++c.primary_refcount;
+  *pctx = to_handle(c.primary_context);
+  return CUDA_SUCCESS;
+}
+
+RRTO_EXPORT CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev) {
+  RRTO_ENTER(cuDevicePrimaryCtxRelease_v2);
+  if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
+  std::lock_guard lock(c.mutex);
+  if (c.primary_refcount == 0) return CUDA_ERROR_INVALID_CONTEXT;
+  --c.primary_refcount;  // the context stays: its resources live on the server until exit
+  return CUDA_SUCCESS;
+}
+
+RRTO_EXPORT CUresult cuDevicePrimaryCtxSetFlags_v2(CUdevice dev, unsigned int flags) {
+  RRTO_ENTER(cuDevicePrimaryCtxSetFlags_v2);
+  if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
+  std::lock_guard lock(c.mutex);
+  c.primary_flags = flags;
+  if (Context* ctx = c.contexts.find(c.primary_context)) ctx->flags = flags;
+  return CUDA_SUCCESS;
+}
+
+RRTO_EXPORT CUresult cuDevicePrimaryCtxGetState(CUdevice dev, unsigned int* flags, int* active) {
+  RRTO_ENTER(cuDevicePrimaryCtxGetState);
+  if (!flags || !active) return CUDA_ERROR_INVALID_VALUE;
+  if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
+  std::lock_guard lock(c.mutex);
+  *flags = c.primary_flags;
+  *active = c.primary_refcount > 0;
+  return CUDA_SUCCESS;
+}
+
+RRTO_EXPORT CUresult cuDevicePrimaryCtxReset_v2(CUdevice dev) {
+  RRTO_ENTER(cuDevicePrimaryCtxReset_v2);
+  if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
+  std::lock_guard lock(c.mutex);
+  c.primary_refcount = 0;
+  return CUDA_SUCCESS;
+}
+
+RRTO_EXPORT CUresult cuCtxCreate_v2(CUcontext* pctx, unsigned int flags, CUdevice dev) {
+  RRTO_ENTER(cuCtxCreate_v2);
+  return create_context(c, pctx, flags, dev);
+}
+
+RRTO_EXPORT CUresult cuCtxCreate_v3(CUcontext* pctx, CUexecAffinityParam* params, int num_params, unsigned int flags,
+                                    CUdevice dev) {
+  RRTO_ENTER(cuCtxCreate_v3);
+  if (num_params > 0) RRTO_NOT_SUPPORTED(cuCtxCreate_v3, "execution affinity");
+  return create_context(c, pctx, flags, dev);
+}
+
+RRTO_EXPORT CUresult cuCtxCreate_v4(CUcontext* pctx, CUctxCreateParams* params, unsigned int flags, CUdevice dev) {
+  RRTO_ENTER(cuCtxCreate_v4);
+  if (params && (params->numExecAffinityParams > 0 || params->cigParams))
+    RRTO_NOT_SUPPORTED(cuCtxCreate_v4, "execution affinity and CIG parameters");
+  return create_context(c, pctx, flags, dev);
+}
+
+RRTO_EXPORT CUresult cuCtxDestroy_v2(CUcontext ctx) {
+  RRTO_ENTER(cuCtxDestroy_v2);
+  std::lock_guard lock(c.mutex);
+  const auto h = reinterpret_cast<uint64_t>(ctx);
+  Context* context = c.contexts.find(h);
+  if (!context || context->primary) return CUDA_ERROR_INVALID_CONTEXT;
+  auto& stack = context_stack();
+  std::erase(stack, h);
+  c.contexts.remove(h);
+  return CUDA_SUCCESS;
+}
+
+RRTO_EXPORT CUresult cuCtxGetCurrent(CUcontext* pctx) {
+  RRTO_ENTER(cuCtxGetCurrent);
+  if (!pctx) return CUDA_ERROR_INVALID_VALUE;
+  const auto& stack = context_stack();
+  *pctx = stack.empty() ? nullptr : to_handle(stack.back());
+  return CUDA_SUCCESS;
+}
+
+RRTO_EXPORT CUresult cuCtxSetCurrent(CUcontext ctx) {
+  RRTO_ENTER(cuCtxSetCurrent);
+  auto& stack = context_stack();
+  if (!ctx) {
+    if (!stack.empty()) stack.pop_back();
+    return CUDA_SUCCESS;
+  }
+  {
+    std::lock_guard lock(c.mutex);
+    if (!c.contexts.find(ctx)) return CUDA_ERROR_INVALID_CONTEXT;
+  }
+  if (stack.empty())
+    stack.push_back(reinterpret_cast<uint64_t>(ctx));
+  else
+    stack.back() = reinterpret_cast<uint64_t>(ctx);
+  return CUDA_SUCCESS;
+}
+
+RRTO_EXPORT CUresult cuCtxPushCurrent_v2(CUcontext ctx) {
+  RRTO_ENTER(cuCtxPushCurrent_v2);
+  {
+    std::lock_guard lock(c.mutex);
+    if (!c.contexts.find(ctx)) return CUDA_ERROR_INVALID_CONTEXT;
+  }
+  context_stack().push_back(reinterpret_cast<uint64_t>(ctx));
+  return CUDA_SUCCESS;
+}
+
+RRTO_EXPORT CUresult cuCtxPopCurrent_v2(CUcontext* pctx) {
+  RRTO_ENTER(cuCtxPopCurrent_v2);
+  auto& stack = context_stack();
+  if (stack.empty()) return CUDA_ERROR_INVALID_CONTEXT;
+  if (pctx) *pctx = to_handle(stack.back());
+  stack.pop_back();
+  return CUDA_SUCCESS;
+}
+
+RRTO_EXPORT CUresult cuCtxGetDevice(CUdevice* device) {
+  RRTO_ENTER(cuCtxGetDevice);
+  if (!device) return CUDA_ERROR_INVALID_VALUE;
+  if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
+  *device = 0;
+  return CUDA_SUCCESS;
+}
+
+RRTO_EXPORT CUresult cuCtxGetFlags(unsigned int* flags) {
+  RRTO_ENTER(cuCtxGetFlags);
+  if (!flags) return CUDA_ERROR_INVALID_VALUE;
+  if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
+  std::lock_guard lock(c.mutex);
+  const Context* ctx = c.contexts.find(context_stack().back());
+  *flags = ctx ? ctx->flags : 0;
+  return CUDA_SUCCESS;
+}
+
+RRTO_EXPORT CUresult cuCtxGetApiVersion(CUcontext ctx, unsigned int* version) {
+  RRTO_ENTER(cuCtxGetApiVersion);
+  if (!version) return CUDA_ERROR_INVALID_VALUE;
+  *version = 3020;  // what the real driver reports for contexts of the v2 API
+  return CUDA_SUCCESS;
+}
+
+RRTO_EXPORT CUresult cuCtxSynchronize() {
+  RRTO_ENTER(cuCtxSynchronize);
+  if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
+  std::lock_guard lock(c.mutex);
+  return synchronize_context(c);
+}

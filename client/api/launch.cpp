@@ -1,0 +1,116 @@
+// Kernel launches: the arguments are packed into the kernel's parameter
+// layout (learned from its module image) and queued.
+#include <cstring>
+
+#include "client/api/api.h"
+
+using namespace rrto::client;
+namespace proto = rrto::proto;
+
+namespace {
+
+// The largest parameter buffer a kernel can have (CUDA 12.1 and later).
+constexpr size_t kMaxParamBytes = 32764;
+
+// Packs the arguments into `buffer`; returns the number of bytes or -1.
+long pack_params(const rrto::KernelInfo& kernel, void** kernel_params, void** extra, uint8_t* buffer) {
+  if (kernel.param_bytes > kMaxParamBytes) return -1;
+  if (kernel_params) {
+    for (size_t i = 0; i < kernel.params.size(); ++i) {
+      if (!kernel_params[i]) return -1;
+      std::memcpy(buffer + kernel.params[i].offset, kernel_params[i], kernel.params[i].size);
+    }
+    return kernel.param_bytes;
+  }
+  if (extra) {
+    const void* data = nullptr;
+    size_t size = 0;
+    for (size_t i = 0; extra[i] != CU_LAUNCH_PARAM_END; i += 2) {
+      if (extra[i] == CU_LAUNCH_PARAM_BUFFER_POINTER)
+        data = extra[i + 1];
+      else if (extra[i] == CU_LAUNCH_PARAM_BUFFER_SIZE && extra[i + 1])
+        size = *static_cast<const size_t*>(extra[i + 1]);
+      else
+        return -1;
+    }
+    if (!data || size < kernel.param_bytes || size > kMaxParamBytes) return -1;
+    std::memcpy(buffer, data, size);
+    return static_cast<long>(size);
+  }
+  return kernel.params.empty() ? 0 : -1;
+}
+
+CUresult launch(Client& c, CUfunction f, const unsigned grid[3], const unsigned block[3], unsigned shared_mem,
+                CUstream s, bool per_thread, void** kernel_params, void** extra) {
+  if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
+  const auto& attr = c.device.attributes;
+  if (!grid[0] || !grid[1] || !grid[2] || !block[0] || !block[1] || !block[2]) return CUDA_ERROR_INVALID_VALUE;
+  if (uint64_t{block[0]} * block[1] * block[2] > static_cast<uint64_t>(attr[CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK]) ||
+      block[0] > static_cast<unsigned>(attr[CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_X]) ||
+      block[1] > static_cast<unsigned>(attr[CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_Y]) ||
+      block[2] > static_cast<unsigned>(attr[CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_Z]) ||
+      grid[1] > static_cast<unsigned>(attr[CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Y]) ||
+      grid[2] > static_cast<unsigned>(attr[CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Z]))
+    return CUDA_ERROR_INVALID_VALUE;
+  if (shared_mem > static_cast<unsigned>(attr[CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN]) &&
+      shared_mem > static_cast<unsigned>(attr[CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK]))
+    return CUDA_ERROR_INVALID_VALUE;
+
+  std::lock_guard lock(c.mutex);
+  const Function* function = c.functions.find(f);
+  if (!function) return CUDA_ERROR_INVALID_HANDLE;
+  const auto sh = reinterpret_cast<uint64_t>(s);
+  if (sh != 0 && s != CU_STREAM_LEGACY && s != CU_STREAM_PER_THREAD && !c.streams.find(sh))
+    return CUDA_ERROR_INVALID_HANDLE;
+
+  static uint8_t params[kMaxParamBytes];  // guarded by c.mutex
+  const long size = pack_params(*function->kernel, kernel_params, extra, params);
+  if (size < 0) return CUDA_ERROR_INVALID_VALUE;
+  const uint64_t stream = stream_id(s, per_thread);
+  proto::Launch call{.function = function->handle,
+                     .grid = {grid[0], grid[1], grid[2]},
+                     .block = {block[0], block[1], block[2]},
+                     .shared_mem = shared_mem,
+                     .stream = stream,
+                     .params = {params, static_cast<size_t>(size)}};
+  note_stream_work(c, stream);
+  return c.remote.defer(call);
+}
+
+CUresult launch_ex(Client& c, const CUlaunchConfig* config, CUfunction f, void** kernel_params, void** extra,
+                   bool per_thread) {
+  if (!config) return CUDA_ERROR_INVALID_VALUE;
+  if (config->numAttrs > 0) RRTO_NOT_SUPPORTED(cuLaunchKernelEx, "launch attributes");
+  const unsigned grid[3] = {config->gridDimX, config->gridDimY, config->gridDimZ};
+  const unsigned block[3] = {config->blockDimX, config->blockDimY, config->blockDimZ};
+  return launch(c, f, grid, block, config->sharedMemBytes, config->hStream, per_thread, kernel_params, extra);
+}
+
+}  // namespace
+
+RRTO_EXPORT CUresult cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, unsigned int gz, unsigned int bx,
+                                    unsigned int by, unsigned int bz, unsigned int shared_mem, CUstream s,
+                                    void** kernel_params, void** extra) {
+  RRTO_ENTER(cuLaunchKernel);
+  const unsigned grid[3] = {gx, gy, gz}, block[3] = {bx, by, bz};
+  return launch(c, f, grid, block, shared_mem, s, false, kernel_params, extra);
+}
+
+RRTO_EXPORT CUresult cuLaunchKernel_ptsz(CUfunction f, unsigned int gx, unsigned int gy, unsigned int gz,
+                                         unsigned int bx, unsigned int by, unsigned int bz, unsigned int shared_mem,
+                                         CUstream s, void** kernel_params, void** extra) {
+  RRTO_ENTER(cuLaunchKernel_ptsz);
+  const unsigned grid[3] = {gx, gy, gz}, block[3] = {bx, by, bz};
+  return launch(c, f, grid, block, shared_mem, s, true, kernel_params, extra);
+}
+
+RRTO_EXPORT CUresult cuLaunchKernelEx(const CUlaunchConfig* config, CUfunction f, void** kernel_params, void** extra) {
+  RRTO_ENTER(cuLaunchKernelEx);
+  return launch_ex(c, config, f, kernel_params, extra, false);
+}
+
+RRTO_EXPORT CUresult cuLaunchKernelEx_ptsz(const CUlaunchConfig* config, CUfunction f, void** kernel_params,
+                                           void** extra) {
+  RRTO_ENTER(cuLaunchKernelEx_ptsz);
+  return launch_ex(c, config, f, kernel_params, extra, true);
+}

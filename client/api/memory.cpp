@@ -1,0 +1,310 @@
+// Device memory, host memory and copies. The client keeps a map of the
+// device allocations it was given, so it can reject bad ranges and answer
+// address queries without asking the server.
+#include <cstdlib>
+#include <cstring>
+
+#include "client/api/api.h"
+
+using namespace rrto::client;
+namespace proto = rrto::proto;
+
+namespace {
+
+// Async-mode host-to-device copies at least this large are sent at once
+// straight from the program's buffer instead of being copied into the queue.
+constexpr size_t kZeroCopyThreshold = 1 << 20;
+
+CUresult copy_to_device(Client& c, CUdeviceptr dst, const void* src, size_t size, uint64_t stream) {
+  if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
+  if (size == 0) return CUDA_SUCCESS;
+  if (!src) return CUDA_ERROR_INVALID_VALUE;
+  std::lock_guard lock(c.mutex);
+  if (c.find_allocation(dst, size) == c.device_allocations.end()) return CUDA_ERROR_INVALID_VALUE;
+  const bool send_now = c.remote.mode() == Mode::Rpc || size >= kZeroCopyThreshold;
+  proto::MemcpyHtoD call{.dst = dst, .size = size, .bulk_offset = 0, .stream = stream};
+  call.bulk_offset = send_now ? c.remote.add_bulk_ref(src, size) : c.remote.add_bulk_copy(src, size);
+  note_stream_work(c, stream);
+  CUresult r = c.remote.defer(call);
+  if (r == CUDA_SUCCESS && send_now) r = c.remote.flush();
+  return r;
+}
+
+CUresult copy_to_host(Client& c, void* dst, CUdeviceptr src, size_t size, uint64_t stream) {
+  if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
+  if (size == 0) return CUDA_SUCCESS;
+  if (!dst) return CUDA_ERROR_INVALID_VALUE;
+  std::lock_guard lock(c.mutex);
+  if (c.find_allocation(src, size) == c.device_allocations.end()) return CUDA_ERROR_INVALID_VALUE;
+  proto::MemcpyDtoH call{.src = src, .size = size, .stream = stream};
+  proto::MemcpyDtoH* no_result = nullptr;
+  const CUresult r = c.remote.call(call, no_result, dst, size);
+  if (r != CUDA_SUCCESS) return r;
+  if (c.remote.last_bulk_received() != size) return CUDA_ERROR_UNKNOWN;
+  c.unsynced_streams.erase(stream);  // the server waited for the stream before copying
+  return CUDA_SUCCESS;
+}
+
+CUresult copy_on_device(Client& c, CUdeviceptr dst, CUdeviceptr src, size_t size, uint64_t stream) {
+  if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
+  if (size == 0) return CUDA_SUCCESS;
+  std::lock_guard lock(c.mutex);
+  if (c.find_allocation(dst, size) == c.device_allocations.end() ||
+      c.find_allocation(src, size) == c.device_allocations.end())
+    return CUDA_ERROR_INVALID_VALUE;
+  proto::MemcpyDtoD call{.dst = dst, .src = src, .size = size, .stream = stream};
+  note_stream_work(c, stream);
+  return c.remote.defer(call);
+}
+
+CUresult memset_device(Client& c, CUdeviceptr dst, uint32_t value, uint32_t element_size, size_t count,
+                       uint64_t stream) {
+  if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
+  if (count == 0) return CUDA_SUCCESS;
+  if (dst % element_size) return CUDA_ERROR_INVALID_VALUE;
+  std::lock_guard lock(c.mutex);
+  if (count > SIZE_MAX / element_size ||
+      c.find_allocation(dst, count * element_size) == c.device_allocations.end())
+    return CUDA_ERROR_INVALID_VALUE;
+  proto::Memset call{.dst = dst, .value = value, .element_size = element_size, .count = count, .stream = stream};
+  note_stream_work(c, stream);
+  return c.remote.defer(call);
+}
+
+CUresult alloc_host(Client& c, void** pp, size_t size) {
+  if (!pp || size == 0) return CUDA_ERROR_INVALID_VALUE;
+  if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
+  void* p = std::aligned_alloc(4096, (size + 4095) & ~size_t{4095});
+  if (!p) return CUDA_ERROR_OUT_OF_MEMORY;
+  std::lock_guard lock(c.mutex);
+  c.host_allocations[p] = size;
+  *pp = p;
+  return CUDA_SUCCESS;
+}
+
+}  // namespace
+
+RRTO_EXPORT CUresult cuMemAlloc_v2(CUdeviceptr* dptr, size_t size) {
+  RRTO_ENTER(cuMemAlloc_v2);
+  if (!dptr || size == 0) return CUDA_ERROR_INVALID_VALUE;
+  if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
+  std::lock_guard lock(c.mutex);
+  proto::MemAlloc call{.size = size};
+  proto::MemAllocResult result;
+  const CUresult r = c.remote.call(call, &result);
+  if (r != CUDA_SUCCESS) return r;
+  c.device_allocations[result.dptr] = size;
+  *dptr = result.dptr;
+  return CUDA_SUCCESS;
+}
+
+RRTO_EXPORT CUresult cuMemFree_v2(CUdeviceptr dptr) {
+  RRTO_ENTER(cuMemFree_v2);
+  if (dptr == 0) return CUDA_SUCCESS;
+  if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
+  std::lock_guard lock(c.mutex);
+  if (!c.device_allocations.erase(dptr)) return CUDA_ERROR_INVALID_VALUE;
+  proto::MemFree call{.dptr = dptr};
+  return c.remote.defer(call);
+}
+
+RRTO_EXPORT CUresult cuMemGetInfo_v2(size_t* free, size_t* total) {
+  RRTO_ENTER(cuMemGetInfo_v2);
+  if (!free || !total) return CUDA_ERROR_INVALID_VALUE;
+  if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
+  std::lock_guard lock(c.mutex);
+  proto::MemGetInfo call;
+  proto::MemGetInfoResult result;
+  const CUresult r = c.remote.call(call, &result);
+  if (r != CUDA_SUCCESS) return r;
+  *free = result.free;
+  *total = result.total;
+  return CUDA_SUCCESS;
+}
+
+RRTO_EXPORT CUresult cuMemGetAddressRange_v2(CUdeviceptr* base, size_t* size, CUdeviceptr dptr) {
+  RRTO_ENTER(cuMemGetAddressRange_v2);
+  std::lock_guard lock(c.mutex);
+  auto it = c.find_allocation(dptr);
+  if (it == c.device_allocations.end()) return CUDA_ERROR_NOT_FOUND;
+  if (base) *base = it->first;
+  if (size) *size = it->second;
+  return CUDA_SUCCESS;
+}
+
+// Page-locked host memory means nothing to a remote device: it is ordinary
+// host memory, tracked so pointer queries can recognise it.
+RRTO_EXPORT CUresult cuMemAllocHost_v2(void** pp, size_t size) {
+  RRTO_ENTER(cuMemAllocHost_v2);
+  return alloc_host(c, pp, size);
+}
+
+RRTO_EXPORT CUresult cuMemHostAlloc(void** pp, size_t size, unsigned int flags) {
+  RRTO_ENTER(cuMemHostAlloc);
+  if (flags & CU_MEMHOSTALLOC_DEVICEMAP) RRTO_NOT_SUPPORTED(cuMemHostAlloc, "CU_MEMHOSTALLOC_DEVICEMAP");
+  return alloc_host(c, pp, size);
+}
+
+RRTO_EXPORT CUresult cuMemFreeHost(void* p) {
+  RRTO_ENTER(cuMemFreeHost);
+  std::lock_guard lock(c.mutex);
+  if (!c.host_allocations.erase(p)) return CUDA_ERROR_INVALID_VALUE;
+  std::free(p);
+  return CUDA_SUCCESS;
+}
+
+// ------------------------------------------------------------------ copies
+
+#define RRTO_COPY_ENTRY_POINTS(suffix, per_thread)                                                             \
+  RRTO_EXPORT CUresult cuMemcpyHtoD_v2##suffix(CUdeviceptr dst, const void* src, size_t size) {                \
+    RRTO_ENTER(cuMemcpyHtoD_v2##suffix);                                                                       \
+    return copy_to_device(c, dst, src, size, stream_id(nullptr, per_thread));                                  \
+  }                                                                                                            \
+  RRTO_EXPORT CUresult cuMemcpyDtoH_v2##suffix(void* dst, CUdeviceptr src, size_t size) {                      \
+    RRTO_ENTER(cuMemcpyDtoH_v2##suffix);                                                                       \
+    return copy_to_host(c, dst, src, size, stream_id(nullptr, per_thread));                                    \
+  }                                                                                                            \
+  RRTO_EXPORT CUresult cuMemcpyDtoD_v2##suffix(CUdeviceptr dst, CUdeviceptr src, size_t size) {                \
+    RRTO_ENTER(cuMemcpyDtoD_v2##suffix);                                                                       \
+    return copy_on_device(c, dst, src, size, stream_id(nullptr, per_thread));                                  \
+  }                                                                                                            \
+  RRTO_EXPORT CUresult cuMemsetD8_v2##suffix(CUdeviceptr dst, unsigned char value, size_t count) {             \
+    RRTO_ENTER(cuMemsetD8_v2##suffix);                                                                         \
+    return memset_device(c, dst, value, 1, count, stream_id(nullptr, per_thread));                             \
+  }                                                                                                            \
+  RRTO_EXPORT CUresult cuMemsetD16_v2##suffix(CUdeviceptr dst, unsigned short value, size_t count) {           \
+    RRTO_ENTER(cuMemsetD16_v2##suffix);                                                                        \
+    return memset_device(c, dst, value, 2, count, stream_id(nullptr, per_thread));                             \
+  }                                                                                                            \
+  RRTO_EXPORT CUresult cuMemsetD32_v2##suffix(CUdeviceptr dst, unsigned int value, size_t count) {             \
+    RRTO_ENTER(cuMemsetD32_v2##suffix);                                                                        \
+    return memset_device(c, dst, value, 4, count, stream_id(nullptr, per_thread));                             \
+  }
+
+#define RRTO_ASYNC_COPY_ENTRY_POINTS(suffix, per_thread)                                                         \
+  RRTO_EXPORT CUresult cuMemcpyHtoDAsync_v2##suffix(CUdeviceptr dst, const void* src, size_t size, CUstream s) { \
+    RRTO_ENTER(cuMemcpyHtoDAsync_v2##suffix);                                                                    \
+    return copy_to_device(c, dst, src, size, stream_id(s, per_thread));                                          \
+  }                                                                                                              \
+  RRTO_EXPORT CUresult cuMemcpyDtoHAsync_v2##suffix(void* dst, CUdeviceptr src, size_t size, CUstream s) {       \
+    RRTO_ENTER(cuMemcpyDtoHAsync_v2##suffix);                                                                    \
+    return copy_to_host(c, dst, src, size, stream_id(s, per_thread));                                            \
+  }                                                                                                              \
+  RRTO_EXPORT CUresult cuMemcpyDtoDAsync_v2##suffix(CUdeviceptr dst, CUdeviceptr src, size_t size, CUstream s) { \
+    RRTO_ENTER(cuMemcpyDtoDAsync_v2##suffix);                                                                    \
+    return copy_on_device(c, dst, src, size, stream_id(s, per_thread));                                          \
+  }                                                                                                              \
+  RRTO_EXPORT CUresult cuMemsetD8Async##suffix(CUdeviceptr dst, unsigned char value, size_t count, CUstream s) {  \
+    RRTO_ENTER(cuMemsetD8Async##suffix);                                                                         \
+    return memset_device(c, dst, value, 1, count, stream_id(s, per_thread));                                     \
+  }                                                                                                              \
+  RRTO_EXPORT CUresult cuMemsetD16Async##suffix(CUdeviceptr dst, unsigned short value, size_t count,             \
+                                                CUstream s) {                                                    \
+    RRTO_ENTER(cuMemsetD16Async##suffix);                                                                        \
+    return memset_device(c, dst, value, 2, count, stream_id(s, per_thread));                                     \
+  }                                                                                                              \
+  RRTO_EXPORT CUresult cuMemsetD32Async##suffix(CUdeviceptr dst, unsigned int value, size_t count, CUstream s) { \
+    RRTO_ENTER(cuMemsetD32Async##suffix);                                                                        \
+    return memset_device(c, dst, value, 4, count, stream_id(s, per_thread));                                     \
+  }
+
+RRTO_COPY_ENTRY_POINTS(, false)
+RRTO_COPY_ENTRY_POINTS(_ptds, true)
+RRTO_ASYNC_COPY_ENTRY_POINTS(, false)
+RRTO_ASYNC_COPY_ENTRY_POINTS(_ptsz, true)
+
+// ---------------------------------------------------------- pointer queries
+
+namespace {
+
+CUresult pointer_attribute(Client& c, void* data, CUpointer_attribute attribute, CUdeviceptr ptr) {
+  auto dev = c.find_allocation(ptr);
+  const bool on_device = dev != c.device_allocations.end();
+  const void* host_ptr = reinterpret_cast<const void*>(ptr);
+  auto host = c.host_allocations.upper_bound(host_ptr);
+  bool on_host = false;
+  if (host != c.host_allocations.begin()) {
+    --host;
+    on_host = static_cast<const char*>(host_ptr) < static_cast<const char*>(host->first) + host->second;
+  }
+  if (!on_device && !on_host) return CUDA_ERROR_INVALID_VALUE;
+  const uint64_t current = context_stack().empty() ? c.primary_context : context_stack().back();
+  switch (attribute) {
+    case CU_POINTER_ATTRIBUTE_CONTEXT:
+      *static_cast<CUcontext*>(data) = reinterpret_cast<CUcontext>(current);
+      return CUDA_SUCCESS;
+    case CU_POINTER_ATTRIBUTE_MEMORY_TYPE:
+      *static_cast<unsigned*>(data) = on_device ? CU_MEMORYTYPE_DEVICE : CU_MEMORYTYPE_HOST;
+      return CUDA_SUCCESS;
+    case CU_POINTER_ATTRIBUTE_DEVICE_POINTER:
+      if (!on_device) return CUDA_ERROR_INVALID_VALUE;
+      *static_cast<CUdeviceptr*>(data) = ptr;
+      return CUDA_SUCCESS;
+    case CU_POINTER_ATTRIBUTE_HOST_POINTER:
+      if (!on_host) return CUDA_ERROR_INVALID_VALUE;
+      *static_cast<void**>(data) = reinterpret_cast<void*>(ptr);
+      return CUDA_SUCCESS;
+    case CU_POINTER_ATTRIBUTE_IS_MANAGED:
+      *static_cast<int*>(data) = 0;
+      return CUDA_SUCCESS;
+    case CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL:
+      *static_cast<int*>(data) = 0;
+      return CUDA_SUCCESS;
+    case CU_POINTER_ATTRIBUTE_BUFFER_ID:
+      *static_cast<unsigned long long*>(data) = on_device ? dev->first : reinterpret_cast<uintptr_t>(host->first);
+      return CUDA_SUCCESS;
+    case CU_POINTER_ATTRIBUTE_RANGE_START_ADDR:
+      *static_cast<CUdeviceptr*>(data) = on_device ? dev->first : reinterpret_cast<uintptr_t>(host->first);
+      return CUDA_SUCCESS;
+    case CU_POINTER_ATTRIBUTE_RANGE_SIZE:
+      *static_cast<size_t*>(data) = on_device ? dev->second : host->second;
+      return CUDA_SUCCESS;
+    case CU_POINTER_ATTRIBUTE_MAPPED:
+      *static_cast<int*>(data) = 1;
+      return CUDA_SUCCESS;
+    case CU_POINTER_ATTRIBUTE_SYNC_MEMOPS:
+      *static_cast<int*>(data) = 1;
+      return CUDA_SUCCESS;
+    default:
+      return CUDA_ERROR_INVALID_VALUE;
+  }
+}
+
+}  // namespace
+
+RRTO_EXPORT CUresult cuPointerGetAttribute(void* data, CUpointer_attribute attribute, CUdeviceptr ptr) {
+  RRTO_ENTER(cuPointerGetAttribute);
+  if (!data) return CUDA_ERROR_INVALID_VALUE;
+  std::lock_guard lock(c.mutex);
+  return pointer_attribute(c, data, attribute, ptr);
+}
+
+RRTO_EXPORT CUresult cuPointerGetAttributes(unsigned int count, CUpointer_attribute* attributes, void** data,
+                                            CUdeviceptr ptr) {
+  RRTO_ENTER(cuPointerGetAttributes);
+  if (!attributes || !data) return CUDA_ERROR_INVALID_VALUE;
+  std::lock_guard lock(c.mutex);
+  // Unlike the single query, an unknown pointer is not an error here: its
+  // attributes read as zero (memory type 0 = not CUDA memory).
+  for (unsigned i = 0; i < count; ++i) {
+    if (!data[i]) continue;
+    if (pointer_attribute(c, data[i], attributes[i], ptr) != CUDA_SUCCESS) {
+      switch (attributes[i]) {
+        case CU_POINTER_ATTRIBUTE_CONTEXT:
+        case CU_POINTER_ATTRIBUTE_HOST_POINTER:
+        case CU_POINTER_ATTRIBUTE_DEVICE_POINTER:
+        case CU_POINTER_ATTRIBUTE_BUFFER_ID:
+        case CU_POINTER_ATTRIBUTE_RANGE_START_ADDR:
+        case CU_POINTER_ATTRIBUTE_RANGE_SIZE:
+          std::memset(data[i], 0, sizeof(void*));
+          break;
+        case CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL:
+          *static_cast<int*>(data[i]) = -2;  // what the driver reports for non-CUDA memory
+          break;
+        default:
+          *static_cast<int*>(data[i]) = 0;
+      }
+    }
+  }
+  return CUDA_SUCCESS;
+}

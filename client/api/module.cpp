@@ -1,0 +1,136 @@
+// Modules and functions. The client parses each image it forwards, so it
+// knows every kernel's name and parameter layout and can answer lookups and
+// layout queries without a round trip.
+#include "client/api/api.h"
+
+using namespace rrto::client;
+namespace proto = rrto::proto;
+
+namespace {
+
+CUresult load_module(Client& c, CUmodule* out, const void* image) {
+  if (!out || !image) return CUDA_ERROR_INVALID_VALUE;
+  if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
+  auto module = std::make_unique<Module>();
+  if (const rrto::Status s = rrto::parse_module_image(image, SIZE_MAX, module->image); !ok(s)) {
+    RRTO_WARN("client", "cannot load module image: {}", rrto::status_name(s));
+    return CUDA_ERROR_INVALID_IMAGE;
+  }
+  std::lock_guard lock(c.mutex);
+  Module* m = module.get();
+  const uint64_t h = c.modules.insert(std::move(module));
+  proto::ModuleLoad call{.module = h, .bulk_offset = 0, .size = m->image.bytes.size()};
+  // The image stays alive in the Module until cuModuleUnload, which flushes first.
+  call.bulk_offset = c.remote.add_bulk_ref(m->image.bytes.data(), m->image.bytes.size());
+  const CUresult r = c.remote.defer(call);
+  if (r != CUDA_SUCCESS) {
+    c.modules.remove(h);
+    return r;
+  }
+  *out = reinterpret_cast<CUmodule>(h);
+  return CUDA_SUCCESS;
+}
+
+}  // namespace
+
+RRTO_EXPORT CUresult cuModuleLoadData(CUmodule* module, const void* image) {
+  RRTO_ENTER(cuModuleLoadData);
+  return load_module(c, module, image);
+}
+
+// JIT options only tune compilation on the server's driver; they are ignored.
+RRTO_EXPORT CUresult cuModuleLoadDataEx(CUmodule* module, const void* image, unsigned int, CUjit_option*, void**) {
+  RRTO_ENTER(cuModuleLoadDataEx);
+  return load_module(c, module, image);
+}
+
+RRTO_EXPORT CUresult cuModuleLoadFatBinary(CUmodule* module, const void* fatbin) {
+  RRTO_ENTER(cuModuleLoadFatBinary);
+  return load_module(c, module, fatbin);
+}
+
+RRTO_EXPORT CUresult cuModuleUnload(CUmodule hmod) {
+  RRTO_ENTER(cuModuleUnload);
+  std::lock_guard lock(c.mutex);
+  Module* m = c.modules.find(hmod);
+  if (!m) return CUDA_ERROR_INVALID_HANDLE;
+  // Queued calls may still reference the image bytes.
+  if (const CUresult r = c.remote.flush(); r != CUDA_SUCCESS) return r;
+  for (const uint64_t f : m->functions) c.functions.remove(f);
+  proto::ModuleUnload call{.module = m->handle};
+  c.modules.remove(m->handle);
+  return c.remote.defer(call);
+}
+
+RRTO_EXPORT CUresult cuModuleGetFunction(CUfunction* out, CUmodule hmod, const char* name) {
+  RRTO_ENTER(cuModuleGetFunction);
+  if (!out || !name) return CUDA_ERROR_INVALID_VALUE;
+  std::lock_guard lock(c.mutex);
+  Module* m = c.modules.find(hmod);
+  if (!m) return CUDA_ERROR_INVALID_HANDLE;
+  const rrto::KernelInfo* kernel = m->image.find(name);
+  if (!kernel) return CUDA_ERROR_NOT_FOUND;
+  for (const uint64_t f : m->functions) {
+    if (c.functions.find(f)->kernel == kernel) {
+      *out = reinterpret_cast<CUfunction>(f);
+      return CUDA_SUCCESS;
+    }
+  }
+  auto function = std::make_unique<Function>();
+  function->module = m;
+  function->kernel = kernel;
+  const uint64_t h = c.functions.insert(std::move(function));
+  m->functions.push_back(h);
+  static_assert(sizeof(rrto::ParamInfo) == 2 * sizeof(uint32_t));
+  proto::ModuleGetFunction call{
+      .module = m->handle,
+      .function = h,
+      .name = kernel->name,
+      .param_layout = {reinterpret_cast<const uint8_t*>(kernel->params.data()),
+                       kernel->params.size() * sizeof(rrto::ParamInfo)}};
+  const CUresult r = c.remote.defer(call);
+  if (r != CUDA_SUCCESS) return r;
+  *out = reinterpret_cast<CUfunction>(h);
+  return CUDA_SUCCESS;
+}
+
+RRTO_EXPORT CUresult cuModuleGetGlobal_v2(CUdeviceptr* dptr, size_t* bytes, CUmodule hmod, const char* name) {
+  RRTO_ENTER(cuModuleGetGlobal_v2);
+  if (!name) return CUDA_ERROR_INVALID_VALUE;
+  std::lock_guard lock(c.mutex);
+  Module* m = c.modules.find(hmod);
+  if (!m) return CUDA_ERROR_INVALID_HANDLE;
+  proto::ModuleGetGlobal call{.module = m->handle, .name = name};
+  proto::ModuleGetGlobalResult result;
+  const CUresult r = c.remote.call(call, &result);
+  if (r != CUDA_SUCCESS) return r;
+  c.device_allocations[result.dptr] = result.size;  // copies to and from it are checked like any allocation
+  if (dptr) *dptr = result.dptr;
+  if (bytes) *bytes = result.size;
+  return CUDA_SUCCESS;
+}
+
+RRTO_EXPORT CUresult cuFuncGetAttribute(int* value, CUfunction_attribute attribute, CUfunction f) {
+  RRTO_ENTER(cuFuncGetAttribute);
+  if (!value) return CUDA_ERROR_INVALID_VALUE;
+  std::lock_guard lock(c.mutex);
+  const Function* function = c.functions.find(f);
+  if (!function) return CUDA_ERROR_INVALID_HANDLE;
+  proto::FuncGetAttribute call{.function = function->handle, .attribute = attribute};
+  proto::FuncGetAttributeResult result;
+  const CUresult r = c.remote.call(call, &result);
+  if (r == CUDA_SUCCESS) *value = result.value;
+  return r;
+}
+
+RRTO_EXPORT CUresult cuFuncGetParamInfo(CUfunction f, size_t index, size_t* offset, size_t* size) {
+  RRTO_ENTER(cuFuncGetParamInfo);
+  std::lock_guard lock(c.mutex);
+  const Function* function = c.functions.find(f);
+  if (!function) return CUDA_ERROR_INVALID_HANDLE;
+  const auto& params = function->kernel->params;
+  if (index >= params.size()) return CUDA_ERROR_INVALID_VALUE;
+  if (offset) *offset = params[index].offset;
+  if (size) *size = params[index].size;
+  return CUDA_SUCCESS;
+}

@@ -1,0 +1,131 @@
+#include "client/client.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "common/log.h"
+#include "config/config.h"
+
+namespace rrto::client {
+
+Client& client() {
+  // Never destroyed: cudart and the program may call us from their own
+  // exit handlers, after static destructors would have run.
+  static Client* instance = new Client;
+  return *instance;
+}
+
+std::vector<uint64_t>& context_stack() {
+  thread_local std::vector<uint64_t> stack;
+  return stack;
+}
+
+uint64_t stream_id(CUstream stream, bool per_thread) {
+  const auto h = reinterpret_cast<uint64_t>(stream);
+  if (h == reinterpret_cast<uint64_t>(CU_STREAM_PER_THREAD) || (h == 0 && per_thread)) {
+    static std::atomic<uint64_t> next_thread{1};
+    thread_local const uint64_t id = proto::kPerThreadStreamBit | next_thread.fetch_add(1);
+    return id;
+  }
+  if (h == reinterpret_cast<uint64_t>(CU_STREAM_LEGACY)) return 0;
+  return h;
+}
+
+std::map<CUdeviceptr, size_t>::const_iterator Client::find_allocation(CUdeviceptr p, size_t size) const {
+  auto it = device_allocations.upper_bound(p);
+  if (it == device_allocations.begin()) return device_allocations.end();
+  --it;
+  const CUdeviceptr end = it->first + it->second;
+  if (p >= end || size > end - p) return device_allocations.end();
+  return it;
+}
+
+namespace {
+
+std::string program_name() {
+  char buf[256] = {};
+  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  const char* name = n > 0 ? std::strrchr(buf, '/') : nullptr;
+  return fmt::format("{}[{}]", name ? name + 1 : "?", getpid());
+}
+
+void print_stats_at_exit() {
+  Client& c = client();
+  print_stats(c.mode_name.c_str(), c.remote.transport_name().c_str());
+}
+
+}  // namespace
+
+CUresult Client::init() {
+  std::call_once(init_once_, [this] {
+    init_result_ = connect_and_hello();
+    initialized_.store(init_result_ == CUDA_SUCCESS, std::memory_order_release);
+  });
+  return init_result_;
+}
+
+CUresult Client::connect_and_hello() {
+  config::ClientConfig cfg;
+  config::ConfigError err;
+  const char* file = std::getenv("RRTO_CONFIG");
+  if (file && *file && !config::load_client_config(file, cfg, err)) {
+    RRTO_ERROR("client", "{}", err.text());
+    return CUDA_ERROR_INVALID_VALUE;
+  }
+  if (!config::apply_client_env(cfg, err)) {
+    RRTO_ERROR("client", "{}", err.text());
+    return CUDA_ERROR_INVALID_VALUE;
+  }
+  if (cfg.mode == "rpc") {
+    remote.set_mode(Mode::Rpc);
+  } else if (cfg.mode == "async") {
+    remote.set_mode(Mode::Async);
+  } else {
+    RRTO_ERROR("client", "RRTO_MODE={} is not available; use rpc or async", cfg.mode);
+    return CUDA_ERROR_INVALID_VALUE;
+  }
+  mode_name = cfg.mode;
+  if (cfg.stats) std::atexit(print_stats_at_exit);
+
+  // This process is the CUDA driver: UCX must not hook CUDA memory calls.
+  // A UCX built without CUDA support would warn, on the program's stdout,
+  // that the variable is unused; the program's output is not ours to touch.
+  setenv("UCX_MEM_CUDA_HOOK_MODE", "none", 0);
+  setenv("UCX_WARN_UNUSED_ENV_VARS", "n", 0);
+
+  std::vector<transport::ConnectOptions> servers;
+  std::string tried;
+  for (const auto& s : cfg.servers) {
+    servers.push_back({.host = s.host, .port = s.port});
+    tried += fmt::format("{}{}:{}", tried.empty() ? "" : ", ", s.host, s.port);
+  }
+  if (!ok(remote.connect(servers))) {
+    RRTO_ERROR("client", "cannot reach rrto-server at {} (set RRTO_SERVER=host:port)", tried);
+    return CUDA_ERROR_NO_DEVICE;
+  }
+
+  const std::string name = program_name();
+  proto::Hello hello{.auth_token = cfg.auth_token, .client_name = name};
+  proto::HelloResult result;
+  std::lock_guard lock(mutex);
+  const CUresult r = remote.call(hello, &result);
+  if (r != CUDA_SUCCESS) {
+    RRTO_ERROR("client", "rrto-server refused the session (CUDA error {})", static_cast<int>(r));
+    return r == CUDA_ERROR_DEVICE_UNAVAILABLE ? CUDA_ERROR_NO_DEVICE : r;
+  }
+  device.name = result.device_name;
+  std::memcpy(device.uuid.bytes, result.device_uuid.data(), std::min<size_t>(16, result.device_uuid.size()));
+  device.total_memory = result.total_memory;
+  device.pci_domain = result.pci_domain;
+  device.pci_bus = result.pci_bus;
+  device.pci_device = result.pci_device;
+  device.driver_version = result.driver_version;
+  device.attributes.assign(CU_DEVICE_ATTRIBUTE_MAX, 0);
+  std::memcpy(device.attributes.data(), result.attributes.data(),
+              std::min(result.attributes.size(), device.attributes.size() * sizeof(int32_t)));
+  return CUDA_SUCCESS;
+}
+
+}  // namespace rrto::client

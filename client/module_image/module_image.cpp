@@ -1,0 +1,170 @@
+#include "client/module_image/module_image.h"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <new>
+
+#include "client/module_image/elf.h"
+#include "client/module_image/fatbin.h"
+#include "client/module_image/hash.h"
+#include "client/module_image/ptx.h"
+#include "common/log.h"
+
+namespace rrto {
+namespace {
+
+constexpr const char* kLog = "module_image";
+
+// cudart's __fatBinC_Wrapper_t.
+struct FatbinWrapper {
+  int32_t magic;
+  int32_t version;
+  const unsigned long long* data;
+  const void* filename_or_fatbins;
+};
+constexpr int32_t kWrapperMagic = 0x466243b1;
+constexpr uint32_t kFatbinMagic = 0xBA55ED50;
+
+// Compares a magic number byte by byte so that a short NUL-terminated PTX
+// string is never read past its terminator (no magic contains a zero byte).
+bool has_prefix(const uint8_t* p, size_t max_bytes, const void* magic, size_t n) {
+  if (max_bytes < n) return false;
+  const auto* m = static_cast<const uint8_t*>(magic);
+  for (size_t i = 0; i < n; ++i) {
+    if (p[i] != m[i]) return false;
+  }
+  return true;
+}
+
+template <typename T>
+bool has_magic(const uint8_t* p, size_t max_bytes, T magic) {
+  return has_prefix(p, max_bytes, &magic, sizeof(magic));
+}
+
+using KernelMap = std::map<std::string, KernelInfo, std::less<>>;
+
+bool same_layout(const KernelInfo& a, const KernelInfo& b) {
+  if (a.param_bytes != b.param_bytes || a.params.size() != b.params.size()) return false;
+  for (size_t i = 0; i < a.params.size(); ++i) {
+    if (a.params[i].offset != b.params[i].offset || a.params[i].size != b.params[i].size) return false;
+  }
+  return true;
+}
+
+void add_kernels(std::vector<KernelInfo>& from, KernelMap& to) {
+  for (KernelInfo& k : from) {
+    auto it = to.find(k.name);
+    if (it == to.end()) {
+      std::string name = k.name;
+      to.emplace(std::move(name), std::move(k));
+    } else if (!same_layout(it->second, k)) {
+      RRTO_WARN(kLog, "kernel {} has different parameter layouts in one module; using the first", k.name);
+    }
+  }
+}
+
+Status parse_fatbin_into(ModuleImage& out) {
+  FatbinContents contents;
+  if (Status st = parse_fatbin(out.bytes, contents); !ok(st)) return st;
+  // Cubins first: the driver runs a cubin when it has one, PTX only otherwise.
+  KernelMap kernels;
+  for (CubinContents& c : contents.cubins) {
+    add_kernels(c.kernels, kernels);
+    for (std::string& g : c.globals) out.globals.push_back(std::move(g));
+  }
+  for (auto& ptx : contents.ptxs) add_kernels(ptx, kernels);
+  for (auto& [name, k] : kernels) out.kernels.push_back(std::move(k));
+  return Status::Ok;
+}
+
+Status copy_fatbin(const uint8_t* p, size_t max_bytes, ModuleImage& out) {
+  size_t size = 0;
+  if (Status st = fatbin_image_size(p, max_bytes, size); !ok(st)) return st;
+  out.bytes.assign(p, p + size);
+  return parse_fatbin_into(out);
+}
+
+Status parse(const uint8_t* p, size_t max_bytes, ModuleImage& out) {
+  static constexpr uint8_t kElfMagic[] = {0x7f, 'E', 'L', 'F'};
+  if (has_prefix(p, max_bytes, kElfMagic, sizeof(kElfMagic))) {
+    out.kind = ModuleImage::Kind::Cubin;
+    size_t size = 0;
+    if (Status st = elf_image_size(p, max_bytes, size); !ok(st)) return st;
+    out.bytes.assign(p, p + size);
+    CubinContents c;
+    if (Status st = parse_cubin(out.bytes, c); !ok(st)) return st;
+    out.kernels = std::move(c.kernels);
+    out.globals = std::move(c.globals);
+    return Status::Ok;
+  }
+  if (has_magic(p, max_bytes, kFatbinMagic)) {
+    out.kind = ModuleImage::Kind::Fatbin;
+    return copy_fatbin(p, max_bytes, out);
+  }
+  if (has_magic(p, max_bytes, kWrapperMagic)) {
+    out.kind = ModuleImage::Kind::FatbinWrapper;
+    FatbinWrapper w;
+    if (max_bytes < sizeof(w)) return Status::InvalidArgument;
+    std::memcpy(&w, p, sizeof(w));
+    // Version 2 is what -rdc registration uses; `data` is a fatbin in both.
+    if ((w.version != 1 && w.version != 2) || w.data == nullptr) return Status::InvalidArgument;
+    return copy_fatbin(reinterpret_cast<const uint8_t*>(w.data), SIZE_MAX, out);
+  }
+  out.kind = ModuleImage::Kind::Ptx;
+  const auto* text = reinterpret_cast<const char*>(p);
+  const size_t len = strnlen(text, max_bytes);
+  if (len == max_bytes) return Status::InvalidArgument;  // no terminator in reach
+  const std::string_view ptx(text, len);
+  if (!looks_like_ptx(ptx)) {
+    RRTO_WARN(kLog, "module image is neither a cubin, a fatbin, a fatbin wrapper nor PTX");
+    return Status::InvalidArgument;
+  }
+  out.bytes.assign(p, p + len + 1);
+  if (Status st = parse_ptx(ptx, out.kernels); !ok(st)) return st;
+  std::vector<KernelInfo> kernels = std::move(out.kernels);
+  out.kernels.clear();
+  KernelMap unique;
+  add_kernels(kernels, unique);
+  for (auto& [name, k] : unique) out.kernels.push_back(std::move(k));
+  return Status::Ok;
+}
+
+}  // namespace
+
+const KernelInfo* ModuleImage::find(std::string_view name) const {
+  auto it = std::lower_bound(kernels.begin(), kernels.end(), name,
+                             [](const KernelInfo& k, std::string_view n) { return k.name < n; });
+  return it != kernels.end() && it->name == name ? &*it : nullptr;
+}
+
+const char* module_kind_name(ModuleImage::Kind kind) {
+  switch (kind) {
+    case ModuleImage::Kind::Cubin: return "cubin";
+    case ModuleImage::Kind::Fatbin: return "fatbin";
+    case ModuleImage::Kind::FatbinWrapper: return "fatbin wrapper";
+    case ModuleImage::Kind::Ptx: return "ptx";
+  }
+  return "unknown";
+}
+
+Status parse_module_image(const void* image, size_t max_bytes, ModuleImage& out) {
+  out = ModuleImage{};
+  if (image == nullptr || max_bytes == 0) return Status::InvalidArgument;
+  try {
+    Status st = parse(static_cast<const uint8_t*>(image), max_bytes, out);
+    if (!ok(st)) return st;
+  } catch (const std::bad_alloc&) {
+    return Status::OutOfMemory;
+  } catch (...) {
+    return Status::InternalError;
+  }
+  std::sort(out.kernels.begin(), out.kernels.end(),
+            [](const KernelInfo& a, const KernelInfo& b) { return a.name < b.name; });
+  std::sort(out.globals.begin(), out.globals.end());
+  out.globals.erase(std::unique(out.globals.begin(), out.globals.end()), out.globals.end());
+  out.content_hash = xxh64(out.bytes.data(), out.bytes.size());
+  return Status::Ok;
+}
+
+}  // namespace rrto

@@ -1,0 +1,99 @@
+#include "client/remote.h"
+
+#include "common/log.h"
+
+namespace rrto::client {
+
+// What every call returns once the server is gone: the device is unusable.
+static constexpr CUresult kServerLost = CUDA_ERROR_DEVICE_UNAVAILABLE;
+
+Status Remote::connect(const std::vector<transport::ConnectOptions>& servers) {
+  Status last = Status::Unreachable;
+  for (const auto& server : servers) {
+    last = transport::ClientConnection::connect(server, conn_);
+    if (ok(last)) {
+      server_name_ = fmt::format("{}:{}", server.host, server.port);
+      RRTO_INFO("client", "connected to rrto-server at {} over {}", server_name_, conn_->transport_name());
+      return Status::Ok;
+    }
+  }
+  return last;
+}
+
+uint64_t Remote::add_bulk_copy(const void* data, size_t size) {
+  const uint64_t offset = bulk_size_;
+  const size_t at = staging_.size();
+  staging_.resize(at + size);
+  std::memcpy(staging_.data() + at, data, size);
+  bulk_.push_back({nullptr, at, size});
+  bulk_size_ += size;
+  return offset;
+}
+
+uint64_t Remote::add_bulk_ref(const void* data, size_t size) {
+  const uint64_t offset = bulk_size_;
+  bulk_.push_back({data, 0, size});
+  bulk_size_ += size;
+  return offset;
+}
+
+void Remote::reset_batch() {
+  batch_.clear();
+  bulk_.clear();
+  staging_.clear();
+  bulk_size_ = 0;
+}
+
+CUresult Remote::flush() {
+  if (batch_.empty()) return CUDA_SUCCESS;
+  std::span<const uint8_t> body;
+  return exchange(nullptr, 0, body);
+}
+
+CUresult Remote::protocol_broken() {
+  RRTO_ERROR("client", "malformed reply from rrto-server at {}; giving up on it", server_name_);
+  lost_ = true;
+  return kServerLost;
+}
+
+CUresult Remote::exchange(void* bulk_dest, size_t bulk_capacity, std::span<const uint8_t>& result_body) {
+  if (lost_ || !conn_) {
+    reset_batch();
+    return conn_ ? kServerLost : CUDA_ERROR_NOT_INITIALIZED;
+  }
+  segments_.clear();
+  for (const BulkPiece& p : bulk_)
+    segments_.push_back({p.external ? p.external : staging_.data() + p.staging_offset, p.size});
+
+  reply_.bulk_dest = bulk_dest;
+  reply_.bulk_capacity = bulk_capacity;
+  reply_.bulk_received = 0;
+  const auto meta = batch_.bytes();
+  Status s = conn_->call(proto::kBatchRequest, meta, segments_, reply_);
+
+  TransferStats& stats = transfer_stats();
+  stats.round_trips.fetch_add(1, std::memory_order_relaxed);
+  stats.bytes_up.fetch_add(meta.size() + bulk_size_, std::memory_order_relaxed);
+  stats.bytes_down.fetch_add(reply_.meta.size() + reply_.bulk_received, std::memory_order_relaxed);
+  reset_batch();
+
+  if (!ok(s)) {
+    if (s == Status::ProtocolError) return protocol_broken();
+    RRTO_ERROR("client", "lost the connection to rrto-server at {} ({})", server_name_, status_name(s));
+    lost_ = true;
+    return kServerLost;
+  }
+  proto::ReplyHeader header;
+  if (reply_.opcode != proto::kBatchReply || !proto::decode_reply(reply_.meta, header, result_body))
+    return protocol_broken();
+  if (header.status != CUDA_SUCCESS) {
+    proto::ErrorResult why;
+    proto::decode_fields(result_body, why);
+    RRTO_DEBUG("client", "server: call {} of the batch failed with {}: {}", header.call_index, header.status,
+               why.message);
+    return static_cast<CUresult>(header.status);
+  }
+  return CUDA_SUCCESS;
+}
+
+}  // namespace rrto::client

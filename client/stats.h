@@ -1,0 +1,45 @@
+// Counters behind RRTO_STATS: one JSON line on stderr at exit.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace rrto::client {
+
+// One per intercepted entry point, created on its first call and linked into
+// a global list; counting is one relaxed atomic add.
+class CallCounter {
+ public:
+  explicit CallCounter(const char* name);
+  void hit() { count_.fetch_add(1, std::memory_order_relaxed); }
+
+  const char* name() const { return name_; }
+  uint64_t count() const { return count_.load(std::memory_order_relaxed); }
+  const CallCounter* next() const { return next_; }
+
+ private:
+  const char* name_;
+  std::atomic<uint64_t> count_{0};
+  const CallCounter* next_ = nullptr;
+};
+
+struct TransferStats {
+  std::atomic<uint64_t> round_trips{0};
+  std::atomic<uint64_t> remote_calls{0};  // calls that reached the server
+  std::atomic<uint64_t> bytes_up{0};
+  std::atomic<uint64_t> bytes_down{0};
+};
+
+TransferStats& transfer_stats();
+
+// Prints the stats line if RRTO_STATS is on; called once at exit.
+void print_stats(const char* mode, const char* transport);
+
+}  // namespace rrto::client
+
+// Counts a call of the enclosing entry point.
+#define RRTO_COUNT_CALL(name)                                     \
+  do {                                                            \
+    static ::rrto::client::CallCounter rrto_counter_(#name);      \
+    rrto_counter_.hit();                                          \
+  } while (0)

@@ -1,0 +1,192 @@
+// cnn_driver: runs the example CNN through the CUDA driver API and checks every
+// output against the CPU reference. Written against <cuda.h> only, so it runs
+// unchanged on a real GPU or, through RRTO's libcuda.so.1, remotely.
+//
+//   cnn_driver [--inferences N] [--batch B] [--quiet]
+//
+// Per inference exactly one point needs the device: the input goes up with
+// cuMemcpyHtoDAsync, the 13 launches and the output copy are queued on one
+// stream, and cuStreamSynchronize waits for the result.
+//
+// Outputs must equal the reference bit for bit (the kernels use only
+// IEEE-exact operations, nvcc -fmad=false). RRTO_EXAMPLE_TOLERANCE=<relative>
+// accepts small differences instead.
+//
+// Exit status: 0 all outputs match, 1 a mismatch, 2 a CUDA error, 3 bad usage.
+#include "cnn_model.h"
+#include "examples/common/example_util.h"
+
+#include <cuda.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+extern "C" const unsigned char rrto_cnn_fatbin[];
+
+namespace {
+
+using examples::check_cu;
+
+struct Options {
+  int inferences = 10;
+  int batch = 1;
+  bool quiet = false;
+};
+
+int usage(const char* message) {
+  if (message != nullptr) std::fprintf(stderr, "cnn_driver: %s\n", message);
+  std::fprintf(stderr, "usage: cnn_driver [--inferences N] [--batch B] [--quiet]\n");
+  return 3;
+}
+
+// The device side: context, module, functions, stream and buffers.
+class Device {
+ public:
+  ~Device() {
+    for (CUdeviceptr p : allocations_) cuMemFree(p);
+    if (stream_ != nullptr) cuStreamDestroy(stream_);
+    if (module_ != nullptr) cuModuleUnload(module_);
+    if (context_ != nullptr) cuDevicePrimaryCtxRelease(device_);
+  }
+
+  bool init() {
+    if (!check_cu(cuInit(0), "cuInit(0)")) return false;
+    if (!check_cu(cuDeviceGet(&device_, 0), "cuDeviceGet(&device, 0)")) return false;
+    if (!check_cu(cuDevicePrimaryCtxRetain(&context_, device_), "cuDevicePrimaryCtxRetain")) return false;
+    if (!check_cu(cuCtxSetCurrent(context_), "cuCtxSetCurrent")) return false;
+    if (!check_cu(cuModuleLoadData(&module_, rrto_cnn_fatbin), "cuModuleLoadData(cnn fatbin)")) return false;
+    for (int k = 0; k < cnn::kKernelCount; ++k) {
+      const std::string call = std::string("cuModuleGetFunction(") + cnn::kKernelNames[k].mangled + ")";
+      if (!check_cu(cuModuleGetFunction(&functions_[k], module_, cnn::kKernelNames[k].mangled), call.c_str()))
+        return false;
+    }
+    return check_cu(cuStreamCreate(&stream_, CU_STREAM_NON_BLOCKING), "cuStreamCreate");
+  }
+
+  bool alloc(CUdeviceptr& p, size_t floats) {
+    if (!check_cu(cuMemAlloc(&p, floats * sizeof(float)), "cuMemAlloc")) return false;
+    allocations_.push_back(p);
+    return true;
+  }
+
+  bool upload(CUdeviceptr& p, const std::vector<float>& v) {
+    return alloc(p, v.size()) && check_cu(cuMemcpyHtoD(p, v.data(), v.size() * sizeof(float)), "cuMemcpyHtoD");
+  }
+
+  CUresult launch_status() const { return last_; }
+  CUstream stream() const { return stream_; }
+
+  // A kernel launch with kernelParams; the args are the kernel's parameters.
+  template <class... Args>
+  CUresult launch(cnn::KernelId id, unsigned grid, unsigned block, Args... args) {
+    void* params[] = {static_cast<void*>(&args)...};
+    last_ = cuLaunchKernel(functions_[static_cast<int>(id)], grid, 1, 1, block, 1, 1, 0, stream_, params, nullptr);
+    if (last_ != CUDA_SUCCESS)
+      check_cu(last_, (std::string("cuLaunchKernel(") + cnn::kKernelNames[static_cast<int>(id)].source + ")").c_str());
+    return last_;
+  }
+
+ private:
+  CUdevice device_ = 0;
+  CUcontext context_ = nullptr;
+  CUmodule module_ = nullptr;
+  CUstream stream_ = nullptr;
+  CUfunction functions_[cnn::kKernelCount] = {};
+  std::vector<CUdeviceptr> allocations_;
+  CUresult last_ = CUDA_SUCCESS;
+};
+
+int run(const Options& opt) {
+  const double tolerance = examples::tolerance_from_env();
+  Device dev;
+  if (!dev.init()) return 2;
+
+  const cnn::Weights weights = cnn::Weights::generate();
+  const cnn::Sizes sizes = cnn::Sizes::for_batch(opt.batch);
+  cnn::Buffers<CUdeviceptr> b;
+  if (!dev.upload(b.conv1_w, weights.conv1_w) || !dev.upload(b.conv1_b, weights.conv1_b) ||
+      !dev.upload(b.conv2_w, weights.conv2_w) || !dev.upload(b.conv2_b, weights.conv2_b) ||
+      !dev.upload(b.conv3_w, weights.conv3_w) || !dev.upload(b.conv3_b, weights.conv3_b) ||
+      !dev.upload(b.fc1_w, weights.fc1_w) || !dev.upload(b.fc1_b, weights.fc1_b) ||
+      !dev.upload(b.fc2_w, weights.fc2_w) || !dev.upload(b.fc2_b, weights.fc2_b))
+    return 2;
+  if (!dev.alloc(b.input, sizes.input) || !dev.alloc(b.x0, sizes.x0) || !dev.alloc(b.c1, sizes.c1) ||
+      !dev.alloc(b.c2, sizes.c2) || !dev.alloc(b.p2, sizes.p2) || !dev.alloc(b.c3, sizes.c3) ||
+      !dev.alloc(b.p3, sizes.p3) || !dev.alloc(b.d1, sizes.d1) || !dev.alloc(b.d2, sizes.d2) ||
+      !dev.alloc(b.output, sizes.output))
+    return 2;
+
+  std::vector<float> pixels, output(sizes.output), expected(sizes.output);
+  std::vector<double> latencies_ms;
+  bool exact = true;
+  for (int i = 0; i < opt.inferences; ++i) {
+    cnn::generate_input(i, opt.batch, pixels);
+    const auto start = std::chrono::steady_clock::now();
+    if (!check_cu(cuMemcpyHtoDAsync(b.input, pixels.data(), pixels.size() * sizeof(float), dev.stream()),
+                  "cuMemcpyHtoDAsync(input)"))
+      return 2;
+    const CUresult launched = cnn::forward(
+        b, opt.batch, [&](auto... call) { return dev.launch(call...); }, CUDA_SUCCESS);
+    if (launched != CUDA_SUCCESS) return 2;
+    if (!check_cu(cuMemcpyDtoHAsync(output.data(), b.output, output.size() * sizeof(float), dev.stream()),
+                  "cuMemcpyDtoHAsync(output)"))
+      return 2;
+    if (!check_cu(cuStreamSynchronize(dev.stream()), "cuStreamSynchronize")) return 2;
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    latencies_ms.push_back(ms);
+
+    cnn::reference_forward(weights, pixels.data(), opt.batch, expected.data());
+    const examples::Comparison c = examples::compare(output, expected, tolerance);
+    if (!c.match) {
+      std::fprintf(stderr,
+                   "cnn_driver: inference %d: output differs from the reference at index %zu (image %zu, "
+                   "class %zu): device %.9g (0x%08x), reference %.9g (0x%08x)\n",
+                   i, c.index, c.index / cnn::kClasses, c.index % cnn::kClasses, output[c.index],
+                   examples::float_bits(output[c.index]), expected[c.index],
+                   examples::float_bits(expected[c.index]));
+      return 1;
+    }
+    exact = exact && c.exact;
+    if (!opt.quiet) {
+      const auto top = std::max_element(output.begin(), output.begin() + cnn::kClasses) - output.begin();
+      std::printf("inference %d: %.3f ms, image 0 -> class %td (p=%.4f)%s\n", i, ms, top, output[top],
+                  c.exact ? "" : " (within tolerance)");
+    }
+  }
+  std::printf("cnn_driver: %d inferences (batch %d, %d launches each), outputs match reference%s, median latency "
+              "%.3f ms\n",
+              opt.inferences, opt.batch, cnn::kLaunchesPerInference,
+              exact ? " exactly" : " within tolerance", examples::median(latencies_ms));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  examples::program = "cnn_driver";
+  Options opt;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--quiet" || arg == "-q") {
+      opt.quiet = true;
+    } else if (arg == "--inferences" || arg == "-n" || arg == "--batch" || arg == "-b") {
+      if (i + 1 >= argc) return usage((arg + " needs a value").c_str());
+      const bool batch = arg == "--batch" || arg == "-b";
+      int value = 0;
+      if (!examples::parse_positive(argv[++i], value, batch ? 4096 : 1 << 24))
+        return usage((arg + ": not a number in range (batch: 1..4096)").c_str());
+      (batch ? opt.batch : opt.inferences) = value;
+    } else if (arg == "--help" || arg == "-h") {
+      usage(nullptr);
+      return 0;
+    } else {
+      return usage(("unknown option " + arg).c_str());
+    }
+  }
+  return run(opt);
+}

@@ -1,0 +1,53 @@
+# Sourced by scripts/demo and scripts/test: installs what is missing (as
+# root, with apt-get), configures and builds into build/. Idempotent.
+
+RRTO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+RRTO_BUILD=${RRTO_BUILD:-$RRTO_ROOT/build}
+RRTO_JOBS=${RRTO_JOBS:-$(nproc 2>/dev/null || echo 2)}
+
+rrto_say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+rrto_install_packages() {
+  local packages=(cmake g++ ninja-build pkg-config python3 libucx-dev libibverbs-dev nlohmann-json3-dev
+                  doctest-dev libfmt-dev libzstd-dev)
+  local missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})" >&2
+    return 1
+  fi
+  rrto_say "installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+rrto_find_cuda() {
+  if [ -z "${CUDAToolkit_ROOT:-}" ]; then
+    for d in /usr/local/cuda /usr/local/cuda-13.0 /usr/lib/cuda; do
+      [ -f "$d/include/cuda.h" ] && export CUDAToolkit_ROOT=$d && break
+    done
+  fi
+  if [ -z "${CUDAToolkit_ROOT:-}" ]; then
+    echo "the CUDA toolkit (headers and nvcc) was not found; set CUDAToolkit_ROOT" >&2
+    return 1
+  fi
+  export PATH="$CUDAToolkit_ROOT/bin:$PATH"
+}
+
+rrto_build() {
+  rrto_install_packages || return 1
+  rrto_find_cuda || return 1
+  if [ ! -f "$RRTO_BUILD/CMakeCache.txt" ]; then
+    rrto_say "configuring $RRTO_BUILD"
+    cmake -S "$RRTO_ROOT" -B "$RRTO_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null || return 1
+  fi
+  rrto_say "building (-j$RRTO_JOBS, log in $RRTO_BUILD/build.log)"
+  if ! cmake --build "$RRTO_BUILD" -j "$RRTO_JOBS" >"$RRTO_BUILD/build.log" 2>&1; then
+    grep -E -B2 -A12 'error|Error' "$RRTO_BUILD/build.log" | head -80 >&2
+    echo "build failed; the whole log is $RRTO_BUILD/build.log" >&2
+    return 1
+  fi
+}

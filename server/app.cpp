@@ -1,0 +1,132 @@
+#include "server/app.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "common/log.h"
+#include "server/devices.h"
+#include "server/reply_sink.h"
+#include "server/scheduler.h"
+#include "server/session_manager.h"
+#include "transport/transport.h"
+
+namespace rrto::server {
+namespace {
+
+constexpr const char* kLog = "server";
+
+std::atomic<transport::Server*> running_server{nullptr};
+std::atomic<SessionManager*> running_sessions{nullptr};
+
+void on_stop_signal(int) {
+  // Both are async-signal-safe.
+  if (SessionManager* sessions = running_sessions.load()) sessions->mark_stopping();
+  if (transport::Server* server = running_server.load()) server->stop();
+}
+
+void install_signal_handlers() {
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+// Written to a temporary name and renamed, so a reader never sees half of it.
+bool write_port_file(const std::string& path, uint16_t port) {
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << port << '\n';
+    if (!out.flush()) return false;
+  }
+  return std::rename(temporary.c_str(), path.c_str()) == 0;
+}
+
+}  // namespace
+
+bool load_config(const Options& options, config::ServerConfig& cfg, std::string& error) {
+  config::ConfigError err;
+  if (!options.config_path.empty() && !config::load_server_config(options.config_path, cfg, err)) {
+    error = err.text();
+    return false;
+  }
+  if (!config::apply_server_env(cfg, err)) {
+    error = err.text();
+    return false;
+  }
+  if (!options.listen.empty()) {
+    config::ServerAddress address;
+    if (!config::parse_host_port(options.listen, address)) {
+      error = fmt::format("--listen '{}' is not ADDR:PORT", options.listen);
+      return false;
+    }
+    cfg.listen_address = address.host;
+    cfg.port = address.port;
+  }
+  if (!options.backend.empty()) cfg.backend = options.backend;
+  return true;
+}
+
+int run_server(const Options& options) {
+  config::ServerConfig cfg;
+  std::string error;
+  if (!load_config(options, cfg, error)) {
+    fmt::print(stderr, "rrto-server: {}\n", error);
+    return kExitBadUsage;
+  }
+
+  std::unique_ptr<DeviceSet> devices;
+  if (!ok(open_devices(cfg, devices, error))) {
+    fmt::print(stderr, "rrto-server: {}\n", error);
+    return kExitFailure;
+  }
+  RoundRobinScheduler scheduler(devices->devices().size());
+  SessionPolicy policy{.auth_token = cfg.auth_token,
+                       .max_sessions = cfg.limits.max_sessions,
+                       .max_message_bytes = cfg.limits.max_message_mb << 20,
+                       .session_memory_bytes = cfg.limits.session_memory_mb << 20};
+  SessionManager sessions(devices->devices(), scheduler, policy);
+
+  std::unique_ptr<transport::Server> server;
+  const transport::ListenOptions listen{.address = cfg.listen_address, .port = cfg.port};
+  if (Status s = transport::Server::listen(listen, sessions, server); !ok(s)) {
+    fmt::print(stderr, "rrto-server: cannot listen on {}: {}\n",
+               config::format_host_port({cfg.listen_address, cfg.port}), status_name(s));
+    return kExitFailure;
+  }
+  TransportReplySink sink(*server);
+  sessions.set_sink(sink);
+  if (!options.port_file.empty() && !write_port_file(options.port_file, server->port())) {
+    fmt::print(stderr, "rrto-server: cannot write the port file {}\n", options.port_file);
+    return kExitFailure;
+  }
+
+  running_sessions.store(&sessions);
+  running_server.store(server.get());
+  install_signal_handlers();
+  RRTO_INFO(kLog, "listening on {} ({} backend, {} device(s){})",
+            config::format_host_port({cfg.listen_address, server->port()}), devices->backend_name(),
+            devices->devices().size(), cfg.auth_token.empty() ? "" : ", auth token required");
+  const Status served = server->run();
+  running_server.store(nullptr);
+  running_sessions.store(nullptr);
+
+  RRTO_INFO(kLog, "stopping: ending {} session(s)", sessions.session_count());
+  sessions.end_all("server shutdown");
+  server.reset();
+  if (!ok(served)) {
+    RRTO_ERROR(kLog, "the transport stopped with {}", status_name(served));
+    return kExitFailure;
+  }
+  return kExitOk;
+}
+
+}  // namespace rrto::server

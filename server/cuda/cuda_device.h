@@ -1,0 +1,77 @@
+// The `cuda` backend: one GPU through the real driver (cuda_driver.h), in its
+// primary context, shared by the sessions placed on it; each session's
+// streams, events and modules are its own driver objects.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "server/backend.h"
+#include "server/cuda/cuda_driver.h"
+
+namespace rrto::server::cuda {
+
+class CudaDevice final : public Device {
+ public:
+  // Retains the primary context of GPU `ordinal`. `driver` must outlive the device.
+  static Status open(const CudaDriver& driver, int ordinal, std::unique_ptr<CudaDevice>& out, std::string& error);
+  ~CudaDevice() override;
+
+  const DeviceDescription& description() const override { return description_; }
+
+  CUresult mem_alloc(uint64_t size, uint64_t& dptr) override;
+  CUresult mem_free(uint64_t dptr) override;
+  CUresult mem_get_info(uint64_t& free, uint64_t& total) override;
+  CUresult copy_htod(uint64_t dst, const void* src, uint64_t size, StreamHandle stream) override;
+  CUresult copy_dtoh_for_reply(uint64_t src, uint64_t size, StreamHandle stream, const uint8_t*& bytes) override;
+  CUresult copy_dtod(uint64_t dst, uint64_t src, uint64_t size, StreamHandle stream) override;
+  CUresult memset(uint64_t dst, uint32_t value, uint32_t element_size, uint64_t count, StreamHandle stream) override;
+  CUresult finish_batch() override;
+
+  CUresult module_load(std::span<const uint8_t> image, ModuleHandle& module, std::string& error) override;
+  CUresult module_unload(ModuleHandle module) override;
+  CUresult module_get_function(ModuleHandle module, std::string_view name, FunctionHandle& function) override;
+  CUresult function_param_layout(FunctionHandle function, ParamLayout& layout) override;
+  CUresult module_get_global(ModuleHandle module, std::string_view name, uint64_t& dptr, uint64_t& size) override;
+  CUresult function_get_attribute(FunctionHandle function, int32_t attribute, int32_t& value) override;
+  CUresult launch(FunctionHandle function, const LaunchGeometry& geometry, StreamHandle stream,
+                  std::span<const uint8_t> params, const ParamLayout& layout, std::string& error) override;
+
+  CUresult stream_create(uint32_t flags, int32_t priority, StreamHandle& stream) override;
+  CUresult stream_destroy(StreamHandle stream) override;
+  CUresult stream_synchronize(StreamHandle stream) override;
+  CUresult stream_query(StreamHandle stream) override;
+  CUresult stream_wait_event(StreamHandle stream, EventHandle event, uint32_t flags) override;
+
+  CUresult event_create(uint32_t flags, EventHandle& event) override;
+  CUresult event_destroy(EventHandle event) override;
+  CUresult event_record(EventHandle event, StreamHandle stream) override;
+  CUresult event_synchronize(EventHandle event) override;
+  CUresult event_query(EventHandle event) override;
+  CUresult event_elapsed(EventHandle start, EventHandle end, float& milliseconds) override;
+
+  CUresult synchronize() override;
+
+ private:
+  CudaDevice(const CudaDriver& driver, int ordinal) : driver_(driver), ordinal_(ordinal) {}
+  // Makes this device's context current on the calling thread.
+  CUresult bind();
+
+  const CudaDriver& driver_;
+  const int ordinal_;
+  CUdevice device_ = 0;
+  CUcontext context_ = nullptr;
+  DeviceDescription description_;
+
+  // Pinned memory a MemcpyDtoH lands in before it goes out as a reply.
+  void* staging_ = nullptr;
+  size_t staging_size_ = 0;
+  // Events marking the end of this batch's host-to-device copies, which read
+  // the received message's buffers; and spare ones for reuse.
+  std::vector<CUevent> pending_copies_;
+  std::vector<CUevent> spare_events_;
+  std::vector<void*> kernel_params_;  // reused by launch()
+};
+
+}  // namespace rrto::server::cuda

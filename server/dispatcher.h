@@ -1,0 +1,64 @@
+// Runs a decoded batch on one session, in order, stopping at the first call
+// that fails, and builds the reply: ReplyHeader{status, index of the failing
+// call or of the last call} followed by the last call's result body, or by an
+// ErrorResult when a failed call has something to say.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "protocol/batch.h"
+#include "protocol/calls.h"
+#include "server/batch_decoder.h"
+#include "server/session.h"
+
+namespace rrto::server {
+
+// Accepts or refuses a session's Hello (auth, protocol version, capacity) and
+// places an accepted session on a device.
+class Admission {
+ public:
+  virtual ~Admission() = default;
+  // On refusal returns the code for the client and says why.
+  virtual CUresult admit(Session& session, const proto::Hello& hello, std::string& why) = 0;
+};
+
+struct BatchReply {
+  std::vector<uint8_t> meta;
+  std::span<const uint8_t> bulk;  // a MemcpyDtoH's bytes, valid until the next call on the device
+  CUresult status = CUDA_SUCCESS;
+  uint32_t call_index = 0;
+  // The session must end after this reply (a refused Hello, a call before Hello).
+  bool end_session = false;
+  std::string end_reason;
+};
+
+class Dispatcher {
+ public:
+  explicit Dispatcher(Admission& admission) : admission_(admission) {}
+
+  void run(Session& session, std::span<const DecodedCall> calls, BatchReply& reply);
+
+ private:
+  CUresult run_call(Session& session, const DecodedCall& call, BatchReply& reply);
+  CUresult hello(Session& session, const proto::Hello& hello, BatchReply& reply);
+
+  template <typename Result>
+  void set_result(Result& result) {
+    result_.clear();
+    ByteWriter w(result_);
+    proto::encode_fields(w, result);
+  }
+
+  Admission& admission_;
+  std::vector<uint8_t> result_;  // the result body of the call that ran last
+  std::string refusal_;          // why a Hello was refused
+};
+
+// A reply for a batch that could not be run at all (malformed): the status
+// belongs to call 0 and the message says what was wrong.
+void encode_error_reply(CUresult status, uint32_t call_index, std::string_view message, std::vector<uint8_t>& meta);
+
+}  // namespace rrto::server

@@ -1,0 +1,76 @@
+// The `host` backend: an emulated CUDA device in host memory, for machines
+// without a GPU. Allocations are real host memory (so device pointers are
+// real addresses), limited per device; kernels run on the CPU from host-kernel
+// libraries (server/hostkernel/), synchronously, one launch at a time; streams
+// and events are bookkeeping (events keep the time they were recorded).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "server/backend.h"
+#include "server/hostkernel/loader.h"
+
+namespace rrto::server::host {
+
+struct HostDeviceOptions {
+  size_t index = 0;  // the device's position in the config
+  std::string name = "RRTO host device";
+  uint64_t memory_bytes = 4096ull << 20;
+};
+
+class HostDevice final : public Device {
+ public:
+  // `kernels` may be shared by several devices; it must outlive them.
+  HostDevice(const HostDeviceOptions& options, std::shared_ptr<const HostKernelRegistry> kernels);
+  ~HostDevice() override;
+
+  const DeviceDescription& description() const override { return description_; }
+
+  CUresult mem_alloc(uint64_t size, uint64_t& dptr) override;
+  CUresult mem_free(uint64_t dptr) override;
+  CUresult mem_get_info(uint64_t& free, uint64_t& total) override;
+  CUresult copy_htod(uint64_t dst, const void* src, uint64_t size, StreamHandle stream) override;
+  CUresult copy_dtoh_for_reply(uint64_t src, uint64_t size, StreamHandle stream, const uint8_t*& bytes) override;
+  CUresult copy_dtod(uint64_t dst, uint64_t src, uint64_t size, StreamHandle stream) override;
+  CUresult memset(uint64_t dst, uint32_t value, uint32_t element_size, uint64_t count, StreamHandle stream) override;
+  uint8_t* host_address(uint64_t dptr, uint64_t size) override;
+
+  CUresult module_load(std::span<const uint8_t> image, ModuleHandle& module, std::string& error) override;
+  CUresult module_unload(ModuleHandle module) override;
+  CUresult module_get_function(ModuleHandle module, std::string_view name, FunctionHandle& function) override;
+  CUresult function_param_layout(FunctionHandle function, ParamLayout& layout) override;
+  void function_release(FunctionHandle function) override;
+  CUresult module_get_global(ModuleHandle module, std::string_view name, uint64_t& dptr, uint64_t& size) override;
+  CUresult function_get_attribute(FunctionHandle function, int32_t attribute, int32_t& value) override;
+  CUresult launch(FunctionHandle function, const LaunchGeometry& geometry, StreamHandle stream,
+                  std::span<const uint8_t> params, const ParamLayout& layout, std::string& error) override;
+
+  CUresult stream_create(uint32_t flags, int32_t priority, StreamHandle& stream) override;
+  CUresult stream_destroy(StreamHandle stream) override;
+  CUresult stream_synchronize(StreamHandle stream) override { return CUDA_SUCCESS; }
+  CUresult stream_query(StreamHandle stream) override { return CUDA_SUCCESS; }
+  CUresult stream_wait_event(StreamHandle stream, EventHandle event, uint32_t flags) override { return CUDA_SUCCESS; }
+
+  CUresult event_create(uint32_t flags, EventHandle& event) override;
+  CUresult event_destroy(EventHandle event) override;
+  CUresult event_record(EventHandle event, StreamHandle stream) override;
+  CUresult event_synchronize(EventHandle event) override { return CUDA_SUCCESS; }
+  CUresult event_query(EventHandle event) override { return CUDA_SUCCESS; }
+  CUresult event_elapsed(EventHandle start, EventHandle end, float& milliseconds) override;
+
+  CUresult synchronize() override { return CUDA_SUCCESS; }
+
+  uint64_t used_bytes() const { return used_bytes_; }
+
+ private:
+  DeviceDescription description_;
+  std::shared_ptr<const HostKernelRegistry> kernels_;
+  uint64_t memory_limit_;
+  uint64_t used_bytes_ = 0;
+  std::unordered_map<uint64_t, uint64_t> allocations_;  // address -> bytes reserved
+};
+
+}  // namespace rrto::server::host

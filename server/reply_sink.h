@@ -1,0 +1,36 @@
+// Where the session manager sends replies and closes connections: the
+// transport's Server in rrto-server, an in-process fake in tests.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "common/status.h"
+#include "transport/transport.h"
+
+namespace rrto::server {
+
+class ReplySink {
+ public:
+  virtual ~ReplySink() = default;
+  // Returns once the bulk memory may be reused.
+  virtual Status reply(transport::PeerId peer, uint16_t opcode, std::span<const uint8_t> meta,
+                       std::span<const transport::Segment> bulk) = 0;
+  // on_disconnect follows, later.
+  virtual void close_peer(transport::PeerId peer) = 0;
+};
+
+class TransportReplySink final : public ReplySink {
+ public:
+  explicit TransportReplySink(transport::Server& server) : server_(server) {}
+  Status reply(transport::PeerId peer, uint16_t opcode, std::span<const uint8_t> meta,
+               std::span<const transport::Segment> bulk) override {
+    return server_.reply(peer, opcode, meta, bulk);
+  }
+  void close_peer(transport::PeerId peer) override { server_.close_peer(peer); }
+
+ private:
+  transport::Server& server_;
+};
+
+}  // namespace rrto::server

@@ -1,0 +1,431 @@
+#include "server/session.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/log.h"
+#include "protocol/calls.h"
+
+namespace rrto::server {
+namespace {
+
+constexpr const char* kLog = "server";
+
+std::string format_layout(const ParamLayout& layout) {
+  if (layout.empty()) return "(none)";
+  std::string text;
+  for (const ParamSlot& slot : layout) {
+    if (!text.empty()) text += ' ';
+    text += fmt::format("({},{})", slot.offset, slot.size);
+  }
+  return text;
+}
+
+// The client sends its layout as u32 (offset, size) pairs.
+bool parse_layout(std::span<const uint8_t> bytes, ParamLayout& layout) {
+  if (bytes.size() % (2 * sizeof(uint32_t)) != 0) return false;
+  layout.resize(bytes.size() / (2 * sizeof(uint32_t)));
+  for (size_t i = 0; i < layout.size(); ++i) {
+    std::memcpy(&layout[i].offset, bytes.data() + i * 8, 4);
+    std::memcpy(&layout[i].size, bytes.data() + i * 8 + 4, 4);
+  }
+  return true;
+}
+
+}  // namespace
+
+Session::Session(uint64_t id, std::string peer_address) : id_(id), peer_address_(std::move(peer_address)) {}
+
+Session::~Session() { release(); }
+
+void Session::admit(Device& device, size_t device_index, std::string client_name, uint64_t memory_limit) {
+  device_ = &device;
+  device_index_ = device_index;
+  client_name_ = std::move(client_name);
+  memory_limit_ = memory_limit;
+}
+
+CUresult Session::fail_with(CUresult code, std::string message) {
+  RRTO_WARN(kLog, "session {}: {}", id_, message);
+  error_ = std::move(message);
+  return code;
+}
+
+CUresult Session::begin_call() {
+  error_.clear();
+  if (!device_) return fail(CUDA_ERROR_NOT_INITIALIZED, "no call before Hello");
+  return CUDA_SUCCESS;
+}
+
+CUresult Session::check_range(std::string_view what, uint64_t p, uint64_t n) {
+  if (allocations_.contains(p, n)) return CUDA_SUCCESS;
+  return fail(CUDA_ERROR_INVALID_VALUE, "{} [{:#x}, +{}) is not inside one allocation of this session", what, p, n);
+}
+
+CUresult Session::resolve_stream(uint64_t id, StreamHandle& stream) {
+  if (id == 0) {
+    stream = StreamHandle{};
+    return CUDA_SUCCESS;
+  }
+  if (const StreamHandle* known = streams_.find(id)) {
+    stream = *known;
+    return CUDA_SUCCESS;
+  }
+  if (id & proto::kPerThreadStreamBit) {
+    // A client thread's per-thread default stream, made on first use. Like
+    // CUDA's, it synchronises with the legacy default stream (flags 0).
+    if (CUresult r = device_->stream_create(0, 0, stream); r != CUDA_SUCCESS)
+      return fail(r, "creating the per-thread stream {:#x} failed", id);
+    streams_.insert(id, stream);
+    return CUDA_SUCCESS;
+  }
+  return fail(CUDA_ERROR_INVALID_HANDLE, "unknown stream {:#x}", id);
+}
+
+CUresult Session::resolve_event(uint64_t id, EventHandle& event) {
+  if (const EventHandle* known = events_.find(id)) {
+    event = *known;
+    return CUDA_SUCCESS;
+  }
+  return fail(CUDA_ERROR_INVALID_HANDLE, "unknown event {:#x}", id);
+}
+
+// ---------------------------------------------------------------- memory
+
+CUresult Session::mem_alloc(uint64_t size, uint64_t& dptr) {
+  if (CUresult r = begin_call()) return r;
+  if (size == 0) return fail(CUDA_ERROR_INVALID_VALUE, "MemAlloc of 0 bytes");
+  if (memory_limit_ && (size > memory_limit_ || allocations_.allocated_bytes() > memory_limit_ - size))
+    return fail(CUDA_ERROR_OUT_OF_MEMORY, "MemAlloc of {} bytes exceeds the session limit of {} bytes ({} in use)",
+                size, memory_limit_, allocations_.allocated_bytes());
+  if (CUresult r = device_->mem_alloc(size, dptr)) return fail(r, "MemAlloc of {} bytes failed", size);
+  if (!allocations_.insert({.base = dptr, .size = size, .kind = AllocationTable::Kind::Allocation})) {
+    // The device handed out memory this session already holds: a backend bug.
+    device_->mem_free(dptr);
+    return fail(CUDA_ERROR_UNKNOWN, "device returned an address already in use ({:#x})", dptr);
+  }
+  return CUDA_SUCCESS;
+}
+
+CUresult Session::mem_free(uint64_t dptr) {
+  if (CUresult r = begin_call()) return r;
+  const AllocationTable::Entry* entry = allocations_.find_base(dptr);
+  if (!entry || entry->kind != AllocationTable::Kind::Allocation)
+    return fail(CUDA_ERROR_INVALID_VALUE, "MemFree of {:#x}: not an allocation of this session", dptr);
+  if (CUresult r = device_->mem_free(dptr)) return fail(r, "MemFree of {:#x} failed", dptr);
+  allocations_.erase(dptr);
+  return CUDA_SUCCESS;
+}
+
+CUresult Session::mem_get_info(uint64_t& free, uint64_t& total) {
+  if (CUresult r = begin_call()) return r;
+  if (CUresult r = device_->mem_get_info(free, total)) return r;
+  if (memory_limit_) {
+    // The session sees its own budget when that is the tighter bound.
+    const uint64_t session_free = memory_limit_ - std::min(memory_limit_, allocations_.allocated_bytes());
+    free = std::min(free, session_free);
+    total = std::min(total, memory_limit_);
+  }
+  return CUDA_SUCCESS;
+}
+
+CUresult Session::memcpy_htod(uint64_t dst, std::span<const uint8_t> payload, uint64_t stream) {
+  if (CUresult r = begin_call()) return r;
+  if (payload.empty()) return CUDA_SUCCESS;  // CUDA accepts empty copies whatever the pointer
+  if (CUresult r = check_range("MemcpyHtoD destination", dst, payload.size())) return r;
+  StreamHandle s;
+  if (CUresult r = resolve_stream(stream, s)) return r;
+  return device_->copy_htod(dst, payload.data(), payload.size(), s);
+}
+
+CUresult Session::memcpy_dtoh(uint64_t src, uint64_t size, uint64_t stream, std::span<const uint8_t>& bytes) {
+  bytes = {};
+  if (CUresult r = begin_call()) return r;
+  if (size == 0) return CUDA_SUCCESS;
+  if (CUresult r = check_range("MemcpyDtoH source", src, size)) return r;
+  StreamHandle s;
+  if (CUresult r = resolve_stream(stream, s)) return r;
+  const uint8_t* data = nullptr;
+  if (CUresult r = device_->copy_dtoh_for_reply(src, size, s, data)) return r;
+  bytes = {data, size};
+  return CUDA_SUCCESS;
+}
+
+CUresult Session::memcpy_dtod(uint64_t dst, uint64_t src, uint64_t size, uint64_t stream) {
+  if (CUresult r = begin_call()) return r;
+  if (size == 0) return CUDA_SUCCESS;
+  if (CUresult r = check_range("MemcpyDtoD destination", dst, size)) return r;
+  if (CUresult r = check_range("MemcpyDtoD source", src, size)) return r;
+  StreamHandle s;
+  if (CUresult r = resolve_stream(stream, s)) return r;
+  return device_->copy_dtod(dst, src, size, s);
+}
+
+CUresult Session::memset(uint64_t dst, uint32_t value, uint32_t element_size, uint64_t count, uint64_t stream) {
+  if (CUresult r = begin_call()) return r;
+  if (element_size != 1 && element_size != 2 && element_size != 4)
+    return fail(CUDA_ERROR_INVALID_VALUE, "Memset element size {} (must be 1, 2 or 4)", element_size);
+  if (count == 0) return CUDA_SUCCESS;
+  if (count > UINT64_MAX / element_size) return fail(CUDA_ERROR_INVALID_VALUE, "Memset count {} overflows", count);
+  if (dst % element_size != 0)
+    return fail(CUDA_ERROR_INVALID_VALUE, "Memset{} destination {:#x} is misaligned", element_size * 8, dst);
+  if (CUresult r = check_range("Memset destination", dst, count * element_size)) return r;
+  StreamHandle s;
+  if (CUresult r = resolve_stream(stream, s)) return r;
+  return device_->memset(dst, value, element_size, count, s);
+}
+
+uint8_t* Session::direct_destination(uint64_t dst, uint64_t size) {
+  if (!device_ || size == 0 || !allocations_.contains(dst, size)) return nullptr;
+  return device_->host_address(dst, size);
+}
+
+CUresult Session::finish_batch() { return device_ ? device_->finish_batch() : CUDA_SUCCESS; }
+
+// ---------------------------------------------------------------- modules
+
+CUresult Session::module_load(uint64_t module, std::span<const uint8_t> image) {
+  if (CUresult r = begin_call()) return r;
+  if (module == 0 || modules_.find(module))
+    return fail(CUDA_ERROR_INVALID_VALUE, "module id {:#x} is null or in use", module);
+  ModuleHandle handle;
+  std::string why;
+  if (CUresult r = device_->module_load(image, handle, why))
+    return fail(r, "ModuleLoad of a {}-byte image failed{}{}", image.size(), why.empty() ? "" : ": ", why);
+  modules_.insert(module, handle);
+  return CUDA_SUCCESS;
+}
+
+CUresult Session::module_unload(uint64_t module) {
+  if (CUresult r = begin_call()) return r;
+  const ModuleHandle* handle = modules_.find(module);
+  if (!handle) return fail(CUDA_ERROR_INVALID_HANDLE, "unknown module {:#x}", module);
+  for (auto it = functions_.begin(); it != functions_.end();) {
+    if (it->second.module == module) {
+      device_->function_release(it->second.handle);
+      it = functions_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  // Its globals go with it, so later copies to them are refused.
+  allocations_.erase_module_globals(module);
+  const CUresult r = device_->module_unload(*handle);
+  modules_.erase(module);
+  return r;
+}
+
+CUresult Session::module_get_function(uint64_t module, uint64_t function, std::string_view name,
+                                      std::span<const uint8_t> client_layout_bytes) {
+  if (CUresult r = begin_call()) return r;
+  const ModuleHandle* handle = modules_.find(module);
+  if (!handle) return fail(CUDA_ERROR_INVALID_HANDLE, "unknown module {:#x}", module);
+  if (function == 0 || functions_.find(function))
+    return fail(CUDA_ERROR_INVALID_VALUE, "function id {:#x} is null or in use", function);
+  Function record;
+  record.module = module;
+  record.name = std::string(name);
+  if (!parse_layout(client_layout_bytes, record.layout))
+    return fail(CUDA_ERROR_INVALID_VALUE, "kernel {}: parameter layout of {} bytes is not (offset, size) pairs", name,
+                client_layout_bytes.size());
+  if (CUresult r = device_->module_get_function(*handle, name, record.handle))
+    return fail(r, "kernel {} not found in module {:#x}", name, module);
+
+  ParamLayout device_layout;
+  const CUresult known = device_->function_param_layout(record.handle, device_layout);
+  if (known == CUDA_SUCCESS && device_layout != record.layout) {
+    device_->function_release(record.handle);
+    return fail(CUDA_ERROR_INVALID_VALUE, "kernel {}: the client's parameter layout {} differs from the device's {}",
+                name, format_layout(record.layout), format_layout(device_layout));
+  }
+  if (known != CUDA_SUCCESS && known != CUDA_ERROR_NOT_SUPPORTED) {
+    device_->function_release(record.handle);
+    return fail(known, "kernel {}: reading its parameter layout failed", name);
+  }
+  functions_.insert(function, std::move(record));
+  return CUDA_SUCCESS;
+}
+
+CUresult Session::module_get_global(uint64_t module, std::string_view name, uint64_t& dptr, uint64_t& size) {
+  if (CUresult r = begin_call()) return r;
+  const ModuleHandle* handle = modules_.find(module);
+  if (!handle) return fail(CUDA_ERROR_INVALID_HANDLE, "unknown module {:#x}", module);
+  if (CUresult r = device_->module_get_global(*handle, name, dptr, size))
+    return fail(r, "global {} of module {:#x} not available", name, module);
+  // Copies to and from the global are then checked like any allocation's.
+  if (const AllocationTable::Entry* known = allocations_.find_base(dptr);
+      known && known->kind == AllocationTable::Kind::ModuleGlobal && known->size == size)
+    return CUDA_SUCCESS;
+  if (size != 0 &&
+      !allocations_.insert({.base = dptr, .size = size, .kind = AllocationTable::Kind::ModuleGlobal, .module = module}))
+    return fail(CUDA_ERROR_UNKNOWN, "global {} at [{:#x}, +{}) overlaps memory of this session", name, dptr, size);
+  return CUDA_SUCCESS;
+}
+
+CUresult Session::function_get_attribute(uint64_t function, int32_t attribute, int32_t& value) {
+  if (CUresult r = begin_call()) return r;
+  const Function* f = functions_.find(function);
+  if (!f) return fail(CUDA_ERROR_INVALID_HANDLE, "unknown function {:#x}", function);
+  return device_->function_get_attribute(f->handle, attribute, value);
+}
+
+CUresult Session::launch(uint64_t function, const LaunchGeometry& geometry, uint64_t stream,
+                         std::span<const uint8_t> params) {
+  if (CUresult r = begin_call()) return r;
+  const Function* f = functions_.find(function);
+  if (!f) return fail(CUDA_ERROR_INVALID_HANDLE, "unknown function {:#x}", function);
+  // The backend reads each parameter at its offset: all must be inside the buffer.
+  for (const ParamSlot& slot : f->layout) {
+    if (uint64_t{slot.offset} + slot.size > params.size())
+      return fail(CUDA_ERROR_INVALID_VALUE, "kernel {}: parameter at ({},{}) is past the {}-byte parameter buffer",
+                  f->name, slot.offset, slot.size, params.size());
+  }
+  for (int d = 0; d < 3; ++d) {
+    if (geometry.grid[d] == 0 || geometry.block[d] == 0)
+      return fail(CUDA_ERROR_INVALID_VALUE, "kernel {}: launch with a zero grid or block dimension", f->name);
+  }
+  StreamHandle s;
+  if (CUresult r = resolve_stream(stream, s)) return r;
+  std::string why;
+  if (CUresult r = device_->launch(f->handle, geometry, s, params, f->layout, why)) {
+    if (why.empty()) why = fmt::format("launch of kernel {} failed", f->name);
+    return fail_with(r, std::move(why));
+  }
+  return CUDA_SUCCESS;
+}
+
+// ---------------------------------------------------------------- streams
+
+CUresult Session::stream_create(uint64_t stream, uint32_t flags, int32_t priority) {
+  if (CUresult r = begin_call()) return r;
+  if (stream == 0 || (stream & proto::kPerThreadStreamBit) || streams_.find(stream))
+    return fail(CUDA_ERROR_INVALID_VALUE, "stream id {:#x} is reserved or in use", stream);
+  StreamHandle handle;
+  if (CUresult r = device_->stream_create(flags, priority, handle)) return fail(r, "StreamCreate failed");
+  streams_.insert(stream, handle);
+  return CUDA_SUCCESS;
+}
+
+CUresult Session::stream_destroy(uint64_t stream) {
+  if (CUresult r = begin_call()) return r;
+  const StreamHandle* handle = streams_.find(stream);
+  if (!handle || (stream & proto::kPerThreadStreamBit))
+    return fail(CUDA_ERROR_INVALID_HANDLE, "StreamDestroy of unknown stream {:#x}", stream);
+  const CUresult r = device_->stream_destroy(*handle);
+  streams_.erase(stream);
+  return r;
+}
+
+CUresult Session::stream_synchronize(uint64_t stream) {
+  if (CUresult r = begin_call()) return r;
+  StreamHandle s;
+  if (CUresult r = resolve_stream(stream, s)) return r;
+  return device_->stream_synchronize(s);
+}
+
+CUresult Session::stream_query(uint64_t stream) {
+  if (CUresult r = begin_call()) return r;
+  StreamHandle s;
+  if (CUresult r = resolve_stream(stream, s)) return r;
+  return device_->stream_query(s);
+}
+
+CUresult Session::stream_wait_event(uint64_t stream, uint64_t event, uint32_t flags) {
+  if (CUresult r = begin_call()) return r;
+  StreamHandle s;
+  EventHandle e;
+  if (CUresult r = resolve_stream(stream, s)) return r;
+  if (CUresult r = resolve_event(event, e)) return r;
+  return device_->stream_wait_event(s, e, flags);
+}
+
+// ---------------------------------------------------------------- events
+
+CUresult Session::event_create(uint64_t event, uint32_t flags) {
+  if (CUresult r = begin_call()) return r;
+  if (event == 0 || events_.find(event))
+    return fail(CUDA_ERROR_INVALID_VALUE, "event id {:#x} is null or in use", event);
+  EventHandle handle;
+  if (CUresult r = device_->event_create(flags, handle)) return fail(r, "EventCreate failed");
+  events_.insert(event, handle);
+  return CUDA_SUCCESS;
+}
+
+CUresult Session::event_destroy(uint64_t event) {
+  if (CUresult r = begin_call()) return r;
+  EventHandle e;
+  if (CUresult r = resolve_event(event, e)) return r;
+  const CUresult r = device_->event_destroy(e);
+  events_.erase(event);
+  return r;
+}
+
+CUresult Session::event_record(uint64_t event, uint64_t stream) {
+  if (CUresult r = begin_call()) return r;
+  EventHandle e;
+  StreamHandle s;
+  if (CUresult r = resolve_event(event, e)) return r;
+  if (CUresult r = resolve_stream(stream, s)) return r;
+  return device_->event_record(e, s);
+}
+
+CUresult Session::event_synchronize(uint64_t event) {
+  if (CUresult r = begin_call()) return r;
+  EventHandle e;
+  if (CUresult r = resolve_event(event, e)) return r;
+  return device_->event_synchronize(e);
+}
+
+CUresult Session::event_query(uint64_t event) {
+  if (CUresult r = begin_call()) return r;
+  EventHandle e;
+  if (CUresult r = resolve_event(event, e)) return r;
+  return device_->event_query(e);
+}
+
+CUresult Session::event_elapsed(uint64_t start, uint64_t end, float& milliseconds) {
+  if (CUresult r = begin_call()) return r;
+  EventHandle s, e;
+  if (CUresult r = resolve_event(start, s)) return r;
+  if (CUresult r = resolve_event(end, e)) return r;
+  return device_->event_elapsed(s, e, milliseconds);
+}
+
+CUresult Session::ctx_synchronize() {
+  if (CUresult r = begin_call()) return r;
+  return device_->synchronize();
+}
+
+// ---------------------------------------------------------------- end
+
+ReleasedResources Session::release() {
+  ReleasedResources released;
+  if (!device_) return released;
+  // Work still queued may use the memory about to be freed.
+  for (auto& [id, stream] : streams_) device_->stream_synchronize(stream);
+  device_->stream_synchronize(StreamHandle{});
+
+  released.events = events_.size();
+  for (auto& [id, event] : events_) device_->event_destroy(event);
+  events_.clear();
+  released.functions = functions_.size();
+  for (auto& [id, function] : functions_) device_->function_release(function.handle);
+  functions_.clear();
+  released.modules = modules_.size();
+  for (auto& [id, module] : modules_) device_->module_unload(module);
+  modules_.clear();
+  released.streams = streams_.size();
+  for (auto& [id, stream] : streams_) device_->stream_destroy(stream);
+  streams_.clear();
+  for (const auto& [base, entry] : allocations_) {
+    if (entry.kind != AllocationTable::Kind::Allocation) continue;
+    device_->mem_free(base);
+    ++released.allocations;
+    released.bytes += entry.size;
+  }
+  allocations_ = AllocationTable{};
+  device_ = nullptr;
+  return released;
+}
+
+}  // namespace rrto::server

@@ -1,0 +1,135 @@
+// One client connection's state on the server: the device it was placed on,
+// the memory it allocated, and the maps from its client-minted ids to backend
+// objects. Every call a client makes goes through one of the methods below,
+// which check the client's ids and address ranges against this session alone
+// before anything reaches the device.
+//
+// What is not checked: the bytes of kernel parameters. A kernel gets whatever
+// pointers its arguments hold; on the host backend it runs native code in the
+// server process with them (see server/README.md, "Security limits").
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "server/allocation_table.h"
+#include "server/backend.h"
+#include "server/handle_map.h"
+
+namespace rrto::server {
+
+// What ending a session gave back, for the log.
+struct ReleasedResources {
+  size_t allocations = 0;
+  uint64_t bytes = 0;
+  size_t modules = 0, functions = 0, streams = 0, events = 0;
+};
+
+class Session {
+ public:
+  Session(uint64_t id, std::string peer_address);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  uint64_t id() const { return id_; }
+  const std::string& peer_address() const { return peer_address_; }
+  const std::string& client_name() const { return client_name_; }
+
+  // A session is admitted once its Hello was accepted and it was placed on a
+  // device; before that it can run no call.
+  bool admitted() const { return device_ != nullptr; }
+  void admit(Device& device, size_t device_index, std::string client_name, uint64_t memory_limit);
+  size_t device_index() const { return device_index_; }
+  Device* device() const { return device_; }
+
+  // Waits for the session's work, then frees everything it holds. Idempotent.
+  ReleasedResources release();
+
+  // Why the last call failed, in words for the client; empty if it did not
+  // say. Cleared at the start of every call.
+  const std::string& error_message() const { return error_; }
+
+  // ------------------------------------------------------------ calls
+  CUresult mem_alloc(uint64_t size, uint64_t& dptr);
+  CUresult mem_free(uint64_t dptr);
+  CUresult mem_get_info(uint64_t& free, uint64_t& total);
+  CUresult memcpy_htod(uint64_t dst, std::span<const uint8_t> payload, uint64_t stream);
+  // `bytes` stays valid until the next call on the device.
+  CUresult memcpy_dtoh(uint64_t src, uint64_t size, uint64_t stream, std::span<const uint8_t>& bytes);
+  CUresult memcpy_dtod(uint64_t dst, uint64_t src, uint64_t size, uint64_t stream);
+  CUresult memset(uint64_t dst, uint32_t value, uint32_t element_size, uint64_t count, uint64_t stream);
+
+  CUresult module_load(uint64_t module, std::span<const uint8_t> image);
+  CUresult module_unload(uint64_t module);
+  // client_layout: (offset, size) u32 pairs, as the client parsed them from the image.
+  CUresult module_get_function(uint64_t module, uint64_t function, std::string_view name,
+                               std::span<const uint8_t> client_layout);
+  CUresult module_get_global(uint64_t module, std::string_view name, uint64_t& dptr, uint64_t& size);
+  CUresult function_get_attribute(uint64_t function, int32_t attribute, int32_t& value);
+  CUresult launch(uint64_t function, const LaunchGeometry& geometry, uint64_t stream, std::span<const uint8_t> params);
+
+  CUresult stream_create(uint64_t stream, uint32_t flags, int32_t priority);
+  CUresult stream_destroy(uint64_t stream);
+  CUresult stream_synchronize(uint64_t stream);
+  CUresult stream_query(uint64_t stream);
+  CUresult stream_wait_event(uint64_t stream, uint64_t event, uint32_t flags);
+
+  CUresult event_create(uint64_t event, uint32_t flags);
+  CUresult event_destroy(uint64_t event);
+  CUresult event_record(uint64_t event, uint64_t stream);
+  CUresult event_synchronize(uint64_t event);
+  CUresult event_query(uint64_t event);
+  CUresult event_elapsed(uint64_t start, uint64_t end, float& milliseconds);
+
+  CUresult ctx_synchronize();
+
+  // Called once the batch is done, before its message buffers go away.
+  CUresult finish_batch();
+
+  // Where a payload of `size` bytes for `dst` may be received directly: the
+  // device's host address of the range if it is this session's memory and the
+  // device has one, else nullptr.
+  uint8_t* direct_destination(uint64_t dst, uint64_t size);
+
+  const AllocationTable& allocations() const { return allocations_; }
+
+ private:
+  struct Function {
+    FunctionHandle handle;
+    uint64_t module = 0;
+    std::string name;
+    ParamLayout layout;
+  };
+
+  // Sets the message for the client, logs it at warn and returns `code`.
+  template <typename... Args>
+  CUresult fail(CUresult code, fmt::format_string<Args...> format, Args&&... args) {
+    return fail_with(code, fmt::format(format, std::forward<Args>(args)...));
+  }
+  CUresult fail_with(CUresult code, std::string message);
+  CUresult begin_call();
+  CUresult check_range(std::string_view what, uint64_t p, uint64_t n);
+  CUresult resolve_stream(uint64_t id, StreamHandle& stream);
+  CUresult resolve_event(uint64_t id, EventHandle& event);
+
+  const uint64_t id_;
+  const std::string peer_address_;
+  std::string client_name_;
+  Device* device_ = nullptr;
+  size_t device_index_ = 0;
+  uint64_t memory_limit_ = 0;  // 0: only the device's own limit
+
+  AllocationTable allocations_;
+  HandleMap<ModuleHandle> modules_;
+  HandleMap<Function> functions_;
+  HandleMap<StreamHandle> streams_;
+  HandleMap<EventHandle> events_;
+  std::string error_;
+};
+
+}  // namespace rrto::server

@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""End-to-end tests: a real rrto-server process, real programs loading
+build/lib/libcuda.so.1 through LD_LIBRARY_PATH. Usage: e2e.py CASE"""
+import os
+import signal
+import subprocess
+import time
+
+from harness import BIN, Failure, Run, Server, check, client_env, main, run_program
+
+
+def per_inference(server, mode, program="cnn_driver", few=3, many=8, extra_args=()):
+    """Stats of one inference in the steady state: the difference between a
+    run of `many` and a run of `few` inferences, divided by the difference."""
+    runs = []
+    for n in (few, many):
+        r = run_program(program, ["--inferences", str(n), "--quiet", *extra_args], client_env(server.address(), mode))
+        check(r.returncode == 0, f"{program} in {mode} mode with {n} inferences: {r.describe()}")
+        check(r.stats is not None, f"no RRTO_STATS line from {program}: {r.describe()}")
+        runs.append(r.stats)
+    span = many - few
+    per = {k: (runs[1][k] - runs[0][k]) / span for k in ("calls", "remote_calls", "round_trips", "bytes_up")}
+    per["first"] = runs[0]
+    return per
+
+
+def cnn_rpc():
+    with Server() as server:
+        per = per_inference(server, "rpc")
+        check(per["calls"] >= 12, f"expected at least 12 intercepted calls per inference, got {per}")
+        # rpc: every call that reaches the device is its own round trip.
+        check(per["round_trips"] >= per["remote_calls"] >= 12, f"rpc round trips per inference: {per}")
+        check(per["first"]["round_trips"] >= per["first"]["remote_calls"], f"rpc stats: {per['first']}")
+        check(server.stop() == 0, "server did not exit cleanly")
+
+
+def cnn_async():
+    with Server() as server:
+        per = per_inference(server, "async")
+        check(per["remote_calls"] >= 12, f"expected the launches to reach the server: {per}")
+        check(per["round_trips"] <= 2, f"async mode must need at most 2 round trips per inference, got {per}")
+        check(server.stop() == 0, "server did not exit cleanly")
+
+
+def cnn_batches():
+    with Server() as server:
+        for mode in ("rpc", "async"):
+            r = run_program("cnn_driver", ["--inferences", "3", "--batch", "4", "--quiet"],
+                            client_env(server.address(), mode))
+            check(r.returncode == 0, f"batch 4 in {mode} mode: {r.describe()}")
+
+
+def param_probe():
+    with Server() as server:
+        for mode in ("rpc", "async"):
+            r = run_program("param_probe", [], client_env(server.address(), mode))
+            check(r.returncode == 0, f"param_probe in {mode} mode: {r.describe()}")
+
+
+def server_unreachable():
+    # A port nobody listens on: take a free one and close it again.
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    start = time.time()
+    r = run_program("cnn_driver", ["--inferences", "1"], client_env(f"127.0.0.1:{port}", "async"), timeout=60)
+    check(r.returncode == 2, f"expected exit 2 (a CUDA error) without a server: {r.describe()}")
+    check("CUDA_ERROR_NO_DEVICE" in r.stdout + r.stderr, f"cuInit should fail with NO_DEVICE: {r.describe()}")
+    check(f"127.0.0.1:{port}" in r.stderr, f"the client should name the address it tried: {r.describe()}")
+    check(time.time() - start < 30, "giving up on an unreachable server took too long")
+
+
+def server_killed():
+    with Server() as server:
+        env = client_env(server.address(), "async")
+        proc = subprocess.Popen([f"{BIN}/cnn_driver", "--inferences", "100000"], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            # Wait for the first inferences, then kill the server under it.
+            if proc.stdout.readline() == "":
+                raise Failure(f"cnn_driver printed nothing: {proc.stderr.read()}")
+            server.proc.kill()
+            server.proc.wait()
+            try:
+                out, err = proc.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                raise Failure("the client hung after the server was killed")
+            check(proc.returncode not in (0, None), f"client exited {proc.returncode} after losing its server")
+            check("lost the connection" in err or "DEVICE_UNAVAILABLE" in out + err,
+                  f"the client should say the connection was lost:\n{out[-2000:]}\n{err[-2000:]}")
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+def server_sigterm():
+    with Server() as server:
+        r = run_program("cnn_driver", ["--inferences", "2", "--quiet"], client_env(server.address(), "async"))
+        check(r.returncode == 0, r.describe())
+        start = time.time()
+        code = server.stop(signal.SIGTERM)
+        check(code == 0, f"rrto-server exited {code} on SIGTERM:\n{server.output()}")
+        check(time.time() - start < 5, "rrto-server took more than 5 s to stop")
+        log = server.output()
+        check("session" in log, f"the server should log sessions:\n{log}")
+
+
+if __name__ == "__main__":
+    main({f.__name__: f for f in (cnn_rpc, cnn_async, cnn_batches, param_probe, server_unreachable, server_killed,
+                                   server_sigterm)})

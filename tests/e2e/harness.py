@@ -1,0 +1,136 @@
+"""Starts a real rrto-server and runs real programs through the client
+library, for the end-to-end tests. Every server started here is stopped on
+the way out, whatever happens."""
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+
+BUILD = os.path.abspath(os.environ.get("RRTO_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build")))
+BIN = os.path.join(BUILD, "bin")
+LIB = os.path.join(BUILD, "lib")
+# tests/gpu/run.sh sets RRTO_E2E_BACKEND=cuda on a GPU machine.
+BACKEND = os.environ.get("RRTO_E2E_BACKEND", "host")
+
+
+class Failure(Exception):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+class Server:
+    """rrto-server on a free loopback port (host backend unless BACKEND says cuda)."""
+
+    def __init__(self, extra_config=None, memory_mb=1024):
+        self.dir = tempfile.mkdtemp(prefix="rrto-e2e-")
+        if BACKEND == "cuda":
+            config = {"listen": "127.0.0.1:0", "backend": "cuda"}
+        else:
+            config = {
+                "listen": "127.0.0.1:0",
+                "backend": "host",
+                "devices": [{"memory_mb": memory_mb}],
+                "host_kernel_libraries": [os.path.join(LIB, "librrto_example_kernels.so")],
+            }
+        config.update(extra_config or {})
+        self.config_path = os.path.join(self.dir, "server.json")
+        with open(self.config_path, "w") as f:
+            json.dump(config, f)
+        self.port_file = os.path.join(self.dir, "port")
+        self.log_path = os.path.join(self.dir, "server.log")
+        self.proc = None
+        self.port = None
+
+    def __enter__(self):
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [os.path.join(BIN, "rrto-server"), "--config", self.config_path, "--port-file", self.port_file],
+            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise Failure(f"rrto-server exited with {self.proc.returncode}:\n{self.output()}")
+            if os.path.exists(self.port_file):
+                text = open(self.port_file).read().strip()
+                if text:
+                    self.port = int(text)
+                    return self
+            time.sleep(0.05)
+        raise Failure("rrto-server did not start listening within 20 s")
+
+    def address(self):
+        return f"127.0.0.1:{self.port}"
+
+    def output(self):
+        self.log.flush()
+        return open(self.log_path).read()
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        """Stops the server; returns its exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise Failure(f"rrto-server ignored signal {sig} for {timeout} s")
+        return self.proc.returncode
+
+    def __exit__(self, *exc):
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        self.log.close()
+        return False
+
+
+def client_env(server_address, mode, **extra):
+    env = dict(os.environ)
+    env["LD_LIBRARY_PATH"] = LIB + (":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
+    env["RRTO_SERVER"] = server_address
+    env["RRTO_MODE"] = mode
+    env["RRTO_STATS"] = "1"
+    env.update(extra)
+    return env
+
+
+class Run:
+    def __init__(self, returncode, stdout, stderr):
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+        self.stats = None
+        for line in stderr.splitlines():
+            if line.startswith('{"rrto_stats"'):
+                self.stats = json.loads(line)
+
+    def describe(self):
+        return f"exit {self.returncode}\n--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}"
+
+
+def run_program(name, args, env, timeout=120):
+    try:
+        p = subprocess.run([os.path.join(BIN, name)] + list(args), env=env, capture_output=True, text=True,
+                           timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        raise Failure(f"{name} did not finish within {timeout} s (hang?)\n{e.stdout}\n{e.stderr}")
+    return Run(p.returncode, p.stdout, p.stderr)
+
+
+def main(cases):
+    """Runs the case named on the command line."""
+    import sys
+    name = sys.argv[1]
+    try:
+        cases[name]()
+    except Failure as e:
+        print(f"FAILED {name}: {e}")
+        sys.exit(1)
+    print(f"passed {name}")

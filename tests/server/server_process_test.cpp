@@ -1,0 +1,303 @@
+// The real rrto-server binary, started with a config file and --port-file,
+// talked to over the transport with protocol batches.
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <cuda.h>
+
+#include "protocol/batch.h"
+#include "transport/transport.h"
+
+extern char** environ;
+
+using namespace rrto;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A scratch folder removed at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "rrto-server-test-XXXXXX").string();
+    REQUIRE(mkdtemp(pattern.data()) != nullptr);
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+void write_file(const fs::path& path, const std::string& text) { std::ofstream(path) << text; }
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// rrto-server as a child. Whatever happens in the test, the destructor kills
+// and reaps it, and it dies with the test process too (PR_SET_PDEATHSIG).
+class ServerProcess {
+ public:
+  ~ServerProcess() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  // `extra_env`: NAME=value entries added to (or replacing) this process's environment.
+  void start(const std::vector<std::string>& args, const fs::path& log,
+             const std::vector<std::string>& extra_env = {}) {
+    std::vector<std::string> env_strings;
+    for (char** e = environ; *e; ++e) {
+      const std::string entry = *e;
+      bool replaced = false;
+      for (const std::string& x : extra_env)
+        replaced |= entry.substr(0, entry.find('=') + 1) == x.substr(0, x.find('=') + 1);
+      if (!replaced) env_strings.push_back(entry);
+    }
+    env_strings.insert(env_strings.end(), extra_env.begin(), extra_env.end());
+    std::vector<char*> envp;
+    for (std::string& e : env_strings) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(RRTO_SERVER_BINARY));
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    const pid_t parent = getpid();
+    const std::string log_path = log.string();
+    pid_ = fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != parent) _exit(127);
+      const int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (fd >= 0) {
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+      }
+      execve(RRTO_SERVER_BINARY, argv.data(), envp.data());
+      _exit(127);
+    }
+  }
+
+  // The port from --port-file, or 0 if the server did not write it in time.
+  uint16_t wait_for_port(const fs::path& port_file, std::chrono::milliseconds timeout = 15s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (exited()) return 0;
+      const std::string text = read_file(port_file);
+      if (!text.empty() && text.back() == '\n') return static_cast<uint16_t>(std::atoi(text.c_str()));
+      std::this_thread::sleep_for(20ms);
+    }
+    return 0;
+  }
+
+  // Waits for the exit; its exit code, or -1 (killed by a signal or timed out).
+  int wait_exit(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (exited()) return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
+      std::this_thread::sleep_for(10ms);
+    }
+    return -1;
+  }
+
+  void signal(int sig) { ::kill(pid_, sig); }
+
+ private:
+  bool exited() {
+    if (pid_ <= 0) return true;
+    if (waitpid(pid_, &status_, WNOHANG) == pid_) {
+      pid_ = -1;
+      return true;
+    }
+    return false;
+  }
+
+  pid_t pid_ = -1;
+  int status_ = 0;
+};
+
+struct Client {
+  std::unique_ptr<transport::ClientConnection> connection;
+  std::vector<uint8_t> reply_bulk = std::vector<uint8_t>(8 << 20);
+
+  Status call(std::span<const uint8_t> meta, std::span<const transport::Segment> bulk, proto::ReplyHeader& header,
+              std::vector<uint8_t>& body, size_t* bulk_received = nullptr, uint16_t opcode = proto::kBatchRequest) {
+    transport::Reply reply;
+    reply.bulk_dest = reply_bulk.data();
+    reply.bulk_capacity = reply_bulk.size();
+    if (Status s = connection->call(opcode, meta, bulk, reply); !ok(s)) return s;
+    std::span<const uint8_t> result;
+    if (reply.opcode != proto::kBatchReply || !proto::decode_reply(reply.meta, header, result))
+      return Status::ProtocolError;
+    body.assign(result.begin(), result.end());
+    if (bulk_received) *bulk_received = reply.bulk_received;
+    return Status::Ok;
+  }
+
+  template <typename Call>
+  uint32_t one(Call call, std::vector<uint8_t>& body) {
+    proto::BatchWriter batch;
+    batch.add(call);
+    proto::ReplyHeader header;
+    REQUIRE(ok(this->call(batch.bytes(), {}, header, body)));
+    return header.status;
+  }
+};
+
+Client connect(uint16_t port) {
+  Client c;
+  const Status s = transport::ClientConnection::connect({.host = "127.0.0.1", .port = port}, c.connection);
+  REQUIRE_MESSAGE(ok(s), "cannot connect: ", status_name(s));
+  std::vector<uint8_t> body;
+  REQUIRE(c.one(proto::Hello{.auth_token = "e2e-token", .client_name = "server_process_test"}, body) == CUDA_SUCCESS);
+  return c;
+}
+
+const char* kConfig = R"({
+  "listen": "127.0.0.1:0",
+  "backend": "host",
+  "devices": [{ "memory_mb": 64, "name": "e2e device" }],
+  "limits": { "max_sessions": 8, "max_message_mb": 64, "session_memory_mb": 0 },
+  "auth": { "token": "e2e-token" }
+})";
+
+}  // namespace
+
+TEST_CASE("rrto-server: a malformed message closes that client only, and SIGTERM stops the server cleanly") {
+  TempDir dir;
+  write_file(dir.path() / "server.json", kConfig);
+  ServerProcess server;
+  server.start({"--config", (dir.path() / "server.json").string(), "--port-file", (dir.path() / "port").string()},
+               dir.path() / "log");
+  const uint16_t port = server.wait_for_port(dir.path() / "port");
+  REQUIRE_MESSAGE(port != 0, "server did not start:\n", read_file(dir.path() / "log"));
+
+  Client good = connect(port);
+  Client bad = connect(port);
+
+  // Garbage where a batch should be: an error reply, then the connection goes.
+  const uint8_t junk[] = {5, 0, 0, 0, 0xee, 0xee, 0xff, 0xff, 0xff, 0xff};
+  proto::ReplyHeader header;
+  std::vector<uint8_t> body;
+  REQUIRE(ok(bad.call(junk, {}, header, body)));
+  CHECK(header.status == CUDA_ERROR_INVALID_VALUE);
+  proto::ErrorResult why;
+  REQUIRE(proto::decode_fields(body, why));
+  CHECK(why.message.find("malformed") != std::string_view::npos);
+  Status after = Status::Ok;
+  for (int i = 0; i < 100 && ok(after); ++i) {
+    proto::BatchWriter batch;
+    proto::MemGetInfo info;
+    batch.add(info);
+    after = bad.call(batch.bytes(), {}, header, body);
+    if (ok(after)) std::this_thread::sleep_for(20ms);
+  }
+  CHECK(after == Status::ConnectionLost);
+
+  // The other client goes on: alloc, copy up, copy down.
+  REQUIRE(good.one(proto::MemAlloc{.size = 4096}, body) == CUDA_SUCCESS);
+  proto::MemAllocResult alloc;
+  REQUIRE(proto::decode_fields(body, alloc));
+  std::vector<uint8_t> data(4096);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 13);
+  proto::BatchWriter batch;
+  proto::MemcpyHtoD up{.dst = alloc.dptr, .size = data.size(), .bulk_offset = 0};
+  proto::MemcpyDtoH down{.src = alloc.dptr, .size = data.size()};
+  batch.add(up);
+  batch.add(down);
+  const transport::Segment segment{data.data(), data.size()};
+  size_t received = 0;
+  REQUIRE(ok(good.call(batch.bytes(), {&segment, 1}, header, body, &received)));
+  CHECK(header.status == CUDA_SUCCESS);
+  REQUIRE(received == data.size());
+  CHECK(std::equal(data.begin(), data.end(), good.reply_bulk.begin()));
+
+  // Megabytes: one copy per batch, the payload received straight into device memory.
+  const size_t big = 4 << 20;
+  REQUIRE(good.one(proto::MemAlloc{.size = big}, body) == CUDA_SUCCESS);
+  REQUIRE(proto::decode_fields(body, alloc));
+  std::vector<uint8_t> tensor(big);
+  for (size_t i = 0; i < big; ++i) tensor[i] = static_cast<uint8_t>(i * 7 + i / 4096);
+  proto::BatchWriter put;
+  proto::MemcpyHtoD whole{.dst = alloc.dptr, .size = big, .bulk_offset = 0};
+  put.add(whole);
+  const transport::Segment tensor_segment{tensor.data(), tensor.size()};
+  REQUIRE(ok(good.call(put.bytes(), {&tensor_segment, 1}, header, body)));
+  CHECK(header.status == CUDA_SUCCESS);
+  proto::BatchWriter get;
+  proto::MemcpyDtoH back{.src = alloc.dptr, .size = big};
+  get.add(back);
+  REQUIRE(ok(good.call(get.bytes(), {}, header, body, &received)));
+  CHECK(header.status == CUDA_SUCCESS);
+  REQUIRE(received == big);
+  CHECK(std::equal(tensor.begin(), tensor.end(), good.reply_bulk.begin()));
+
+  // A wrong token is refused.
+  Client intruder;
+  REQUIRE(ok(transport::ClientConnection::connect({.host = "127.0.0.1", .port = port}, intruder.connection)));
+  CHECK(intruder.one(proto::Hello{.auth_token = "nope", .client_name = "intruder"}, body) == CUDA_ERROR_NOT_PERMITTED);
+
+  const auto stop_asked = std::chrono::steady_clock::now();
+  server.signal(SIGTERM);
+  CHECK(server.wait_exit(10s) == 0);
+  CHECK(std::chrono::steady_clock::now() - stop_asked < 5s);
+
+  const std::string log = read_file(dir.path() / "log");
+  CHECK(log.find("session 1 started") != std::string::npos);
+  CHECK(log.find("malformed request") != std::string::npos);
+  CHECK_MESSAGE(log.find("ended (server shutdown): freed 2 allocations") != std::string::npos, log);
+}
+
+TEST_CASE("rrto-server: a bad config exits 2 naming the file and field") {
+  TempDir dir;
+  write_file(dir.path() / "bad.json",
+             R"({ "listen": "127.0.0.1:0", "backend": "host", "limits": { "max_sessions": "many" } })");
+  ServerProcess server;
+  server.start({"--config", (dir.path() / "bad.json").string()}, dir.path() / "log");
+  CHECK(server.wait_exit(10s) == 2);
+  const std::string log = read_file(dir.path() / "log");
+  CHECK(log.find("bad.json") != std::string::npos);
+  CHECK(log.find("max_sessions") != std::string::npos);
+}
+
+TEST_CASE("rrto-server: an unknown flag prints the usage and exits 2") {
+  TempDir dir;
+  ServerProcess server;
+  server.start({"--no-such-flag"}, dir.path() / "log");
+  CHECK(server.wait_exit(10s) == 2);
+  CHECK(read_file(dir.path() / "log").find("usage: rrto-server") != std::string::npos);
+}
+
+TEST_CASE("rrto-server: the cuda backend refuses RRTO's own client library as the driver") {
+  TempDir dir;
+  ServerProcess server;
+  server.start({"--backend", "cuda", "--listen", "127.0.0.1:0"}, dir.path() / "log",
+               {std::string("LD_LIBRARY_PATH=") + RRTO_FAKE_CLIENT_LIBCUDA_DIR});
+  CHECK(server.wait_exit(10s) == 1);
+  const std::string log = read_file(dir.path() / "log");
+  CHECK_MESSAGE(log.find("RRTO's own client library") != std::string::npos, log);
+}

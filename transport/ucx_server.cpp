@@ -1,0 +1,568 @@
+// Server side: a UCX listener, one endpoint per client, and a single-threaded
+// loop that delivers everything to the Handler.
+//
+// UCX callbacks (connection requests, incoming messages, endpoint errors) never
+// call the Handler: they only record what happened. The run loop turns those
+// records into Handler calls one at a time, so a message that arrives while
+// reply() is progressing the worker simply waits its turn.
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <new>
+#include <unordered_map>
+#include <vector>
+
+#include "common/log.h"
+#include "transport/message_io.h"
+#include "transport/transport.h"
+#include "transport/ucx_worker.h"
+#include "transport/wire.h"
+
+namespace rrto::transport {
+namespace {
+
+// Longest sleep of an idle server between looks at UCX's timers.
+constexpr int kServerPollMs = 250;
+// How long stop() waits for endpoints to close cleanly before tearing down.
+constexpr auto kCloseGrace = std::chrono::seconds(2);
+// A transport-owned receive buffer bigger than this is freed after use.
+constexpr size_t kKeepScratchBytes = 64u << 20;
+
+class UcxServer final : public Server {
+ public:
+  UcxServer(Handler& handler, std::unique_ptr<UcxWorker> worker, int wake_fd)
+      : handler_(handler), worker_(std::move(worker)), wake_fd_(wake_fd) {}
+  ~UcxServer() override;
+
+  Status start_listening(const ListenOptions& options);
+
+  uint16_t port() const override { return port_; }
+  Status run() override;
+  void stop() override;
+  Status reply(PeerId peer, uint16_t opcode, std::span<const uint8_t> meta,
+               std::span<const Segment> bulk) override;
+  void close_peer(PeerId peer) override;
+  std::string transport_name(PeerId peer) const override;
+
+ private:
+  struct Peer {
+    PeerId id = 0;
+    ucp_ep_h ep = nullptr;
+    std::string address;
+    bool failed = false;  // UCX reported the endpoint broken: close it by force
+    bool doomed = false;  // we decided to close it: ignore what it sends
+  };
+
+  // Something the Handler must hear about, in arrival order.
+  struct Event {
+    enum class Kind { Connect, Disconnect, Message };
+    Kind kind = Kind::Message;
+    PeerId peer = 0;
+    std::string address;                   // Connect
+    WireHeader header{};                   // Message
+    std::vector<uint8_t> meta;             // Message, metadata that came in the AM header
+    void* descriptor = nullptr;            // Message, UCX data kept for us (eager) or to fetch (rndv)
+    bool rendezvous = false;
+    std::vector<uint8_t> data;             // Message, data UCX could not keep for us
+  };
+
+  static void on_conn_request(ucp_conn_request_h request, void* arg);
+  static void on_ep_error(void* arg, ucp_ep_h ep, ucs_status_t status);
+  static ucs_status_t on_am(void* arg, const void* header, size_t header_length, void* data,
+                            size_t length, const ucp_am_recv_param_t* param);
+
+  // Work that must happen outside UCX callbacks but involves no Handler call:
+  // accepting connections, answering handshakes, closing broken endpoints.
+  void service();
+  void accept(ucp_conn_request_h request);
+  void answer_handshake(PeerId id);
+  // Closes the endpoint, drops the peer's queued messages and queues
+  // on_disconnect.
+  void close_now(PeerId id);
+  void reap_closes();
+  // Progresses until `done` is set, doing service() work in between.
+  void wait_for(const Completion& done);
+
+  void dispatch(Event& event);
+  void deliver_message(Event& event);
+  // Receives a rendezvous payload into `parts` and waits for it; false (and
+  // the message dropped) if the peer went away meanwhile.
+  bool fetch(Event& event, std::span<const ucp_dt_iov_t> parts);
+  void drop_for_memory(Event& event, uint64_t bytes);
+  uint8_t* scratch(size_t bytes);
+  void release(Event& event);
+  // Closes everything; with `notify`, the Handler hears on_disconnect for
+  // every peer it saw connect.
+  void shutdown(bool notify);
+
+  Peer* find(PeerId id) {
+    auto it = peers_.find(id);
+    return it == peers_.end() ? nullptr : it->second.get();
+  }
+  const Peer* find(PeerId id) const {
+    auto it = peers_.find(id);
+    return it == peers_.end() ? nullptr : it->second.get();
+  }
+
+  Handler& handler_;
+  std::unique_ptr<UcxWorker> worker_;
+  int wake_fd_ = -1;
+  ucp_listener_h listener_ = nullptr;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_requested_{false};
+  bool finished_ = false;
+
+  PeerId next_peer_ = 1;
+  std::unordered_map<PeerId, std::unique_ptr<Peer>> peers_;
+  std::unordered_map<ucp_ep_h, PeerId> by_ep_;
+
+  std::deque<Event> events_;
+  std::vector<ucp_conn_request_h> conn_requests_;
+  std::vector<PeerId> handshakes_;
+  std::vector<PeerId> to_close_;
+  std::vector<void*> closing_;  // ucp_ep_close_nbx requests still running
+
+  Outgoing outgoing_;
+  std::unique_ptr<uint8_t[]> scratch_;
+  size_t scratch_size_ = 0;
+};
+
+UcxServer::~UcxServer() {
+  shutdown(false);
+  worker_.reset();
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
+
+Status UcxServer::start_listening(const ListenOptions& options) {
+  sockaddr_storage address{};
+  socklen_t address_length = 0;
+  Status st = resolve(options.address, options.port, true, address, address_length);
+  if (!ok(st)) return st;
+
+  ucp_listener_params_t params{};
+  params.field_mask = UCP_LISTENER_PARAM_FIELD_SOCK_ADDR | UCP_LISTENER_PARAM_FIELD_CONN_HANDLER;
+  params.sockaddr.addr = reinterpret_cast<const sockaddr*>(&address);
+  params.sockaddr.addrlen = address_length;
+  params.conn_handler.cb = on_conn_request;
+  params.conn_handler.arg = this;
+  ucs_status_t s = ucp_listener_create(worker_->get(), &params, &listener_);
+  if (s != UCS_OK) {
+    RRTO_ERROR(kLogComponent, "cannot listen on {}:{}: {}", options.address, options.port,
+               ucs_status_string(s));
+    return s == UCS_ERR_BUSY ? Status::Unreachable : Status::IoError;
+  }
+
+  ucp_listener_attr_t attr{};
+  attr.field_mask = UCP_LISTENER_ATTR_FIELD_SOCKADDR;
+  s = ucp_listener_query(listener_, &attr);
+  if (s != UCS_OK) {
+    RRTO_ERROR(kLogComponent, "cannot query the UCX listener: {}", ucs_status_string(s));
+    return Status::InternalError;
+  }
+  port_ = address_port(attr.sockaddr);
+  RRTO_INFO(kLogComponent, "listening on {}", format_address(attr.sockaddr));
+  return worker_->set_am_handler(on_am, this, UCP_AM_FLAG_WHOLE_MSG | UCP_AM_FLAG_PERSISTENT_DATA);
+}
+
+// ----------------------------------------------------------- UCX callbacks
+
+void UcxServer::on_conn_request(ucp_conn_request_h request, void* arg) {
+  static_cast<UcxServer*>(arg)->conn_requests_.push_back(request);
+}
+
+void UcxServer::on_ep_error(void* arg, ucp_ep_h ep, ucs_status_t status) {
+  auto* self = static_cast<UcxServer*>(arg);
+  auto it = self->by_ep_.find(ep);
+  if (it == self->by_ep_.end()) return;
+  Peer* peer = self->find(it->second);
+  if (!peer || peer->failed) return;
+  RRTO_INFO(kLogComponent, "peer {} ({}) disconnected: {}", peer->id, peer->address, ucs_status_string(status));
+  peer->failed = true;
+  self->to_close_.push_back(peer->id);
+}
+
+ucs_status_t UcxServer::on_am(void* arg, const void* header, size_t header_length, void* data,
+                              size_t length, const ucp_am_recv_param_t* param) {
+  auto* self = static_cast<UcxServer*>(arg);
+  Peer* peer = nullptr;
+  if (param->recv_attr & UCP_AM_RECV_ATTR_FIELD_REPLY_EP) {
+    auto it = self->by_ep_.find(param->reply_ep);
+    if (it != self->by_ep_.end()) peer = self->find(it->second);
+  }
+  if (!peer) {
+    RRTO_WARN(kLogComponent, "dropped a message from an endpoint that is not a known peer");
+    return UCS_OK;
+  }
+  if (peer->failed || peer->doomed) return UCS_OK;
+
+  wire::Incoming in;
+  std::string why;
+  if (!ok(wire::validate(header, header_length, length, in, why))) {
+    RRTO_WARN(kLogComponent, "protocol error from peer {} ({}): {}; closing it", peer->id, peer->address, why);
+    peer->doomed = true;
+    self->to_close_.push_back(peer->id);
+    return UCS_OK;
+  }
+  if (in.header.flags & wire::kFlagHandshake) {
+    self->handshakes_.push_back(peer->id);
+    return UCS_OK;
+  }
+
+  Event ev;
+  ev.peer = peer->id;
+  ev.header = in.header;
+  ev.meta.assign(in.inline_meta.begin(), in.inline_meta.end());
+  ucs_status_t keep = UCS_OK;
+  if (length > 0) {
+    ev.rendezvous = param->recv_attr & UCP_AM_RECV_ATTR_FLAG_RNDV;
+    if (ev.rendezvous || (param->recv_attr & UCP_AM_RECV_ATTR_FLAG_DATA)) {
+      ev.descriptor = data;
+      keep = UCS_INPROGRESS;
+    } else {
+      const auto* bytes = static_cast<const uint8_t*>(data);
+      ev.data.assign(bytes, bytes + length);
+    }
+  }
+  self->events_.push_back(std::move(ev));
+  return keep;
+}
+
+// ------------------------------------------------------ transport-internal
+
+void UcxServer::service() {
+  if (!conn_requests_.empty()) {
+    std::vector<ucp_conn_request_h> requests;
+    requests.swap(conn_requests_);
+    for (ucp_conn_request_h r : requests) accept(r);
+  }
+  if (!to_close_.empty()) {
+    std::vector<PeerId> ids;
+    ids.swap(to_close_);
+    for (PeerId id : ids) close_now(id);
+  }
+  if (!handshakes_.empty()) {
+    std::vector<PeerId> ids;
+    ids.swap(handshakes_);
+    for (PeerId id : ids) answer_handshake(id);
+  }
+  if (!closing_.empty()) reap_closes();
+}
+
+void UcxServer::accept(ucp_conn_request_h request) {
+  if (stop_requested_.load(std::memory_order_relaxed)) {
+    ucp_listener_reject(listener_, request);
+    return;
+  }
+  std::string address = "?";
+  ucp_conn_request_attr_t attr{};
+  attr.field_mask = UCP_CONN_REQUEST_ATTR_FIELD_CLIENT_ADDR;
+  if (ucp_conn_request_query(request, &attr) == UCS_OK) address = format_address(attr.client_address);
+
+  ucp_ep_params_t params{};
+  params.field_mask = UCP_EP_PARAM_FIELD_CONN_REQUEST | UCP_EP_PARAM_FIELD_ERR_HANDLING_MODE |
+                      UCP_EP_PARAM_FIELD_ERR_HANDLER;
+  params.conn_request = request;
+  params.err_mode = UCP_ERR_HANDLING_MODE_PEER;
+  params.err_handler.cb = on_ep_error;
+  params.err_handler.arg = this;
+  ucp_ep_h ep = nullptr;
+  ucs_status_t s = ucp_ep_create(worker_->get(), &params, &ep);
+  if (s != UCS_OK) {
+    RRTO_WARN(kLogComponent, "cannot accept a connection from {}: {}", address, ucs_status_string(s));
+    return;
+  }
+  auto peer = std::make_unique<Peer>();
+  peer->id = next_peer_++;
+  peer->ep = ep;
+  peer->address = address;
+  RRTO_INFO(kLogComponent, "peer {} connected from {}", peer->id, address);
+  by_ep_[ep] = peer->id;
+  Event ev;
+  ev.kind = Event::Kind::Connect;
+  ev.peer = peer->id;
+  ev.address = address;
+  events_.push_back(std::move(ev));
+  peers_[peer->id] = std::move(peer);
+}
+
+void UcxServer::answer_handshake(PeerId id) {
+  Peer* peer = find(id);
+  if (!peer || peer->failed) return;
+  // Fire and forget: the header is static, nothing else is referenced.
+  const WireHeader& h = wire::handshake_header();
+  ucp_request_param_t param{};
+  ucs_status_ptr_t r = ucp_am_send_nbx(peer->ep, wire::kAmId, &h, sizeof(h), nullptr, 0, &param);
+  if (UCS_PTR_IS_PTR(r)) ucp_request_free(r);
+}
+
+void UcxServer::close_now(PeerId id) {
+  auto it = peers_.find(id);
+  if (it == peers_.end()) return;
+  std::unique_ptr<Peer> peer = std::move(it->second);
+  peers_.erase(it);
+  by_ep_.erase(peer->ep);
+
+  // Its queued messages will never be answered; give their data back to UCX
+  // while the endpoint still exists.
+  for (auto e = events_.begin(); e != events_.end();) {
+    if (e->kind == Event::Kind::Message && e->peer == id) {
+      release(*e);
+      e = events_.erase(e);
+    } else {
+      ++e;
+    }
+  }
+
+  // A broken endpoint can only be closed by force. So is every endpoint at
+  // shutdown: a graceful close waits for the client to progress and
+  // acknowledge, which an idle client does not, and a forced close still
+  // tells it at once (its connection resets).
+  ucp_request_param_t param{};
+  param.op_attr_mask = UCP_OP_ATTR_FIELD_FLAGS;
+  param.flags = (peer->failed || finished_) ? UCP_EP_CLOSE_FLAG_FORCE : 0;
+  ucs_status_ptr_t r = ucp_ep_close_nbx(peer->ep, &param);
+  if (UCS_PTR_IS_PTR(r)) closing_.push_back(r);
+  Event ev;
+  ev.kind = Event::Kind::Disconnect;
+  ev.peer = id;
+  events_.push_back(std::move(ev));
+}
+
+void UcxServer::reap_closes() {
+  for (auto it = closing_.begin(); it != closing_.end();) {
+    if (ucp_request_check_status(*it) != UCS_INPROGRESS) {
+      ucp_request_free(*it);
+      it = closing_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void UcxServer::wait_for(const Completion& done) {
+  while (!done.done) {
+    if (!worker_->progress()) worker_->idle(kServerPollMs);
+    service();
+  }
+}
+
+// --------------------------------------------------------------- delivery
+
+Status UcxServer::run() {
+  while (!finished_ && !stop_requested_.load(std::memory_order_relaxed)) {
+    if (!worker_->progress() && events_.empty()) worker_->idle(kServerPollMs, wake_fd_);
+    service();
+    while (!events_.empty() && !stop_requested_.load(std::memory_order_relaxed)) {
+      Event ev = std::move(events_.front());
+      events_.pop_front();
+      dispatch(ev);
+    }
+  }
+  shutdown(true);
+  return Status::Ok;
+}
+
+void UcxServer::stop() {
+  stop_requested_.store(true, std::memory_order_relaxed);
+  const uint64_t one = 1;
+  // Only async-signal-safe calls here: an atomic store and write(2).
+  ssize_t n = ::write(wake_fd_, &one, sizeof(one));
+  (void)n;
+}
+
+void UcxServer::dispatch(Event& event) {
+  switch (event.kind) {
+    case Event::Kind::Connect:
+      handler_.on_connect(event.peer, event.address);
+      break;
+    case Event::Kind::Disconnect:
+      handler_.on_disconnect(event.peer);
+      break;
+    case Event::Kind::Message:
+      deliver_message(event);
+      break;
+  }
+}
+
+void UcxServer::deliver_message(Event& event) {
+  const PeerId id = event.peer;
+  const WireHeader h = event.header;
+  const bool meta_in_data = h.flags & wire::kFlagMetaInData;
+  const Peer* peer = find(id);
+  if (!peer || peer->failed || peer->doomed) {
+    release(event);
+    return;
+  }
+
+  // The data, when it is readable here already: eager data UCX kept for us,
+  // or a copy of ours.
+  uint8_t* held = nullptr;
+  if (!event.rendezvous) held = event.descriptor ? static_cast<uint8_t*>(event.descriptor) : event.data.data();
+
+  if (meta_in_data && event.rendezvous) {
+    // The handler needs the metadata to choose a destination, and here it
+    // only comes with the data: fetch everything into our own buffer first.
+    // (Not zero-copy; only messages with more metadata than fits in a UCX
+    // AM header take this path.)
+    const uint64_t data_length = h.meta_length + h.bulk_length;
+    held = scratch(data_length);
+    if (!held) {
+      drop_for_memory(event, data_length);
+      return;
+    }
+    const ucp_dt_iov_t part{held, data_length};
+    if (!fetch(event, {&part, 1})) return;
+  }
+
+  std::span<const uint8_t> meta = event.meta;
+  if (meta_in_data) meta = {held, h.meta_length};
+  std::span<uint8_t> bulk;
+  if (h.bulk_length > 0) {
+    uint8_t* source = held ? held + (meta_in_data ? h.meta_length : 0) : nullptr;
+    auto* dest = static_cast<uint8_t*>(handler_.bulk_destination(id, h.opcode, meta, h.bulk_length));
+    // Without a destination, bytes we hold already stay where they are.
+    if (!dest) dest = source ? source : scratch(h.bulk_length);
+    if (!dest) {
+      drop_for_memory(event, h.bulk_length);
+      return;
+    }
+    if (event.rendezvous && event.descriptor) {
+      // Still at the sender: UCX moves the bytes straight into place.
+      const ucp_dt_iov_t part{dest, h.bulk_length};
+      if (!fetch(event, {&part, 1})) return;
+    } else if (dest != source) {
+      // Eager (or staged) bytes in host memory we hold. UCX is not asked to
+      // do this copy: 1.13 leaks an eager descriptor passed to
+      // ucp_am_recv_data_nbx outside the AM callback.
+      std::memcpy(dest, source, h.bulk_length);
+    }
+    bulk = {dest, h.bulk_length};
+  }
+  handler_.on_message(id, Message{h.opcode, meta, bulk});
+  release(event);
+}
+
+bool UcxServer::fetch(Event& event, std::span<const ucp_dt_iov_t> parts) {
+  Completion done;
+  void* descriptor = event.descriptor;
+  event.descriptor = nullptr;  // UCX owns it from here on, whatever happens
+  void* request = receive_data(worker_->get(), descriptor, parts, done);
+  wait_for(done);
+  if (request) ucp_request_free(request);
+  if (done.status != UCS_OK) {
+    RRTO_DEBUG(kLogComponent, "lost a message from peer {}: {}", event.peer, ucs_status_string(done.status));
+    return false;
+  }
+  return true;
+}
+
+void UcxServer::drop_for_memory(Event& event, uint64_t bytes) {
+  RRTO_WARN(kLogComponent, "no memory to receive {} bytes from peer {}; closing it", bytes, event.peer);
+  release(event);
+  close_peer(event.peer);
+}
+
+uint8_t* UcxServer::scratch(size_t bytes) {
+  if (bytes > scratch_size_ || (scratch_size_ > kKeepScratchBytes && bytes <= kKeepScratchBytes)) {
+    scratch_.reset(new (std::nothrow) uint8_t[bytes ? bytes : 1]);
+    scratch_size_ = scratch_ ? bytes : 0;
+  }
+  return scratch_.get();
+}
+
+void UcxServer::release(Event& event) {
+  if (event.descriptor) ucp_am_data_release(worker_->get(), event.descriptor);
+  event.descriptor = nullptr;
+}
+
+// ------------------------------------------------------- public, the rest
+
+Status UcxServer::reply(PeerId id, uint16_t opcode, std::span<const uint8_t> meta,
+                        std::span<const Segment> bulk) {
+  Peer* peer = find(id);
+  if (!peer || peer->failed || peer->doomed) return Status::ConnectionLost;
+  Completion done;
+  void* request = nullptr;
+  Status st = outgoing_.start(peer->ep, worker_->max_am_header(), opcode, 0, meta, bulk, 0, done, request);
+  if (!ok(st)) return st;
+  // Returning earlier would let the caller reuse memory UCX still reads.
+  // With UCP_ERR_HANDLING_MODE_PEER a send to a vanished peer completes with
+  // an error, so this cannot wait forever.
+  wait_for(done);
+  if (request) ucp_request_free(request);
+  if (done.status != UCS_OK) {
+    RRTO_DEBUG(kLogComponent, "reply to peer {} failed: {}", id, ucs_status_string(done.status));
+    return Status::ConnectionLost;
+  }
+  return Status::Ok;
+}
+
+void UcxServer::close_peer(PeerId id) {
+  Peer* peer = find(id);
+  if (!peer) return;
+  peer->doomed = true;
+  close_now(id);
+}
+
+std::string UcxServer::transport_name(PeerId id) const {
+  const Peer* peer = find(id);
+  return peer ? ep_transports(peer->ep) : std::string();
+}
+
+void UcxServer::shutdown(bool notify) {
+  if (finished_) return;
+  finished_ = true;
+  for (Event& e : events_) release(e);
+  std::erase_if(events_, [](const Event& e) { return e.kind == Event::Kind::Message; });
+  if (listener_) {
+    for (ucp_conn_request_h r : conn_requests_) ucp_listener_reject(listener_, r);
+    conn_requests_.clear();
+    ucp_listener_destroy(listener_);
+    listener_ = nullptr;
+  }
+
+  std::vector<PeerId> ids;
+  for (const auto& [id, peer] : peers_) ids.push_back(id);
+  for (PeerId id : ids) close_now(id);
+  if (notify) {
+    while (!events_.empty()) {
+      Event ev = std::move(events_.front());
+      events_.pop_front();
+      dispatch(ev);
+    }
+  }
+  events_.clear();
+
+  const auto deadline = std::chrono::steady_clock::now() + kCloseGrace;
+  while (!closing_.empty() && std::chrono::steady_clock::now() < deadline) {
+    if (!worker_->progress()) worker_->idle(10);
+    reap_closes();
+  }
+  // Still-running closes finish inside ucp_worker_destroy.
+  for (void* r : closing_) ucp_request_free(r);
+  closing_.clear();
+}
+
+}  // namespace
+
+Status Server::listen(const ListenOptions& options, Handler& handler, std::unique_ptr<Server>& out) {
+  std::unique_ptr<UcxWorker> worker;
+  Status st = UcxWorker::create("rrto-server", worker);
+  if (!ok(st)) return st;
+  const int wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd < 0) {
+    RRTO_ERROR(kLogComponent, "cannot create an eventfd: {}", std::strerror(errno));
+    return Status::IoError;
+  }
+  auto server = std::make_unique<UcxServer>(handler, std::move(worker), wake_fd);
+  st = server->start_listening(options);
+  if (!ok(st)) return st;
+  out = std::move(server);
+  return Status::Ok;
+}
+
+}  // namespace rrto::transport

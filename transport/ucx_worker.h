@@ -1,0 +1,78 @@
+// One UCX context with one worker, set up the way every RRTO endpoint needs
+// (active messages + wakeup), plus the progress/sleep loop both sides share.
+#pragma once
+
+#include <ucp/api/ucp.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+
+namespace rrto::transport {
+
+inline constexpr const char* kLogComponent = "transport";
+
+class UcxWorker {
+ public:
+  // `name` shows up in UCX's own diagnostics.
+  static Status create(const char* name, std::unique_ptr<UcxWorker>& out);
+  ~UcxWorker();
+  UcxWorker(const UcxWorker&) = delete;
+  UcxWorker& operator=(const UcxWorker&) = delete;
+
+  ucp_worker_h get() const { return worker_; }
+  // Largest AM header UCX accepts on this worker.
+  size_t max_am_header() const { return max_am_header_; }
+
+  Status set_am_handler(ucp_am_recv_callback_t cb, void* arg, uint32_t flags);
+
+  // One round of ucp_worker_progress; true when it did anything.
+  bool progress();
+
+  // Call after a progress() that did nothing. Spins for a short while (so a
+  // reply that is microseconds away costs no sleep), then arms the worker and
+  // sleeps until it has events, `wake_fd` (if >= 0) is readable, or
+  // timeout_ms passes. The timeout bounds how long UCX's timers (keepalive,
+  // error detection) can go unprogressed.
+  void idle(int timeout_ms, int wake_fd = -1);
+
+ private:
+  UcxWorker() = default;
+
+  ucp_context_h context_ = nullptr;
+  ucp_worker_h worker_ = nullptr;
+  int efd_ = -1;
+  size_t max_am_header_ = 0;
+  bool spinning_ = false;
+  std::chrono::steady_clock::time_point spin_start_{};
+};
+
+// Completion of one UCX request, filled in by its callback.
+struct Completion {
+  bool done = false;
+  ucs_status_t status = UCS_OK;
+};
+
+ucp_request_param_t send_param(Completion& c);
+ucp_request_param_t recv_param(Completion& c);
+
+// Turns the result of an *_nbx call into `c` (immediate completion or error)
+// and returns the request to free once c.done, or nullptr.
+void* track(ucs_status_ptr_t result, Completion& c);
+
+// Which transports UCX uses on `ep`, e.g. "tcp" or "posix,sysv", from
+// ucp_ep_print_info (UCX 1.13 has no query for it). "" when unknown.
+std::string ep_transports(ucp_ep_h ep);
+
+// Parses host (name or numeric, v4 or v6) and port into a socket address.
+Status resolve(const std::string& host, uint16_t port, bool passive, sockaddr_storage& out,
+               socklen_t& out_len);
+// "1.2.3.4:5678" or "[::1]:5678".
+std::string format_address(const sockaddr_storage& address);
+uint16_t address_port(const sockaddr_storage& address);
+
+}  // namespace rrto::transport
