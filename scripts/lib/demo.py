@@ -51,7 +51,7 @@ try:
             runs[n] = (p, json.loads(line) if line else None)
         p, s = runs[inferences]
         _, s1 = runs[1]
-        latencies = [float(m) for m in re.findall(r"latency\s+([0-9.]+)\s*ms", p.stdout)]
+        latencies = [float(m) for m in re.findall(r"^inference \d+: ([0-9.]+) ms", p.stdout, re.M)]
         steady = latencies[1:] or latencies
         per_inference = (s["round_trips"] - s1["round_trips"]) / (inferences - 1) if s and s1 else float("nan")
         rows.append((mode, per_inference, statistics.median(steady) if steady else float("nan"),
