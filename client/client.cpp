@@ -1,9 +1,12 @@
 #include "client/client.h"
 
+#include <dlfcn.h>
+#include <ucp/api/ucp.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
 #include "common/log.h"
 #include "config/config.h"
@@ -51,9 +54,30 @@ std::string program_name() {
   return fmt::format("{}[{}]", name ? name + 1 : "?", getpid());
 }
 
+bool ucx_has_cuda_support() {
+  std::string dir;
+  if (const char* d = std::getenv("UCX_MODULE_DIR"); d && *d) {
+    dir = d;
+  } else {
+    Dl_info info{};
+    if (!dladdr(reinterpret_cast<void*>(&ucp_get_version), &info) || !info.dli_fname) return true;
+    dir = std::filesystem::path(info.dli_fname).parent_path() / "ucx";
+  }
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+    if (entry.path().filename().string().starts_with("libucm_cuda")) return true;
+  return false;
+}
+
 void print_stats_at_exit() {
   Client& c = client();
   print_stats(c.mode_name.c_str(), c.remote.transport_name().c_str());
+}
+
+void close_trace_at_exit() {
+  Client& c = client();
+  std::lock_guard lock(c.mutex);
+  c.recorder.close_trace();
 }
 
 }  // namespace
@@ -88,12 +112,12 @@ CUresult Client::connect_and_hello() {
   }
   mode_name = cfg.mode;
   if (cfg.stats) std::atexit(print_stats_at_exit);
+  if (!cfg.trace_path.empty() && recorder.open_trace(cfg.trace_path)) std::atexit(close_trace_at_exit);
 
   // This process is the CUDA driver: UCX must not hook CUDA memory calls.
-  // A UCX built without CUDA support would warn, on the program's stdout,
-  // that the variable is unused; the program's output is not ours to touch.
-  setenv("UCX_MEM_CUDA_HOOK_MODE", "none", 0);
-  setenv("UCX_WARN_UNUSED_ENV_VARS", "n", 0);
+  // Only a UCX with CUDA support reads the variable; any other warns, on the
+  // program's stdout, that it is unused.
+  if (ucx_has_cuda_support()) setenv("UCX_MEM_CUDA_HOOK_MODE", "none", 0);
 
   std::vector<transport::ConnectOptions> servers;
   std::string tried;

@@ -13,6 +13,7 @@
 
 #include "client/handles.h"
 #include "client/module_image/module_image.h"
+#include "client/op_recorder.h"
 #include "client/remote.h"
 
 namespace rrto::client {
@@ -36,6 +37,7 @@ struct Function {
   uint64_t handle = 0;
   Module* module = nullptr;
   const KernelInfo* kernel = nullptr;
+  const KernelDef* def = nullptr;  // the kernel's identity in recorded ops
 };
 
 struct Stream {
@@ -66,6 +68,7 @@ class Client {
 
   std::mutex mutex;  // guards everything below and the connection
   Remote remote;
+  OpRecorder recorder;
   DeviceInfo device;
   std::string mode_name = "async";
 

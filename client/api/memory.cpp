@@ -15,7 +15,7 @@ namespace {
 // straight from the program's buffer instead of being copied into the queue.
 constexpr size_t kZeroCopyThreshold = 1 << 20;
 
-CUresult copy_to_device(Client& c, CUdeviceptr dst, const void* src, size_t size, uint64_t stream) {
+CUresult copy_to_device(Client& c, CUdeviceptr dst, const void* src, size_t size, uint64_t stream, bool async) {
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   if (size == 0) return CUDA_SUCCESS;
   if (!src) return CUDA_ERROR_INVALID_VALUE;
@@ -24,18 +24,20 @@ CUresult copy_to_device(Client& c, CUdeviceptr dst, const void* src, size_t size
   const bool send_now = c.remote.mode() == Mode::Rpc || size >= kZeroCopyThreshold;
   proto::MemcpyHtoD call{.dst = dst, .size = size, .bulk_offset = 0, .stream = stream};
   call.bulk_offset = send_now ? c.remote.add_bulk_ref(src, size) : c.remote.add_bulk_copy(src, size);
+  c.recorder.record(rrto::Op::memcpy_htod(dst, reinterpret_cast<uintptr_t>(src), size, stream, async));
   note_stream_work(c, stream);
   CUresult r = c.remote.defer(call);
   if (r == CUDA_SUCCESS && send_now) r = c.remote.flush();
   return r;
 }
 
-CUresult copy_to_host(Client& c, void* dst, CUdeviceptr src, size_t size, uint64_t stream) {
+CUresult copy_to_host(Client& c, void* dst, CUdeviceptr src, size_t size, uint64_t stream, bool async) {
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   if (size == 0) return CUDA_SUCCESS;
   if (!dst) return CUDA_ERROR_INVALID_VALUE;
   std::lock_guard lock(c.mutex);
   if (c.find_allocation(src, size) == c.device_allocations.end()) return CUDA_ERROR_INVALID_VALUE;
+  c.recorder.record(rrto::Op::memcpy_dtoh(reinterpret_cast<uintptr_t>(dst), src, size, stream, async));
   proto::MemcpyDtoH call{.src = src, .size = size, .stream = stream};
   proto::MemcpyDtoH* no_result = nullptr;
   const CUresult r = c.remote.call(call, no_result, dst, size);
@@ -45,20 +47,21 @@ CUresult copy_to_host(Client& c, void* dst, CUdeviceptr src, size_t size, uint64
   return CUDA_SUCCESS;
 }
 
-CUresult copy_on_device(Client& c, CUdeviceptr dst, CUdeviceptr src, size_t size, uint64_t stream) {
+CUresult copy_on_device(Client& c, CUdeviceptr dst, CUdeviceptr src, size_t size, uint64_t stream, bool async) {
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   if (size == 0) return CUDA_SUCCESS;
   std::lock_guard lock(c.mutex);
   if (c.find_allocation(dst, size) == c.device_allocations.end() ||
       c.find_allocation(src, size) == c.device_allocations.end())
     return CUDA_ERROR_INVALID_VALUE;
+  c.recorder.record(rrto::Op::memcpy_dtod(dst, src, size, stream, async));
   proto::MemcpyDtoD call{.dst = dst, .src = src, .size = size, .stream = stream};
   note_stream_work(c, stream);
   return c.remote.defer(call);
 }
 
 CUresult memset_device(Client& c, CUdeviceptr dst, uint32_t value, uint32_t element_size, size_t count,
-                       uint64_t stream) {
+                       uint64_t stream, bool async) {
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   if (count == 0) return CUDA_SUCCESS;
   if (dst % element_size) return CUDA_ERROR_INVALID_VALUE;
@@ -66,6 +69,8 @@ CUresult memset_device(Client& c, CUdeviceptr dst, uint32_t value, uint32_t elem
   if (count > SIZE_MAX / element_size ||
       c.find_allocation(dst, count * element_size) == c.device_allocations.end())
     return CUDA_ERROR_INVALID_VALUE;
+  c.recorder.record(
+      rrto::Op::memset_d(dst, value, static_cast<uint8_t>(element_size), count, stream, async));
   proto::Memset call{.dst = dst, .value = value, .element_size = element_size, .count = count, .stream = stream};
   note_stream_work(c, stream);
   return c.remote.defer(call);
@@ -158,54 +163,54 @@ RRTO_EXPORT CUresult cuMemFreeHost(void* p) {
 #define RRTO_COPY_ENTRY_POINTS(suffix, per_thread)                                                             \
   RRTO_EXPORT CUresult cuMemcpyHtoD_v2##suffix(CUdeviceptr dst, const void* src, size_t size) {                \
     RRTO_ENTER(cuMemcpyHtoD_v2##suffix);                                                                       \
-    return copy_to_device(c, dst, src, size, stream_id(nullptr, per_thread));                                  \
+    return copy_to_device(c, dst, src, size, stream_id(nullptr, per_thread), false);                                  \
   }                                                                                                            \
   RRTO_EXPORT CUresult cuMemcpyDtoH_v2##suffix(void* dst, CUdeviceptr src, size_t size) {                      \
     RRTO_ENTER(cuMemcpyDtoH_v2##suffix);                                                                       \
-    return copy_to_host(c, dst, src, size, stream_id(nullptr, per_thread));                                    \
+    return copy_to_host(c, dst, src, size, stream_id(nullptr, per_thread), false);                                    \
   }                                                                                                            \
   RRTO_EXPORT CUresult cuMemcpyDtoD_v2##suffix(CUdeviceptr dst, CUdeviceptr src, size_t size) {                \
     RRTO_ENTER(cuMemcpyDtoD_v2##suffix);                                                                       \
-    return copy_on_device(c, dst, src, size, stream_id(nullptr, per_thread));                                  \
+    return copy_on_device(c, dst, src, size, stream_id(nullptr, per_thread), false);                                  \
   }                                                                                                            \
   RRTO_EXPORT CUresult cuMemsetD8_v2##suffix(CUdeviceptr dst, unsigned char value, size_t count) {             \
     RRTO_ENTER(cuMemsetD8_v2##suffix);                                                                         \
-    return memset_device(c, dst, value, 1, count, stream_id(nullptr, per_thread));                             \
+    return memset_device(c, dst, value, 1, count, stream_id(nullptr, per_thread), false);                             \
   }                                                                                                            \
   RRTO_EXPORT CUresult cuMemsetD16_v2##suffix(CUdeviceptr dst, unsigned short value, size_t count) {           \
     RRTO_ENTER(cuMemsetD16_v2##suffix);                                                                        \
-    return memset_device(c, dst, value, 2, count, stream_id(nullptr, per_thread));                             \
+    return memset_device(c, dst, value, 2, count, stream_id(nullptr, per_thread), false);                             \
   }                                                                                                            \
   RRTO_EXPORT CUresult cuMemsetD32_v2##suffix(CUdeviceptr dst, unsigned int value, size_t count) {             \
     RRTO_ENTER(cuMemsetD32_v2##suffix);                                                                        \
-    return memset_device(c, dst, value, 4, count, stream_id(nullptr, per_thread));                             \
+    return memset_device(c, dst, value, 4, count, stream_id(nullptr, per_thread), false);                             \
   }
 
 #define RRTO_ASYNC_COPY_ENTRY_POINTS(suffix, per_thread)                                                         \
   RRTO_EXPORT CUresult cuMemcpyHtoDAsync_v2##suffix(CUdeviceptr dst, const void* src, size_t size, CUstream s) { \
     RRTO_ENTER(cuMemcpyHtoDAsync_v2##suffix);                                                                    \
-    return copy_to_device(c, dst, src, size, stream_id(s, per_thread));                                          \
+    return copy_to_device(c, dst, src, size, stream_id(s, per_thread), true);                                          \
   }                                                                                                              \
   RRTO_EXPORT CUresult cuMemcpyDtoHAsync_v2##suffix(void* dst, CUdeviceptr src, size_t size, CUstream s) {       \
     RRTO_ENTER(cuMemcpyDtoHAsync_v2##suffix);                                                                    \
-    return copy_to_host(c, dst, src, size, stream_id(s, per_thread));                                            \
+    return copy_to_host(c, dst, src, size, stream_id(s, per_thread), true);                                            \
   }                                                                                                              \
   RRTO_EXPORT CUresult cuMemcpyDtoDAsync_v2##suffix(CUdeviceptr dst, CUdeviceptr src, size_t size, CUstream s) { \
     RRTO_ENTER(cuMemcpyDtoDAsync_v2##suffix);                                                                    \
-    return copy_on_device(c, dst, src, size, stream_id(s, per_thread));                                          \
+    return copy_on_device(c, dst, src, size, stream_id(s, per_thread), true);                                          \
   }                                                                                                              \
   RRTO_EXPORT CUresult cuMemsetD8Async##suffix(CUdeviceptr dst, unsigned char value, size_t count, CUstream s) {  \
     RRTO_ENTER(cuMemsetD8Async##suffix);                                                                         \
-    return memset_device(c, dst, value, 1, count, stream_id(s, per_thread));                                     \
+    return memset_device(c, dst, value, 1, count, stream_id(s, per_thread), true);                                     \
   }                                                                                                              \
   RRTO_EXPORT CUresult cuMemsetD16Async##suffix(CUdeviceptr dst, unsigned short value, size_t count,             \
                                                 CUstream s) {                                                    \
     RRTO_ENTER(cuMemsetD16Async##suffix);                                                                        \
-    return memset_device(c, dst, value, 2, count, stream_id(s, per_thread));                                     \
+    return memset_device(c, dst, value, 2, count, stream_id(s, per_thread), true);                                     \
   }                                                                                                              \
   RRTO_EXPORT CUresult cuMemsetD32Async##suffix(CUdeviceptr dst, unsigned int value, size_t count, CUstream s) { \
     RRTO_ENTER(cuMemsetD32Async##suffix);                                                                        \
-    return memset_device(c, dst, value, 4, count, stream_id(s, per_thread));                                     \
+    return memset_device(c, dst, value, 4, count, stream_id(s, per_thread), true);                                     \
   }
 
 RRTO_COPY_ENTRY_POINTS(, false)

@@ -79,6 +79,9 @@ RRTO_EXPORT CUresult cuModuleGetFunction(CUfunction* out, CUmodule hmod, const c
   auto function = std::make_unique<Function>();
   function->module = m;
   function->kernel = kernel;
+  std::vector<rrto::KernelParam> layout;
+  for (const rrto::ParamInfo& p : kernel->params) layout.push_back({p.offset, p.size});
+  function->def = c.recorder.kernels().intern(m->image.content_hash, kernel->name, layout);
   const uint64_t h = c.functions.insert(std::move(function));
   m->functions.push_back(h);
   static_assert(sizeof(rrto::ParamInfo) == 2 * sizeof(uint32_t));

@@ -8,6 +8,7 @@ namespace proto = rrto::proto;
 namespace rrto::client {
 
 CUresult synchronize_stream(Client& c, uint64_t stream) {
+  c.recorder.record(rrto::Op::stream_synchronize(stream));
   const bool may_run = c.unsynced_streams.count(stream) || (stream == 0 && !c.unsynced_streams.empty());
   if (c.remote.mode() == Mode::Async && !c.remote.has_pending() && !may_run) return CUDA_SUCCESS;
   proto::StreamSynchronize call{.stream = stream};
@@ -17,6 +18,7 @@ CUresult synchronize_stream(Client& c, uint64_t stream) {
 }
 
 CUresult synchronize_context(Client& c) {
+  c.recorder.record(rrto::Op::context_synchronize());
   if (c.remote.mode() == Mode::Async && !c.remote.has_pending() && c.unsynced_streams.empty()) return CUDA_SUCCESS;
   proto::CtxSynchronize call;
   const CUresult r = c.remote.call(call);
@@ -69,6 +71,7 @@ CUresult stream_wait_event(Client& c, CUstream s, CUevent e, unsigned flags, boo
   if (!valid_stream(c, s) || !c.events.find(e)) return CUDA_ERROR_INVALID_HANDLE;
   const uint64_t id = stream_id(s, per_thread);
   proto::StreamWaitEvent call{.stream = id, .event = reinterpret_cast<uint64_t>(e), .flags = flags};
+  c.recorder.record(rrto::Op::stream_wait_event(id, call.event));
   note_stream_work(c, id);
   return c.remote.defer(call);
 }
@@ -79,6 +82,7 @@ CUresult event_record(Client& c, CUevent e, CUstream s, bool per_thread) {
   if (!event || !valid_stream(c, s)) return CUDA_ERROR_INVALID_HANDLE;
   const uint64_t id = stream_id(s, per_thread);
   proto::EventRecord call{.event = event->handle, .stream = id};
+  c.recorder.record(rrto::Op::event_record(event->handle, id));
   note_stream_work(c, id);
   return c.remote.defer(call);
 }

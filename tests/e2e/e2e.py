@@ -17,6 +17,7 @@ def per_inference(server, mode, program="cnn_driver", few=3, many=8, extra_args=
         r = run_program(program, ["--inferences", str(n), "--quiet", *extra_args], client_env(server.address(), mode))
         check(r.returncode == 0, f"{program} in {mode} mode with {n} inferences: {r.describe()}")
         check(r.stats is not None, f"no RRTO_STATS line from {program}: {r.describe()}")
+        check("UCX" not in r.stdout, f"the client library wrote to the program's stdout: {r.describe()}")
         runs.append(r.stats)
     span = many - few
     per = {k: (runs[1][k] - runs[0][k]) / span for k in ("calls", "remote_calls", "round_trips", "bytes_up")}
@@ -97,6 +98,32 @@ def server_killed():
                 proc.wait()
 
 
+# Entry points whose calls are operators of the recorded stream.
+OP_ENTRY_POINTS = ("cuLaunchKernel", "cuMemcpy", "cuMemset", "cuEventRecord", "cuStreamWaitEvent",
+                   "cuStreamSynchronize", "cuCtxSynchronize")
+
+
+def trace_search():
+    """RRTO_TRACE writes the operator stream; rrto-trace finds one inference in it."""
+    import json
+    import tempfile
+    with Server() as server:
+        trace = os.path.join(tempfile.mkdtemp(prefix="rrto-trace-"), "cnn.trace")
+        counts = []
+        for n in (4, 6):
+            r = run_program("cnn_driver", ["--inferences", str(n), "--quiet"],
+                            client_env(server.address(), "async", RRTO_TRACE=trace))
+            check(r.returncode == 0, r.describe())
+            counts.append(sum(v for k, v in r.stats["per_call"].items() if k.startswith(OP_ENTRY_POINTS)))
+        ops_per_inference = (counts[1] - counts[0]) / 2
+        p = subprocess.run([f"{BIN}/rrto-trace", "search", trace, "--json"], capture_output=True, text=True)
+        check(p.returncode == 0, f"rrto-trace search failed: {p.stdout}{p.stderr}")
+        found = json.loads(p.stdout)
+        check(found["iteration_length"] == ops_per_inference,
+              f"rrto-trace found an iteration of {found['iteration_length']} ops, "
+              f"the program issues {ops_per_inference} per inference: {p.stdout}")
+
+
 def server_sigterm():
     with Server() as server:
         r = run_program("cnn_driver", ["--inferences", "2", "--quiet"], client_env(server.address(), "async"))
@@ -111,4 +138,4 @@ def server_sigterm():
 
 if __name__ == "__main__":
     main({f.__name__: f for f in (cnn_rpc, cnn_async, cnn_batches, param_probe, server_unreachable, server_killed,
-                                   server_sigterm)})
+                                   server_sigterm, trace_search)})
