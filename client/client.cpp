@@ -71,7 +71,9 @@ bool ucx_has_cuda_support() {
 
 void print_stats_at_exit() {
   Client& c = client();
-  print_stats(c.mode_name.c_str(), c.remote.transport_name().c_str());
+  std::lock_guard lock(c.mutex);
+  print_stats(c.mode_name.c_str(), c.remote.transport_name().c_str(),
+              c.replayer.enabled() ? c.replayer.stats_json() : std::string());
 }
 
 void close_trace_at_exit() {
@@ -104,11 +106,9 @@ CUresult Client::connect_and_hello() {
   }
   if (cfg.mode == "rpc") {
     remote.set_mode(Mode::Rpc);
-  } else if (cfg.mode == "async") {
-    remote.set_mode(Mode::Async);
   } else {
-    RRTO_ERROR("client", "RRTO_MODE={} is not available; use rpc or async", cfg.mode);
-    return CUDA_ERROR_INVALID_VALUE;
+    remote.set_mode(Mode::Async);  // replay queues calls exactly as async does
+    if (cfg.mode == "replay") replayer.enable();
   }
   mode_name = cfg.mode;
   if (cfg.stats) std::atexit(print_stats_at_exit);
@@ -119,10 +119,16 @@ CUresult Client::connect_and_hello() {
   // program's stdout, that it is unused.
   if (ucx_has_cuda_support()) setenv("UCX_MEM_CUDA_HOOK_MODE", "none", 0);
 
+  transport::LinkProfile link;
+  if (std::string why; !ok(transport::parse_link(cfg.link, link, why))) {
+    RRTO_ERROR("client", "link emulation '{}': {}", cfg.link, why);
+    return CUDA_ERROR_INVALID_VALUE;
+  }
+  set_stats_link(link.describe());
   std::vector<transport::ConnectOptions> servers;
   std::string tried;
   for (const auto& s : cfg.servers) {
-    servers.push_back({.host = s.host, .port = s.port});
+    servers.push_back({.host = s.host, .port = s.port, .link = link});
     tried += fmt::format("{}{}:{}", tried.empty() ? "" : ", ", s.host, s.port);
   }
   if (!ok(remote.connect(servers))) {

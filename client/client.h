@@ -15,6 +15,7 @@
 #include "client/module_image/module_image.h"
 #include "client/op_recorder.h"
 #include "client/remote.h"
+#include "client/replayer.h"
 
 namespace rrto::client {
 
@@ -69,6 +70,7 @@ class Client {
   std::mutex mutex;  // guards everything below and the connection
   Remote remote;
   OpRecorder recorder;
+  Replayer replayer{remote};
   DeviceInfo device;
   std::string mode_name = "async";
 
@@ -89,6 +91,13 @@ class Client {
   // for yet; a synchronisation with nothing queued and nothing here is
   // answered locally.
   std::set<uint64_t> unsynced_streams;
+
+  // Every operator passes here, with the lock held, before its call is
+  // queued; `function` is a launch's function handle.
+  void on_op(const Op& op, uint64_t function = 0) {
+    recorder.record(op);
+    replayer.on_op(op, function);
+  }
 
   // The device allocation holding [p, p+size), or end().
   std::map<CUdeviceptr, size_t>::const_iterator find_allocation(CUdeviceptr p, size_t size = 1) const;

@@ -39,6 +39,7 @@ uint64_t Remote::add_bulk_ref(const void* data, size_t size) {
 
 void Remote::reset_batch() {
   batch_.clear();
+  operator_calls_ = 0;
   bulk_.clear();
   staging_.clear();
   bulk_size_ = 0;
@@ -61,6 +62,7 @@ CUresult Remote::exchange(void* bulk_dest, size_t bulk_capacity, std::span<const
     reset_batch();
     return conn_ ? kServerLost : CUDA_ERROR_NOT_INITIALIZED;
   }
+  if (rewriter_) rewriter_->before_send(batch_);
   segments_.clear();
   for (const BulkPiece& p : bulk_)
     segments_.push_back({p.external ? p.external : staging_.data() + p.staging_offset, p.size});
@@ -72,9 +74,11 @@ CUresult Remote::exchange(void* bulk_dest, size_t bulk_capacity, std::span<const
   Status s = conn_->call(proto::kBatchRequest, meta, segments_, reply_);
 
   TransferStats& stats = transfer_stats();
+  const uint64_t up = meta.size() + bulk_size_, down = reply_.meta.size() + reply_.bulk_received;
   stats.round_trips.fetch_add(1, std::memory_order_relaxed);
-  stats.bytes_up.fetch_add(meta.size() + bulk_size_, std::memory_order_relaxed);
-  stats.bytes_down.fetch_add(reply_.meta.size() + reply_.bulk_received, std::memory_order_relaxed);
+  stats.bytes_up.fetch_add(up, std::memory_order_relaxed);
+  stats.bytes_down.fetch_add(down, std::memory_order_relaxed);
+  if (rewriter_) rewriter_->after_send(up, down);
   reset_batch();
 
   if (!ok(s)) {

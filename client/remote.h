@@ -20,6 +20,14 @@ namespace rrto::client {
 
 enum class Mode { Rpc, Async };
 
+// Sees each batch right before it is sent, and may rewrite it.
+class BatchRewriter {
+ public:
+  virtual ~BatchRewriter() = default;
+  virtual void before_send(proto::BatchWriter& batch) = 0;
+  virtual void after_send(uint64_t bytes_up, uint64_t bytes_down) = 0;
+};
+
 class Remote {
  public:
   // Tries each server in turn; the first that answers wins.
@@ -29,6 +37,14 @@ class Remote {
 
   void set_mode(Mode m) { mode_ = m; }
   Mode mode() const { return mode_; }
+  void set_rewriter(BatchRewriter* rewriter) { rewriter_ = rewriter; }
+
+  // The queue as it stands: calls, encoded bytes, bulk bytes, and how many
+  // of the calls are operators (proto::kIsOperator).
+  uint32_t batch_count() const { return batch_.count(); }
+  size_t batch_size() const { return batch_.size(); }
+  uint64_t bulk_size() const { return bulk_size_; }
+  uint32_t operator_calls() const { return operator_calls_; }
 
   // Bulk bytes for the next batch; the returned offset goes into the call.
   // add_bulk_copy keeps its own copy (the caller may reuse its buffer at
@@ -41,6 +57,7 @@ class Remote {
   template <typename Call>
   CUresult defer(Call& call) {
     batch_.add(call);
+    if constexpr (proto::kIsOperator<Call>) ++operator_calls_;
     transfer_stats().remote_calls.fetch_add(1, std::memory_order_relaxed);
     if (mode_ == Mode::Rpc) return flush();
     return CUDA_SUCCESS;
@@ -51,6 +68,7 @@ class Remote {
   template <typename Call, typename Result = proto::CtxSynchronize>
   CUresult call(Call& call, Result* result = nullptr, void* bulk_dest = nullptr, size_t bulk_capacity = 0) {
     batch_.add(call);
+    if constexpr (proto::kIsOperator<Call>) ++operator_calls_;
     transfer_stats().remote_calls.fetch_add(1, std::memory_order_relaxed);
     std::span<const uint8_t> body;
     CUresult r = exchange(bulk_dest, bulk_capacity, body);
@@ -61,6 +79,9 @@ class Remote {
   // Sends whatever is queued (if anything) and waits for it to run.
   CUresult flush();
   bool has_pending() const { return !batch_.empty(); }
+  // Queued device work (operators), as opposed to bookkeeping such as
+  // creating a stream, which no synchronisation has to wait for.
+  bool has_pending_work() const { return operator_calls_ > 0; }
 
   // Bytes of the last reply's bulk.
   size_t last_bulk_received() const { return reply_.bulk_received; }
@@ -80,7 +101,9 @@ class Remote {
   std::string server_name_;
   Mode mode_ = Mode::Async;
   bool lost_ = false;
+  BatchRewriter* rewriter_ = nullptr;
   proto::BatchWriter batch_;
+  uint32_t operator_calls_ = 0;
   std::vector<BulkPiece> bulk_;
   uint64_t bulk_size_ = 0;
   std::vector<uint8_t> staging_;

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string>
 
 namespace rrto::client {
 
@@ -32,8 +33,13 @@ struct TransferStats {
 
 TransferStats& transfer_stats();
 
+// The emulated link as the stats line names it (LinkProfile::describe());
+// "off" until set.
+void set_stats_link(std::string link);
+
 // Prints the stats line if RRTO_STATS is on; called once at exit.
-void print_stats(const char* mode, const char* transport);
+// `extra` (JSON members, may be empty) is added to the line.
+void print_stats(const char* mode, const char* transport, const std::string& extra);
 
 }  // namespace rrto::client
 

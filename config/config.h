@@ -70,7 +70,7 @@ struct ServerAddress {
 struct ClientConfig {
   // The edge cluster: one or more servers.
   std::vector<ServerAddress> servers{ServerAddress{"127.0.0.1", kDefaultPort}};
-  std::string mode = "async";  // "rpc" | "async" | "replay"
+  std::string mode = "replay";  // "rpc" | "async" | "replay"
   std::string link;            // link emulation spec, opaque here
   std::string auth_token;
   bool stats = false;

@@ -32,6 +32,9 @@ const char* call_op_name(CallOp op) {
     RRTO_CALL_NAME(EventQuery)
     RRTO_CALL_NAME(EventElapsedTime)
     RRTO_CALL_NAME(CtxSynchronize)
+    RRTO_CALL_NAME(TemplateRegister)
+    RRTO_CALL_NAME(TemplateDrop)
+    RRTO_CALL_NAME(ReplaySegment)
 #undef RRTO_CALL_NAME
     case CallOp::Count_: break;
   }

@@ -64,7 +64,7 @@ class BatchWriter {
   }
 
   template <typename Call>
-  void add(Call& call) {
+  void add(Call call) {
     ByteWriter w(meta_);
     w.put<uint16_t>(static_cast<uint16_t>(Call::op));
     const size_t length_at = meta_.size();
@@ -78,6 +78,14 @@ class BatchWriter {
 
   uint32_t count() const { return count_; }
   bool empty() const { return count_ == 0; }
+  size_t size() const { return meta_.size(); }
+
+  // Drops the calls added after the batch had `count` calls and `size` bytes.
+  void truncate(uint32_t count, size_t size) {
+    meta_.resize(size);
+    count_ = count;
+    std::memcpy(meta_.data(), &count_, sizeof count_);
+  }
   std::span<const uint8_t> bytes() const { return meta_; }
 
  private:

@@ -44,6 +44,9 @@ enum class CallOp : uint16_t {
   EventQuery,
   EventElapsedTime,
   CtxSynchronize,
+  TemplateRegister,
+  TemplateDrop,
+  ReplaySegment,
   Count_,
 };
 
@@ -272,6 +275,54 @@ struct EventElapsedTimeResult {
 struct CtxSynchronize {
   static constexpr CallOp op = CallOp::CtxSynchronize;
   template <class F> void fields(F&&) {}
+};
+
+// ---------------------------------------------------------------- replay
+//
+// A template is an operator sequence the client found repeating once per
+// inference. The client registers it once; afterwards one ReplaySegment runs
+// a stretch of it with fresh inputs instead of the explicit calls.
+
+// Calls that are operators: the only calls a template may hold.
+template <typename Call>
+inline constexpr bool kIsOperator = false;
+template <> inline constexpr bool kIsOperator<Launch> = true;
+template <> inline constexpr bool kIsOperator<MemcpyHtoD> = true;
+template <> inline constexpr bool kIsOperator<MemcpyDtoH> = true;
+template <> inline constexpr bool kIsOperator<MemcpyDtoD> = true;
+template <> inline constexpr bool kIsOperator<Memset> = true;
+template <> inline constexpr bool kIsOperator<EventRecord> = true;
+template <> inline constexpr bool kIsOperator<StreamWaitEvent> = true;
+template <> inline constexpr bool kIsOperator<StreamSynchronize> = true;
+template <> inline constexpr bool kIsOperator<CtxSynchronize> = true;
+
+// `calls` is a batch (batch.h encoding) of operator calls; the bulk offsets
+// of its MemcpyHtoD calls are unused (inputs come with each ReplaySegment).
+struct TemplateRegister {
+  static constexpr CallOp op = CallOp::TemplateRegister;
+  uint32_t tmpl = 0;
+  Bytes calls;
+  template <class F> void fields(F&& f) { f(tmpl); f(calls); }
+};
+
+inline constexpr uint32_t kAllTemplates = 0xffffffffu;
+struct TemplateDrop {
+  static constexpr CallOp op = CallOp::TemplateDrop;
+  uint32_t tmpl = kAllTemplates;
+  template <class F> void fields(F&& f) { f(tmpl); }
+};
+
+// Runs template operators [first, last]. Their MemcpyHtoD payloads follow
+// one another in the bulk from input_offset. `deltas` replaces the parameter
+// buffers of launches whose arguments changed: repeated {u32 position,
+// u32 length, bytes}. A MemcpyDtoH may only be the last operator; its bytes
+// come back as the reply's bulk.
+struct ReplaySegment {
+  static constexpr CallOp op = CallOp::ReplaySegment;
+  uint32_t tmpl = 0, first = 0, last = 0;
+  uint64_t input_offset = 0;
+  Bytes deltas;
+  template <class F> void fields(F&& f) { f(tmpl); f(first); f(last); f(input_offset); f(deltas); }
 };
 
 }  // namespace rrto::proto

@@ -82,6 +82,11 @@ int run_server(const Options& options) {
     fmt::print(stderr, "rrto-server: {}\n", error);
     return kExitBadUsage;
   }
+  transport::LinkProfile link;
+  if (!ok(transport::parse_link(cfg.link, link, error))) {
+    fmt::print(stderr, "rrto-server: link emulation '{}': {}\n", cfg.link, error);
+    return kExitBadUsage;
+  }
 
   std::unique_ptr<DeviceSet> devices;
   if (!ok(open_devices(cfg, devices, error))) {
@@ -96,7 +101,7 @@ int run_server(const Options& options) {
   SessionManager sessions(devices->devices(), scheduler, policy);
 
   std::unique_ptr<transport::Server> server;
-  const transport::ListenOptions listen{.address = cfg.listen_address, .port = cfg.port};
+  const transport::ListenOptions listen{.address = cfg.listen_address, .port = cfg.port, .link = link};
   if (Status s = transport::Server::listen(listen, sessions, server); !ok(s)) {
     fmt::print(stderr, "rrto-server: cannot listen on {}: {}\n",
                config::format_host_port({cfg.listen_address, cfg.port}), status_name(s));

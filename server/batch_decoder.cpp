@@ -48,6 +48,9 @@ bool decode_call(const proto::CallView& view, AnyCall& out) {
     RRTO_DECODE(EventQuery)
     RRTO_DECODE(EventElapsedTime)
     RRTO_DECODE(CtxSynchronize)
+    RRTO_DECODE(TemplateRegister)
+    RRTO_DECODE(TemplateDrop)
+    RRTO_DECODE(ReplaySegment)
 #undef RRTO_DECODE
     case CallOp::Count_: break;
   }
@@ -87,6 +90,13 @@ Status decode_batch(std::span<const uint8_t> meta, std::span<const uint8_t> bulk
                           htod->bulk_offset, htod->size, bulk.size());
         return Status::ProtocolError;
       }
+    } else if (const auto* replay = std::get_if<proto::ReplaySegment>(&decoded.call)) {
+      if (!bulk_range(bulk, replay->input_offset, bulk.size() - std::min<uint64_t>(replay->input_offset, bulk.size()),
+                      decoded.bulk)) {
+        why = fmt::format("call {} (ReplaySegment): input offset {} is outside the {}-byte bulk", index,
+                          replay->input_offset, bulk.size());
+        return Status::ProtocolError;
+      }
     } else if (const auto* load = std::get_if<proto::ModuleLoad>(&decoded.call)) {
       if (!bulk_range(bulk, load->bulk_offset, load->size, decoded.bulk)) {
         why = fmt::format("call {} (ModuleLoad): bulk range [{}, +{}) is outside the {}-byte bulk", index,
@@ -104,6 +114,32 @@ Status decode_batch(std::span<const uint8_t> meta, std::span<const uint8_t> bulk
       why = fmt::format("call {} (MemcpyDtoH) is not the last of the batch", i);
       return Status::ProtocolError;
     }
+  }
+  return Status::Ok;
+}
+
+Status decode_template(std::span<const uint8_t> calls_meta, std::vector<DecodedCall>& calls, std::string& why) {
+  calls.clear();
+  proto::BatchReader reader(calls_meta);
+  calls.reserve(std::min<size_t>(reader.count(), calls_meta.size() / 6));
+  proto::CallView view{};
+  while (reader.next(view)) {
+    const size_t index = calls.size();
+    DecodedCall& decoded = calls.emplace_back();
+    if (!decode_call(view, decoded.call)) {
+      why = fmt::format("template operator {} ({}) does not decode", index, proto::call_op_name(view.op));
+      return Status::ProtocolError;
+    }
+    const bool is_operator =
+        std::visit([](const auto& c) { return proto::kIsOperator<std::decay_t<decltype(c)>>; }, decoded.call);
+    if (!is_operator) {
+      why = fmt::format("template entry {} ({}) is not an operator", index, proto::call_op_name(view.op));
+      return Status::ProtocolError;
+    }
+  }
+  if (reader.failed() || calls.empty()) {
+    why = fmt::format("the template is empty, truncated or has an unknown call after entry {}", calls.size());
+    return Status::ProtocolError;
   }
   return Status::Ok;
 }

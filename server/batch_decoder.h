@@ -22,11 +22,13 @@ using AnyCall =
                  proto::ModuleGetGlobal, proto::FuncGetAttribute, proto::Launch, proto::StreamCreate,
                  proto::StreamDestroy, proto::StreamSynchronize, proto::StreamQuery, proto::StreamWaitEvent,
                  proto::EventCreate, proto::EventDestroy, proto::EventRecord, proto::EventSynchronize,
-                 proto::EventQuery, proto::EventElapsedTime, proto::CtxSynchronize>;
+                 proto::EventQuery, proto::EventElapsedTime, proto::CtxSynchronize, proto::TemplateRegister,
+                 proto::TemplateDrop, proto::ReplaySegment>;
 
 struct DecodedCall {
   AnyCall call;
-  // MemcpyHtoD's payload or ModuleLoad's image: its range of the bulk.
+  // MemcpyHtoD's payload or ModuleLoad's image: its range of the bulk;
+  // ReplaySegment's inputs: the bulk from its input offset on.
   std::span<const uint8_t> bulk;
 };
 
@@ -34,5 +36,9 @@ struct DecodedCall {
 // The calls point into `meta` and `bulk`, which must outlive them.
 Status decode_batch(std::span<const uint8_t> meta, std::span<const uint8_t> bulk, std::vector<DecodedCall>& calls,
                     std::string& why);
+
+// Decodes the operator calls of a template (TemplateRegister::calls). Only
+// operators are allowed; their bulk ranges are left empty.
+Status decode_template(std::span<const uint8_t> calls_meta, std::vector<DecodedCall>& calls, std::string& why);
 
 }  // namespace rrto::server

@@ -125,8 +125,62 @@ CUresult Dispatcher::run_call(Session& session, const DecodedCall& decoded, Batc
             return r;
           },
           [&](const proto::CtxSynchronize&) { return s.ctx_synchronize(); },
+          [&](const proto::TemplateRegister& c) {
+            std::string why;
+            if (!ok(s.templates().add(c.tmpl, c.calls, why)))
+              return s.fail(CUDA_ERROR_INVALID_VALUE, "template {} refused: {}", c.tmpl, why);
+            return CUDA_SUCCESS;
+          },
+          [&](const proto::TemplateDrop& c) {
+            s.templates().drop(c.tmpl);
+            return CUDA_SUCCESS;
+          },
+          [&](const proto::ReplaySegment& c) { return replay(session, c, decoded.bulk, reply); },
       },
       decoded.call);
+}
+
+CUresult Dispatcher::replay(Session& session, const proto::ReplaySegment& segment, std::span<const uint8_t> inputs,
+                            BatchReply& reply) {
+  const TemplateStore::Template* t = session.templates().find(segment.tmpl);
+  if (!t) return session.fail(CUDA_ERROR_INVALID_HANDLE, "replay of unknown template {}", segment.tmpl);
+  if (segment.first > segment.last || segment.last >= t->calls.size())
+    return session.fail(CUDA_ERROR_INVALID_VALUE, "replay of operators [{}, {}] of template {} ({} operators)",
+                        segment.first, segment.last, segment.tmpl, t->calls.size());
+  ByteReader deltas(segment.deltas);
+  uint32_t delta_position = 0;
+  std::span<const uint8_t> delta_params;
+  auto next_delta = [&] {
+    delta_position = UINT32_MAX;
+    if (deltas.remaining() == 0) return true;
+    if (!deltas.get(delta_position)) return false;
+    delta_params = deltas.get_blob();
+    return !deltas.failed();
+  };
+  if (!next_delta()) return session.fail(CUDA_ERROR_INVALID_VALUE, "malformed replay deltas");
+  size_t consumed = 0;
+  for (uint32_t i = segment.first; i <= segment.last; ++i) {
+    DecodedCall call = t->calls[i];
+    if (auto* htod = std::get_if<proto::MemcpyHtoD>(&call.call)) {
+      if (htod->size > inputs.size() - consumed)
+        return session.fail(CUDA_ERROR_INVALID_VALUE, "replay inputs end before operator {}", i);
+      call.bulk = inputs.subspan(consumed, htod->size);
+      consumed += htod->size;
+    } else if (std::holds_alternative<proto::MemcpyDtoH>(call.call) && i != segment.last) {
+      return session.fail(CUDA_ERROR_INVALID_VALUE, "replay segment continues past the copy back at {}", i);
+    }
+    if (i == delta_position) {
+      auto* launch = std::get_if<proto::Launch>(&call.call);
+      if (!launch || launch->params.size() != delta_params.size())
+        return session.fail(CUDA_ERROR_INVALID_VALUE, "replay delta for operator {} does not fit it", i);
+      launch->params = delta_params;
+      if (!next_delta()) return session.fail(CUDA_ERROR_INVALID_VALUE, "malformed replay deltas");
+    }
+    if (CUresult r = run_call(session, call, reply)) return r;
+  }
+  if (delta_position != UINT32_MAX)
+    return session.fail(CUDA_ERROR_INVALID_VALUE, "replay delta for operator {} outside the segment", delta_position);
+  return CUDA_SUCCESS;
 }
 
 void Dispatcher::run(Session& session, std::span<const DecodedCall> calls, BatchReply& reply) {

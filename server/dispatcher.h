@@ -44,6 +44,8 @@ class Dispatcher {
  private:
   CUresult run_call(Session& session, const DecodedCall& call, BatchReply& reply);
   CUresult hello(Session& session, const proto::Hello& hello, BatchReply& reply);
+  CUresult replay(Session& session, const proto::ReplaySegment& segment, std::span<const uint8_t> inputs,
+                  BatchReply& reply);
 
   template <typename Result>
   void set_result(Result& result) {

@@ -114,6 +114,7 @@ CUresult Session::mem_free(uint64_t dptr) {
     return fail(CUDA_ERROR_INVALID_VALUE, "MemFree of {:#x}: not an allocation of this session", dptr);
   if (CUresult r = device_->mem_free(dptr)) return fail(r, "MemFree of {:#x} failed", dptr);
   allocations_.erase(dptr);
+  templates_.drop(proto::kAllTemplates);  // they may name the freed memory
   return CUDA_SUCCESS;
 }
 
@@ -200,6 +201,7 @@ CUresult Session::module_unload(uint64_t module) {
   if (CUresult r = begin_call()) return r;
   const ModuleHandle* handle = modules_.find(module);
   if (!handle) return fail(CUDA_ERROR_INVALID_HANDLE, "unknown module {:#x}", module);
+  templates_.drop(proto::kAllTemplates);  // they may launch its kernels
   for (auto it = functions_.begin(); it != functions_.end();) {
     if (it->second.module == module) {
       device_->function_release(it->second.handle);
@@ -401,6 +403,7 @@ CUresult Session::ctx_synchronize() {
 ReleasedResources Session::release() {
   ReleasedResources released;
   if (!device_) return released;
+  templates_.drop(proto::kAllTemplates);
   // Work still queued may use the memory about to be freed.
   for (auto& [id, stream] : streams_) device_->stream_synchronize(stream);
   device_->stream_synchronize(StreamHandle{});

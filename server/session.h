@@ -19,6 +19,7 @@
 #include "server/allocation_table.h"
 #include "server/backend.h"
 #include "server/handle_map.h"
+#include "server/replay_templates.h"
 
 namespace rrto::server {
 
@@ -98,6 +99,14 @@ class Session {
 
   const AllocationTable& allocations() const { return allocations_; }
 
+  TemplateStore& templates() { return templates_; }
+
+  // Sets the message for the client, logs it at warn and returns `code`.
+  template <typename... Args>
+  CUresult fail(CUresult code, fmt::format_string<Args...> format, Args&&... args) {
+    return fail_with(code, fmt::format(format, std::forward<Args>(args)...));
+  }
+
  private:
   struct Function {
     FunctionHandle handle;
@@ -106,11 +115,6 @@ class Session {
     ParamLayout layout;
   };
 
-  // Sets the message for the client, logs it at warn and returns `code`.
-  template <typename... Args>
-  CUresult fail(CUresult code, fmt::format_string<Args...> format, Args&&... args) {
-    return fail_with(code, fmt::format(format, std::forward<Args>(args)...));
-  }
   CUresult fail_with(CUresult code, std::string message);
   CUresult begin_call();
   CUresult check_range(std::string_view what, uint64_t p, uint64_t n);
@@ -129,6 +133,7 @@ class Session {
   HandleMap<Function> functions_;
   HandleMap<StreamHandle> streams_;
   HandleMap<EventHandle> events_;
+  TemplateStore templates_;
   std::string error_;
 };
 

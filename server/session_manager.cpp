@@ -118,17 +118,33 @@ void SessionManager::protocol_error(transport::PeerId peer, Connection& connecti
 
 void* SessionManager::bulk_destination(transport::PeerId peer, uint16_t opcode, std::span<const uint8_t> meta,
                                        uint64_t bulk_length) {
-  // Only a batch of exactly one MemcpyHtoD whose payload is the whole bulk can
-  // be received straight into device memory.
+  // Only a batch of exactly one MemcpyHtoD, or of one ReplaySegment whose one
+  // input copy comes first, with the payload the whole bulk, can be received
+  // straight into device memory.
   auto it = connections_.find(peer);
   if (it == connections_.end() || it->second.closing || opcode != proto::kBatchRequest) return nullptr;
   if (bulk_length == 0 || bulk_length > policy_.max_message_bytes) return nullptr;
   proto::BatchReader reader(meta);
   proto::CallView view{};
-  if (reader.count() != 1 || !reader.next(view) || view.op != proto::CallOp::MemcpyHtoD) return nullptr;
+  if (reader.count() != 1 || !reader.next(view)) return nullptr;
   proto::MemcpyHtoD copy;
-  if (!proto::decode_fields(view.body, copy) || reader.next(view) || reader.failed()) return nullptr;
-  if (copy.bulk_offset != 0 || copy.size != bulk_length) return nullptr;
+  if (view.op == proto::CallOp::MemcpyHtoD) {
+    if (!proto::decode_fields(view.body, copy) || copy.bulk_offset != 0) return nullptr;
+  } else if (view.op == proto::CallOp::ReplaySegment) {
+    // A replayed stretch that starts with its only input copy.
+    proto::ReplaySegment replay;
+    if (!proto::decode_fields(view.body, replay) || replay.input_offset != 0) return nullptr;
+    const TemplateStore::Template* t = it->second.session->templates().find(replay.tmpl);
+    if (!t || replay.first > replay.last || replay.last >= t->calls.size()) return nullptr;
+    const auto* first = std::get_if<proto::MemcpyHtoD>(&t->calls[replay.first].call);
+    if (!first) return nullptr;
+    for (uint32_t i = replay.first + 1; i <= replay.last; ++i)
+      if (std::holds_alternative<proto::MemcpyHtoD>(t->calls[i].call)) return nullptr;
+    copy = *first;
+  } else {
+    return nullptr;
+  }
+  if (reader.next(view) || reader.failed() || copy.size != bulk_length) return nullptr;
   uint8_t* place = it->second.session->direct_destination(copy.dst, copy.size);
   if (place)
     RRTO_TRACE(kLog, "session {}: {} bytes land in device memory at {:#x}", it->second.session->id(), copy.size,

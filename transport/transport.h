@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "transport/link.h"
 
 namespace rrto::transport {
 
@@ -50,6 +51,9 @@ struct ConnectOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 0;
   int connect_timeout_ms = 5000;
+  // Emulated link to the server: every message this connection sends or
+  // receives (the handshake included) is held as the profile says.
+  LinkProfile link{};
 };
 
 // Where the reply of a call goes. `meta` is filled with the reply metadata; the
@@ -86,6 +90,11 @@ class ClientConnection {
 struct ListenOptions {
   std::string address = "0.0.0.0";
   uint16_t port = 0;  // 0: pick a free port (see Server::port)
+  // Emulated link in front of the server, for clients that do not emulate
+  // one themselves: each message is held before the Handler sees it, each
+  // reply before it is sent. The serving loop waits meanwhile, so with
+  // several clients one client's delays hold up the others.
+  LinkProfile link{};
 };
 
 // An incoming message, valid for the duration of Handler::on_message.

@@ -23,8 +23,8 @@ constexpr auto kCloseGrace = std::chrono::seconds(1);
 
 class UcxClient final : public ClientConnection {
  public:
-  UcxClient(std::unique_ptr<UcxWorker> worker, std::string address)
-      : worker_(std::move(worker)), address_(std::move(address)) {}
+  UcxClient(std::unique_ptr<UcxWorker> worker, std::string address, LinkProfile link)
+      : worker_(std::move(worker)), address_(std::move(address)), link_(std::move(link)) {}
   ~UcxClient() override;
 
   Status open(const sockaddr_storage& address, socklen_t address_length, int timeout_ms);
@@ -50,9 +50,14 @@ class UcxClient final : public ClientConnection {
   void progress_or_sleep() {
     if (!worker_->progress()) worker_->idle(kClientPollMs);
   }
+  // Emulated link: the caller's thread waits, UCX keeps being progressed.
+  void hold(LinkDirection direction, uint64_t bytes) {
+    hold_message(link_, direction, bytes, [this] { worker_->progress(); });
+  }
 
   std::unique_ptr<UcxWorker> worker_;
   std::string address_;
+  LinkProfile link_;
   ucp_ep_h ep_ = nullptr;
   bool lost_ = false;
   ucs_status_t lost_status_ = UCS_OK;
@@ -118,6 +123,7 @@ Status UcxClient::open(const sockaddr_storage& address, socklen_t address_length
   param.op_attr_mask = UCP_OP_ATTR_FIELD_FLAGS;
   param.flags = UCP_AM_SEND_FLAG_REPLY;
   const WireHeader& h = wire::handshake_header();
+  hold(LinkDirection::Up, sizeof(h));
   ucs_status_ptr_t request = ucp_am_send_nbx(ep_, wire::kAmId, &h, sizeof(h), nullptr, 0, &param);
   if (UCS_PTR_IS_ERR(request)) {
     st = Status::Unreachable;
@@ -128,6 +134,7 @@ Status UcxClient::open(const sockaddr_storage& address, socklen_t address_length
     progress_or_sleep();
   }
   expect_ = Expect::Nothing;
+  if (ok(st) && reply_done_ && ok(reply_status_)) hold(LinkDirection::Down, sizeof(WireHeader));
   if (!ok(st) || !reply_done_ || !ok(reply_status_)) {
     if (lost_) {
       RRTO_ERROR(kLogComponent, "cannot reach {}: {}", address_, ucs_status_string(lost_status_));
@@ -232,6 +239,10 @@ Status UcxClient::call(uint16_t opcode, std::span<const uint8_t> meta, std::span
   reply_status_ = Status::Ok;
   fetching_ = false;
 
+  uint64_t bulk_bytes = 0;
+  for (const Segment& s : bulk) bulk_bytes += s.length;
+  hold(LinkDirection::Up, sizeof(WireHeader) + meta.size() + bulk_bytes);
+
   Completion sent;
   void* send_request = nullptr;
   Status st = outgoing_.start(ep_, worker_->max_am_header(), opcode, 0, meta, bulk, UCP_AM_SEND_FLAG_REPLY,
@@ -263,6 +274,7 @@ Status UcxClient::call(uint16_t opcode, std::span<const uint8_t> meta, std::span
     return Status::ConnectionLost;
   }
   if (fetching_ && ok(reply_status_)) reply.bulk_received = pending_header_.bulk_length;
+  if (ok(reply_status_)) hold(LinkDirection::Down, sizeof(WireHeader) + reply.meta.size() + reply.bulk_received);
   return reply_status_;
 }
 
@@ -276,7 +288,8 @@ Status ClientConnection::connect(const ConnectOptions& options, std::unique_ptr<
   std::unique_ptr<UcxWorker> worker;
   st = UcxWorker::create("rrto-client", worker);
   if (!ok(st)) return st;
-  auto client = std::make_unique<UcxClient>(std::move(worker), options.host + ":" + std::to_string(options.port));
+  auto client = std::make_unique<UcxClient>(std::move(worker), options.host + ":" + std::to_string(options.port),
+                                            options.link);
   st = client->open(address, address_length, options.connect_timeout_ms);
   if (!ok(st)) return st;
   out = std::move(client);

@@ -34,8 +34,8 @@ constexpr size_t kKeepScratchBytes = 64u << 20;
 
 class UcxServer final : public Server {
  public:
-  UcxServer(Handler& handler, std::unique_ptr<UcxWorker> worker, int wake_fd)
-      : handler_(handler), worker_(std::move(worker)), wake_fd_(wake_fd) {}
+  UcxServer(Handler& handler, std::unique_ptr<UcxWorker> worker, int wake_fd, LinkProfile link)
+      : handler_(handler), worker_(std::move(worker)), wake_fd_(wake_fd), link_(std::move(link)) {}
   ~UcxServer() override;
 
   Status start_listening(const ListenOptions& options);
@@ -86,6 +86,11 @@ class UcxServer final : public Server {
   void reap_closes();
   // Progresses until `done` is set, doing service() work in between.
   void wait_for(const Completion& done);
+  // Emulated link (ListenOptions::link): the loop waits, UCX keeps being
+  // progressed (its callbacks only record).
+  void hold(LinkDirection direction, uint64_t bytes) {
+    hold_message(link_, direction, bytes, [this] { worker_->progress(); });
+  }
 
   void dispatch(Event& event);
   void deliver_message(Event& event);
@@ -111,6 +116,7 @@ class UcxServer final : public Server {
   Handler& handler_;
   std::unique_ptr<UcxWorker> worker_;
   int wake_fd_ = -1;
+  LinkProfile link_;
   ucp_listener_h listener_ = nullptr;
   uint16_t port_ = 0;
   std::atomic<bool> stop_requested_{false};
@@ -164,7 +170,8 @@ Status UcxServer::start_listening(const ListenOptions& options) {
     return Status::InternalError;
   }
   port_ = address_port(attr.sockaddr);
-  RRTO_INFO(kLogComponent, "listening on {}", format_address(attr.sockaddr));
+  RRTO_INFO(kLogComponent, "listening on {}{}", format_address(attr.sockaddr),
+            link_.enabled() ? ", emulating the link " + link_.describe() : std::string());
   return worker_->set_am_handler(on_am, this, UCP_AM_FLAG_WHOLE_MSG | UCP_AM_FLAG_PERSISTENT_DATA);
 }
 
@@ -294,6 +301,8 @@ void UcxServer::answer_handshake(PeerId id) {
   if (!peer || peer->failed) return;
   // Fire and forget: the header is static, nothing else is referenced.
   const WireHeader& h = wire::handshake_header();
+  hold(LinkDirection::Up, sizeof(h));
+  hold(LinkDirection::Down, sizeof(h));
   ucp_request_param_t param{};
   ucs_status_ptr_t r = ucp_am_send_nbx(peer->ep, wire::kAmId, &h, sizeof(h), nullptr, 0, &param);
   if (UCS_PTR_IS_PTR(r)) ucp_request_free(r);
@@ -442,6 +451,7 @@ void UcxServer::deliver_message(Event& event) {
     }
     bulk = {dest, h.bulk_length};
   }
+  hold(LinkDirection::Up, sizeof(WireHeader) + h.meta_length + h.bulk_length);
   handler_.on_message(id, Message{h.opcode, meta, bulk});
   release(event);
 }
@@ -485,6 +495,9 @@ Status UcxServer::reply(PeerId id, uint16_t opcode, std::span<const uint8_t> met
                         std::span<const Segment> bulk) {
   Peer* peer = find(id);
   if (!peer || peer->failed || peer->doomed) return Status::ConnectionLost;
+  uint64_t bulk_bytes = 0;
+  for (const Segment& s : bulk) bulk_bytes += s.length;
+  hold(LinkDirection::Down, sizeof(WireHeader) + meta.size() + bulk_bytes);
   Completion done;
   void* request = nullptr;
   Status st = outgoing_.start(peer->ep, worker_->max_am_header(), opcode, 0, meta, bulk, 0, done, request);
@@ -558,7 +571,7 @@ Status Server::listen(const ListenOptions& options, Handler& handler, std::uniqu
     RRTO_ERROR(kLogComponent, "cannot create an eventfd: {}", std::strerror(errno));
     return Status::IoError;
   }
-  auto server = std::make_unique<UcxServer>(handler, std::move(worker), wake_fd);
+  auto server = std::make_unique<UcxServer>(handler, std::move(worker), wake_fd, options.link);
   st = server->start_listening(options);
   if (!ok(st)) return st;
   out = std::move(server);

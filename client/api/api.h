@@ -36,4 +36,21 @@ CUresult synchronize_context(Client& c);
 // Queued work on `stream`: remembered until a synchronisation covers it.
 inline void note_stream_work(Client& c, uint64_t stream) { c.unsynced_streams.insert(stream); }
 
+// The primary context, created on first use; the lock must be held.
+uint64_t primary_context(Client& c);
+
+// Shared by cuModule* and cuLibrary* (a CUlibrary is a module underneath,
+// a CUkernel its function); each takes the lock itself. Loading needs no
+// current context (libraries are context-independent); cuModule* check it.
+CUresult load_module(Client& c, CUmodule* out, const void* image);
+CUresult get_function(Client& c, CUfunction* out, CUmodule hmod, const char* name);
+CUresult unload_module(Client& c, CUmodule hmod);
+CUresult get_global(Client& c, CUdeviceptr* dptr, size_t* bytes, CUmodule hmod, const char* name);
+
+// A function's attribute; each is asked of the server once, then answered
+// locally (client/api/function_attributes.cpp). Takes the lock itself.
+CUresult function_attribute(Client& c, int* value, int attribute, CUfunction f);
+CUresult set_function_attribute(Client& c, CUfunction f, int attribute, int value);
+CUresult set_function_cache_config(Client& c, CUfunction f, CUfunc_cache config);
+
 }  // namespace rrto::client

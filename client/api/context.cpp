@@ -2,6 +2,7 @@
 // device on the server, so creating, switching and destroying them costs
 // no round trip.
 #include "client/api/api.h"
+#include "client/export_tables/context_storage.h"
 
 using namespace rrto::client;
 
@@ -22,21 +23,38 @@ CUresult create_context(Client& c, CUcontext* pctx, unsigned flags, CUdevice dev
   return CUDA_SUCCESS;
 }
 
+// The context a call names: `ctx`, or the current one when it is null.
+CUresult named_context(Client& c, CUcontext ctx, uint64_t& out) {
+  if (!ctx) {
+    if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
+    out = context_stack().back();
+    return CUDA_SUCCESS;
+  }
+  std::lock_guard lock(c.mutex);
+  if (!c.contexts.find(ctx)) return CUDA_ERROR_INVALID_CONTEXT;
+  out = reinterpret_cast<uint64_t>(ctx);
+  return CUDA_SUCCESS;
+}
+
 }  // namespace
 
-RRTO_EXPORT CUresult cuDevicePrimaryCtxRetain(CUcontext* pctx, CUdevice dev) {
-  RRTO_ENTER(cuDevicePrimaryCtxRetain);
-  if (!pctx) return CUDA_ERROR_INVALID_VALUE;
-  if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
-  std::lock_guard lock(c.mutex);
+uint64_t rrto::client::primary_context(Client& c) {
   if (!c.primary_context) {
     auto ctx = std::make_unique<Context>();
     ctx->primary = true;
     ctx->flags = c.primary_flags;
     c.primary_context = c.contexts.insert(std::move(ctx));
   }
+  return c.primary_context;
+}
+
+RRTO_EXPORT CUresult cuDevicePrimaryCtxRetain(CUcontext* pctx, CUdevice dev) {
+  RRTO_ENTER(cuDevicePrimaryCtxRetain);
+  if (!pctx) return CUDA_ERROR_INVALID_VALUE;
+  if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
+  std::lock_guard lock(c.mutex);
   ++c.primary_refcount;
-  *pctx = to_handle(c.primary_context);
+  *pctx = to_handle(primary_context(c));
   return CUDA_SUCCESS;
 }
 
@@ -71,8 +89,13 @@ RRTO_EXPORT CUresult cuDevicePrimaryCtxGetState(CUdevice dev, unsigned int* flag
 RRTO_EXPORT CUresult cuDevicePrimaryCtxReset_v2(CUdevice dev) {
   RRTO_ENTER(cuDevicePrimaryCtxReset_v2);
   if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
-  std::lock_guard lock(c.mutex);
-  c.primary_refcount = 0;
+  uint64_t primary = 0;
+  {
+    std::lock_guard lock(c.mutex);
+    c.primary_refcount = 0;
+    primary = c.primary_context;
+  }
+  if (primary) context_storage().destroy(primary);  // the reset context's state is gone
   return CUDA_SUCCESS;
 }
 
@@ -97,13 +120,16 @@ RRTO_EXPORT CUresult cuCtxCreate_v4(CUcontext* pctx, CUctxCreateParams* params, 
 
 RRTO_EXPORT CUresult cuCtxDestroy_v2(CUcontext ctx) {
   RRTO_ENTER(cuCtxDestroy_v2);
-  std::lock_guard lock(c.mutex);
   const auto h = reinterpret_cast<uint64_t>(ctx);
-  Context* context = c.contexts.find(h);
-  if (!context || context->primary) return CUDA_ERROR_INVALID_CONTEXT;
-  auto& stack = context_stack();
-  std::erase(stack, h);
-  c.contexts.remove(h);
+  {
+    std::lock_guard lock(c.mutex);
+    Context* context = c.contexts.find(h);
+    if (!context || context->primary) return CUDA_ERROR_INVALID_CONTEXT;
+    auto& stack = context_stack();
+    std::erase(stack, h);
+    c.contexts.remove(h);
+  }
+  context_storage().destroy(h);
   return CUDA_SUCCESS;
 }
 
@@ -182,4 +208,33 @@ RRTO_EXPORT CUresult cuCtxSynchronize() {
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   std::lock_guard lock(c.mutex);
   return synchronize_context(c);
+}
+
+// Every context is the session's one device: synchronising any of them
+// waits for all the session's work.
+RRTO_EXPORT CUresult cuCtxSynchronize_v2(CUcontext ctx) {
+  RRTO_ENTER(cuCtxSynchronize_v2);
+  uint64_t h = 0;
+  if (const CUresult r = named_context(c, ctx, h); r != CUDA_SUCCESS) return r;
+  std::lock_guard lock(c.mutex);
+  return synchronize_context(c);
+}
+
+RRTO_EXPORT CUresult cuCtxGetDevice_v2(CUdevice* device, CUcontext ctx) {
+  RRTO_ENTER(cuCtxGetDevice_v2);
+  if (!device) return CUDA_ERROR_INVALID_VALUE;
+  uint64_t h = 0;
+  if (const CUresult r = named_context(c, ctx, h); r != CUDA_SUCCESS) return r;
+  *device = 0;
+  return CUDA_SUCCESS;
+}
+
+// Context handles are never reused, so they serve as ids.
+RRTO_EXPORT CUresult cuCtxGetId(CUcontext ctx, unsigned long long* id) {
+  RRTO_ENTER(cuCtxGetId);
+  if (!id) return CUDA_ERROR_INVALID_VALUE;
+  uint64_t h = 0;
+  if (const CUresult r = named_context(c, ctx, h); r != CUDA_SUCCESS) return r;
+  *id = h;
+  return CUDA_SUCCESS;
 }

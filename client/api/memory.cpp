@@ -23,8 +23,8 @@ CUresult copy_to_device(Client& c, CUdeviceptr dst, const void* src, size_t size
   if (c.find_allocation(dst, size) == c.device_allocations.end()) return CUDA_ERROR_INVALID_VALUE;
   const bool send_now = c.remote.mode() == Mode::Rpc || size >= kZeroCopyThreshold;
   proto::MemcpyHtoD call{.dst = dst, .size = size, .bulk_offset = 0, .stream = stream};
+  c.on_op(rrto::Op::memcpy_htod(dst, reinterpret_cast<uintptr_t>(src), size, stream, async));
   call.bulk_offset = send_now ? c.remote.add_bulk_ref(src, size) : c.remote.add_bulk_copy(src, size);
-  c.recorder.record(rrto::Op::memcpy_htod(dst, reinterpret_cast<uintptr_t>(src), size, stream, async));
   note_stream_work(c, stream);
   CUresult r = c.remote.defer(call);
   if (r == CUDA_SUCCESS && send_now) r = c.remote.flush();
@@ -37,7 +37,7 @@ CUresult copy_to_host(Client& c, void* dst, CUdeviceptr src, size_t size, uint64
   if (!dst) return CUDA_ERROR_INVALID_VALUE;
   std::lock_guard lock(c.mutex);
   if (c.find_allocation(src, size) == c.device_allocations.end()) return CUDA_ERROR_INVALID_VALUE;
-  c.recorder.record(rrto::Op::memcpy_dtoh(reinterpret_cast<uintptr_t>(dst), src, size, stream, async));
+  c.on_op(rrto::Op::memcpy_dtoh(reinterpret_cast<uintptr_t>(dst), src, size, stream, async));
   proto::MemcpyDtoH call{.src = src, .size = size, .stream = stream};
   proto::MemcpyDtoH* no_result = nullptr;
   const CUresult r = c.remote.call(call, no_result, dst, size);
@@ -54,7 +54,7 @@ CUresult copy_on_device(Client& c, CUdeviceptr dst, CUdeviceptr src, size_t size
   if (c.find_allocation(dst, size) == c.device_allocations.end() ||
       c.find_allocation(src, size) == c.device_allocations.end())
     return CUDA_ERROR_INVALID_VALUE;
-  c.recorder.record(rrto::Op::memcpy_dtod(dst, src, size, stream, async));
+  c.on_op(rrto::Op::memcpy_dtod(dst, src, size, stream, async));
   proto::MemcpyDtoD call{.dst = dst, .src = src, .size = size, .stream = stream};
   note_stream_work(c, stream);
   return c.remote.defer(call);
@@ -69,7 +69,7 @@ CUresult memset_device(Client& c, CUdeviceptr dst, uint32_t value, uint32_t elem
   if (count > SIZE_MAX / element_size ||
       c.find_allocation(dst, count * element_size) == c.device_allocations.end())
     return CUDA_ERROR_INVALID_VALUE;
-  c.recorder.record(
+  c.on_op(
       rrto::Op::memset_d(dst, value, static_cast<uint8_t>(element_size), count, stream, async));
   proto::Memset call{.dst = dst, .value = value, .element_size = element_size, .count = count, .stream = stream};
   note_stream_work(c, stream);
@@ -109,6 +109,7 @@ RRTO_EXPORT CUresult cuMemFree_v2(CUdeviceptr dptr) {
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   std::lock_guard lock(c.mutex);
   if (!c.device_allocations.erase(dptr)) return CUDA_ERROR_INVALID_VALUE;
+  c.replayer.invalidate();
   proto::MemFree call{.dptr = dptr};
   return c.remote.defer(call);
 }

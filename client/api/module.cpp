@@ -6,11 +6,10 @@
 using namespace rrto::client;
 namespace proto = rrto::proto;
 
-namespace {
+namespace rrto::client {
 
 CUresult load_module(Client& c, CUmodule* out, const void* image) {
   if (!out || !image) return CUDA_ERROR_INVALID_VALUE;
-  if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   auto module = std::make_unique<Module>();
   if (const rrto::Status s = rrto::parse_module_image(image, SIZE_MAX, module->image); !ok(s)) {
     RRTO_WARN("client", "cannot load module image: {}", rrto::status_name(s));
@@ -31,39 +30,20 @@ CUresult load_module(Client& c, CUmodule* out, const void* image) {
   return CUDA_SUCCESS;
 }
 
-}  // namespace
-
-RRTO_EXPORT CUresult cuModuleLoadData(CUmodule* module, const void* image) {
-  RRTO_ENTER(cuModuleLoadData);
-  return load_module(c, module, image);
-}
-
-// JIT options only tune compilation on the server's driver; they are ignored.
-RRTO_EXPORT CUresult cuModuleLoadDataEx(CUmodule* module, const void* image, unsigned int, CUjit_option*, void**) {
-  RRTO_ENTER(cuModuleLoadDataEx);
-  return load_module(c, module, image);
-}
-
-RRTO_EXPORT CUresult cuModuleLoadFatBinary(CUmodule* module, const void* fatbin) {
-  RRTO_ENTER(cuModuleLoadFatBinary);
-  return load_module(c, module, fatbin);
-}
-
-RRTO_EXPORT CUresult cuModuleUnload(CUmodule hmod) {
-  RRTO_ENTER(cuModuleUnload);
+CUresult unload_module(Client& c, CUmodule hmod) {
   std::lock_guard lock(c.mutex);
   Module* m = c.modules.find(hmod);
   if (!m) return CUDA_ERROR_INVALID_HANDLE;
   // Queued calls may still reference the image bytes.
   if (const CUresult r = c.remote.flush(); r != CUDA_SUCCESS) return r;
   for (const uint64_t f : m->functions) c.functions.remove(f);
+  c.replayer.invalidate();
   proto::ModuleUnload call{.module = m->handle};
   c.modules.remove(m->handle);
   return c.remote.defer(call);
 }
 
-RRTO_EXPORT CUresult cuModuleGetFunction(CUfunction* out, CUmodule hmod, const char* name) {
-  RRTO_ENTER(cuModuleGetFunction);
+CUresult get_function(Client& c, CUfunction* out, CUmodule hmod, const char* name) {
   if (!out || !name) return CUDA_ERROR_INVALID_VALUE;
   std::lock_guard lock(c.mutex);
   Module* m = c.modules.find(hmod);
@@ -97,8 +77,7 @@ RRTO_EXPORT CUresult cuModuleGetFunction(CUfunction* out, CUmodule hmod, const c
   return CUDA_SUCCESS;
 }
 
-RRTO_EXPORT CUresult cuModuleGetGlobal_v2(CUdeviceptr* dptr, size_t* bytes, CUmodule hmod, const char* name) {
-  RRTO_ENTER(cuModuleGetGlobal_v2);
+CUresult get_global(Client& c, CUdeviceptr* dptr, size_t* bytes, CUmodule hmod, const char* name) {
   if (!name) return CUDA_ERROR_INVALID_VALUE;
   std::lock_guard lock(c.mutex);
   Module* m = c.modules.find(hmod);
@@ -113,17 +92,45 @@ RRTO_EXPORT CUresult cuModuleGetGlobal_v2(CUdeviceptr* dptr, size_t* bytes, CUmo
   return CUDA_SUCCESS;
 }
 
+}  // namespace rrto::client
+
+RRTO_EXPORT CUresult cuModuleLoadData(CUmodule* module, const void* image) {
+  RRTO_ENTER(cuModuleLoadData);
+  if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
+  return load_module(c, module, image);
+}
+
+// JIT options only tune compilation on the server's driver; they are ignored.
+RRTO_EXPORT CUresult cuModuleLoadDataEx(CUmodule* module, const void* image, unsigned int, CUjit_option*, void**) {
+  RRTO_ENTER(cuModuleLoadDataEx);
+  if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
+  return load_module(c, module, image);
+}
+
+RRTO_EXPORT CUresult cuModuleLoadFatBinary(CUmodule* module, const void* fatbin) {
+  RRTO_ENTER(cuModuleLoadFatBinary);
+  if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
+  return load_module(c, module, fatbin);
+}
+
+RRTO_EXPORT CUresult cuModuleUnload(CUmodule hmod) {
+  RRTO_ENTER(cuModuleUnload);
+  return unload_module(c, hmod);
+}
+
+RRTO_EXPORT CUresult cuModuleGetFunction(CUfunction* out, CUmodule hmod, const char* name) {
+  RRTO_ENTER(cuModuleGetFunction);
+  return get_function(c, out, hmod, name);
+}
+
+RRTO_EXPORT CUresult cuModuleGetGlobal_v2(CUdeviceptr* dptr, size_t* bytes, CUmodule hmod, const char* name) {
+  RRTO_ENTER(cuModuleGetGlobal_v2);
+  return get_global(c, dptr, bytes, hmod, name);
+}
+
 RRTO_EXPORT CUresult cuFuncGetAttribute(int* value, CUfunction_attribute attribute, CUfunction f) {
   RRTO_ENTER(cuFuncGetAttribute);
-  if (!value) return CUDA_ERROR_INVALID_VALUE;
-  std::lock_guard lock(c.mutex);
-  const Function* function = c.functions.find(f);
-  if (!function) return CUDA_ERROR_INVALID_HANDLE;
-  proto::FuncGetAttribute call{.function = function->handle, .attribute = attribute};
-  proto::FuncGetAttributeResult result;
-  const CUresult r = c.remote.call(call, &result);
-  if (r == CUDA_SUCCESS) *value = result.value;
-  return r;
+  return function_attribute(c, value, attribute, f);
 }
 
 RRTO_EXPORT CUresult cuFuncGetParamInfo(CUfunction f, size_t index, size_t* offset, size_t* size) {

@@ -8,9 +8,9 @@ namespace proto = rrto::proto;
 namespace rrto::client {
 
 CUresult synchronize_stream(Client& c, uint64_t stream) {
-  c.recorder.record(rrto::Op::stream_synchronize(stream));
+  c.on_op(rrto::Op::stream_synchronize(stream));
   const bool may_run = c.unsynced_streams.count(stream) || (stream == 0 && !c.unsynced_streams.empty());
-  if (c.remote.mode() == Mode::Async && !c.remote.has_pending() && !may_run) return CUDA_SUCCESS;
+  if (c.remote.mode() == Mode::Async && !c.remote.has_pending_work() && !may_run) return CUDA_SUCCESS;
   proto::StreamSynchronize call{.stream = stream};
   const CUresult r = c.remote.call(call);
   if (r == CUDA_SUCCESS) c.unsynced_streams.erase(stream);
@@ -18,8 +18,8 @@ CUresult synchronize_stream(Client& c, uint64_t stream) {
 }
 
 CUresult synchronize_context(Client& c) {
-  c.recorder.record(rrto::Op::context_synchronize());
-  if (c.remote.mode() == Mode::Async && !c.remote.has_pending() && c.unsynced_streams.empty()) return CUDA_SUCCESS;
+  c.on_op(rrto::Op::context_synchronize());
+  if (c.remote.mode() == Mode::Async && !c.remote.has_pending_work() && c.unsynced_streams.empty()) return CUDA_SUCCESS;
   proto::CtxSynchronize call;
   const CUresult r = c.remote.call(call);
   if (r == CUDA_SUCCESS) c.unsynced_streams.clear();
@@ -58,7 +58,7 @@ CUresult stream_query(Client& c, CUstream s, bool per_thread) {
   std::lock_guard lock(c.mutex);
   if (!valid_stream(c, s)) return CUDA_ERROR_INVALID_HANDLE;
   const uint64_t id = stream_id(s, per_thread);
-  if (c.remote.mode() == Mode::Async && !c.remote.has_pending() && !c.unsynced_streams.count(id))
+  if (c.remote.mode() == Mode::Async && !c.remote.has_pending_work() && !c.unsynced_streams.count(id))
     return CUDA_SUCCESS;
   proto::StreamQuery call{.stream = id};
   const CUresult r = c.remote.call(call);
@@ -71,7 +71,7 @@ CUresult stream_wait_event(Client& c, CUstream s, CUevent e, unsigned flags, boo
   if (!valid_stream(c, s) || !c.events.find(e)) return CUDA_ERROR_INVALID_HANDLE;
   const uint64_t id = stream_id(s, per_thread);
   proto::StreamWaitEvent call{.stream = id, .event = reinterpret_cast<uint64_t>(e), .flags = flags};
-  c.recorder.record(rrto::Op::stream_wait_event(id, call.event));
+  c.on_op(rrto::Op::stream_wait_event(id, call.event));
   note_stream_work(c, id);
   return c.remote.defer(call);
 }
@@ -82,7 +82,7 @@ CUresult event_record(Client& c, CUevent e, CUstream s, bool per_thread) {
   if (!event || !valid_stream(c, s)) return CUDA_ERROR_INVALID_HANDLE;
   const uint64_t id = stream_id(s, per_thread);
   proto::EventRecord call{.event = event->handle, .stream = id};
-  c.recorder.record(rrto::Op::event_record(event->handle, id));
+  c.on_op(rrto::Op::event_record(event->handle, id));
   note_stream_work(c, id);
   return c.remote.defer(call);
 }
@@ -183,7 +183,7 @@ RRTO_EXPORT CUresult cuEventSynchronize(CUevent e) {
   RRTO_ENTER(cuEventSynchronize);
   std::lock_guard lock(c.mutex);
   if (!c.events.find(e)) return CUDA_ERROR_INVALID_HANDLE;
-  if (c.remote.mode() == Mode::Async && !c.remote.has_pending() && c.unsynced_streams.empty()) return CUDA_SUCCESS;
+  if (c.remote.mode() == Mode::Async && !c.remote.has_pending_work() && c.unsynced_streams.empty()) return CUDA_SUCCESS;
   proto::EventSynchronize call{.event = reinterpret_cast<uint64_t>(e)};
   return c.remote.call(call);
 }
@@ -192,7 +192,7 @@ RRTO_EXPORT CUresult cuEventQuery(CUevent e) {
   RRTO_ENTER(cuEventQuery);
   std::lock_guard lock(c.mutex);
   if (!c.events.find(e)) return CUDA_ERROR_INVALID_HANDLE;
-  if (c.remote.mode() == Mode::Async && !c.remote.has_pending() && c.unsynced_streams.empty()) return CUDA_SUCCESS;
+  if (c.remote.mode() == Mode::Async && !c.remote.has_pending_work() && c.unsynced_streams.empty()) return CUDA_SUCCESS;
   proto::EventQuery call{.event = reinterpret_cast<uint64_t>(e)};
   return c.remote.call(call);
 }

@@ -4,7 +4,13 @@
 Usage: gen_cuda_tables.py [CUDA_INCLUDE_DIR] [OUTPUT_DIR]
 Defaults: /usr/local/cuda/include and client/generated beside this script.
 Run it again after moving to a new toolkit and commit the output.
+
+  cuda_errors.inc          CUresult codes, names and descriptions (cuda.h)
+  proc_address_table.inc   cuGetProcAddress: which exported symbol each
+                           (name, CUDA version, per-thread stream) selects
+                           (cudaTypedefs.h, checked against cuda.h)
 """
+import collections
 import pathlib
 import re
 import sys
@@ -33,10 +39,85 @@ def error_table(cuda_h: str) -> str:
     return BANNER.format(src="cuda.h") + "\n".join(rows) + "\n"
 
 
+# The typedef headers that name driver entry points (the graphics-interop
+# ones name functions a remote device cannot offer).
+TYPEDEF_HEADERS = ("cudaTypedefs.h", "cudaProfilerTypedefs.h")
+DECLARING_HEADERS = ("cuda.h", "cudaProfiler.h")
+
+# cuda.h #defines that are not a version bump of the name they define:
+#   cuGraphInstantiate   -> cuGraphInstantiateWithFlags, another entry point
+#                           (cuGraphInstantiate@11000 is still cuGraphInstantiate_v2);
+#   cuStreamGetCtx       -> stays the 2-argument call for source compatibility,
+#                           cuStreamGetCtx_v2 is spelt out by callers.
+DEFINE_EXCEPTIONS = {"cuGraphInstantiate", "cuStreamGetCtx"}
+
+
+def versioned_symbol(name: str, index: int) -> str:
+    """The exported symbol of the index-th signature of `name`: the driver
+    exports the first under the plain name, later ones as name_v2, name_v3..."""
+    return name if index == 0 else f"{name}_v{index + 1}"
+
+
+def proc_address_rows(typedefs: str) -> list:
+    """(name, version, per_thread, symbol) for every PFN_<name>_v<version>[_ptds|_ptsz].
+
+    A per-thread typedef at version p is the per-thread variant of the newest
+    signature at or before p: PFN_cuMemcpyHtoD_v7000_ptds is cuMemcpyHtoD_v2_ptds."""
+    legacy = collections.defaultdict(set)
+    per_thread = collections.defaultdict(set)
+    for name, version, suffix in re.findall(r"\*\s*PFN_(cu\w+?)_v(\d+)(_ptds|_ptsz)?\s*\)", typedefs):
+        (per_thread[name].add((int(version), suffix)) if suffix else legacy[name].add(int(version)))
+    rows = []
+    for name in sorted(set(legacy) | set(per_thread)):
+        versions = sorted(legacy[name])
+        for i, v in enumerate(versions):
+            rows.append((name, v, False, versioned_symbol(name, i)))
+        for v, suffix in sorted(per_thread[name]):
+            base = [i for i, lv in enumerate(versions) if lv <= v]
+            if not base:
+                sys.exit(f"gen_cuda_tables: PFN_{name}_v{v}{suffix} has no earlier legacy signature")
+            rows.append((name, v, True, versioned_symbol(name, base[-1]) + suffix))
+    return rows
+
+
+def check_against_headers(rows: list, headers: str) -> None:
+    """Every symbol must be declared by the headers (as the internal build
+    declares them, macros applied), and every versioning #define of cuda.h must
+    name the newest symbol the rule gives."""
+    macros = {}
+    for name, wrap, target in re.findall(r"#define\s+(cu\w+)\s+(__CUDA_API_PT(?:DS|SZ))?\(?(cu\w+)\)?", headers):
+        macros[name] = target + {"__CUDA_API_PTDS": "_ptds", "__CUDA_API_PTSZ": "_ptsz"}.get(wrap, "")
+    declared = set()
+    for name in re.findall(r"CUDAAPI\s+(cu\w+)\s*\(", headers):
+        declared.update((name, macros.get(name, name)))
+    undeclared = sorted(symbol for _, _, _, symbol in rows if symbol not in declared)
+    if undeclared:
+        sys.exit(f"gen_cuda_tables: symbols the headers do not declare: {undeclared}")
+    newest = {name: symbol for name, _, per_thread, symbol in rows if not per_thread}
+    for name, target in macros.items():
+        if name in newest and name not in DEFINE_EXCEPTIONS:
+            plain = re.sub(r"_pt(ds|sz)$", "", target)
+            if newest[name] != plain:
+                sys.exit(f"gen_cuda_tables: cuda.h defines {name} as {target}, the versioning rule gives {newest[name]}")
+
+
+def proc_address_table(typedefs: str, headers: str) -> str:
+    rows = proc_address_rows(typedefs)
+    check_against_headers(rows, headers)
+    # Sorted by name (byte order, for a binary search), then legacy before
+    # per-thread, then by version.
+    rows.sort(key=lambda r: (r[0].encode(), r[2], r[1]))
+    lines = [f'  {{"{n}", {v}, {"true" if p else "false"}, "{s}"}},' for n, v, p, s in rows]
+    return BANNER.format(src=" and ".join(TYPEDEF_HEADERS)) + "\n".join(lines) + "\n"
+
+
 def main() -> None:
     cuda_h = (include / "cuda.h").read_text()
+    typedefs = "".join((include / h).read_text() for h in TYPEDEF_HEADERS)
+    headers = "".join((include / h).read_text() for h in DECLARING_HEADERS)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "cuda_errors.inc").write_text(error_table(cuda_h))
+    (out_dir / "proc_address_table.inc").write_text(proc_address_table(typedefs, headers))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@
 // accepts small differences instead.
 //
 // Exit status: 0 all outputs match, 1 a mismatch, 2 a CUDA error, 3 bad usage.
+#include "cnn_device.h"
 #include "cnn_model.h"
 #include "examples/common/example_util.h"
 
@@ -25,8 +26,6 @@
 #include <cstring>
 #include <string>
 #include <vector>
-
-extern "C" const unsigned char rrto_cnn_fatbin[];
 
 namespace {
 
@@ -44,82 +43,15 @@ int usage(const char* message) {
   return 3;
 }
 
-// The device side: context, module, functions, stream and buffers.
-class Device {
- public:
-  ~Device() {
-    for (CUdeviceptr p : allocations_) cuMemFree(p);
-    if (stream_ != nullptr) cuStreamDestroy(stream_);
-    if (module_ != nullptr) cuModuleUnload(module_);
-    if (context_ != nullptr) cuDevicePrimaryCtxRelease(device_);
-  }
-
-  bool init() {
-    if (!check_cu(cuInit(0), "cuInit(0)")) return false;
-    if (!check_cu(cuDeviceGet(&device_, 0), "cuDeviceGet(&device, 0)")) return false;
-    if (!check_cu(cuDevicePrimaryCtxRetain(&context_, device_), "cuDevicePrimaryCtxRetain")) return false;
-    if (!check_cu(cuCtxSetCurrent(context_), "cuCtxSetCurrent")) return false;
-    if (!check_cu(cuModuleLoadData(&module_, rrto_cnn_fatbin), "cuModuleLoadData(cnn fatbin)")) return false;
-    for (int k = 0; k < cnn::kKernelCount; ++k) {
-      const std::string call = std::string("cuModuleGetFunction(") + cnn::kKernelNames[k].mangled + ")";
-      if (!check_cu(cuModuleGetFunction(&functions_[k], module_, cnn::kKernelNames[k].mangled), call.c_str()))
-        return false;
-    }
-    return check_cu(cuStreamCreate(&stream_, CU_STREAM_NON_BLOCKING), "cuStreamCreate");
-  }
-
-  bool alloc(CUdeviceptr& p, size_t floats) {
-    if (!check_cu(cuMemAlloc(&p, floats * sizeof(float)), "cuMemAlloc")) return false;
-    allocations_.push_back(p);
-    return true;
-  }
-
-  bool upload(CUdeviceptr& p, const std::vector<float>& v) {
-    return alloc(p, v.size()) && check_cu(cuMemcpyHtoD(p, v.data(), v.size() * sizeof(float)), "cuMemcpyHtoD");
-  }
-
-  CUresult launch_status() const { return last_; }
-  CUstream stream() const { return stream_; }
-
-  // A kernel launch with kernelParams; the args are the kernel's parameters.
-  template <class... Args>
-  CUresult launch(cnn::KernelId id, unsigned grid, unsigned block, Args... args) {
-    void* params[] = {static_cast<void*>(&args)...};
-    last_ = cuLaunchKernel(functions_[static_cast<int>(id)], grid, 1, 1, block, 1, 1, 0, stream_, params, nullptr);
-    if (last_ != CUDA_SUCCESS)
-      check_cu(last_, (std::string("cuLaunchKernel(") + cnn::kKernelNames[static_cast<int>(id)].source + ")").c_str());
-    return last_;
-  }
-
- private:
-  CUdevice device_ = 0;
-  CUcontext context_ = nullptr;
-  CUmodule module_ = nullptr;
-  CUstream stream_ = nullptr;
-  CUfunction functions_[cnn::kKernelCount] = {};
-  std::vector<CUdeviceptr> allocations_;
-  CUresult last_ = CUDA_SUCCESS;
-};
-
 int run(const Options& opt) {
   const double tolerance = examples::tolerance_from_env();
-  Device dev;
+  cnn::Device dev;
   if (!dev.init()) return 2;
 
   const cnn::Weights weights = cnn::Weights::generate();
   const cnn::Sizes sizes = cnn::Sizes::for_batch(opt.batch);
   cnn::Buffers<CUdeviceptr> b;
-  if (!dev.upload(b.conv1_w, weights.conv1_w) || !dev.upload(b.conv1_b, weights.conv1_b) ||
-      !dev.upload(b.conv2_w, weights.conv2_w) || !dev.upload(b.conv2_b, weights.conv2_b) ||
-      !dev.upload(b.conv3_w, weights.conv3_w) || !dev.upload(b.conv3_b, weights.conv3_b) ||
-      !dev.upload(b.fc1_w, weights.fc1_w) || !dev.upload(b.fc1_b, weights.fc1_b) ||
-      !dev.upload(b.fc2_w, weights.fc2_w) || !dev.upload(b.fc2_b, weights.fc2_b))
-    return 2;
-  if (!dev.alloc(b.input, sizes.input) || !dev.alloc(b.x0, sizes.x0) || !dev.alloc(b.c1, sizes.c1) ||
-      !dev.alloc(b.c2, sizes.c2) || !dev.alloc(b.p2, sizes.p2) || !dev.alloc(b.c3, sizes.c3) ||
-      !dev.alloc(b.p3, sizes.p3) || !dev.alloc(b.d1, sizes.d1) || !dev.alloc(b.d2, sizes.d2) ||
-      !dev.alloc(b.output, sizes.output))
-    return 2;
+  if (!upload_weights(dev, weights, b) || !alloc_activations(dev, sizes, b)) return 2;
 
   std::vector<float> pixels, output(sizes.output), expected(sizes.output);
   std::vector<double> latencies_ms;

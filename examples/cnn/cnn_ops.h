@@ -6,9 +6,23 @@
 // every build computes bit-identical results.
 #pragma once
 
+#include <cstring>
+
 #include "server/hostkernel/rrto_host_kernel.h"
 
 namespace cnn {
+
+// The float with these bits, in device code and in host code alike (nvcc's
+// host pass, for programs that launch with <<<>>>, has no __int_as_float).
+__host__ __device__ inline float float_from_bits(int bits) {
+#if defined(__CUDA_ARCH__)
+  return __int_as_float(bits);
+#else
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+#endif
+}
 
 // exp(x) from basic operations only (no libm, no GPU intrinsic, whose
 // results differ between platforms): Cody-Waite range reduction and a degree-6
@@ -26,7 +40,7 @@ __host__ __device__ inline float exp_det(float x) {
   p = p * r + 1.0f;
   p = p * r + 1.0f;
   const int k = static_cast<int>(kf);
-  return p * __int_as_float((k + 127) << 23);  // 2^k, k in [-126, 127]
+  return p * float_from_bits((k + 127) << 23);  // 2^k, k in [-126, 127]
 }
 
 // out = in * scale + shift (input normalisation).

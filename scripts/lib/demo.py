@@ -11,7 +11,7 @@ import time
 
 build, config = sys.argv[1], sys.argv[2]
 inferences = int(os.environ.get("RRTO_DEMO_INFERENCES", "20"))
-modes = ["rpc", "async"]
+modes = ["rpc", "async", "replay"]
 
 work = tempfile.mkdtemp(prefix="rrto-demo-")
 port_file = os.path.join(work, "port")
@@ -62,6 +62,10 @@ try:
     print(f"{'mode':<8} {'round trips/inference':>22} {'median latency':>15} {'outputs correct':>16}")
     for mode, rt, lat, ok in rows:
         print(f"{mode:<8} {rt:>22.1f} {lat:>12.3f} ms {ok:>16}")
+    by_mode = {r[0]: r for r in rows}
+    rpc, replay = by_mode["rpc"][2], by_mode["replay"][2]
+    print(f"\nreplay vs rpc: median latency {100 * (1 - replay / rpc):.1f}% lower "
+          f"({by_mode['replay'][1]:.1f} instead of {by_mode['rpc'][1]:.1f} round trips per inference)")
     if not all(r[3] == "yes" for r in rows):
         sys.exit(1)
 finally:

@@ -31,12 +31,12 @@ std::string with(const std::string& fields) {
 
 }  // namespace
 
-TEST_CASE("client defaults: one local server, async") {
+TEST_CASE("client defaults: one local server, replay") {
   ClientConfig cfg;
   REQUIRE(cfg.servers.size() == 1);
   CHECK(cfg.servers[0].host == "127.0.0.1");
   CHECK(cfg.servers[0].port == 18515);
-  CHECK(cfg.mode == "async");
+  CHECK(cfg.mode == "replay");
 }
 
 TEST_CASE("the shipped edge-cluster.json parses: several servers") {
@@ -47,7 +47,7 @@ TEST_CASE("the shipped edge-cluster.json parses: several servers") {
   CHECK(cfg.servers[0].host == "10.0.0.2");
   CHECK(cfg.servers[0].port == 18515);
   CHECK(cfg.servers[1].host == "10.0.0.3");
-  CHECK(cfg.mode == "async");
+  CHECK(cfg.mode == "replay");
   CHECK_FALSE(cfg.auth_token.empty());
 }
 
@@ -79,7 +79,7 @@ TEST_CASE("every client field is read") {
 
   REQUIRE(parse_client_config(with(""), "mem", "", cfg, err));
   CHECK(cfg.servers.size() == 1);
-  CHECK(cfg.mode == "async");
+  CHECK(cfg.mode == "replay");
   CHECK_FALSE(cfg.stats);
   CHECK(cfg.trace_path.empty());
 }

@@ -43,7 +43,7 @@ TEST_CASE("no variables change nothing") {
   CHECK(server.port == 18515);
   CHECK(server.devices.size() == 1);
   CHECK(client.servers.size() == 1);
-  CHECK(client.mode == "async");
+  CHECK(client.mode == "replay");
 }
 
 TEST_CASE("server variables override single fields of the file") {
@@ -88,7 +88,7 @@ TEST_CASE("an empty variable counts as unset") {
   FakeEnv env{{{"RRTO_MODE", ""}, {"RRTO_SERVER", ""}, {"RRTO_AUTH_TOKEN", ""}}};
   cfg.auth_token = "kept";
   REQUIRE(apply_client_env(cfg, err, env.getenv()));
-  CHECK(cfg.mode == "async");
+  CHECK(cfg.mode == "replay");
   CHECK(cfg.servers.size() == 1);
   CHECK(cfg.auth_token == "kept");
 }

@@ -22,6 +22,7 @@ def per_inference(server, mode, program="cnn_driver", few=3, many=8, extra_args=
     span = many - few
     per = {k: (runs[1][k] - runs[0][k]) / span for k in ("calls", "remote_calls", "round_trips", "bytes_up")}
     per["first"] = runs[0]
+    per["last"] = runs[1]
     return per
 
 
@@ -41,6 +42,33 @@ def cnn_async():
         check(per["remote_calls"] >= 12, f"expected the launches to reach the server: {per}")
         check(per["round_trips"] <= 2, f"async mode must need at most 2 round trips per inference, got {per}")
         check(server.stop() == 0, "server did not exit cleanly")
+
+
+INPUT_BYTES_PER_IMAGE = 28 * 28 * 4
+
+
+def cnn_replay():
+    """After the first inferences: one round trip per inference, carrying the
+    input and a small fixed overhead, and the outputs still exact."""
+    with Server() as server:
+        for batch in (1, 4):
+            per = per_inference(server, "replay", few=4, many=12, extra_args=("--batch", str(batch)))
+            check(per["round_trips"] == 1, f"replay must need exactly 1 round trip per inference: {per}")
+            budget = batch * INPUT_BYTES_PER_IMAGE + 1024
+            check(per["bytes_up"] <= budget,
+                  f"replay sent {per['bytes_up']} bytes up per inference, more than input + 1 KiB = {budget}")
+            templates = per["last"].get("templates", [])
+            check(any(t["replayed_segments"] >= 8 for t in templates), f"nothing was replayed: {templates}")
+
+
+def cnn_diverge():
+    """Programs that leave their pattern get exact outputs in every mode."""
+    with Server() as server:
+        for scenario in ("batch", "models", "branch", "realloc", "peek"):
+            for mode in ("rpc", "async", "replay"):
+                r = run_program("cnn_diverge", ["--scenario", scenario, "--inferences", "14", "--quiet"],
+                                client_env(server.address(), mode))
+                check(r.returncode == 0, f"cnn_diverge --scenario {scenario} in {mode} mode: {r.describe()}")
 
 
 def cnn_batches():
@@ -137,5 +165,5 @@ def server_sigterm():
 
 
 if __name__ == "__main__":
-    main({f.__name__: f for f in (cnn_rpc, cnn_async, cnn_batches, param_probe, server_unreachable, server_killed,
+    main({f.__name__: f for f in (cnn_rpc, cnn_async, cnn_replay, cnn_diverge, cnn_batches, param_probe, server_unreachable, server_killed,
                                    server_sigterm, trace_search)})

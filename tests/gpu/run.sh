@@ -35,5 +35,8 @@ unit=$?
 echo "== end-to-end tests, cuda backend"
 (cd "$build" && RRTO_E2E_BACKEND=cuda ctest --output-on-failure -R '^e2e\.')
 e2e=$?
-echo "== summary: unit tests exit $unit, cuda end-to-end tests exit $e2e"
-[ $unit -eq 0 ] && [ $e2e -eq 0 ]
+echo "== runtime-API programs (cuBLAS, PyTorch) directly and through RRTO"
+tests/gpu/cudart_programs.sh "$build"
+cudart=$?
+echo "== summary: unit tests exit $unit, cuda end-to-end tests exit $e2e, runtime-API programs failed $cudart"
+[ $unit -eq 0 ] && [ $e2e -eq 0 ] && [ $cudart -eq 0 ]

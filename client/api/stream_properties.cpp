@@ -1,0 +1,229 @@
+// What a program (or cudart on its behalf) asks about a stream: priority,
+// flags, device, id, context, capture state. All answered locally: the client
+// minted the streams and knows what they were created with. Streams never
+// capture here (graph capture is not offered), so capture queries say so.
+#include "client/api/api.h"
+
+using namespace rrto::client;
+
+namespace {
+
+struct StreamFacts {
+  unsigned flags = 0;
+  int priority = 0;
+};
+
+// The default streams (legacy, per-thread, null) have default flags and priority.
+CUresult stream_facts(Client& c, CUstream s, StreamFacts& out) {
+  const auto h = reinterpret_cast<uint64_t>(s);
+  if (h == 0 || s == CU_STREAM_LEGACY || s == CU_STREAM_PER_THREAD) return CUDA_SUCCESS;
+  std::lock_guard lock(c.mutex);
+  const Stream* stream = c.streams.find(h);
+  if (!stream) return CUDA_ERROR_INVALID_HANDLE;
+  out = {stream->flags, stream->priority};
+  return CUDA_SUCCESS;
+}
+
+CUresult get_priority(Client& c, CUstream s, int* priority) {
+  if (!priority) return CUDA_ERROR_INVALID_VALUE;
+  StreamFacts facts;
+  if (const CUresult r = stream_facts(c, s, facts); r != CUDA_SUCCESS) return r;
+  *priority = facts.priority;
+  return CUDA_SUCCESS;
+}
+
+CUresult get_flags(Client& c, CUstream s, unsigned* flags) {
+  if (!flags) return CUDA_ERROR_INVALID_VALUE;
+  StreamFacts facts;
+  if (const CUresult r = stream_facts(c, s, facts); r != CUDA_SUCCESS) return r;
+  *flags = facts.flags;
+  return CUDA_SUCCESS;
+}
+
+CUresult get_device(Client& c, CUstream s, CUdevice* device) {
+  if (!device) return CUDA_ERROR_INVALID_VALUE;
+  StreamFacts facts;
+  if (const CUresult r = stream_facts(c, s, facts); r != CUDA_SUCCESS) return r;
+  *device = 0;
+  return CUDA_SUCCESS;
+}
+
+// The id the server knows the stream by: unique per stream and per thread's
+// default stream.
+CUresult get_id(Client& c, CUstream s, unsigned long long* id, bool per_thread) {
+  if (!id) return CUDA_ERROR_INVALID_VALUE;
+  StreamFacts facts;
+  if (const CUresult r = stream_facts(c, s, facts); r != CUDA_SUCCESS) return r;
+  *id = stream_id(s, per_thread);
+  return CUDA_SUCCESS;
+}
+
+// Streams are not tied to a context here; a stream belongs to whichever
+// context is current (they all are the session's one device).
+CUresult get_context(Client& c, CUstream s, CUcontext* ctx) {
+  if (!ctx) return CUDA_ERROR_INVALID_VALUE;
+  StreamFacts facts;
+  if (const CUresult r = stream_facts(c, s, facts); r != CUDA_SUCCESS) return r;
+  if (has_current_context()) {
+    *ctx = reinterpret_cast<CUcontext>(context_stack().back());
+    return CUDA_SUCCESS;
+  }
+  std::lock_guard lock(c.mutex);
+  if (!c.primary_context) return CUDA_ERROR_INVALID_CONTEXT;
+  *ctx = reinterpret_cast<CUcontext>(c.primary_context);
+  return CUDA_SUCCESS;
+}
+
+CUresult is_capturing(Client& c, CUstream s, CUstreamCaptureStatus* status) {
+  if (!status) return CUDA_ERROR_INVALID_VALUE;
+  StreamFacts facts;
+  if (const CUresult r = stream_facts(c, s, facts); r != CUDA_SUCCESS) return r;
+  *status = CU_STREAM_CAPTURE_STATUS_NONE;
+  return CUDA_SUCCESS;
+}
+
+// Outside a capture only the status is meaningful; the rest is zeroed.
+CUresult capture_info(Client& c, CUstream s, CUstreamCaptureStatus* status, cuuint64_t* id, CUgraph* graph,
+                      const CUgraphNode** dependencies, const CUgraphEdgeData** edge_data, size_t* count) {
+  if (const CUresult r = is_capturing(c, s, status); r != CUDA_SUCCESS) return r;
+  if (id) *id = 0;
+  if (graph) *graph = nullptr;
+  if (dependencies) *dependencies = nullptr;
+  if (edge_data) *edge_data = nullptr;
+  if (count) *count = 0;
+  return CUDA_SUCCESS;
+}
+
+thread_local CUstreamCaptureMode t_capture_mode = CU_STREAM_CAPTURE_MODE_GLOBAL;
+
+}  // namespace
+
+RRTO_EXPORT CUresult cuStreamGetPriority(CUstream s, int* priority) {
+  RRTO_ENTER(cuStreamGetPriority);
+  return get_priority(c, s, priority);
+}
+
+RRTO_EXPORT CUresult cuStreamGetPriority_ptsz(CUstream s, int* priority) {
+  RRTO_ENTER(cuStreamGetPriority_ptsz);
+  return get_priority(c, s, priority);
+}
+
+RRTO_EXPORT CUresult cuStreamGetFlags(CUstream s, unsigned int* flags) {
+  RRTO_ENTER(cuStreamGetFlags);
+  return get_flags(c, s, flags);
+}
+
+RRTO_EXPORT CUresult cuStreamGetFlags_ptsz(CUstream s, unsigned int* flags) {
+  RRTO_ENTER(cuStreamGetFlags_ptsz);
+  return get_flags(c, s, flags);
+}
+
+RRTO_EXPORT CUresult cuStreamGetDevice(CUstream s, CUdevice* device) {
+  RRTO_ENTER(cuStreamGetDevice);
+  return get_device(c, s, device);
+}
+
+RRTO_EXPORT CUresult cuStreamGetDevice_ptsz(CUstream s, CUdevice* device) {
+  RRTO_ENTER(cuStreamGetDevice_ptsz);
+  return get_device(c, s, device);
+}
+
+RRTO_EXPORT CUresult cuStreamGetId(CUstream s, unsigned long long* id) {
+  RRTO_ENTER(cuStreamGetId);
+  return get_id(c, s, id, false);
+}
+
+RRTO_EXPORT CUresult cuStreamGetId_ptsz(CUstream s, unsigned long long* id) {
+  RRTO_ENTER(cuStreamGetId_ptsz);
+  return get_id(c, s, id, true);
+}
+
+RRTO_EXPORT CUresult cuStreamGetCtx(CUstream s, CUcontext* ctx) {
+  RRTO_ENTER(cuStreamGetCtx);
+  return get_context(c, s, ctx);
+}
+
+RRTO_EXPORT CUresult cuStreamGetCtx_ptsz(CUstream s, CUcontext* ctx) {
+  RRTO_ENTER(cuStreamGetCtx_ptsz);
+  return get_context(c, s, ctx);
+}
+
+RRTO_EXPORT CUresult cuStreamGetCtx_v2(CUstream s, CUcontext* ctx, CUgreenCtx* green_ctx) {
+  RRTO_ENTER(cuStreamGetCtx_v2);
+  if (green_ctx) *green_ctx = nullptr;
+  return get_context(c, s, ctx);
+}
+
+RRTO_EXPORT CUresult cuStreamGetCtx_v2_ptsz(CUstream s, CUcontext* ctx, CUgreenCtx* green_ctx) {
+  RRTO_ENTER(cuStreamGetCtx_v2_ptsz);
+  if (green_ctx) *green_ctx = nullptr;
+  return get_context(c, s, ctx);
+}
+
+RRTO_EXPORT CUresult cuStreamIsCapturing(CUstream s, CUstreamCaptureStatus* status) {
+  RRTO_ENTER(cuStreamIsCapturing);
+  return is_capturing(c, s, status);
+}
+
+RRTO_EXPORT CUresult cuStreamIsCapturing_ptsz(CUstream s, CUstreamCaptureStatus* status) {
+  RRTO_ENTER(cuStreamIsCapturing_ptsz);
+  return is_capturing(c, s, status);
+}
+
+RRTO_EXPORT CUresult cuStreamGetCaptureInfo(CUstream s, CUstreamCaptureStatus* status, cuuint64_t* id) {
+  RRTO_ENTER(cuStreamGetCaptureInfo);
+  return capture_info(c, s, status, id, nullptr, nullptr, nullptr, nullptr);
+}
+
+RRTO_EXPORT CUresult cuStreamGetCaptureInfo_ptsz(CUstream s, CUstreamCaptureStatus* status, cuuint64_t* id) {
+  RRTO_ENTER(cuStreamGetCaptureInfo_ptsz);
+  return capture_info(c, s, status, id, nullptr, nullptr, nullptr, nullptr);
+}
+
+RRTO_EXPORT CUresult cuStreamGetCaptureInfo_v2(CUstream s, CUstreamCaptureStatus* status, cuuint64_t* id,
+                                               CUgraph* graph, const CUgraphNode** dependencies, size_t* count) {
+  RRTO_ENTER(cuStreamGetCaptureInfo_v2);
+  return capture_info(c, s, status, id, graph, dependencies, nullptr, count);
+}
+
+RRTO_EXPORT CUresult cuStreamGetCaptureInfo_v2_ptsz(CUstream s, CUstreamCaptureStatus* status, cuuint64_t* id,
+                                                    CUgraph* graph, const CUgraphNode** dependencies, size_t* count) {
+  RRTO_ENTER(cuStreamGetCaptureInfo_v2_ptsz);
+  return capture_info(c, s, status, id, graph, dependencies, nullptr, count);
+}
+
+RRTO_EXPORT CUresult cuStreamGetCaptureInfo_v3(CUstream s, CUstreamCaptureStatus* status, cuuint64_t* id,
+                                               CUgraph* graph, const CUgraphNode** dependencies,
+                                               const CUgraphEdgeData** edge_data, size_t* count) {
+  RRTO_ENTER(cuStreamGetCaptureInfo_v3);
+  return capture_info(c, s, status, id, graph, dependencies, edge_data, count);
+}
+
+RRTO_EXPORT CUresult cuStreamGetCaptureInfo_v3_ptsz(CUstream s, CUstreamCaptureStatus* status, cuuint64_t* id,
+                                                    CUgraph* graph, const CUgraphNode** dependencies,
+                                                    const CUgraphEdgeData** edge_data, size_t* count) {
+  RRTO_ENTER(cuStreamGetCaptureInfo_v3_ptsz);
+  return capture_info(c, s, status, id, graph, dependencies, edge_data, count);
+}
+
+// The thread's capture mode only matters while some stream captures; it is
+// kept so that a program swapping it in and out gets back what it set.
+RRTO_EXPORT CUresult cuThreadExchangeStreamCaptureMode(CUstreamCaptureMode* mode) {
+  RRTO_ENTER(cuThreadExchangeStreamCaptureMode);
+  if (!mode) return CUDA_ERROR_INVALID_VALUE;
+  std::swap(*mode, t_capture_mode);
+  return CUDA_SUCCESS;
+}
+
+// CU_EVENT_RECORD_EXTERNAL only means something inside a graph capture.
+RRTO_EXPORT CUresult cuEventRecordWithFlags(CUevent e, CUstream s, unsigned int flags) {
+  RRTO_ENTER(cuEventRecordWithFlags);
+  if (flags & ~CU_EVENT_RECORD_EXTERNAL) return CUDA_ERROR_INVALID_VALUE;
+  return cuEventRecord(e, s);
+}
+
+RRTO_EXPORT CUresult cuEventRecordWithFlags_ptsz(CUevent e, CUstream s, unsigned int flags) {
+  RRTO_ENTER(cuEventRecordWithFlags_ptsz);
+  if (flags & ~CU_EVENT_RECORD_EXTERNAL) return CUDA_ERROR_INVALID_VALUE;
+  return cuEventRecord_ptsz(e, s);
+}

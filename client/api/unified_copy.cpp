@@ -1,0 +1,76 @@
+// cuMemcpy and cuMemcpyAsync: copies whose direction comes from the pointers
+// (unified addressing; cudart's cudaMemcpyDefault). The client knows every
+// device allocation, so it tells the direction locally and hands the copy to
+// the entry point of that direction, which queues it as usual.
+#include <cstring>
+
+#include "client/api/api.h"
+
+using namespace rrto::client;
+
+namespace {
+
+enum class Direction { HostToDevice, DeviceToHost, DeviceToDevice, HostToHost };
+
+Direction direction(Client& c, CUdeviceptr dst, CUdeviceptr src) {
+  std::lock_guard lock(c.mutex);
+  const bool dst_device = c.find_allocation(dst) != c.device_allocations.end();
+  const bool src_device = c.find_allocation(src) != c.device_allocations.end();
+  if (dst_device) return src_device ? Direction::DeviceToDevice : Direction::HostToDevice;
+  return src_device ? Direction::DeviceToHost : Direction::HostToHost;
+}
+
+void* host(CUdeviceptr p) { return reinterpret_cast<void*>(p); }
+
+// Between two host buffers the device plays no part.
+CUresult copy_on_host(CUdeviceptr dst, CUdeviceptr src, size_t size) {
+  if (size && (!dst || !src)) return CUDA_ERROR_INVALID_VALUE;
+  std::memmove(host(dst), host(src), size);
+  return CUDA_SUCCESS;
+}
+
+}  // namespace
+
+RRTO_EXPORT CUresult cuMemcpy(CUdeviceptr dst, CUdeviceptr src, size_t size) {
+  RRTO_ENTER(cuMemcpy);
+  switch (direction(c, dst, src)) {
+    case Direction::HostToDevice: return cuMemcpyHtoD_v2(dst, host(src), size);
+    case Direction::DeviceToHost: return cuMemcpyDtoH_v2(host(dst), src, size);
+    case Direction::DeviceToDevice: return cuMemcpyDtoD_v2(dst, src, size);
+    case Direction::HostToHost: return copy_on_host(dst, src, size);
+  }
+  return CUDA_ERROR_INVALID_VALUE;
+}
+
+RRTO_EXPORT CUresult cuMemcpy_ptds(CUdeviceptr dst, CUdeviceptr src, size_t size) {
+  RRTO_ENTER(cuMemcpy_ptds);
+  switch (direction(c, dst, src)) {
+    case Direction::HostToDevice: return cuMemcpyHtoD_v2_ptds(dst, host(src), size);
+    case Direction::DeviceToHost: return cuMemcpyDtoH_v2_ptds(host(dst), src, size);
+    case Direction::DeviceToDevice: return cuMemcpyDtoD_v2_ptds(dst, src, size);
+    case Direction::HostToHost: return copy_on_host(dst, src, size);
+  }
+  return CUDA_ERROR_INVALID_VALUE;
+}
+
+RRTO_EXPORT CUresult cuMemcpyAsync(CUdeviceptr dst, CUdeviceptr src, size_t size, CUstream stream) {
+  RRTO_ENTER(cuMemcpyAsync);
+  switch (direction(c, dst, src)) {
+    case Direction::HostToDevice: return cuMemcpyHtoDAsync_v2(dst, host(src), size, stream);
+    case Direction::DeviceToHost: return cuMemcpyDtoHAsync_v2(host(dst), src, size, stream);
+    case Direction::DeviceToDevice: return cuMemcpyDtoDAsync_v2(dst, src, size, stream);
+    case Direction::HostToHost: return copy_on_host(dst, src, size);
+  }
+  return CUDA_ERROR_INVALID_VALUE;
+}
+
+RRTO_EXPORT CUresult cuMemcpyAsync_ptsz(CUdeviceptr dst, CUdeviceptr src, size_t size, CUstream stream) {
+  RRTO_ENTER(cuMemcpyAsync_ptsz);
+  switch (direction(c, dst, src)) {
+    case Direction::HostToDevice: return cuMemcpyHtoDAsync_v2_ptsz(dst, host(src), size, stream);
+    case Direction::DeviceToHost: return cuMemcpyDtoHAsync_v2_ptsz(host(dst), src, size, stream);
+    case Direction::DeviceToDevice: return cuMemcpyDtoDAsync_v2_ptsz(dst, src, size, stream);
+    case Direction::HostToHost: return copy_on_host(dst, src, size);
+  }
+  return CUDA_ERROR_INVALID_VALUE;
+}

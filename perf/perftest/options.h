@@ -1,0 +1,48 @@
+// rrto-perftest's command line, shaped like ucx_perftest's.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rrto::perf {
+
+inline constexpr uint16_t kDefaultPort = 13337;  // ucx_perftest's
+
+struct Options {
+  bool help = false;
+  uint16_t port = kDefaultPort;
+
+  // Client side (a server hostname was given, or --server alone).
+  std::string peer;  // the rrto-perftest server: raw tests, and where its rrto-server is
+  std::string test;
+  std::vector<size_t> sizes;  // empty: the test's defaults
+  std::optional<uint64_t> iterations, warmup;
+  double percentile = 50.0;
+  bool final_only = false;
+  bool json = false;
+  std::string link;    // link emulation spec (default: RRTO_LINK)
+  std::string server;  // host:port of an rrto-server for the RRTO tests
+  std::vector<std::string> modes;
+  std::vector<std::string> workloads;
+  double max_seconds = 0;  // 0: no limit; else stop a run after this long (at least 3 iterations)
+  unsigned outstanding = 8;
+  bool changing_scalar = false;
+
+  // Server side.
+  std::string listen = "0.0.0.0";
+  std::string port_file;
+  std::string backend;  // host | cuda (default: rrto-server's)
+  std::string config;   // rrto-server config file
+
+  bool client() const { return !peer.empty() || !server.empty(); }
+};
+
+// False with `error` set on a bad command line.
+bool parse_options(int argc, const char* const* argv, Options& out, std::string& error);
+
+std::string usage();
+
+}  // namespace rrto::perf

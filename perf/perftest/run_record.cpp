@@ -1,0 +1,72 @@
+#include "perf/perftest/run_record.h"
+
+#include <fmt/format.h>
+
+namespace rrto::perf {
+namespace {
+
+std::string bytes_text(double bytes) {
+  if (bytes >= 1e6) return fmt::format("{:.2f} MB", bytes / 1e6);
+  if (bytes >= 1e3) return fmt::format("{:.1f} kB", bytes / 1e3);
+  return fmt::format("{:.0f} B", bytes);
+}
+
+template <typename T>
+nlohmann::json optional(const std::optional<T>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
+nlohmann::json RunRecord::to_json(double rank) const {
+  nlohmann::json j = {{"name", name},
+                      {"mode", mode.empty() ? nlohmann::json(nullptr) : nlohmann::json(mode)},
+                      {"workload", workload.empty() ? nlohmann::json(nullptr) : nlohmann::json(workload)},
+                      {"size", size ? nlohmann::json(size) : nlohmann::json(nullptr)},
+                      {"available", available},
+                      {"failed", failed}};
+  if (!available || failed) {
+    j["reason"] = reason;
+    return j;
+  }
+  j["iterations"] = summary.iterations;
+  j["warmup"] = warmup;
+  j["latency_us"] = {{"p50", p50_us},
+                     {"p99", summary.p99_us},
+                     {"percentile_rank", rank},
+                     {"percentile", summary.percentile_us},
+                     {"average", summary.average_us},
+                     {"overall", summary.overall_us},
+                     {"min", summary.min_us},
+                     {"max", summary.max_us}};
+  j["bandwidth_mbs"] = {{"average", summary.bandwidth_average}, {"overall", summary.bandwidth_overall}};
+  j["message_rate"] = {{"average", summary.rate_average}, {"overall", summary.rate_overall}};
+  j["transport"] = transport;
+  j["client_link"] = client_link.empty() ? nlohmann::json(nullptr) : nlohmann::json(client_link);
+  j["per_iteration"] = {{"round_trips", optional(round_trips)},
+                        {"bytes_up", optional(bytes_up)},
+                        {"bytes_down", optional(bytes_down)},
+                        {"payload_up", payload_up},
+                        {"payload_down", payload_down}};
+  j["server_compute_us"] = optional(server_compute_us);
+  j["floor_us"] = optional(floor_us);
+  j["checksum"] = checksum.empty() ? nlohmann::json(nullptr) : nlohmann::json(checksum);
+  j["outputs_match"] = optional(outputs_match);
+  return j;
+}
+
+std::string RunRecord::counts_line() const {
+  if (!round_trips) return {};
+  std::string line = fmt::format("Per iteration: {:.2f} round trips, {} up, {} down", *round_trips,
+                                 bytes_text(bytes_up.value_or(0)), bytes_text(bytes_down.value_or(0)));
+  if (payload_up || payload_down)
+    line += fmt::format(" (the program's own: {} up, {} down)", bytes_text(static_cast<double>(payload_up)),
+                        bytes_text(static_cast<double>(payload_down)));
+  if (server_compute_us) line += fmt::format("; server compute {:.3f} ms", *server_compute_us / 1e3);
+  if (floor_us && *floor_us > 0)
+    line += fmt::format("; floor {:.3f} ms, median x{:.2f}", *floor_us / 1e3, p50_us / *floor_us);
+  if (outputs_match && !*outputs_match) line += "; OUTPUTS DIFFER from the first mode's";
+  return line;
+}
+
+}  // namespace rrto::perf

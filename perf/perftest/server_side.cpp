@@ -1,0 +1,225 @@
+#include "perf/perftest/server_side.h"
+
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "perf/perftest/paths.h"
+#include "perf/perftest/raw_server.h"
+
+extern char** environ;
+
+namespace rrto::perf {
+namespace {
+
+constexpr auto kServerStartTimeout = std::chrono::seconds(30);
+constexpr auto kServerStopTimeout = std::chrono::seconds(10);
+
+std::atomic<bool> g_stop{false};
+std::atomic<bool> g_stop_requested{false};  // by SIGINT/SIGTERM
+int g_wake_fd = -1;
+
+void wake() {
+  const uint64_t one = 1;
+  ssize_t n = ::write(g_wake_fd, &one, sizeof one);
+  (void)n;
+}
+
+void on_stop_signal(int) {
+  g_stop_requested.store(true);
+  g_stop.store(true);
+  wake();
+}
+
+void on_child_signal(int) {
+  g_stop.store(true);
+  wake();
+}
+
+void install_signal_handlers() {
+  struct sigaction action {};
+  sigemptyset(&action.sa_mask);
+  action.sa_handler = on_stop_signal;
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  action.sa_handler = on_child_signal;
+  action.sa_flags = SA_NOCLDSTOP;
+  sigaction(SIGCHLD, &action, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+bool write_port_file(const std::string& path, uint16_t port) {
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << port << '\n';
+    if (!out.flush()) return false;
+  }
+  return std::rename(temporary.c_str(), path.c_str()) == 0;
+}
+
+// The rrto-server this rrto-perftest starts for the RRTO tests.
+class ChildServer {
+ public:
+  ~ChildServer() { stop(); }
+
+  bool start(const Options& o, std::string& error) {
+    port_file_ = fmt::format("{}/rrto-perftest-{}.port", std::filesystem::temp_directory_path().string(), getpid());
+    std::remove(port_file_.c_str());
+    std::vector<std::string> args = {rrto_server_program(), "--listen", fmt::format("{}:0", bracketed(o.listen)),
+                                     "--port-file", port_file_};
+    if (!o.config.empty()) args.insert(args.end(), {"--config", o.config});
+    if (!o.backend.empty()) args.insert(args.end(), {"--backend", o.backend});
+    std::vector<std::string> env;
+    std::string kernels = lib_dir() + "/librrto_perf_kernels.so:" + lib_dir() + "/librrto_example_kernels.so";
+    bool has_log = false;
+    for (char** e = environ; *e; ++e) {
+      std::string entry = *e;
+      if (entry.rfind("RRTO_HOST_KERNELS=", 0) == 0) {
+        kernels += ":" + entry.substr(18);
+        continue;
+      }
+      has_log |= entry.rfind("RRTO_LOG=", 0) == 0;
+      env.push_back(std::move(entry));
+    }
+    // Host-kernel libraries matter to the host backend only; the cuda
+    // backend ignores them.
+    env.push_back("RRTO_HOST_KERNELS=" + kernels);
+    if (!has_log) env.push_back("RRTO_LOG=warn");
+    std::vector<char*> argv, envp;
+    for (std::string& a : args) argv.push_back(a.data());
+    for (std::string& e : env) envp.push_back(e.data());
+    argv.push_back(nullptr);
+    envp.push_back(nullptr);
+
+    pid_ = fork();
+    if (pid_ == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
+      execve(argv[0], argv.data(), envp.data());
+      _exit(127);
+    }
+    if (pid_ < 0) {
+      error = "cannot fork rrto-server";
+      return false;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + kServerStartTimeout;
+    while (std::chrono::steady_clock::now() < deadline && !g_stop.load()) {
+      if (exited()) {
+        error = fmt::format("{} exited while starting (status {})", args[0], status_);
+        return false;
+      }
+      std::ifstream in(port_file_);
+      unsigned port = 0;
+      if (in >> port && port > 0 && port < 65536) {
+        port_ = static_cast<uint16_t>(port);
+        std::remove(port_file_.c_str());
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    error = g_stop.load() ? "stopped while rrto-server was starting" : "rrto-server did not start listening in time";
+    return false;
+  }
+
+  uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
+
+  // True once it has exited (reaped here).
+  bool exited() {
+    if (pid_ <= 0) return true;
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) != pid_) return false;
+    status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    pid_ = -1;
+    return true;
+  }
+  int status() const { return status_; }
+
+  void stop() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    const auto deadline = std::chrono::steady_clock::now() + kServerStopTimeout;
+    while (!exited() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      int status = 0;
+      waitpid(pid_, &status, 0);
+      pid_ = -1;
+    }
+    std::remove(port_file_.c_str());
+  }
+
+ private:
+  static std::string bracketed(const std::string& host) {
+    return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  }
+
+  pid_t pid_ = -1;
+  int status_ = 0;
+  uint16_t port_ = 0;
+  std::string port_file_;
+};
+
+}  // namespace
+
+int run_server_side(const Options& o) {
+  g_wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (g_wake_fd < 0) {
+    fmt::print(stderr, "rrto-perftest: cannot create an eventfd\n");
+    return 1;
+  }
+  install_signal_handlers();
+
+  ChildServer child;
+  std::string rrto_address = o.server;
+  if (rrto_address.empty()) {
+    std::string error;
+    if (!child.start(o, error)) {
+      fmt::print(stderr, "rrto-perftest: {}\n", error);
+      return 1;
+    }
+    // Clients reach it on the host they reached us on, unless we listen on
+    // one address only.
+    const bool any = o.listen == "0.0.0.0" || o.listen == "::" || o.listen.empty();
+    rrto_address = fmt::format("{}:{}", any ? "" : o.listen, child.port());
+    fmt::print("rrto-server (pid {}) listening on {}:{}\n", child.pid(), o.listen, child.port());
+  }
+
+  std::unique_ptr<RawServer> raw;
+  if (!ok(RawServer::listen(o.listen, o.port, "rrto=" + rrto_address, raw))) {
+    fmt::print(stderr, "rrto-perftest: cannot listen on {}:{}\n", o.listen, o.port);
+    return 1;
+  }
+  if (!o.port_file.empty() && !write_port_file(o.port_file, raw->port())) {
+    fmt::print(stderr, "rrto-perftest: cannot write the port file {}\n", o.port_file);
+    return 1;
+  }
+  fmt::print("Waiting for connection...\n");
+  std::fflush(stdout);
+  raw->run(g_stop, g_wake_fd);
+  raw.reset();
+
+  int rc = 0;
+  if (o.server.empty() && !g_stop_requested.load() && child.exited()) {
+    fmt::print(stderr, "rrto-perftest: rrto-server exited (status {})\n", child.status());
+    rc = 1;
+  }
+  child.stop();
+  return rc;
+}
+
+}  // namespace rrto::perf

@@ -1,0 +1,235 @@
+#include "perf/perftest/workload_runner.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+extern char** environ;
+
+namespace rrto::perf {
+namespace {
+
+// rrto-perf-workload's exit status when cuInit refused (workload_main.cpp).
+constexpr int kExitRefused = 4;
+constexpr size_t kKeptOutputLines = 40;
+
+std::vector<std::string> child_environment(const WorkloadRun& run) {
+  std::vector<std::string> env;
+  std::string library_path = run.library_dir;
+  for (char** e = environ; *e; ++e) {
+    const std::string_view entry(*e);
+    const std::string_view name = entry.substr(0, entry.find('='));
+    if (name == "LD_LIBRARY_PATH") {
+      if (entry.size() > name.size() + 1) library_path += ":" + std::string(entry.substr(name.size() + 1));
+      continue;
+    }
+    if (name == "RRTO_MODE" || name == "RRTO_SERVER" || name == "RRTO_LINK" || name == "RRTO_STATS") continue;
+    env.emplace_back(entry);
+  }
+  env.push_back("LD_LIBRARY_PATH=" + library_path);
+  env.push_back("RRTO_MODE=" + run.mode);
+  env.push_back("RRTO_SERVER=" + run.server);
+  env.push_back("RRTO_LINK=" + (run.link.empty() ? std::string("off") : run.link));
+  env.push_back("RRTO_STATS=1");
+  if (!std::getenv("RRTO_LOG")) env.push_back("RRTO_LOG=error");
+  return env;
+}
+
+std::vector<std::string> child_arguments(const WorkloadRun& run) {
+  std::vector<std::string> args = {run.program, run.workload, "--iterations", std::to_string(run.iterations),
+                                   "--warmup", std::to_string(run.warmup), "--min-iterations",
+                                   std::to_string(run.min_iterations), "--report-fd", "3"};
+  if (run.size) args.insert(args.end(), {"--size", std::to_string(run.size)});
+  if (run.max_seconds > 0) args.insert(args.end(), {"--max-seconds", fmt::format("{}", run.max_seconds)});
+  if (run.events) args.push_back("--events");
+  if (run.changing_scalar) args.push_back("--changing-scalar");
+  return args;
+}
+
+// Puts `fd` at `target` in a child about to exec, without close-on-exec.
+void place(int fd, int target) {
+  if (fd == target) {
+    fcntl(fd, F_SETFD, 0);
+  } else {
+    dup2(fd, target);
+  }
+}
+
+// The message of a log line "[12:00:00.000 rrto 123 client error] message".
+bool log_error_message(const std::string& line, std::string& message) {
+  if (line.empty() || line[0] != '[') return false;
+  const size_t end = line.find("] ");
+  if (end == std::string::npos || line.rfind(" error", end) == std::string::npos) return false;
+  message = line.substr(end + 2);
+  return true;
+}
+
+bool parse_counts(const std::string& line, ClientCounts& out) {
+  if (line.rfind("{\"rrto_stats\"", 0) != 0) return false;
+  const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return false;
+  out.present = true;
+  out.transport = j.value("transport", "");
+  out.link = j.value("link", "");
+  out.round_trips = j.value("round_trips", uint64_t{0});
+  out.remote_calls = j.value("remote_calls", uint64_t{0});
+  out.bytes_up = j.value("bytes_up", uint64_t{0});
+  out.bytes_down = j.value("bytes_down", uint64_t{0});
+  return true;
+}
+
+// Splits what arrives on one pipe into lines.
+struct LineReader {
+  int fd = -1;
+  std::string pending{};
+  bool open() const { return fd >= 0; }
+  // Reads what is there; calls on_line per complete line. False at EOF.
+  template <typename F>
+  bool read(F&& on_line) {
+    char buffer[4096];
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return true;
+    if (n <= 0) {
+      if (!pending.empty()) on_line(pending);
+      pending.clear();
+      ::close(fd);
+      fd = -1;
+      return false;
+    }
+    pending.append(buffer, static_cast<size_t>(n));
+    size_t at = 0;
+    for (size_t nl; (nl = pending.find('\n', at)) != std::string::npos; at = nl + 1)
+      on_line(pending.substr(at, nl - at));
+    pending.erase(0, at);
+    return true;
+  }
+};
+
+}  // namespace
+
+WorkloadOutcome run_workload(const WorkloadRun& run, const std::function<void()>& on_ready,
+                             const std::function<void(uint64_t)>& on_sample) {
+  WorkloadOutcome out;
+  const std::vector<std::string> args = child_arguments(run);
+  const std::vector<std::string> env = child_environment(run);
+  std::vector<char*> argv, envp;
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  for (const std::string& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  argv.push_back(nullptr);
+  envp.push_back(nullptr);
+
+  int report[2], output[2];
+  if (pipe2(report, O_CLOEXEC) != 0) {
+    out.reason = fmt::format("pipe: {}", std::strerror(errno));
+    return out;
+  }
+  if (pipe2(output, O_CLOEXEC) != 0) {
+    out.reason = fmt::format("pipe: {}", std::strerror(errno));
+    ::close(report[0]);
+    ::close(report[1]);
+    return out;
+  }
+  const pid_t pid = fork();
+  if (pid == 0) {
+    // Only async-signal-safe calls until exec.
+    const int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (devnull >= 0) place(devnull, STDIN_FILENO);
+    place(output[1], STDOUT_FILENO);
+    place(output[1], STDERR_FILENO);
+    place(report[1], 3);
+    execve(argv[0], argv.data(), envp.data());
+    _exit(127);
+  }
+  ::close(report[1]);
+  ::close(output[1]);
+  if (pid < 0) {
+    ::close(report[0]);
+    ::close(output[0]);
+    out.reason = fmt::format("fork: {}", std::strerror(errno));
+    return out;
+  }
+
+  std::string reported_error;
+  std::vector<std::string> log_errors;
+  std::deque<std::string> tail;
+  bool done = false;
+  LineReader reports{report[0]}, outputs{output[0]};
+  auto on_report = [&](const std::string& line) {
+    std::istringstream in(line);
+    std::string word;
+    in >> word;
+    if (word == "ready") {
+      on_ready();
+    } else if (word == "sample") {
+      uint64_t ns = 0;
+      if (in >> ns) on_sample(ns);
+    } else if (word == "compute") {
+      uint64_t ns = 0;
+      if (in >> ns) out.compute_ns.push_back(ns);
+    } else if (word == "done") {
+      done = true;
+      for (std::string item; in >> item;) {
+        const size_t eq = item.find('=');
+        const std::string key = item.substr(0, eq), value = eq == std::string::npos ? "" : item.substr(eq + 1);
+        if (key == "iterations") out.iterations = std::strtoull(value.c_str(), nullptr, 10);
+        if (key == "up") out.payload_up = std::strtoull(value.c_str(), nullptr, 10);
+        if (key == "down") out.payload_down = std::strtoull(value.c_str(), nullptr, 10);
+        if (key == "checksum") out.checksum = value;
+      }
+    } else if (word == "error") {
+      reported_error = line.size() > 6 ? line.substr(6) : line;
+    }
+  };
+  auto on_output = [&](const std::string& line) {
+    if (parse_counts(line, out.counts)) return;
+    std::string message;
+    if (log_error_message(line, message)) log_errors.push_back(message);
+    tail.push_back(line);
+    if (tail.size() > kKeptOutputLines) tail.pop_front();
+  };
+  while (reports.open() || outputs.open()) {
+    pollfd fds[2] = {{reports.fd, POLLIN, 0}, {outputs.fd, POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (reports.open() && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) reports.read(on_report);
+    if (outputs.open() && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) outputs.read(on_output);
+  }
+  if (reports.open()) ::close(reports.fd);
+  if (outputs.open()) ::close(outputs.fd);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+
+  std::string why;
+  for (const std::string& m : log_errors) why += (why.empty() ? "" : "; ") + m;
+  if (why.empty()) why = reported_error;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && done) {
+    out.result = WorkloadOutcome::Result::Ok;
+  } else if (WIFEXITED(status) && WEXITSTATUS(status) == kExitRefused) {
+    out.result = WorkloadOutcome::Result::NotAvailable;
+    out.reason = why.empty() ? "the client library refused the mode" : why;
+  } else {
+    out.result = WorkloadOutcome::Result::Failed;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && why.empty())
+      why = tail.empty() ? "cannot run " + run.program : tail.back();  // the dynamic loader's complaint
+    if (WIFSIGNALED(status)) why += fmt::format("{}killed by signal {}", why.empty() ? "" : "; ", WTERMSIG(status));
+    if (why.empty() && !tail.empty()) why = tail.back();
+    out.reason = why.empty() ? fmt::format("exit status {}", WEXITSTATUS(status)) : why;
+  }
+  return out;
+}
+
+}  // namespace rrto::perf

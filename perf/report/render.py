@@ -1,0 +1,378 @@
+"""Turns perf/results/latest.json (benchmark.py) into the Markdown report
+(latest.md) and the plot of latency against RTT per mode (latest.png, drawn
+by gnuplot when it is installed).
+
+Usage: render.py RESULTS_DIR"""
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+
+NA = "n/a"
+
+
+def ms(us):
+    return NA if us is None else f"{us / 1000:.3f}"
+
+
+def ratio(a, b, digits=2):
+    if a is None or b is None or b == 0:
+        return NA
+    return f"{a / b:.{digits}f}"
+
+
+def size_text(n):
+    for unit, scale in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale and n % scale == 0:
+            return f"{n // scale} {unit}"
+    return f"{n} B"
+
+
+def bytes_text(b):
+    if b is None:
+        return NA
+    if b >= 1e6:
+        return f"{b / 1e6:.2f} MB"
+    if b >= 1e3:
+        return f"{b / 1e3:.1f} kB"
+    return f"{b:.0f} B"
+
+
+class Results:
+    def __init__(self, data):
+        self.data = data
+        self.links = data["links"]
+        self.link_names = [l["name"] for l in self.links]
+
+    def runs(self, test, link=None):
+        """(result, run) for every run of `test` (on `link`)."""
+        for r in self.data["results"]:
+            if r["test"] != test or (link is not None and r["link"] != link) or not r["perftest"]:
+                continue
+            for run in r["perftest"]["runs"]:
+                yield r, run
+
+    def run(self, test, link, **match):
+        for _, run in self.runs(test, link):
+            if all(run.get(k) == v for k, v in match.items()):
+                return run
+        return None
+
+    def doc(self, test, link):
+        for r in self.data["results"]:
+            if r["test"] == test and r["link"] == link and r["perftest"]:
+                return r["perftest"]
+        return None
+
+    def failures(self):
+        return [r for r in self.data["results"] if r["exit_code"] != 0]
+
+    def link_label(self, name):
+        for l in self.links:
+            if l["name"] == name:
+                return "RTT 0 (loopback)" if l["spec"] == "off" else (
+                    f"RTT {l['rtt_ms']:g} ms" if l["kind"] == "sweep" else f"{name} ({self.spec_of(name)})")
+        return name
+
+    def spec_of(self, name):
+        for r in self.data["results"]:
+            if r["link"] == name and r["perftest"]:
+                return r["perftest"]["link"]["spec"]
+        return next((l["spec"] for l in self.links if l["name"] == name), name)
+
+    def links_present(self, test):
+        present = {r["link"] for r in self.data["results"] if r["test"] == test}
+        return [n for n in self.link_names if n in present]
+
+
+def median(run):
+    return run["latency_us"]["p50"] if run and run.get("available") and not run.get("failed") else None
+
+
+def p99(run):
+    return run["latency_us"]["p99"] if run and run.get("available") and not run.get("failed") else None
+
+
+def headline(res):
+    """The numbers issue 5 asks for."""
+    lines = ["## The numbers", "",
+             "| quantity | measured | goal |", "|---|---|---|"]
+    rpc = res.run("infer_lat", "rtt5", mode="rpc", workload="resnet50")
+    replay = res.run("infer_lat", "rtt5", mode="replay", workload="resnet50")
+    async_ = res.run("infer_lat", "rtt5", mode="async", workload="resnet50")
+    ideal = res.run("infer_lat", "rtt5", mode="ideal", workload="resnet50")
+
+    def reduction(run):
+        if median(run) is None or median(rpc) is None:
+            return NA if run is None or run.get("available") else "not available"
+        return f"{(1 - median(run) / median(rpc)) * 100:.1f}% ({ms(median(rpc))} → {ms(median(run))} ms)"
+
+    lines.append(f"| `replay`'s latency reduction against `rpc`, ResNet-50-shaped, RTT 5 ms | {reduction(replay)} "
+                 f"| up to 98% (the paper) |")
+    lines.append(f"| (for comparison: `async` against `rpc`, same workload and link) | {reduction(async_)} | |")
+    if median(replay) is not None and median(ideal) is not None:
+        ri = f"{median(replay) / median(ideal):.3f}"
+    else:
+        missing = [m for m, r in (("replay", replay), ("ideal", ideal)) if median(r) is None]
+        ri = f"not available (no `{'`, `'.join(missing)}` run)"
+    lines.append(f"| `replay` / `ideal`, ResNet-50-shaped, RTT 5 ms (medians) | {ri} | ≤ 1.05 |")
+    raw = res.run("raw_am_lat", "rtt0")
+    rpcl = res.run("rpc_lat", "rtt0")
+    lines.append(f"| `rpc_lat` / `raw_am_lat`, loopback (RTT 0), same run, medians | "
+                 f"{ratio(median(rpcl), median(raw), 3)} ({ms(median(rpcl))} / {ms(median(raw))} ms) | ≤ 1.2 |")
+    raw4 = res.run("raw_am_bw", "rtt0", size=4194304)
+    for way, name in (("htod", "host-to-device"), ("dtoh", "device-to-host")):
+        cp = res.run("memcpy_bw", "rtt0", workload=way, size=4194304, mode="rpc")
+        if raw4 and cp and cp.get("available") and not cp.get("failed"):
+            a, b = cp["bandwidth_mbs"]["overall"], raw4["bandwidth_mbs"]["overall"]
+            value = f"{a / b:.3f} ({a:.0f} / {b:.0f} MB/s)"
+        else:
+            value = NA
+        lines.append(f"| `memcpy_bw` {name} / `raw_am_bw`, 4 MiB, loopback | {value} | ≥ 0.9 |")
+    lines += ["", "Latencies are medians of whole inferences (or round trips); MB/s is MiB/s, whole runs "
+              "(`overall`). A ratio to `ideal` needs the `ideal` mode; until the client accepts "
+              "`RRTO_MODE=ideal` it is reported as not available rather than estimated.", ""]
+    return lines
+
+
+def setup_section(res):
+    d = res.data
+    m = d["machine"]
+    transport = None
+    for test in ("raw_am_lat", "rpc_lat"):
+        doc = res.doc(test, "rtt0")
+        if doc and doc.get("transport"):
+            transport = doc["transport"]
+            break
+    git = d["git"]
+    commit = f"{git['commit']}{' with uncommitted changes' if git.get('dirty') else ''}" if git.get("commit") else "unknown"
+    lines = [
+        "# RRTO edge-network benchmark", "",
+        f"Generated {d['generated']} by `perf/run-benchmarks` in {d['duration_s']:.0f} s"
+        f"{' (quick mode: a reduced sweep)' if d.get('quick') else ''}; source {commit}.", "",
+        "## Set-up", "",
+        f"- **Machine:** {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB memory, Linux {m['kernel']}"
+        f"{', virtual machine (' + m['virtualization'] + ')' if m.get('virtualization') and m['virtualization'] != 'none' else ''}.",
+        f"- **Client and server on this one machine**, over loopback: an `rrto-perftest` server, which started "
+        f"an `rrto-server` with the `{d['backend']}` backend (kernels run on the CPU, from "
+        f"`librrto_perf_kernels.so` and `librrto_example_kernels.so`), and `rrto-perftest` clients.",
+        f"- **UCX** {m.get('ucx') or '?'}; the transport UCX chose: **{transport or 'unknown'}**"
+        f"{' (UCX_TLS=' + m['ucx_tls'] + ')' if m.get('ucx_tls') else ' (UCX_TLS unset)'}.",
+        "- **Links** are emulated in RRTO's transport on the client side (`transport/link.h`, `RRTO_LINK`): "
+        "every message, both directions, in every mode and in the raw UCX tests alike, is held for the one-way "
+        "delay plus its size over the bandwidth. The physical link underneath is loopback.", "",
+        "| link | emulation |", "|---|---|"]
+    for l in res.links:
+        if any(r["link"] == l["name"] for r in d["results"]):
+            lines.append(f"| {res.link_label(l['name'])} | `{res.spec_of(l['name'])}` |")
+    lines += ["",
+              "- **Workloads** (`rrto-perf-workload`, an ordinary driver-API program run through RRTO's "
+              "`libcuda.so.1`): `cnn` is the example CNN (13 launches); `resnet50` and `bert` replay the launch "
+              "sequences of `perf/tracegen`'s ResNet-50 (about 315 launches of 21 kernels, 602 kB in, 4 kB out) and "
+              "BERT-base (about 700 launches of 22 kernels) plans with tiny kernels of the same names and parameter "
+              "lists: the number and shape of the operators and the size of inputs and outputs are the models', "
+              "the arithmetic is small.",
+              "- **Counts** (round trips, bytes) come from the client library's `RRTO_STATS` line: a run minus a "
+              "run with the same set-up and warm-up but no measured iteration, divided by the iterations.",
+              "- **Floor** = emulated RTT + the program's own input and output bytes / link bandwidth + the "
+              "server's compute time for one inference (CUDA events around the kernels, measured in `async` mode "
+              "on loopback). With no bandwidth limit the middle term is zero.", ""]
+    return lines
+
+
+def infer_sections(res):
+    lines = []
+    names = {"cnn": "Example CNN", "resnet50": "ResNet-50-shaped", "bert": "BERT-base-shaped",
+             "detector": "Detector-shaped"}
+    for workload in res.data["workloads"]:
+        links = res.links_present("infer_lat")
+        lines += [f"## {names.get(workload, workload)} (`infer_lat --workload {workload}`)", ""]
+        # The compact view first: median per mode and link.
+        header = "| mode | " + " | ".join(res.link_label(l) for l in links) + " |"
+        lines += ["Median latency per inference (ms):", "", header, "|---" * (len(links) + 1) + "|"]
+        reasons = {}
+        for mode in res.data["modes"]:
+            cells = []
+            for link in links:
+                run = res.run("infer_lat", link, mode=mode, workload=workload)
+                if run is None:
+                    cells.append("")
+                elif not run["available"] or run["failed"]:
+                    cells.append("n/a")
+                    reasons.setdefault(mode, run.get("reason", ""))
+                else:
+                    cells.append(ms(median(run)))
+            lines.append(f"| `{mode}` | " + " | ".join(cells) + " |")
+        lines += ["", "| link | mode | n | median (ms) | p99 (ms) | round trips / inference | bytes / inference "
+                  "(up + down) | reduction vs `rpc` | × `ideal` | × floor |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+        for link in links:
+            rpc = res.run("infer_lat", link, mode="rpc", workload=workload)
+            ideal = res.run("infer_lat", link, mode="ideal", workload=workload)
+            for mode in res.data["modes"]:
+                run = res.run("infer_lat", link, mode=mode, workload=workload)
+                if run is None or not run["available"] or run["failed"]:
+                    continue
+                per = run["per_iteration"]
+                up, down = per.get("bytes_up"), per.get("bytes_down")
+                total = None if up is None or down is None else up + down
+                rt = per.get("round_trips")
+                red = NA if median(rpc) is None else f"{(1 - median(run) / median(rpc)) * 100:.1f}%"
+                lines.append(
+                    f"| {res.link_label(link)} | `{mode}` | {run['iterations']} | {ms(median(run))} | {ms(p99(run))} | "
+                    f"{NA if rt is None else f'{rt:.2f}'} | {bytes_text(total)} ({bytes_text(up)} + "
+                    f"{bytes_text(down)}) | {red} | {ratio(median(run), median(ideal))} | "
+                    f"{ratio(median(run), run.get('floor_us'))} |")
+        compute = next((run.get("server_compute_us") for _, run in res.runs("infer_lat")
+                        if run.get("workload") == workload and run.get("server_compute_us")), None)
+        lines += ["", f"Server compute per inference: {ms(compute)} ms (host backend)."]
+        for mode, why in reasons.items():
+            lines.append(f"`{mode}` not available: {why}")
+        lines.append("")
+    return lines
+
+
+def launch_section(res):
+    links = res.links_present("launch_lat")
+    if not links:
+        return []
+    lines = ["## Kernel launch + synchronise (`launch_lat`)", "",
+             "| link | mode | n | median (µs) | p99 (µs) | round trips |", "|---|---|---|---|---|---|"]
+    reasons = {}
+    for link in links:
+        for mode in res.data["modes"]:
+            run = res.run("launch_lat", link, mode=mode)
+            if run is None:
+                continue
+            if not run["available"] or run["failed"]:
+                reasons.setdefault(mode, run.get("reason", ""))
+                continue
+            rt = run["per_iteration"].get("round_trips")
+            lines.append(f"| {res.link_label(link)} | `{mode}` | {run['iterations']} | {median(run):.1f} | "
+                         f"{p99(run):.1f} | {NA if rt is None else f'{rt:.2f}'} |")
+    for mode, why in reasons.items():
+        lines.append(f"\n`{mode}` not available: {why}")
+    return lines + [""]
+
+
+def latency_floor_section(res):
+    links = res.links_present("rpc_lat")
+    lines = ["## Round trip: RRTO protocol against plain UCX", "",
+             "| link | `raw_am_lat` median (µs) | p99 | `rpc_lat` median (µs) | p99 | `rpc_lat` / `raw_am_lat` |",
+             "|---|---|---|---|---|---|"]
+    for link in links:
+        raw, rpc = res.run("raw_am_lat", link), res.run("rpc_lat", link)
+        if not raw or not rpc:
+            continue
+        lines.append(f"| {res.link_label(link)} | {median(raw):.2f} | {p99(raw):.2f} | {median(rpc):.2f} | "
+                     f"{p99(rpc):.2f} | {ratio(median(rpc), median(raw), 3)} |")
+    lines += ["", "`raw_am_lat`: an 8-byte UCX active message and its echo, no RRTO header or protocol. "
+              "`rpc_lat`: one batch with one `MemGetInfo` call through RRTO's transport, protocol and server, "
+              "and its reply. Both are whole round trips (ucx_perftest halves its ping-pong latencies).", ""]
+    return lines
+
+
+def bandwidth_section(res):
+    raws = {run["size"]: run for _, run in res.runs("raw_am_bw", "rtt0")}
+    if not raws:
+        return []
+    modes = sorted({run["mode"] for _, run in res.runs("memcpy_bw", "rtt0") if run.get("mode")},
+                   key=lambda m: res.data["modes"].index(m) if m in res.data["modes"] else 9)
+    cols = [(way, mode) for mode in modes for way in ("htod", "dtoh")]
+    lines = ["## Bandwidth: copies against plain UCX (loopback)", "",
+             "| size | `raw_am_bw` MB/s | " + " | ".join(f"`{m}` {w} MB/s (ratio)" for w, m in cols) + " |",
+             "|---|---|" + "---|" * len(cols)]
+    for size in sorted(raws):
+        raw_bw = raws[size]["bandwidth_mbs"]["overall"]
+        cells = []
+        for way, mode in cols:
+            run = res.run("memcpy_bw", "rtt0", workload=way, size=size, mode=mode)
+            if run and run["available"] and not run["failed"]:
+                bw = run["bandwidth_mbs"]["overall"]
+                cells.append(f"{bw:.0f} ({bw / raw_bw:.2f})")
+            else:
+                cells.append(NA)
+        lines.append(f"| {size_text(size)} | {raw_bw:.0f} | " + " | ".join(cells) + " |")
+    lines += ["", "`raw_am_bw` streams messages one way (8 in flight); `memcpy_bw` times synchronous "
+              "`cuMemcpyHtoD`/`cuMemcpyDtoH` calls through the client library, one round trip each.", ""]
+    return lines
+
+
+def plot(res, out_dir):
+    """latest.png: median latency against RTT per mode, a panel per workload."""
+    gnuplot = shutil.which("gnuplot")
+    sweep = [l for l in res.links if l["kind"] == "sweep" and l["name"] in res.links_present("infer_lat")]
+    workloads = res.data["workloads"]
+    if not gnuplot or not sweep:
+        return None
+    modes = res.data["modes"]
+    for workload in workloads:
+        with open(os.path.join(out_dir, f"latest-{workload}.dat"), "w") as f:
+            f.write("# rtt_ms " + " ".join(modes) + " floor (median ms per inference)\n")
+            for l in sweep:
+                row = [f"{l['rtt_ms']:g}"]
+                floor = None
+                for mode in modes:
+                    run = res.run("infer_lat", l["name"], mode=mode, workload=workload)
+                    m = median(run)
+                    row.append("?" if m is None else f"{m / 1000:.4f}")
+                    if run and run.get("floor_us"):
+                        floor = run["floor_us"]
+                row.append("?" if floor is None else f"{floor / 1000:.4f}")
+                f.write(" ".join(row) + "\n")
+    script = ["set terminal pngcairo size %d,420 font 'sans,10'" % (430 * len(workloads)),
+              f"set output '{os.path.join(out_dir, 'latest.png')}'",
+              "set datafile missing '?'", "set logscale y", "set grid",
+              "set xlabel 'emulated RTT (ms)'", "set ylabel 'median latency per inference (ms)'",
+              "set key top left", f"set multiplot layout 1,{len(workloads)}"]
+    styles = {"rpc": "lc rgb '#d62728' pt 7", "async": "lc rgb '#1f77b4' pt 5", "replay": "lc rgb '#2ca02c' pt 9",
+              "ideal": "lc rgb '#9467bd' pt 11"}
+    for workload in workloads:
+        data = os.path.join(out_dir, f"latest-{workload}.dat")
+        has = {mode: any(median(res.run("infer_lat", l["name"], mode=mode, workload=workload)) is not None
+                         for l in sweep) for mode in modes}
+        parts = [f"'{data}' using 1:{i + 2} with linespoints lw 2 {styles.get(mode, '')} title '{mode}'"
+                 for i, mode in enumerate(modes) if has[mode]]
+        parts.append(f"'{data}' using 1:{len(modes) + 2} with lines dt 2 lc rgb 'black' title 'floor'")
+        script += [f"set title '{workload}'", "plot " + ", ".join(parts)]
+    script.append("unset multiplot")
+    script_path = os.path.join(out_dir, "latest.gp")
+    with open(script_path, "w") as f:
+        f.write("\n".join(script) + "\n")
+    r = subprocess.run([gnuplot, script_path], capture_output=True, text=True)
+    if r.returncode != 0:
+        print(f"render: gnuplot failed: {r.stderr.strip()}", file=sys.stderr)
+        return None
+    return "latest.png"
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    out_dir = os.path.abspath(sys.argv[1])
+    with open(os.path.join(out_dir, "latest.json")) as f:
+        res = Results(json.load(f))
+    lines = setup_section(res) + headline(res)
+    png = plot(res, out_dir)
+    if png:
+        lines += ["## Latency against RTT", "", f"![median latency per inference against RTT, per mode]({png})", ""]
+    else:
+        lines += ["(No plot: gnuplot is not installed.)", ""]
+    lines += infer_sections(res) + launch_section(res) + latency_floor_section(res) + bandwidth_section(res)
+    failures = res.failures()
+    if failures:
+        lines += ["## Runs that failed", ""]
+        for r in failures:
+            lines.append(f"- `{r['label']}` (exit {r['exit_code']}): {r['stderr'].strip().splitlines()[-1] if r['stderr'].strip() else ''}")
+        lines.append("")
+    lines += ["Raw data: `latest.json` (every run's `rrto-perftest --json` document). "
+              "Reproduce: `perf/run-benchmarks`.", ""]
+    with open(os.path.join(out_dir, "latest.md"), "w") as f:
+        f.write("\n".join(lines))
+    print(f"render: wrote {os.path.join(out_dir, 'latest.md')}" + (f" and {png}" if png else ""), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

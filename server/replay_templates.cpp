@@ -1,0 +1,38 @@
+#include "server/replay_templates.h"
+
+#include <fmt/format.h>
+
+#include "protocol/calls.h"
+
+namespace rrto::server {
+
+Status TemplateStore::add(uint32_t id, std::span<const uint8_t> calls, std::string& why) {
+  if (calls.size() > kMaxTemplateBytes) {
+    why = fmt::format("template {} is {} bytes, more than the {} a session may register", id, calls.size(),
+                      kMaxTemplateBytes);
+    return Status::OutOfRange;
+  }
+  if (!templates_.count(id) && templates_.size() >= kMaxTemplates) {
+    why = fmt::format("a session may register at most {} templates", kMaxTemplates);
+    return Status::OutOfRange;
+  }
+  auto t = std::make_unique<Template>();
+  t->encoded.assign(calls.begin(), calls.end());
+  if (const Status s = decode_template(t->encoded, t->calls, why); !ok(s)) return s;
+  templates_[id] = std::move(t);
+  return Status::Ok;
+}
+
+void TemplateStore::drop(uint32_t id) {
+  if (id == proto::kAllTemplates)
+    templates_.clear();
+  else
+    templates_.erase(id);
+}
+
+const TemplateStore::Template* TemplateStore::find(uint32_t id) const {
+  auto it = templates_.find(id);
+  return it == templates_.end() ? nullptr : it->second.get();
+}
+
+}  // namespace rrto::server

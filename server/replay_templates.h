@@ -1,0 +1,39 @@
+// The templates a session registered: operator sequences its client found
+// repeating once per inference, run again by ReplaySegment calls.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/status.h"
+#include "server/batch_decoder.h"
+
+namespace rrto::server {
+
+class TemplateStore {
+ public:
+  // Bounds on what one client may make the server keep.
+  static constexpr size_t kMaxTemplates = 64;
+  static constexpr size_t kMaxTemplateBytes = 16u << 20;
+
+  struct Template {
+    std::vector<uint8_t> encoded;    // the calls as received; `calls` point into it
+    std::vector<DecodedCall> calls;
+  };
+
+  // Keeps a copy of the template; replaces one with the same id.
+  Status add(uint32_t id, std::span<const uint8_t> calls, std::string& why);
+  // proto::kAllTemplates drops them all.
+  void drop(uint32_t id);
+  const Template* find(uint32_t id) const;
+  size_t size() const { return templates_.size(); }
+
+ private:
+  std::unordered_map<uint32_t, std::unique_ptr<Template>> templates_;
+};
+
+}  // namespace rrto::server

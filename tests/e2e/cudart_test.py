@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""End-to-end tests of runtime-API (cudart) programs: stock nvcc builds that
+reach build/lib/libcuda.so.1 only through cudart (cuGetProcAddress, export
+tables, cuLibrary*). Usage: cudart_test.py CASE"""
+import os
+
+from e2e import per_inference
+from harness import BACKEND, LIB, Server, check, client_env, main, run_program
+
+# The runtime-API example CNN, built three ways (see examples/cudart/).
+CNN_BUILDS = ("cnn_runtime", "cnn_runtime_shared", "cnn_runtime_ptds")
+
+
+def cudart_server():
+    """A server that also has the host versions of cudart_features' kernels."""
+    if BACKEND != "host":
+        return Server()
+    return Server(extra_config={"host_kernel_libraries": [
+        os.path.join(LIB, "librrto_example_kernels.so"),
+        os.path.join(LIB, "librrto_cudart_example_kernels.so")]})
+
+
+def same_round_trips_as_driver_api(mode, **runs):
+    """Each build gives exact outputs, and costs per inference the round trips
+    the driver-API example costs: cudart's own bookkeeping (context-local
+    storage, attribute queries, export tables) never reaches the server."""
+    with Server() as server:
+        driver = per_inference(server, mode, **runs)
+        for program in CNN_BUILDS:
+            runtime = per_inference(server, mode, program=program, **runs)
+            check(runtime["round_trips"] == driver["round_trips"],
+                  f"{program} needs {runtime['round_trips']} round trips per inference in {mode} mode, "
+                  f"cnn_driver {driver['round_trips']}")
+            check(runtime["remote_calls"] == driver["remote_calls"],
+                  f"{program} sends {runtime['remote_calls']} calls per inference in {mode} mode, "
+                  f"cnn_driver {driver['remote_calls']}")
+            per_call = runtime["first"]["per_call"]
+            check(per_call.get("cuGetProcAddress_v2", 0) > 0 and per_call.get("cuGetExportTable", 0) > 0,
+                  f"{program} did not reach the driver through cudart: {per_call}")
+            threaded = [name for name in per_call if name.endswith(("_ptsz", "_ptds"))]
+            if program == "cnn_runtime_ptds":
+                check("cuLaunchKernel_ptsz" in threaded, f"{program} launched on the legacy stream: {per_call}")
+            else:
+                check(not threaded, f"{program} used per-thread-stream entry points: {threaded}")
+        check(server.stop() == 0, "server did not exit cleanly")
+
+
+def cudart_cnn_rpc():
+    same_round_trips_as_driver_api("rpc")
+
+
+def cudart_cnn_async():
+    same_round_trips_as_driver_api("async")
+
+
+def cudart_cnn_replay():
+    # As e2e.py's cnn_replay: the first inferences are recorded, then replayed.
+    same_round_trips_as_driver_api("replay", few=4, many=12)
+
+
+def cudart_cnn_batches():
+    with Server() as server:
+        for program in CNN_BUILDS:
+            for mode in ("rpc", "async"):
+                r = run_program(program, ["--inferences", "3", "--batch", "4", "--quiet"],
+                                client_env(server.address(), mode))
+                check(r.returncode == 0, f"{program} with batch 4 in {mode} mode: {r.describe()}")
+
+
+def cudart_features():
+    """Also with eager module loading, where cudart loads its libraries
+    before any context exists."""
+    with cudart_server() as server:
+        for mode in ("rpc", "async"):
+            for loading in ("LAZY", "EAGER"):
+                r = run_program("cudart_features", [],
+                                client_env(server.address(), mode, CUDA_MODULE_LOADING=loading))
+                check(r.returncode == 0 and "checks passed" in r.stdout,
+                      f"cudart_features in {mode} mode, {loading} loading: {r.describe()}")
+
+
+if __name__ == "__main__":
+    main({f.__name__: f for f in (cudart_cnn_rpc, cudart_cnn_async, cudart_cnn_replay, cudart_cnn_batches,
+                                   cudart_features)})

@@ -1,0 +1,196 @@
+"""Smoke tests of rrto-perftest: each of its tests runs a few iterations
+against a real rrto-perftest server (and the rrto-server it starts) on
+loopback. Nothing here asserts timings, which belong to perf/run-benchmarks;
+the one latency check is that an emulated link is applied at all.
+
+Usage: perftest_smoke.py CASE   (RRTO_BUILD_DIR names the build tree)"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+BUILD = os.path.abspath(os.environ.get("RRTO_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build")))
+PERFTEST = os.path.join(BUILD, "bin", "rrto-perftest")
+WORKLOAD_BUILT = os.path.exists(os.path.join(BUILD, "bin", "rrto-perf-workload"))
+TESTS = ["raw_am_lat", "raw_am_bw", "rpc_lat", "launch_lat", "memcpy_bw", "infer_lat"]
+# A few iterations of each test.
+SHORT = {
+    "raw_am_lat": ["-n", "50", "-w", "5"],
+    "raw_am_bw": ["-s", "4096,1048576", "-n", "10", "-w", "2"],
+    "rpc_lat": ["-n", "50", "-w", "5"],
+    "launch_lat": ["-n", "5", "-w", "2"],
+    "memcpy_bw": ["-s", "4096,1048576", "-n", "3", "-w", "1"],
+    "infer_lat": ["--workload", "cnn,resnet50", "-n", "2", "-w", "4"],
+}
+
+
+class Failure(Exception):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+class PerftestServer:
+    """rrto-perftest's server side on a free loopback port."""
+
+    def __enter__(self):
+        self.dir = tempfile.mkdtemp(prefix="rrto-perftest-")
+        self.port_file = os.path.join(self.dir, "port")
+        self.log = open(os.path.join(self.dir, "server.log"), "w+")
+        self.proc = subprocess.Popen([PERFTEST, "-p", "0", "--listen", "127.0.0.1", "--port-file", self.port_file],
+                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise Failure(f"the rrto-perftest server exited with {self.proc.returncode}:\n{self.output()}")
+            if os.path.exists(self.port_file):
+                text = open(self.port_file).read().strip()
+                if text:
+                    self.port = int(text)
+                    return self
+            time.sleep(0.05)
+        raise Failure("the rrto-perftest server did not start listening within 30 s")
+
+    def output(self):
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                code = self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+                raise Failure("the rrto-perftest server did not stop on SIGTERM")
+            if exc[0] is None:
+                check(code == 0, f"the rrto-perftest server exited with {code}:\n{self.output()}")
+        return False
+
+    def client(self, *args, timeout=180):
+        r = subprocess.run([PERFTEST, "127.0.0.1", "-p", str(self.port), *args], capture_output=True, text=True,
+                           timeout=timeout)
+        return r
+
+
+def final_rows(stdout):
+    return [line for line in stdout.splitlines() if line.startswith("Final:")]
+
+
+def plain(test):
+    """The table: a box, a header, a Final: row per run."""
+    with PerftestServer() as server:
+        r = server.client("-t", test, *SHORT[test])
+        check(r.returncode == 0, f"{test} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
+        check("| API:" in r.stdout and "# iterations" in r.stdout and "99.0%ile" in r.stdout,
+              f"{test}: no box or header:\n{r.stdout}")
+        rows = final_rows(r.stdout)
+        check(rows, f"{test}: no Final: row:\n{r.stdout}")
+        measured = [row for row in rows if "not available" not in row]
+        if test in ("launch_lat", "memcpy_bw", "infer_lat") and not WORKLOAD_BUILT:
+            check("rrto-perf-workload was not built" in r.stdout, r.stdout)
+            return
+        check(measured, f"{test}: every run was unavailable:\n{r.stdout}")
+        if test == "raw_am_bw" or test == "memcpy_bw":
+            check(len(measured) == (2 if test == "raw_am_bw" else 4), f"{test}: one row per size (and way):\n{r.stdout}")
+        if test in ("launch_lat", "infer_lat"):
+            check(len(rows) == 4 * (2 if test == "infer_lat" else 1), f"{test}: one row per mode:\n{r.stdout}")
+            check(any("Per iteration:" in line for line in r.stdout.splitlines()), r.stdout)
+        for row in measured:
+            check(int(row.split()[1]) >= 1, f"{test}: no iterations in {row!r}")
+
+
+def final_only():
+    """-f: one header, a row per run named in the first column, no box."""
+    with PerftestServer() as server:
+        r = server.client("-t", "raw_am_bw", "-f", *SHORT["raw_am_bw"])
+        check(r.returncode == 0, r.stderr)
+        check("| API:" not in r.stdout and r.stdout.count("# iterations") == 1, r.stdout)
+        names = [line.split()[0] for line in r.stdout.splitlines() if line and line[0].isdigit()]
+        check(names == ["4096", "1048576"], r.stdout)
+
+
+def help_lists_tests():
+    r = subprocess.run([PERFTEST, "-h"], capture_output=True, text=True, timeout=30)
+    check(r.returncode == 0, r.stderr)
+    for test in TESTS:
+        check(f" {test} - " in r.stdout, f"-h does not list {test}:\n{r.stdout}")
+    r = subprocess.run([PERFTEST, "127.0.0.1", "-t", "no_such_test"], capture_output=True, text=True, timeout=30)
+    check(r.returncode == 2 and "unknown test" in r.stderr, r.stderr)
+    r = subprocess.run([PERFTEST, "127.0.0.1", "-t", "rpc_lat", "--link", "rtt=5"], capture_output=True, text=True,
+                       timeout=30)
+    check(r.returncode == 2 and "unit" in r.stderr, r.stderr)
+
+
+def json_output():
+    """--json: one document that parses, with a run per row."""
+    with PerftestServer() as server:
+        for test in TESTS:
+            r = server.client("-t", test, "--json", *SHORT[test])
+            check(r.returncode == 0, f"{test} --json failed:\n{r.stderr}")
+            try:
+                doc = json.loads(r.stdout)
+            except ValueError as e:
+                raise Failure(f"{test} --json is not JSON ({e}):\n{r.stdout}")
+            check(doc["tool"] == "rrto-perftest" and doc["test"] == test and doc["ok"], r.stdout)
+            check(doc["runs"], f"{test}: no runs")
+            for run in doc["runs"]:
+                if not run["available"]:
+                    check(run["reason"], run)
+                    continue
+                check(not run["failed"], run)
+                lat = run["latency_us"]
+                check(run["iterations"] >= 1 and lat["p50"] > 0 and lat["p99"] >= lat["p50"], run)
+                if test == "infer_lat":
+                    check(run["per_iteration"]["round_trips"] >= 1, run)
+                    check(run["per_iteration"]["payload_up"] > 0, run)
+                    check(run["server_compute_us"] is not None and run["floor_us"] is not None, run)
+                    check(run["outputs_match"] is not False, f"outputs differ between modes: {run}")
+                    check(run["client_link"] == "off", run)
+
+
+def link():
+    """An emulated link is applied to every message, in every kind of test."""
+    with PerftestServer() as server:
+        for test, args in (("raw_am_lat", ["-n", "5", "-w", "1"]), ("rpc_lat", ["-n", "5", "-w", "1"]),
+                           ("launch_lat", ["--mode", "async", "-n", "3", "-w", "1"])):
+            r = server.client("-t", test, "--json", "--link", "rtt=4ms,bw=1gbit", *args)
+            check(r.returncode == 0, f"{test} failed:\n{r.stderr}")
+            doc = json.loads(r.stdout)
+            check(doc["link"]["spec"] == "rtt=4ms,bw=1gbit" and doc["link"]["rtt_us"] == 4000, doc["link"])
+            for run in doc["runs"]:
+                if not run["available"]:
+                    continue
+                # A round trip crosses the link twice: at least the RTT.
+                check(run["latency_us"]["min"] >= 4000, f"{test}: {run['latency_us']} under the emulated RTT")
+                if test == "launch_lat":
+                    check(run["client_link"] == "rtt=4ms,bw=1gbit", f"RRTO_STATS names the link: {run}")
+
+
+CASES = {
+    "help": help_lists_tests,
+    "final_only": final_only,
+    "json": json_output,
+    "link": link,
+}
+for name in TESTS:
+    CASES[name] = (lambda t: lambda: plain(t))(name)
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2 or sys.argv[1] not in CASES:
+        print(f"usage: {sys.argv[0]} {'|'.join(CASES)}", file=sys.stderr)
+        sys.exit(2)
+    try:
+        CASES[sys.argv[1]]()
+    except Failure as e:
+        print(f"FAIL {sys.argv[1]}: {e}", file=sys.stderr)
+        sys.exit(1)
+    print(f"ok {sys.argv[1]}")
