@@ -33,6 +33,12 @@ inline bool has_current_context() { return !context_stack().empty(); }
 CUresult synchronize_stream(Client& c, uint64_t stream);
 CUresult synchronize_context(Client& c);
 
+// Copies in each direction, as the cuMemcpy* entry points make them; `async`
+// says which form the program called (for the recorded operator).
+CUresult copy_to_device(Client& c, CUdeviceptr dst, const void* src, size_t size, uint64_t stream, bool async);
+CUresult copy_to_host(Client& c, void* dst, CUdeviceptr src, size_t size, uint64_t stream, bool async);
+CUresult copy_on_device(Client& c, CUdeviceptr dst, CUdeviceptr src, size_t size, uint64_t stream, bool async);
+
 // Queued work on `stream`: remembered until a synchronisation covers it.
 inline void note_stream_work(Client& c, uint64_t stream) { c.unsynced_streams.insert(stream); }
 

@@ -15,7 +15,10 @@ namespace {
 // straight from the program's buffer instead of being copied into the queue.
 constexpr size_t kZeroCopyThreshold = 1 << 20;
 
-CUresult copy_to_device(Client& c, CUdeviceptr dst, const void* src, size_t size, uint64_t stream, bool async) {
+}  // namespace
+
+CUresult rrto::client::copy_to_device(Client& c, CUdeviceptr dst, const void* src, size_t size, uint64_t stream,
+                                      bool async) {
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   if (size == 0) return CUDA_SUCCESS;
   if (!src) return CUDA_ERROR_INVALID_VALUE;
@@ -31,7 +34,8 @@ CUresult copy_to_device(Client& c, CUdeviceptr dst, const void* src, size_t size
   return r;
 }
 
-CUresult copy_to_host(Client& c, void* dst, CUdeviceptr src, size_t size, uint64_t stream, bool async) {
+CUresult rrto::client::copy_to_host(Client& c, void* dst, CUdeviceptr src, size_t size, uint64_t stream,
+                                    bool async) {
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   if (size == 0) return CUDA_SUCCESS;
   if (!dst) return CUDA_ERROR_INVALID_VALUE;
@@ -47,7 +51,8 @@ CUresult copy_to_host(Client& c, void* dst, CUdeviceptr src, size_t size, uint64
   return CUDA_SUCCESS;
 }
 
-CUresult copy_on_device(Client& c, CUdeviceptr dst, CUdeviceptr src, size_t size, uint64_t stream, bool async) {
+CUresult rrto::client::copy_on_device(Client& c, CUdeviceptr dst, CUdeviceptr src, size_t size, uint64_t stream,
+                                      bool async) {
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   if (size == 0) return CUDA_SUCCESS;
   std::lock_guard lock(c.mutex);
@@ -59,6 +64,8 @@ CUresult copy_on_device(Client& c, CUdeviceptr dst, CUdeviceptr src, size_t size
   note_stream_work(c, stream);
   return c.remote.defer(call);
 }
+
+namespace {
 
 CUresult memset_device(Client& c, CUdeviceptr dst, uint32_t value, uint32_t element_size, size_t count,
                        uint64_t stream, bool async) {

@@ -29,48 +29,34 @@ CUresult copy_on_host(CUdeviceptr dst, CUdeviceptr src, size_t size) {
   return CUDA_SUCCESS;
 }
 
+CUresult unified_copy(Client& c, CUdeviceptr dst, CUdeviceptr src, size_t size, uint64_t stream, bool async) {
+  switch (direction(c, dst, src)) {
+    case Direction::HostToDevice: return copy_to_device(c, dst, host(src), size, stream, async);
+    case Direction::DeviceToHost: return copy_to_host(c, host(dst), src, size, stream, async);
+    case Direction::DeviceToDevice: return copy_on_device(c, dst, src, size, stream, async);
+    case Direction::HostToHost: return copy_on_host(dst, src, size);
+  }
+  return CUDA_ERROR_INVALID_VALUE;
+}
+
 }  // namespace
 
 RRTO_EXPORT CUresult cuMemcpy(CUdeviceptr dst, CUdeviceptr src, size_t size) {
   RRTO_ENTER(cuMemcpy);
-  switch (direction(c, dst, src)) {
-    case Direction::HostToDevice: return cuMemcpyHtoD_v2(dst, host(src), size);
-    case Direction::DeviceToHost: return cuMemcpyDtoH_v2(host(dst), src, size);
-    case Direction::DeviceToDevice: return cuMemcpyDtoD_v2(dst, src, size);
-    case Direction::HostToHost: return copy_on_host(dst, src, size);
-  }
-  return CUDA_ERROR_INVALID_VALUE;
+  return unified_copy(c, dst, src, size, stream_id(nullptr, false), false);
 }
 
 RRTO_EXPORT CUresult cuMemcpy_ptds(CUdeviceptr dst, CUdeviceptr src, size_t size) {
   RRTO_ENTER(cuMemcpy_ptds);
-  switch (direction(c, dst, src)) {
-    case Direction::HostToDevice: return cuMemcpyHtoD_v2_ptds(dst, host(src), size);
-    case Direction::DeviceToHost: return cuMemcpyDtoH_v2_ptds(host(dst), src, size);
-    case Direction::DeviceToDevice: return cuMemcpyDtoD_v2_ptds(dst, src, size);
-    case Direction::HostToHost: return copy_on_host(dst, src, size);
-  }
-  return CUDA_ERROR_INVALID_VALUE;
+  return unified_copy(c, dst, src, size, stream_id(nullptr, true), false);
 }
 
 RRTO_EXPORT CUresult cuMemcpyAsync(CUdeviceptr dst, CUdeviceptr src, size_t size, CUstream stream) {
   RRTO_ENTER(cuMemcpyAsync);
-  switch (direction(c, dst, src)) {
-    case Direction::HostToDevice: return cuMemcpyHtoDAsync_v2(dst, host(src), size, stream);
-    case Direction::DeviceToHost: return cuMemcpyDtoHAsync_v2(host(dst), src, size, stream);
-    case Direction::DeviceToDevice: return cuMemcpyDtoDAsync_v2(dst, src, size, stream);
-    case Direction::HostToHost: return copy_on_host(dst, src, size);
-  }
-  return CUDA_ERROR_INVALID_VALUE;
+  return unified_copy(c, dst, src, size, stream_id(stream, false), true);
 }
 
 RRTO_EXPORT CUresult cuMemcpyAsync_ptsz(CUdeviceptr dst, CUdeviceptr src, size_t size, CUstream stream) {
   RRTO_ENTER(cuMemcpyAsync_ptsz);
-  switch (direction(c, dst, src)) {
-    case Direction::HostToDevice: return cuMemcpyHtoDAsync_v2_ptsz(dst, host(src), size, stream);
-    case Direction::DeviceToHost: return cuMemcpyDtoHAsync_v2_ptsz(host(dst), src, size, stream);
-    case Direction::DeviceToDevice: return cuMemcpyDtoDAsync_v2_ptsz(dst, src, size, stream);
-    case Direction::HostToHost: return copy_on_host(dst, src, size);
-  }
-  return CUDA_ERROR_INVALID_VALUE;
+  return unified_copy(c, dst, src, size, stream_id(stream, true), true);
 }
