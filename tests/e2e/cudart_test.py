@@ -4,7 +4,7 @@ reach build/lib/libcuda.so.1 only through cudart (cuGetProcAddress, export
 tables, cuLibrary*). Usage: cudart_test.py CASE"""
 import os
 
-from e2e import per_inference
+from e2e import INPUT_BYTES_PER_IMAGE, per_inference
 from harness import BACKEND, LIB, Server, check, client_env, main, run_program
 
 # The runtime-API example CNN, built three ways (see examples/cudart/).
@@ -34,6 +34,10 @@ def same_round_trips_as_driver_api(mode, **runs):
             check(runtime["remote_calls"] == driver["remote_calls"],
                   f"{program} sends {runtime['remote_calls']} calls per inference in {mode} mode, "
                   f"cnn_driver {driver['remote_calls']}")
+            if mode == "replay":
+                check(runtime["round_trips"] == 1 and runtime["bytes_up"] <= INPUT_BYTES_PER_IMAGE + 1024,
+                      f"{program} in replay mode: {runtime['round_trips']} round trips and {runtime['bytes_up']} "
+                      f"bytes up per inference; expected 1 and at most input + 1 KiB")
             per_call = runtime["first"]["per_call"]
             check(per_call.get("cuGetProcAddress_v2", 0) > 0 and per_call.get("cuGetExportTable", 0) > 0,
                   f"{program} did not reach the driver through cudart: {per_call}")
