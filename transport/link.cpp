@@ -147,43 +147,52 @@ std::string preset_names() {
   return names;
 }
 
+// One "key=value" item.
+bool apply_item(const std::string& key, std::string_view value, LinkProfile& link, std::vector<std::string>& seen,
+                std::string& why) {
+  const bool delay_key = key == "rtt" || key == "delay";
+  const std::string slot = delay_key ? "rtt/delay" : key;
+  if (std::find(seen.begin(), seen.end(), slot) != seen.end()) {
+    why = delay_key ? std::string("give either rtt or delay, once") : fmt::format("'{}' is given twice", key);
+    return false;
+  }
+  seen.push_back(slot);
+  if (delay_key) {
+    nanoseconds t{0};
+    if (!parse_time(value, t, why)) return false;
+    link.one_way = key == "rtt" ? t / 2 : t;
+    if (link.one_way > kMaxOneWay) {
+      why = fmt::format("'{}' is longer than a link emulation allows (30 s one way)", value);
+      return false;
+    }
+  } else if (key == "bw" || key == "up" || key == "down") {
+    uint64_t rate = 0;
+    if (!parse_rate(value, rate, why)) return false;
+    if (key != "down") link.up_bits_per_second = rate;
+    if (key != "up") link.down_bits_per_second = rate;
+  } else {
+    why = fmt::format("unknown key '{}' (use rtt, delay, bw, up, down)", key);
+    return false;
+  }
+  return true;
+}
+
 // Applies "key=value" items to `link`; `seen` catches repeats within one spec.
+// up and down override bw whatever the order: they are applied last.
 bool apply_items(const std::vector<std::string_view>& items, LinkProfile& link, std::vector<std::string>& seen,
                  std::string& why) {
-  for (std::string_view item : items) {
-    const size_t eq = item.find('=');
-    if (eq == std::string_view::npos) {
-      why = fmt::format("'{}' is not key=value (keys: rtt, delay, bw, up, down; presets: {})", item, preset_names());
-      return false;
-    }
-    const std::string key = lower(trim(item.substr(0, eq)));
-    const std::string_view value = trim(item.substr(eq + 1));
-    const bool delay_key = key == "rtt" || key == "delay";
-    const std::string slot = delay_key ? "rtt/delay" : key;
-    if (std::find(seen.begin(), seen.end(), slot) != seen.end()) {
-      why = delay_key ? std::string("give either rtt or delay, once") : fmt::format("'{}' is given twice", key);
-      return false;
-    }
-    seen.push_back(slot);
-    if (delay_key) {
-      nanoseconds t{0};
-      if (!parse_time(value, t, why)) return false;
-      link.one_way = key == "rtt" ? t / 2 : t;
-      if (link.one_way > kMaxOneWay) {
-        why = fmt::format("'{}' is longer than a link emulation allows (30 s one way)", value);
+  for (int pass = 0; pass < 2; ++pass) {
+    for (std::string_view item : items) {
+      const size_t eq = item.find('=');
+      if (eq == std::string_view::npos) {
+        why = fmt::format("'{}' is not key=value (keys: rtt, delay, bw, up, down; presets: {})", item, preset_names());
         return false;
       }
-    } else if (key == "bw" || key == "up" || key == "down") {
-      uint64_t rate = 0;
-      if (!parse_rate(value, rate, why)) return false;
-      if (key != "down") link.up_bits_per_second = rate;
-      if (key != "up") link.down_bits_per_second = rate;
-    } else {
-      why = fmt::format("unknown key '{}' (use rtt, delay, bw, up, down)", key);
-      return false;
+      const std::string key = lower(trim(item.substr(0, eq)));
+      if ((key == "up" || key == "down") != (pass == 1)) continue;
+      if (!apply_item(key, trim(item.substr(eq + 1)), link, seen, why)) return false;
     }
   }
-  // bw sets both directions, up/down override it whatever the order.
   return true;
 }
 

@@ -79,7 +79,8 @@ class Client {
   void begin(const std::vector<std::pair<std::string, std::string>>& lines);
   // Feeds one sample into `m`, with a periodic row when one is due.
   void sample(Measurement& m, uint64_t ns);
-  void finish(RunRecord& r, Measurement& m);
+  // `wall`: the run's wall time when another process measured it.
+  void finish(RunRecord& r, Measurement& m, std::optional<std::chrono::nanoseconds> wall = std::nullopt);
   void unavailable(RunRecord& r);
   void failed(RunRecord& r);
 
@@ -158,8 +159,12 @@ void Client::sample(Measurement& m, uint64_t ns) {
   if (table_ && m.report_due()) table_->progress(m.take_interval());
 }
 
-void Client::finish(RunRecord& r, Measurement& m) {
-  m.finish();
+void Client::finish(RunRecord& r, Measurement& m, std::optional<std::chrono::nanoseconds> wall) {
+  if (wall) {
+    m.finish(*wall);
+  } else {
+    m.finish();
+  }
   r.summary = m.total();
   std::vector<uint64_t> samples = m.samples();
   r.p50_us = percentile(samples, 50.0) / 1e3;
@@ -355,7 +360,7 @@ bool Client::workload_run(const std::string& workload, size_t size, const std::s
   const auto [reference, first] = references.try_emplace(label, out.iterations, r.checksum);
   if (!first && reference->second.first == out.iterations && !r.checksum.empty())
     r.outputs_match = reference->second.second == r.checksum;
-  finish(r, m);
+  finish(r, m, std::chrono::nanoseconds(out.wall_ns));
   return true;
 }
 

@@ -31,6 +31,11 @@ void Measurement::finish() {
   finished_ = true;
 }
 
+void Measurement::finish(std::chrono::nanoseconds wall) {
+  end_ = start_ + wall;
+  finished_ = true;
+}
+
 bool Measurement::report_due() const { return clock::now() - last_report_ >= kReportInterval; }
 
 Summary Measurement::take_interval() {

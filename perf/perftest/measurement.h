@@ -25,6 +25,9 @@ class Measurement {
   void start();
   void add(uint64_t ns);
   void finish();
+  // The run's wall time as the measuring process saw it (another process's
+  // clock is better than when its lines happened to arrive here).
+  void finish(std::chrono::nanoseconds wall);
 
   // A periodic row is due once a second, as in ucx_perftest.
   bool report_due() const;

@@ -179,7 +179,8 @@ std::string usage() {
       "  Without a server-hostname rrto-perftest is the server side: it answers the raw UCX tests\n"
       "  itself and starts an rrto-server (bin/rrto-server) for the RRTO tests, or refers clients to\n"
       "  the one given by --server. It serves until SIGINT or SIGTERM.\n"
-      "  With a server-hostname it is the client side and runs one test against that server.\n"
+      "  With a server-hostname (or with -t and --server alone, for the RRTO tests) it is the client side\n"
+      "  and runs one test.\n"
       "\n"
       "  Common options:\n"
       "     -t <test>      test to run:\n";

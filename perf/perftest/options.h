@@ -15,7 +15,7 @@ struct Options {
   bool help = false;
   uint16_t port = kDefaultPort;
 
-  // Client side (a server hostname was given, or --server alone).
+  // Client side.
   std::string peer;  // the rrto-perftest server: raw tests, and where its rrto-server is
   std::string test;
   std::vector<size_t> sizes;  // empty: the test's defaults
@@ -37,7 +37,9 @@ struct Options {
   std::string backend;  // host | cuda (default: rrto-server's)
   std::string config;   // rrto-server config file
 
-  bool client() const { return !peer.empty() || !server.empty(); }
+  // A server hostname or a test makes the client side; --server alone is an
+  // option of the server side.
+  bool client() const { return !peer.empty() || !test.empty(); }
 };
 
 // False with `error` set on a bad command line.

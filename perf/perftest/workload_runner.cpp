@@ -183,6 +183,7 @@ WorkloadOutcome run_workload(const WorkloadRun& run, const std::function<void()>
         const size_t eq = item.find('=');
         const std::string key = item.substr(0, eq), value = eq == std::string::npos ? "" : item.substr(eq + 1);
         if (key == "iterations") out.iterations = std::strtoull(value.c_str(), nullptr, 10);
+        if (key == "wall") out.wall_ns = std::strtoull(value.c_str(), nullptr, 10);
         if (key == "up") out.payload_up = std::strtoull(value.c_str(), nullptr, 10);
         if (key == "down") out.payload_down = std::strtoull(value.c_str(), nullptr, 10);
         if (key == "checksum") out.checksum = value;

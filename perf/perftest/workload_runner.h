@@ -39,6 +39,7 @@ struct WorkloadOutcome {
   Result result = Result::Failed;
   std::string reason{};  // NotAvailable, Failed: why, in one line
   uint64_t iterations = 0;
+  uint64_t wall_ns = 0;  // the measured iterations, as the program timed them
   uint64_t payload_up = 0, payload_down = 0;
   std::string checksum{};
   std::vector<uint64_t> compute_ns{};

@@ -25,9 +25,12 @@ SWEEP = [("rtt0", "off", 0.0), ("rtt1", "rtt=1ms", 1.0), ("rtt5", "rtt=5ms", 5.0
 # Typical edge links, with their bandwidth (transport/link.cpp has the figures).
 PRESETS = [("wifi6", "wifi6"), ("5g", "5g")]
 MODES = ["rpc", "async", "replay", "ideal"]
-WORKLOADS = ["cnn", "resnet50", "bert"]
+WORKLOADS = ["cnn", "resnet50", "bert", "detector"]
 PRESET_WORKLOADS = ["resnet50"]
 SIZES = "65536,1048576,4194304"
+# The floors (raw UCX against RRTO) are compared pair by pair, the pairs
+# repeated: on a small shared machine one run alone can land in a busy moment.
+FLOOR_PAIRS = 3
 
 
 def warmup(mode, rtt_ms):
@@ -41,22 +44,28 @@ def warmup(mode, rtt_ms):
 
 
 def plan(quick):
-    """The runs, in order: (label, test, link name, link spec, arguments)."""
+    """The runs, in order: (label, test, link name, link spec, arguments, pair)."""
     runs = []
     sweep = SWEEP[:2] if quick else SWEEP
     workloads = ["cnn"] if quick else WORKLOADS
     t = 1 if quick else 2  # seconds per latency run
-    for name, spec, rtt in sweep:
-        lat_warm = ["-w", "100" if rtt == 0 else "3"]
-        runs.append((f"raw_am_lat {name}", "raw_am_lat", name, spec, ["-n", "20000", "--max-time", str(t)] + lat_warm))
-        runs.append((f"rpc_lat {name}", "rpc_lat", name, spec, ["-n", "20000", "--max-time", str(t)] + lat_warm))
-    n_bw = ["-n", "20", "-w", "2"] if quick else ["-n", "200", "-w", "10"]
-    runs.append(("raw_am_bw rtt0", "raw_am_bw", "rtt0", "off", ["-s", SIZES] + n_bw))
-    runs.append(("memcpy_bw rtt0", "memcpy_bw", "rtt0", "off", ["-s", SIZES, "--mode", "rpc"] + n_bw))
+    pairs = 1 if quick else FLOOR_PAIRS
+    n_bw = ["-n", "20", "-w", "2"] if quick else ["-n", "300", "-w", "10"]
+    for pair in range(1, pairs + 1):
+        lat = ["-n", "1000000", "--max-time", str(t), "-w", "1000"]
+        runs.append((f"raw_am_lat rtt0 #{pair}", "raw_am_lat", "rtt0", "off", lat, pair))
+        runs.append((f"rpc_lat rtt0 #{pair}", "rpc_lat", "rtt0", "off", lat, pair))
+        runs.append((f"raw_am_bw rtt0 #{pair}", "raw_am_bw", "rtt0", "off", ["-s", SIZES] + n_bw, pair))
+        runs.append((f"memcpy_bw rtt0 #{pair}", "memcpy_bw", "rtt0", "off", ["-s", SIZES, "--mode", "rpc"] + n_bw,
+                     pair))
+    for name, spec, rtt in sweep[1:]:
+        lat = ["-n", "100000", "--max-time", str(t), "-w", "3"]
+        runs.append((f"raw_am_lat {name}", "raw_am_lat", name, spec, lat, None))
+        runs.append((f"rpc_lat {name}", "rpc_lat", name, spec, lat, None))
     for name, spec, rtt in sweep:
         for mode in MODES:
             runs.append((f"launch_lat {mode} {name}", "launch_lat", name, spec,
-                         ["--mode", mode, "-n", "5000", "--max-time", str(t), "-w", str(warmup(mode, rtt))]))
+                         ["--mode", mode, "-n", "5000", "--max-time", str(t), "-w", str(warmup(mode, rtt))], None))
     infer_time = "1" if quick else "4"
     for workload in workloads:
         links = [(n, s) for n, s, _ in sweep] + ([] if quick or workload not in PRESET_WORKLOADS else PRESETS)
@@ -65,7 +74,7 @@ def plan(quick):
             for mode in MODES:
                 runs.append((f"infer_lat {workload} {mode} {name}", "infer_lat", name, spec,
                              ["--workload", workload, "--mode", mode, "-n", "300", "--max-time", infer_time,
-                              "-w", str(warmup(mode, rtt))]))
+                              "-w", str(warmup(mode, rtt))], None))
     return runs
 
 
@@ -169,8 +178,9 @@ def main():
     results = []
     start = time.time()
     with PerftestServer(perftest, os.path.join(out_dir, "server.log")) as server:
-        for i, (label, test, link_name, spec, args) in enumerate(runs, 1):
+        for i, (label, test, link_name, spec, args, pair) in enumerate(runs, 1):
             progress(i, len(runs), start, label)
+            load = os.getloadavg()[0]
             command = [perftest, "127.0.0.1", "-p", str(server.port), "-t", test, "--json", "--link", spec] + args
             t0 = time.time()
             try:
@@ -183,6 +193,7 @@ def main():
             except ValueError:
                 doc = None
             results.append({"label": label, "test": test, "link": link_name, "link_spec": spec, "args": args,
+                            "pair": pair, "load_before": round(load, 2),
                             "exit_code": code, "seconds": round(time.time() - t0, 2), "perftest": doc,
                             "stderr": stderr[-2000:] if (code != 0 or doc is None) else ""})
     if sys.stderr.isatty():

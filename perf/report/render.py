@@ -46,19 +46,24 @@ class Results:
         self.links = data["links"]
         self.link_names = [l["name"] for l in self.links]
 
-    def runs(self, test, link=None):
-        """(result, run) for every run of `test` (on `link`)."""
+    def runs(self, test, link=None, pair=None):
+        """(result, run) for every run of `test` (on `link`, in floor pair `pair`)."""
         for r in self.data["results"]:
             if r["test"] != test or (link is not None and r["link"] != link) or not r["perftest"]:
+                continue
+            if pair is not None and r.get("pair") != pair:
                 continue
             for run in r["perftest"]["runs"]:
                 yield r, run
 
-    def run(self, test, link, **match):
-        for _, run in self.runs(test, link):
+    def run(self, test, link, pair=None, **match):
+        for _, run in self.runs(test, link, pair):
             if all(run.get(k) == v for k, v in match.items()):
                 return run
         return None
+
+    def pairs(self):
+        return sorted({r["pair"] for r in self.data["results"] if r.get("pair")})
 
     def doc(self, test, link):
         for r in self.data["results"]:
@@ -95,6 +100,33 @@ def p99(run):
     return run["latency_us"]["p99"] if run and run.get("available") and not run.get("failed") else None
 
 
+def pair_ratios(res, numerator, denominator):
+    """Per floor pair, numerator(pair) / denominator(pair); and their median."""
+    ratios = []
+    for pair in res.pairs() or [None]:
+        a, b = numerator(pair), denominator(pair)
+        if a is not None and b:
+            ratios.append(a / b)
+    if not ratios:
+        return None, []
+    ordered = sorted(ratios)
+    mid = len(ordered) // 2
+    med = ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+    return med, ratios
+
+
+def ratio_text(med, ratios):
+    if med is None:
+        return NA
+    if len(ratios) == 1:
+        return f"{med:.3f}"
+    return f"{med:.3f} (median of {len(ratios)} pairs: {', '.join(f'{r:.3f}' for r in ratios)})"
+
+
+def bandwidth(run):
+    return run["bandwidth_mbs"]["overall"] if run and run.get("available") and not run.get("failed") else None
+
+
 def headline(res):
     """The numbers issue 5 asks for."""
     lines = ["## The numbers", "",
@@ -118,23 +150,36 @@ def headline(res):
         missing = [m for m, r in (("replay", replay), ("ideal", ideal)) if median(r) is None]
         ri = f"not available (no `{'`, `'.join(missing)}` run)"
     lines.append(f"| `replay` / `ideal`, ResNet-50-shaped, RTT 5 ms (medians) | {ri} | ≤ 1.05 |")
-    raw = res.run("raw_am_lat", "rtt0")
-    rpcl = res.run("rpc_lat", "rtt0")
-    lines.append(f"| `rpc_lat` / `raw_am_lat`, loopback (RTT 0), same run, medians | "
-                 f"{ratio(median(rpcl), median(raw), 3)} ({ms(median(rpcl))} / {ms(median(raw))} ms) | ≤ 1.2 |")
-    raw4 = res.run("raw_am_bw", "rtt0", size=4194304)
+    med, ratios = pair_ratios(res, lambda p: median(res.run("rpc_lat", "rtt0", p)),
+                              lambda p: median(res.run("raw_am_lat", "rtt0", p)))
+    lines.append(f"| `rpc_lat` / `raw_am_lat`, loopback (RTT 0), medians, each pair run back to back | "
+                 f"{ratio_text(med, ratios)} | ≤ 1.2 |")
     for way, name in (("htod", "host-to-device"), ("dtoh", "device-to-host")):
-        cp = res.run("memcpy_bw", "rtt0", workload=way, size=4194304, mode="rpc")
-        if raw4 and cp and cp.get("available") and not cp.get("failed"):
-            a, b = cp["bandwidth_mbs"]["overall"], raw4["bandwidth_mbs"]["overall"]
-            value = f"{a / b:.3f} ({a:.0f} / {b:.0f} MB/s)"
-        else:
-            value = NA
-        lines.append(f"| `memcpy_bw` {name} / `raw_am_bw`, 4 MiB, loopback | {value} | ≥ 0.9 |")
-    lines += ["", "Latencies are medians of whole inferences (or round trips); MB/s is MiB/s, whole runs "
-              "(`overall`). A ratio to `ideal` needs the `ideal` mode; until the client accepts "
-              "`RRTO_MODE=ideal` it is reported as not available rather than estimated.", ""]
+        med, ratios = pair_ratios(
+            res, lambda p: bandwidth(res.run("memcpy_bw", "rtt0", p, workload=way, size=4194304, mode="rpc")),
+            lambda p: bandwidth(res.run("raw_am_bw", "rtt0", p, size=4194304)))
+        lines.append(f"| `memcpy_bw` {name} / `raw_am_bw`, 4 MiB, loopback, each pair run back to back | "
+                     f"{ratio_text(med, ratios)} | ≥ 0.9 |")
+    lines += ["", "Latencies are medians of whole inferences (or round trips); MB/s is MiB/s over whole runs "
+              "(`overall`). The floors are compared pair by pair (the raw UCX run, then the RRTO run, repeated), "
+              "since one run alone can land in a busy moment of a small shared machine. A ratio to `ideal` needs "
+              "the `ideal` mode; until the client accepts `RRTO_MODE=ideal` it is reported as not available "
+              "rather than estimated.", ""]
     return lines
+
+
+def busy_line(res):
+    loads = [r.get("load_before") for r in res.data["results"] if r.get("load_before") is not None]
+    cores = res.data["machine"].get("cores") or 1
+    if not loads:
+        return ""
+    busy = [r["label"] for r in res.data["results"] if (r.get("load_before") or 0) > cores]
+    text = (f"- **Load:** 1-minute load average before each run: median {sorted(loads)[len(loads) // 2]:.2f}, "
+            f"highest {max(loads):.2f} ({cores} cores).")
+    if busy:
+        text += (f" {len(busy)} run(s) started with more load than cores (other work on the machine), which "
+                 f"inflates them: {', '.join(busy[:8])}{'…' if len(busy) > 8 else ''}.")
+    return text + "\n"
 
 
 def setup_section(res):
@@ -163,6 +208,7 @@ def setup_section(res):
         "- **Links** are emulated in RRTO's transport on the client side (`transport/link.h`, `RRTO_LINK`): "
         "every message, both directions, in every mode and in the raw UCX tests alike, is held for the one-way "
         "delay plus its size over the bandwidth. The physical link underneath is loopback.", "",
+        busy_line(res),
         "| link | emulation |", "|---|---|"]
     for l in res.links:
         if any(r["link"] == l["name"] for r in d["results"]):
@@ -178,8 +224,36 @@ def setup_section(res):
               "run with the same set-up and warm-up but no measured iteration, divided by the iterations.",
               "- **Floor** = emulated RTT + the program's own input and output bytes / link bandwidth + the "
               "server's compute time for one inference (CUDA events around the kernels, measured in `async` mode "
-              "on loopback). With no bandwidth limit the middle term is zero.", ""]
+              "on loopback). With no bandwidth limit the middle term is zero. It counts one round trip: `bert` "
+              "and `detector` wait for the server twice per inference (two synchronous output copies; a "
+              "proposal count read back mid-inference), so no transparent mode can go below about 2 × RTT "
+              "for them.", ""]
     return lines
+
+
+def median_of(values):
+    values = sorted(v for v in values if v is not None)
+    if not values:
+        return None
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def floor_us(res, link, run, compute_us):
+    """RTT + the program's payload over the link's bandwidth + the server's compute."""
+    if compute_us is None:
+        return None
+    doc = res.doc("infer_lat", link)
+    if not doc:
+        return None
+    l = doc["link"]
+    total = l["rtt_us"] + compute_us
+    per = run["per_iteration"]
+    if l["up_bits_per_second"]:
+        total += per["payload_up"] * 8 / l["up_bits_per_second"] * 1e6
+    if l["down_bits_per_second"]:
+        total += per["payload_down"] * 8 / l["down_bits_per_second"] * 1e6
+    return total
 
 
 def infer_sections(res):
@@ -187,8 +261,14 @@ def infer_sections(res):
     names = {"cnn": "Example CNN", "resnet50": "ResNet-50-shaped", "bert": "BERT-base-shaped",
              "detector": "Detector-shaped"}
     for workload in res.data["workloads"]:
-        links = res.links_present("infer_lat")
+        links = [l for l in res.links_present("infer_lat")
+                 if any(run.get("workload") == workload for _, run in res.runs("infer_lat", l))]
         lines += [f"## {names.get(workload, workload)} (`infer_lat --workload {workload}`)", ""]
+        # One compute time per workload for every floor: each rrto-perftest
+        # run measures it again, and single measurements wander.
+        computes = [run.get("server_compute_us") for _, run in res.runs("infer_lat")
+                    if run.get("workload") == workload and run.get("server_compute_us")]
+        compute = median_of(computes)
         # The compact view first: median per mode and link.
         header = "| mode | " + " | ".join(res.link_label(l) for l in links) + " |"
         lines += ["Median latency per inference (ms):", "", header, "|---" * (len(links) + 1) + "|"]
@@ -224,10 +304,10 @@ def infer_sections(res):
                     f"| {res.link_label(link)} | `{mode}` | {run['iterations']} | {ms(median(run))} | {ms(p99(run))} | "
                     f"{NA if rt is None else f'{rt:.2f}'} | {bytes_text(total)} ({bytes_text(up)} + "
                     f"{bytes_text(down)}) | {red} | {ratio(median(run), median(ideal))} | "
-                    f"{ratio(median(run), run.get('floor_us'))} |")
-        compute = next((run.get("server_compute_us") for _, run in res.runs("infer_lat")
-                        if run.get("workload") == workload and run.get("server_compute_us")), None)
-        lines += ["", f"Server compute per inference: {ms(compute)} ms (host backend)."]
+                    f"{ratio(median(run), floor_us(res, link, run, compute))} |")
+        spread = f", {len(computes)} measurements from {ms(min(computes))} to {ms(max(computes))} ms" if computes else ""
+        lines += ["", f"Server compute per inference: {ms(compute)} ms (host backend; median{spread}). "
+                  "The floor of each row uses it."]
         for mode, why in reasons.items():
             lines.append(f"`{mode}` not available: {why}")
         lines.append("")
@@ -263,19 +343,27 @@ def latency_floor_section(res):
              "| link | `raw_am_lat` median (µs) | p99 | `rpc_lat` median (µs) | p99 | `rpc_lat` / `raw_am_lat` |",
              "|---|---|---|---|---|---|"]
     for link in links:
-        raw, rpc = res.run("raw_am_lat", link), res.run("rpc_lat", link)
-        if not raw or not rpc:
-            continue
-        lines.append(f"| {res.link_label(link)} | {median(raw):.2f} | {p99(raw):.2f} | {median(rpc):.2f} | "
-                     f"{p99(rpc):.2f} | {ratio(median(rpc), median(raw), 3)} |")
+        for pair in (res.pairs() if link == "rtt0" else []) or [None]:
+            raw, rpc = res.run("raw_am_lat", link, pair), res.run("rpc_lat", link, pair)
+            if not raw or not rpc:
+                continue
+            name = res.link_label(link) + (f", pair {pair}" if pair and len(res.pairs()) > 1 else "")
+            lines.append(f"| {name} | {median(raw):.2f} | {p99(raw):.2f} | {median(rpc):.2f} | "
+                         f"{p99(rpc):.2f} | {ratio(median(rpc), median(raw), 3)} |")
     lines += ["", "`raw_am_lat`: an 8-byte UCX active message and its echo, no RRTO header or protocol. "
               "`rpc_lat`: one batch with one `MemGetInfo` call through RRTO's transport, protocol and server, "
-              "and its reply. Both are whole round trips (ucx_perftest halves its ping-pong latencies).", ""]
+              "and its reply. Both are whole round trips (ucx_perftest halves its ping-pong latencies). Over an "
+              "emulated RTT both sides sleep between messages (UCX's event wait after 100 µs of polling); the "
+              "excess of `raw_am_lat` over the RTT is mostly the time a sleeping process takes to wake on this "
+              "machine, paid once per round trip by every test alike.", ""]
     return lines
 
 
 def bandwidth_section(res):
-    raws = {run["size"]: run for _, run in res.runs("raw_am_bw", "rtt0")}
+    pairs = res.pairs() or [None]
+    raws = {}
+    for _, run in res.runs("raw_am_bw", "rtt0"):
+        raws.setdefault(run["size"], [])
     if not raws:
         return []
     modes = sorted({run["mode"] for _, run in res.runs("memcpy_bw", "rtt0") if run.get("mode")},
@@ -285,18 +373,16 @@ def bandwidth_section(res):
              "| size | `raw_am_bw` MB/s | " + " | ".join(f"`{m}` {w} MB/s (ratio)" for w, m in cols) + " |",
              "|---|---|" + "---|" * len(cols)]
     for size in sorted(raws):
-        raw_bw = raws[size]["bandwidth_mbs"]["overall"]
+        raw_bw = median_of(bandwidth(res.run("raw_am_bw", "rtt0", p, size=size)) for p in pairs)
         cells = []
         for way, mode in cols:
-            run = res.run("memcpy_bw", "rtt0", workload=way, size=size, mode=mode)
-            if run and run["available"] and not run["failed"]:
-                bw = run["bandwidth_mbs"]["overall"]
-                cells.append(f"{bw:.0f} ({bw / raw_bw:.2f})")
-            else:
-                cells.append(NA)
-        lines.append(f"| {size_text(size)} | {raw_bw:.0f} | " + " | ".join(cells) + " |")
+            bw = median_of(bandwidth(res.run("memcpy_bw", "rtt0", p, workload=way, size=size, mode=mode))
+                           for p in pairs)
+            cells.append(NA if bw is None or not raw_bw else f"{bw:.0f} ({bw / raw_bw:.2f})")
+        lines.append(f"| {size_text(size)} | {NA if raw_bw is None else f'{raw_bw:.0f}'} | " + " | ".join(cells) + " |")
     lines += ["", "`raw_am_bw` streams messages one way (8 in flight); `memcpy_bw` times synchronous "
-              "`cuMemcpyHtoD`/`cuMemcpyDtoH` calls through the client library, one round trip each.", ""]
+              "`cuMemcpyHtoD`/`cuMemcpyDtoH` calls through the client library, one round trip each. "
+              f"Each figure is the median over {len(pairs)} run(s); the ratio is against `raw_am_bw`.", ""]
     return lines
 
 
@@ -314,12 +400,14 @@ def plot(res, out_dir):
             for l in sweep:
                 row = [f"{l['rtt_ms']:g}"]
                 floor = None
+                compute = median_of(run.get("server_compute_us") for _, run in res.runs("infer_lat")
+                                    if run.get("workload") == workload)
                 for mode in modes:
                     run = res.run("infer_lat", l["name"], mode=mode, workload=workload)
                     m = median(run)
                     row.append("?" if m is None else f"{m / 1000:.4f}")
-                    if run and run.get("floor_us"):
-                        floor = run["floor_us"]
+                    if m is not None:
+                        floor = floor_us(res, l["name"], run, compute)
                 row.append("?" if floor is None else f"{floor / 1000:.4f}")
                 f.write(" ".join(row) + "\n")
     script = ["set terminal pngcairo size %d,420 font 'sans,10'" % (430 * len(workloads)),

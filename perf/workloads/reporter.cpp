@@ -13,8 +13,9 @@ void Reporter::ready() { line("ready"); }
 void Reporter::sample(uint64_t ns) { line(fmt::format("sample {}", ns)); }
 void Reporter::compute(uint64_t ns) { line(fmt::format("compute {}", ns)); }
 
-void Reporter::done(uint64_t iterations, uint64_t up, uint64_t down, uint64_t checksum) {
-  line(fmt::format("done iterations={} up={} down={} checksum={:016x}", iterations, up, down, checksum));
+void Reporter::done(uint64_t iterations, uint64_t wall_ns, uint64_t up, uint64_t down, uint64_t checksum) {
+  line(fmt::format("done iterations={} wall={} up={} down={} checksum={:016x}", iterations, wall_ns, up, down,
+                   checksum));
 }
 
 void Reporter::error(const std::string& text) {

@@ -5,7 +5,7 @@
 //   ready                                  set-up done, measuring starts
 //   sample <ns>                            one measured iteration took this long
 //   compute <ns>                           the server ran its kernels this long (--events)
-//   done iterations=<n> up=<bytes> down=<bytes> checksum=<hex>
+//   done iterations=<n> wall=<ns> up=<bytes> down=<bytes> checksum=<hex>
 //   error <text>
 #pragma once
 
@@ -20,8 +20,9 @@ class Reporter {
   void ready();
   void sample(uint64_t ns);
   void compute(uint64_t ns);
-  // `up`/`down`: the program's own payload per iteration (inputs, outputs).
-  void done(uint64_t iterations, uint64_t up, uint64_t down, uint64_t checksum);
+  // `wall`: the measured iterations from the first start to the last end,
+  // gaps included. `up`/`down`: the program's own payload per iteration.
+  void done(uint64_t iterations, uint64_t wall_ns, uint64_t up, uint64_t down, uint64_t checksum);
   void error(const std::string& text);
 
  private:

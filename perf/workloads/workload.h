@@ -35,15 +35,17 @@ class Workload {
   virtual uint64_t payload_up() const = 0;
   virtual uint64_t payload_down() const = 0;
 
-  // A hash of every output read back so far: equal across modes when each
-  // mode computed the same results.
+  // A hash of every output read back since the last reset: equal across
+  // modes when each mode computed the same results.
   uint64_t checksum() const { return checksum_; }
+  void reset_checksum() { checksum_ = kChecksumStart; }
 
  protected:
   void add_to_checksum(const void* data, size_t size);
 
  private:
-  uint64_t checksum_ = 14695981039346656037ull;  // FNV-1a offset basis
+  static constexpr uint64_t kChecksumStart = 14695981039346656037ull;  // FNV-1a offset basis
+  uint64_t checksum_ = kChecksumStart;
 };
 
 // Two events around the kernels of an iteration.

@@ -26,6 +26,9 @@ namespace {
 using namespace rrto::perf;
 
 constexpr int kExitOk = 0, kExitCuda = 2, kExitUsage = 3, kExitRefused = 4;
+// Warm-up iterations get inputs of their own, so that measured iteration i
+// has the same inputs (and outputs) whatever the warm-up.
+constexpr uint64_t kWarmupInputs = 1ull << 40;
 
 struct Options {
   WorkloadOptions workload;
@@ -115,18 +118,20 @@ int run(const Options& o) {
     return kExitCuda;
   }
   for (uint64_t i = 0; i < o.warmup; ++i) {
-    workload->prepare(i);
-    if (!workload->run(i, nullptr)) {
+    workload->prepare(kWarmupInputs + i);
+    if (!workload->run(kWarmupInputs + i, nullptr)) {
       report.error(driver.error());
       return kExitCuda;
     }
   }
+  workload->reset_checksum();
   report.ready();
 
   const auto start = clock::now();
+  auto end = start;
   uint64_t done = 0;
   while (done < o.iterations) {
-    const uint64_t i = o.warmup + done;
+    const uint64_t i = done;
     workload->prepare(i);
     uint64_t compute_ns = 0;
     const auto t0 = clock::now();
@@ -134,14 +139,16 @@ int run(const Options& o) {
       report.error(driver.error());
       return kExitCuda;
     }
-    const auto t1 = clock::now();
+    const auto t1 = end = clock::now();
     report.sample(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count()));
     if (o.events) report.compute(compute_ns);
     ++done;
     const double elapsed = std::chrono::duration<double>(t1 - start).count();
     if (o.max_seconds > 0 && elapsed >= o.max_seconds && done >= o.min_iterations) break;
   }
-  report.done(done, workload->payload_up(), workload->payload_down(), workload->checksum());
+  const auto wall = std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count();
+  report.done(done, static_cast<uint64_t>(wall), workload->payload_up(), workload->payload_down(),
+              workload->checksum());
   return kExitOk;
 }
 

@@ -1,0 +1,123 @@
+// rrto-perftest's pieces that need no server: the command line, the
+// percentiles and summaries, and a run's JSON.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "perf/perftest/measurement.h"
+#include "perf/perftest/options.h"
+#include "perf/perftest/run_record.h"
+#include "perf/perftest/tests.h"
+
+using namespace rrto::perf;
+
+namespace {
+
+bool parse(std::vector<const char*> args, Options& o, std::string& error) {
+  args.insert(args.begin(), "rrto-perftest");
+  return parse_options(static_cast<int>(args.size()), args.data(), o, error);
+}
+
+}  // namespace
+
+TEST_CASE("the command line: server side, client side, sizes") {
+  Options o;
+  std::string error;
+  REQUIRE(parse({"-p", "0", "--port-file", "/tmp/x"}, o, error));
+  CHECK(!o.client());
+  CHECK(o.port == 0);
+
+  Options c;
+  REQUIRE(parse({"10.0.0.2", "-t", "memcpy_bw", "-s", "8,4096,4194304", "-n", "7", "-w", "1", "-f", "--json",
+                 "--mode", "rpc,async", "--link=rtt=5ms,bw=100mbit", "--max-time", "2.5"},
+                c, error));
+  CHECK(c.client());
+  CHECK(c.peer == "10.0.0.2");
+  CHECK(c.sizes == std::vector<size_t>{8, 4096, 4194304});
+  CHECK(c.iterations == 7u);
+  CHECK(c.warmup == 1u);
+  CHECK(c.final_only);
+  CHECK(c.json);
+  CHECK(c.modes == std::vector<std::string>{"rpc", "async"});
+  CHECK(c.link == "rtt=5ms,bw=100mbit");
+  CHECK(c.max_seconds == 2.5);
+
+  // --server with a test is a client of that rrto-server; without one, an
+  // option of the server side.
+  Options s;
+  REQUIRE(parse({"--server", "127.0.0.1:18515", "-t", "rpc_lat"}, s, error));
+  CHECK(s.client());
+  Options t;
+  REQUIRE(parse({"--server", "127.0.0.1:18515"}, t, error));
+  CHECK(!t.client());
+}
+
+TEST_CASE("the command line: mistakes are named") {
+  const std::vector<std::vector<const char*>> bad = {
+      {"host"},                                   // no test
+      {"host", "-t", "nope"},                     // unknown test
+      {"host", "-t", "rpc_lat", "-s", "0"},       // size 0
+      {"host", "-t", "rpc_lat", "-n", "-3"},      // negative
+      {"host", "-t", "rpc_lat", "-R", "100"},     // rank out of range
+      {"host", "-t", "rpc_lat", "--link", "fast"},  // unknown preset
+      {"host", "-t", "infer_lat", "--mode", "turbo"},
+      {"host", "-t", "rpc_lat", "--frobnicate"},
+      {"host", "-t"},  // missing value
+  };
+  for (const auto& args : bad) {
+    Options o;
+    std::string error;
+    INFO(args.back());
+    CHECK(!parse(args, o, error));
+    CHECK(!error.empty());
+  }
+}
+
+TEST_CASE("usage lists every test") {
+  const std::string text = usage();
+  for (const TestInfo& t : tests()) CHECK(text.find(std::string(" ") + t.name + " - ") != std::string::npos);
+}
+
+TEST_CASE("nearest-rank percentiles") {
+  std::vector<uint64_t> v = {5, 1, 4, 2, 3};
+  CHECK(percentile(v, 50) == 3);
+  CHECK(percentile(v, 99) == 5);
+  CHECK(percentile(v, 1) == 1);
+  std::vector<uint64_t> empty;
+  CHECK(percentile(empty, 50) == 0);
+}
+
+TEST_CASE("a summary: latencies in microseconds, bandwidth in MiB/s") {
+  Measurement m(1 << 20, 50.0);
+  m.start();
+  for (uint64_t ns : {1'000'000u, 2'000'000u, 3'000'000u, 4'000'000u}) m.add(ns);
+  m.finish(std::chrono::milliseconds(20));
+  const Summary s = m.total();
+  CHECK(s.iterations == 4);
+  CHECK(s.percentile_us == doctest::Approx(2000));
+  CHECK(s.p99_us == doctest::Approx(4000));
+  CHECK(s.average_us == doctest::Approx(2500));
+  CHECK(s.overall_us == doctest::Approx(5000));
+  CHECK(s.bandwidth_average == doctest::Approx(400));  // 1 MiB per 2.5 ms
+  CHECK(s.rate_overall == doctest::Approx(200));
+}
+
+TEST_CASE("a run's JSON") {
+  RunRecord r{.name = "rpc resnet50", .mode = "rpc", .workload = "resnet50"};
+  r.summary.iterations = 3;
+  r.p50_us = 10;
+  r.round_trips = 318;
+  const auto j = r.to_json(50.0);
+  CHECK(j["available"] == true);
+  CHECK(j["iterations"] == 3);
+  CHECK(j["latency_us"]["p50"] == 10.0);
+  CHECK(j["per_iteration"]["round_trips"] == 318.0);
+  CHECK(j["floor_us"].is_null());
+
+  RunRecord n{.name = "ideal", .available = false, .reason = "refused"};
+  const auto k = n.to_json(50.0);
+  CHECK(k["available"] == false);
+  CHECK(k["reason"] == "refused");
+  CHECK(!k.contains("latency_us"));
+}
