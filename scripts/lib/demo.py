@@ -11,6 +11,9 @@ import time
 
 build, config = sys.argv[1], sys.argv[2]
 inferences = int(os.environ.get("RRTO_DEMO_INFERENCES", "20"))
+# An edge link (5 ms round trip) emulated in the transport: loopback alone
+# hides what a round trip costs. RRTO_DEMO_LINK=off for plain loopback.
+link = os.environ.get("RRTO_DEMO_LINK", "rtt=5ms")
 modes = ["rpc", "async", "replay"]
 
 work = tempfile.mkdtemp(prefix="rrto-demo-")
@@ -37,11 +40,13 @@ try:
             sys.exit("rrto-server did not start")
         time.sleep(0.05)
     address = f"127.0.0.1:{open(port_file).read().strip()}"
-    print(f"rrto-server (host backend) listening on {address}; running cnn_driver, {inferences} inferences per mode\n")
+    print(f"rrto-server (host backend) listening on {address}; running cnn_driver, {inferences} inferences per mode,")
+    print(f"over an emulated link: {link}\n")
 
     rows = []
     for mode in modes:
-        env = dict(os.environ, LD_LIBRARY_PATH=f"{build}/lib", RRTO_SERVER=address, RRTO_MODE=mode, RRTO_STATS="1")
+        env = dict(os.environ, LD_LIBRARY_PATH=f"{build}/lib", RRTO_SERVER=address, RRTO_MODE=mode, RRTO_STATS="1",
+                   RRTO_LINK=link)
         stats = []
         runs = {}
         for n in (1, inferences):
