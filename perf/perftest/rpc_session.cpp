@@ -8,39 +8,43 @@
 
 namespace rrto::perf {
 
-template <typename Call, typename Result>
-Status RpcSession::call(Call& c, Result& result, std::string& error) {
-  batch_.clear();
-  batch_.add(c);
-  const auto meta = batch_.bytes();
-  Status s = conn_->call(proto::kBatchRequest, meta, {}, reply_);
+Status RpcSession::exchange(std::span<const uint8_t> batch, std::span<const transport::Segment> bulk,
+                            std::span<uint8_t> reply_bulk, std::string& error) {
+  reply_.bulk_dest = reply_bulk.data();
+  reply_.bulk_capacity = reply_bulk.size();
+  reply_.bulk_received = 0;
+  Status s = conn_->call(proto::kBatchRequest, batch, bulk, reply_);
   if (!ok(s)) {
     error = fmt::format("the call failed: {}", status_name(s));
     return s;
   }
-  request_bytes_ = sizeof(transport::WireHeader) + meta.size();
-  reply_bytes_ = sizeof(transport::WireHeader) + reply_.meta.size();
+  uint64_t bulk_up = 0;
+  for (const transport::Segment& piece : bulk) bulk_up += piece.length;
+  request_bytes_ = sizeof(transport::WireHeader) + batch.size() + bulk_up;
+  reply_bytes_ = sizeof(transport::WireHeader) + reply_.meta.size() + reply_.bulk_received;
+  ++round_trips_;
+  bytes_up_ += batch.size() + bulk_up;
+  bytes_down_ += reply_.meta.size() + reply_.bulk_received;
   proto::ReplyHeader header;
-  std::span<const uint8_t> body;
-  if (reply_.opcode != proto::kBatchReply || !proto::decode_reply(reply_.meta, header, body)) {
+  if (reply_.opcode != proto::kBatchReply || !proto::decode_reply(reply_.meta, header, result_body_)) {
     error = "malformed reply";
     return Status::ProtocolError;
   }
   if (header.status != 0) {
     proto::ErrorResult why;
-    proto::decode_fields(body, why);
+    proto::decode_fields(result_body_, why);
     error = fmt::format("the server answered CUDA error {}: {}", header.status, why.message);
     return Status::InvalidArgument;
   }
-  if (!proto::decode_fields(body, result)) {
-    error = "malformed result";
+  if (reply_.bulk_received != reply_bulk.size()) {
+    error = fmt::format("the reply brought {} bytes back, not {}", reply_.bulk_received, reply_bulk.size());
     return Status::ProtocolError;
   }
   return Status::Ok;
 }
 
 Status RpcSession::open(const std::string& host, uint16_t port, const transport::LinkProfile& link,
-                        std::unique_ptr<RpcSession>& out, std::string& error) {
+                        std::unique_ptr<RpcSession>& out, std::string& error, const std::string& program) {
   auto session = std::unique_ptr<RpcSession>(new RpcSession());
   transport::ConnectOptions options{.host = host, .port = port, .link = link};
   if (Status s = transport::ClientConnection::connect(options, session->conn_); !ok(s)) {
@@ -48,7 +52,7 @@ Status RpcSession::open(const std::string& host, uint16_t port, const transport:
     return s;
   }
   const char* token = std::getenv("RRTO_AUTH_TOKEN");
-  const std::string name = fmt::format("rrto-perftest[{}]", getpid());
+  const std::string name = fmt::format("{}[{}]", program, getpid());
   proto::Hello hello{.auth_token = token ? token : "", .client_name = name};
   proto::HelloResult result;
   if (Status s = session->call(hello, result, error); !ok(s)) {

@@ -162,9 +162,10 @@ def headline(res):
                      f"{ratio_text(med, ratios)} | ≥ 0.9 |")
     lines += ["", "Latencies are medians of whole inferences (or round trips); MB/s is MiB/s over whole runs "
               "(`overall`). The floors are compared pair by pair (the raw UCX run, then the RRTO run, repeated), "
-              "since one run alone can land in a busy moment of a small shared machine. A ratio to `ideal` needs "
-              "the `ideal` mode; until the client accepts `RRTO_MODE=ideal` it is reported as not available "
-              "rather than estimated.", ""]
+              "since one run alone can land in a busy moment of a small shared machine. `ideal` is the "
+              "non-transparent baseline: the same program's operators registered once with the server, then one "
+              "message per synchronisation point carrying only the inputs, the outputs in the reply "
+              "(`rrto-perf-workload` with `RRTO_MODE=ideal`, no client library).", ""]
     return lines
 
 

@@ -22,7 +22,7 @@ class CnnWorkload final : public Workload {
     const cnn::Weights w = cnn::Weights::generate();
     auto upload = [&](CUdeviceptr& p, const std::vector<float>& v) {
       return d.alloc(p, v.size() * sizeof(float)) &&
-             d.check(cuMemcpyHtoD(p, v.data(), v.size() * sizeof(float)), "cuMemcpyHtoD");
+             d.copy_to_device(p, v.data(), v.size() * sizeof(float), nullptr, false);
     };
     auto alloc = [&](CUdeviceptr& p, size_t floats) { return d.alloc(p, floats * sizeof(float)); };
     sizes_ = cnn::Sizes::for_batch(1);
@@ -42,23 +42,20 @@ class CnnWorkload final : public Workload {
 
   bool run(uint64_t, uint64_t* compute_ns) override {
     Driver& d = *driver_;
-    if (!d.check(cuMemcpyHtoDAsync(b_.input, pixels_.data(), pixels_.size() * sizeof(float), stream_),
-                 "cuMemcpyHtoDAsync(input)"))
-      return false;
+    if (!d.copy_to_device(b_.input, pixels_.data(), pixels_.size() * sizeof(float), stream_, true)) return false;
     if (compute_ns && !timer_.start(stream_)) return false;
-    const CUresult launched = cnn::forward(
+    const bool launched = cnn::forward(
         b_, 1,
         [&](cnn::KernelId id, unsigned grid, unsigned block, auto... args) {
           void* params[] = {static_cast<void*>(&args)...};
-          return cuLaunchKernel(functions_[static_cast<int>(id)], grid, 1, 1, block, 1, 1, 0, stream_, params,
-                                nullptr);
+          const int k = static_cast<int>(id);
+          return d.launch(functions_[k], grid, block, 0, stream_, params, cnn::kKernelNames[k].mangled);
         },
-        CUDA_SUCCESS);
-    if (!d.check(launched, "cuLaunchKernel")) return false;
+        true);
+    if (!launched) return false;
     if (compute_ns && !timer_.stop(stream_)) return false;
-    if (!d.check(cuMemcpyDtoHAsync(output_.data(), b_.output, output_.size() * sizeof(float), stream_),
-                 "cuMemcpyDtoHAsync(output)") ||
-        !d.check(cuStreamSynchronize(stream_), "cuStreamSynchronize"))
+    if (!d.copy_to_host(output_.data(), b_.output, output_.size() * sizeof(float), stream_, true) ||
+        !d.synchronize(stream_))
       return false;
     add_to_checksum(output_.data(), output_.size() * sizeof(float));
     return !compute_ns || timer_.elapsed(*compute_ns);

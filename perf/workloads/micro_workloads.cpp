@@ -16,14 +16,13 @@ class LaunchWorkload final : public Workload {
     CUmodule module = nullptr;
     return d.load_module(rrto_perf_fatbin, module) && d.function(module, "rrto_perf_noop", noop_) &&
            d.create_stream(stream_) && d.alloc(data_, kPerfSpan * sizeof(float)) &&
-           d.check(cuMemsetD32(data_, 0, kPerfSpan), "cuMemsetD32");
+           d.memset8(data_, 0, kPerfSpan * sizeof(float));
   }
 
   bool run(uint64_t, uint64_t* compute_ns) override {
     int n = 1;
     void* params[] = {&data_, &n};
-    return driver_->check(cuLaunchKernel(noop_, 1, 1, 1, 1, 1, 1, 0, stream_, params, nullptr), "cuLaunchKernel") &&
-           driver_->check(cuStreamSynchronize(stream_), "cuStreamSynchronize");
+    return driver_->launch(noop_, 1, 1, 0, stream_, params, "rrto_perf_noop") && driver_->synchronize(stream_);
   }
 
   uint64_t payload_up() const override { return 0; }
@@ -44,12 +43,12 @@ class CopyWorkload final : public Workload {
   bool setup(Driver& d) override {
     driver_ = &d;
     for (size_t i = 0; i < host_.size(); ++i) host_[i] = static_cast<uint8_t>(i * 131 + 7);
-    return d.alloc(device_, size_) && d.check(cuMemcpyHtoD(device_, host_.data(), size_), "cuMemcpyHtoD");
+    return d.alloc(device_, size_) && d.copy_to_device(device_, host_.data(), size_, nullptr, false);
   }
 
   bool run(uint64_t, uint64_t*) override {
-    if (to_device_) return driver_->check(cuMemcpyHtoD(device_, host_.data(), size_), "cuMemcpyHtoD");
-    return driver_->check(cuMemcpyDtoH(host_.data(), device_, size_), "cuMemcpyDtoH");
+    if (to_device_) return driver_->copy_to_device(device_, host_.data(), size_, nullptr, false);
+    return driver_->copy_to_host(host_.data(), device_, size_, nullptr, false);
   }
 
   uint64_t payload_up() const override { return to_device_ ? size_ : 0; }

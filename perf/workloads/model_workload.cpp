@@ -74,29 +74,25 @@ class ModelWorkload final : public Workload {
         case StepType::Upload: {
           const uint32_t b = step.buffer;
           const size_t bytes = plan_.input_bytes[b];
-          const CUresult r = step.async ? cuMemcpyHtoDAsync(inputs_[b], host_inputs_[b].data(), bytes, stream_)
-                                        : cuMemcpyHtoD(inputs_[b], host_inputs_[b].data(), bytes);
-          if (!d.check(r, "cuMemcpyHtoD(input)")) return false;
+          if (!d.copy_to_device(inputs_[b], host_inputs_[b].data(), bytes, stream_, step.async)) return false;
           break;
         }
         case StepType::Download: {
           const uint32_t b = step.buffer;
           const size_t bytes = plan_.output_bytes[b];
-          const CUresult r = step.async ? cuMemcpyDtoHAsync(host_outputs_[b].data(), outputs_[b], bytes, stream_)
-                                        : cuMemcpyDtoH(host_outputs_[b].data(), outputs_[b], bytes);
-          if (!d.check(r, "cuMemcpyDtoH(output)")) return false;
+          if (!d.copy_to_host(host_outputs_[b].data(), outputs_[b], bytes, stream_, step.async)) return false;
           break;
         }
         case StepType::StreamSync:
-          if (!d.check(cuStreamSynchronize(stream_), "cuStreamSynchronize")) return false;
+          if (!d.synchronize(stream_)) return false;
           break;
         case StepType::Launch: {
           LaunchStep& l = launches_[next_launch];
           if (compute_ns && next_launch == 0 && !timer_.start(stream_)) return false;
           if (l.scalar >= 0) l.values[l.scalar] = scalar_;
-          const CUresult r = cuLaunchKernel(l.function, l.grid, 1, 1, l.block, 1, 1, l.shared_mem, stream_,
-                                            l.params.data(), nullptr);
-          if (!d.check(r, fmt::format("cuLaunchKernel({})", plan_.kernels[step.kernel].name))) return false;
+          if (!d.launch(l.function, l.grid, l.block, l.shared_mem, stream_, l.params.data(),
+                        plan_.kernels[step.kernel].name))
+            return false;
           ++next_launch;
           if (compute_ns && next_launch == launches_.size() && !timer_.stop(stream_)) return false;
           break;
@@ -129,9 +125,9 @@ class ModelWorkload final : public Workload {
     std::vector<float> weights(plan_.weight_bytes.size() * kPerfSpan);
     fill_input(~0ull, 0, weights);
     if (!d.alloc(weights_, std::max<size_t>(weights.size() * sizeof(float), kSpanBytes)) ||
-        !d.check(cuMemcpyHtoD(weights_, weights.data(), weights.size() * sizeof(float)), "cuMemcpyHtoD(weights)") ||
+        !d.copy_to_device(weights_, weights.data(), weights.size() * sizeof(float), nullptr, false) ||
         !d.alloc(activations_, plan_.activation_slots * kSpanBytes) || !d.alloc(workspace_, workspace_bytes_) ||
-        !d.check(cuMemsetD8(activations_, 0, plan_.activation_slots * kSpanBytes), "cuMemsetD8"))
+        !d.memset8(activations_, 0, plan_.activation_slots * kSpanBytes))
       return false;
     for (uint64_t bytes : plan_.input_bytes) {
       inputs_.emplace_back();
@@ -165,9 +161,8 @@ class ModelWorkload final : public Workload {
       if (s.type != StepType::Launch) continue;
       const tracegen::KernelSig& sig = plan_.kernels[s.kernel];
       if (sig.param_sizes.size() != s.args.size()) {
-        driver_->check(CUDA_ERROR_INVALID_VALUE, fmt::format("plan of {}: {} takes {} arguments, not {}", plan_.name,
-                                                            sig.name, sig.param_sizes.size(), s.args.size()));
-        return false;
+        return driver_->fail(fmt::format("plan of {}: {} takes {} arguments, not {}", plan_.name, sig.name,
+                                         sig.param_sizes.size(), s.args.size()));
       }
       LaunchStep l;
       l.function = functions_[s.kernel];

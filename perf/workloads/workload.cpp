@@ -1,7 +1,5 @@
 #include "perf/workloads/workload.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
 
 namespace rrto::perf {
@@ -19,18 +17,11 @@ bool KernelTimer::init(Driver& driver) {
   return driver.create_event(start_) && driver.create_event(stop_);
 }
 
-bool KernelTimer::start(CUstream stream) { return driver_->check(cuEventRecord(start_, stream), "cuEventRecord"); }
+bool KernelTimer::start(CUstream stream) { return driver_->record_event(start_, stream); }
 
-bool KernelTimer::stop(CUstream stream) { return driver_->check(cuEventRecord(stop_, stream), "cuEventRecord"); }
+bool KernelTimer::stop(CUstream stream) { return driver_->record_event(stop_, stream); }
 
-bool KernelTimer::elapsed(uint64_t& ns) {
-  float ms = 0;
-  if (!driver_->check(cuEventSynchronize(stop_), "cuEventSynchronize") ||
-      !driver_->check(cuEventElapsedTime(&ms, start_, stop_), "cuEventElapsedTime"))
-    return false;
-  ns = static_cast<uint64_t>(std::max(0.0f, ms) * 1e6);
-  return true;
-}
+bool KernelTimer::elapsed(uint64_t& ns) { return driver_->elapsed_ns(start_, stop_, ns); }
 
 void fill_input(uint64_t iteration, uint32_t which, std::vector<float>& out) {
   // A splitmix64 stream seeded by (iteration, which); values in [0, 1).

@@ -2,6 +2,8 @@
 // driver-API program (linked against libcuda.so.1, no RPATH): rrto-perftest
 // runs it once per client mode with RRTO's libcuda.so.1 on LD_LIBRARY_PATH,
 // RRTO_MODE set, and reads what it measured from --report-fd (reporter.h).
+// With RRTO_MODE=ideal it speaks to RRTO_SERVER itself instead (driver.h), and
+// with RRTO_STATS prints its own counts line as the client library would.
 //
 //   rrto-perf-workload WORKLOAD [--size BYTES] [--iterations N] [--warmup N]
 //                      [--max-seconds S] [--min-iterations N] [--events]
@@ -108,7 +110,22 @@ int run(const Options& o) {
   std::unique_ptr<Workload> workload = make_workload(o.workload, problem);
   if (!workload) return usage(problem);
 
-  Driver driver;
+  const char* mode = std::getenv("RRTO_MODE");
+  const std::unique_ptr<Driver> device =
+      mode && std::string_view(mode) == "ideal" ? make_ideal_driver() : make_cuda_driver();
+  Driver& driver = *device;
+  // As the client library's, at exit (run() returns from several places).
+  struct StatsAtExit {
+    const Driver& driver;
+    ~StatsAtExit() {
+      const char* stats = std::getenv("RRTO_STATS");
+      const std::string line = driver.stats_line();
+      if (stats && *stats && std::string_view(stats) != "0" && !line.empty()) fmt::print(stderr, "{}\n", line);
+    }
+  } stats_at_exit{driver};
+  auto iteration = [&](uint64_t i, uint64_t* compute_ns) {
+    return driver.begin_iteration() && workload->run(i, compute_ns) && driver.end_iteration();
+  };
   if (!driver.init()) {
     report.error(driver.error());
     return driver.init_refused() ? kExitRefused : kExitCuda;
@@ -119,7 +136,7 @@ int run(const Options& o) {
   }
   for (uint64_t i = 0; i < o.warmup; ++i) {
     workload->prepare(kWarmupInputs + i);
-    if (!workload->run(kWarmupInputs + i, nullptr)) {
+    if (!iteration(kWarmupInputs + i, nullptr)) {
       report.error(driver.error());
       return kExitCuda;
     }
@@ -135,7 +152,7 @@ int run(const Options& o) {
     workload->prepare(i);
     uint64_t compute_ns = 0;
     const auto t0 = clock::now();
-    if (!workload->run(i, o.events ? &compute_ns : nullptr)) {
+    if (!iteration(i, o.events ? &compute_ns : nullptr)) {
       report.error(driver.error());
       return kExitCuda;
     }

@@ -175,8 +175,29 @@ def link():
                     check(run["client_link"] == "rtt=4ms,bw=1gbit", f"RRTO_STATS names the link: {run}")
 
 
+def infer_lat_ideal():
+    """The ideal mode: one message per sync point, the program's own bytes, the same outputs as replay."""
+    if not WORKLOAD_BUILT:
+        return
+    with PerftestServer() as server:
+        r = server.client("-t", "infer_lat", "--json", "--mode", "replay,ideal", "--workload", "cnn,resnet50,bert",
+                          "--link", "rtt=1ms", "-n", "3", "-w", "4")
+        check(r.returncode == 0, f"infer_lat --mode ideal failed:\n{r.stderr}")
+        runs = [run for run in json.loads(r.stdout)["runs"] if run["mode"] == "ideal"]
+        check(len(runs) == 3, f"one ideal run per workload: {runs}")
+        for run in runs:
+            check(run["available"] and not run["failed"], run)
+            check(run["outputs_match"] is True, f"ideal's outputs differ from replay's: {run}")
+            check(run["client_link"] == "rtt=1ms", f"ideal's counts name the link: {run}")
+            per = run["per_iteration"]
+            # cnn and resnet50 wait once per inference, bert twice (two outputs).
+            check(per["round_trips"] == (2 if run["workload"] == "bert" else 1), run)
+            check(per["bytes_up"] >= per["payload_up"] and per["bytes_down"] >= per["payload_down"], run)
+
+
 CASES = {
     "help": help_lists_tests,
+    "infer_lat_ideal": infer_lat_ideal,
     "final_only": final_only,
     "json": json_output,
     "link": link,
