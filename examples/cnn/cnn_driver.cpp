@@ -15,6 +15,7 @@
 // Exit status: 0 all outputs match, 1 a mismatch, 2 a CUDA error, 3 bad usage.
 #include "cnn_device.h"
 #include "cnn_model.h"
+#include "cnn_options.h"
 #include "examples/common/example_util.h"
 
 #include <cuda.h>
@@ -31,19 +32,7 @@ namespace {
 
 using examples::check_cu;
 
-struct Options {
-  int inferences = 10;
-  int batch = 1;
-  bool quiet = false;
-};
-
-int usage(const char* message) {
-  if (message != nullptr) std::fprintf(stderr, "cnn_driver: %s\n", message);
-  std::fprintf(stderr, "usage: cnn_driver [--inferences N] [--batch B] [--quiet]\n");
-  return 3;
-}
-
-int run(const Options& opt) {
+int run(const cnn::Options& opt) {
   const double tolerance = examples::tolerance_from_env();
   cnn::Device dev;
   if (!dev.init()) return 2;
@@ -101,24 +90,7 @@ int run(const Options& opt) {
 
 int main(int argc, char** argv) {
   examples::program = "cnn_driver";
-  Options opt;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--quiet" || arg == "-q") {
-      opt.quiet = true;
-    } else if (arg == "--inferences" || arg == "-n" || arg == "--batch" || arg == "-b") {
-      if (i + 1 >= argc) return usage((arg + " needs a value").c_str());
-      const bool batch = arg == "--batch" || arg == "-b";
-      int value = 0;
-      if (!examples::parse_positive(argv[++i], value, batch ? 4096 : 1 << 24))
-        return usage((arg + ": not a number in range (batch: 1..4096)").c_str());
-      (batch ? opt.batch : opt.inferences) = value;
-    } else if (arg == "--help" || arg == "-h") {
-      usage(nullptr);
-      return 0;
-    } else {
-      return usage(("unknown option " + arg).c_str());
-    }
-  }
+  cnn::Options opt;
+  if (const int status = cnn::parse_options(argc, argv, opt); status >= 0) return status;
   return run(opt);
 }

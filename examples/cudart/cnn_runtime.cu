@@ -24,23 +24,12 @@
 
 #include "cnn_kernels.cu"
 #include "cnn_model.h"
+#include "cnn_options.h"
 #include "examples/cudart/cudart_util.h"
 
 namespace {
 
 using examples::check_rt;
-
-struct Options {
-  int inferences = 10;
-  int batch = 1;
-  bool quiet = false;
-};
-
-int usage(const char* message) {
-  if (message != nullptr) std::fprintf(stderr, "%s: %s\n", examples::program, message);
-  std::fprintf(stderr, "usage: %s [--inferences N] [--batch B] [--quiet]\n", examples::program);
-  return 3;
-}
 
 // Launches `kernel` if the arguments are its parameters; forward() passes
 // every kernel exactly its own, so the other branch is never taken.
@@ -105,7 +94,7 @@ bool alloc_activations(Buffers& mem, const cnn::Sizes& s, cnn::Buffers<float*>& 
          mem.alloc(b.d2, s.d2) && mem.alloc(b.output, s.output);
 }
 
-int run(const Options& opt) {
+int run(const cnn::Options& opt) {
   const double tolerance = examples::tolerance_from_env();
   if (!check_rt(cudaSetDevice(0), "cudaSetDevice(0)")) return 2;
   cudaStream_t stream = nullptr;
@@ -185,24 +174,7 @@ int run(const Options& opt) {
 int main(int argc, char** argv) {
   const char* slash = std::strrchr(argv[0], '/');
   examples::program = slash ? slash + 1 : argv[0];
-  Options opt;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--quiet" || arg == "-q") {
-      opt.quiet = true;
-    } else if (arg == "--inferences" || arg == "-n" || arg == "--batch" || arg == "-b") {
-      if (i + 1 >= argc) return usage((arg + " needs a value").c_str());
-      const bool batch = arg == "--batch" || arg == "-b";
-      int value = 0;
-      if (!examples::parse_positive(argv[++i], value, batch ? 4096 : 1 << 24))
-        return usage((arg + ": not a number in range (batch: 1..4096)").c_str());
-      (batch ? opt.batch : opt.inferences) = value;
-    } else if (arg == "--help" || arg == "-h") {
-      usage(nullptr);
-      return 0;
-    } else {
-      return usage(("unknown option " + arg).c_str());
-    }
-  }
+  cnn::Options opt;
+  if (const int status = cnn::parse_options(argc, argv, opt); status >= 0) return status;
   return run(opt);
 }

@@ -1,0 +1,47 @@
+// The command line of the example CNN programs (driver and runtime API):
+//   [--inferences N] [--batch B] [--quiet]
+#pragma once
+
+#include <cstdio>
+#include <string>
+
+#include "examples/common/example_util.h"
+
+namespace cnn {
+
+struct Options {
+  int inferences = 10;
+  int batch = 1;
+  bool quiet = false;
+};
+
+inline int usage(const char* message) {
+  if (message != nullptr) std::fprintf(stderr, "%s: %s\n", examples::program, message);
+  std::fprintf(stderr, "usage: %s [--inferences N] [--batch B] [--quiet]\n", examples::program);
+  return 3;
+}
+
+// -1 to go on; otherwise the exit status (0 after --help, 3 for bad usage).
+inline int parse_options(int argc, char** argv, Options& opt) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--quiet" || arg == "-q") {
+      opt.quiet = true;
+    } else if (arg == "--inferences" || arg == "-n" || arg == "--batch" || arg == "-b") {
+      if (i + 1 >= argc) return usage((arg + " needs a value").c_str());
+      const bool batch = arg == "--batch" || arg == "-b";
+      int value = 0;
+      if (!examples::parse_positive(argv[++i], value, batch ? 4096 : 1 << 24))
+        return usage((arg + ": not a number in range (batch: 1..4096)").c_str());
+      (batch ? opt.batch : opt.inferences) = value;
+    } else if (arg == "--help" || arg == "-h") {
+      usage(nullptr);
+      return 0;
+    } else {
+      return usage(("unknown option " + arg).c_str());
+    }
+  }
+  return -1;
+}
+
+}  // namespace cnn
