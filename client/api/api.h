@@ -33,6 +33,13 @@ inline bool has_current_context() { return !context_stack().empty(); }
 CUresult synchronize_stream(Client& c, uint64_t stream);
 CUresult synchronize_context(Client& c);
 
+// cuMemAlloc and cuMemFree, for the entry points built on them.
+CUresult alloc_device(Client& c, CUdeviceptr* dptr, size_t size);
+CUresult free_device(Client& c, CUdeviceptr dptr);
+
+// cuEventRecord on the stream a call names.
+CUresult event_record(Client& c, CUevent e, CUstream s, bool per_thread);
+
 // Copies in each direction, as the cuMemcpy* entry points make them; `async`
 // says which form the program called (for the recorded operator).
 CUresult copy_to_device(Client& c, CUdeviceptr dst, const void* src, size_t size, uint64_t stream, bool async);

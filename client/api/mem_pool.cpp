@@ -64,7 +64,7 @@ CUresult alloc_from(Client& c, CUdeviceptr* dptr, size_t size, Pool* pool, CUstr
     if (!valid_stream(c, stream)) return CUDA_ERROR_INVALID_HANDLE;
     if (!pool) pool = pools().current;
   }
-  if (const CUresult r = cuMemAlloc_v2(dptr, size); r != CUDA_SUCCESS) return r;
+  if (const CUresult r = alloc_device(c, dptr, size); r != CUDA_SUCCESS) return r;
   std::lock_guard lock(c.mutex);
   if (!(pool = pools().find(handle(pool)))) return CUDA_SUCCESS;  // destroyed meanwhile: not counted
   pools().allocations[*dptr] = {pool, size};
@@ -83,7 +83,7 @@ CUresult free_async(Client& c, CUdeviceptr dptr, CUstream stream) {
       allocations.erase(it);
     }
   }
-  return cuMemFree_v2(dptr);
+  return free_device(c, dptr);
 }
 
 }  // namespace

@@ -96,8 +96,7 @@ CUresult alloc_host(Client& c, void** pp, size_t size) {
 
 }  // namespace
 
-RRTO_EXPORT CUresult cuMemAlloc_v2(CUdeviceptr* dptr, size_t size) {
-  RRTO_ENTER(cuMemAlloc_v2);
+CUresult rrto::client::alloc_device(Client& c, CUdeviceptr* dptr, size_t size) {
   if (!dptr || size == 0) return CUDA_ERROR_INVALID_VALUE;
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   std::lock_guard lock(c.mutex);
@@ -110,8 +109,7 @@ RRTO_EXPORT CUresult cuMemAlloc_v2(CUdeviceptr* dptr, size_t size) {
   return CUDA_SUCCESS;
 }
 
-RRTO_EXPORT CUresult cuMemFree_v2(CUdeviceptr dptr) {
-  RRTO_ENTER(cuMemFree_v2);
+CUresult rrto::client::free_device(Client& c, CUdeviceptr dptr) {
   if (dptr == 0) return CUDA_SUCCESS;
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   std::lock_guard lock(c.mutex);
@@ -119,6 +117,16 @@ RRTO_EXPORT CUresult cuMemFree_v2(CUdeviceptr dptr) {
   c.replayer.invalidate();
   proto::MemFree call{.dptr = dptr};
   return c.remote.defer(call);
+}
+
+RRTO_EXPORT CUresult cuMemAlloc_v2(CUdeviceptr* dptr, size_t size) {
+  RRTO_ENTER(cuMemAlloc_v2);
+  return alloc_device(c, dptr, size);
+}
+
+RRTO_EXPORT CUresult cuMemFree_v2(CUdeviceptr dptr) {
+  RRTO_ENTER(cuMemFree_v2);
+  return free_device(c, dptr);
 }
 
 RRTO_EXPORT CUresult cuMemGetInfo_v2(size_t* free, size_t* total) {

@@ -76,7 +76,9 @@ CUresult stream_wait_event(Client& c, CUstream s, CUevent e, unsigned flags, boo
   return c.remote.defer(call);
 }
 
-CUresult event_record(Client& c, CUevent e, CUstream s, bool per_thread) {
+}  // namespace
+
+CUresult rrto::client::event_record(Client& c, CUevent e, CUstream s, bool per_thread) {
   std::lock_guard lock(c.mutex);
   Event* event = c.events.find(e);
   if (!event || !valid_stream(c, s)) return CUDA_ERROR_INVALID_HANDLE;
@@ -86,8 +88,6 @@ CUresult event_record(Client& c, CUevent e, CUstream s, bool per_thread) {
   note_stream_work(c, id);
   return c.remote.defer(call);
 }
-
-}  // namespace
 
 RRTO_EXPORT CUresult cuStreamCreate(CUstream* stream, unsigned int flags) {
   RRTO_ENTER(cuStreamCreate);

@@ -219,11 +219,11 @@ RRTO_EXPORT CUresult cuThreadExchangeStreamCaptureMode(CUstreamCaptureMode* mode
 RRTO_EXPORT CUresult cuEventRecordWithFlags(CUevent e, CUstream s, unsigned int flags) {
   RRTO_ENTER(cuEventRecordWithFlags);
   if (flags & ~CU_EVENT_RECORD_EXTERNAL) return CUDA_ERROR_INVALID_VALUE;
-  return cuEventRecord(e, s);
+  return event_record(c, e, s, false);
 }
 
 RRTO_EXPORT CUresult cuEventRecordWithFlags_ptsz(CUevent e, CUstream s, unsigned int flags) {
   RRTO_ENTER(cuEventRecordWithFlags_ptsz);
   if (flags & ~CU_EVENT_RECORD_EXTERNAL) return CUDA_ERROR_INVALID_VALUE;
-  return cuEventRecord_ptsz(e, s);
+  return event_record(c, e, s, true);
 }
