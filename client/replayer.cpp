@@ -194,8 +194,8 @@ void Replayer::before_send(proto::BatchWriter& batch) {
   Segment& s = segment_;
   if (!s.active) return;
   s.active = false;  // whatever follows the send starts a new stretch
+  if (batch.count() <= s.batch_count) return;  // nothing of the stretch is queued
   const uint32_t calls = batch.count() - s.batch_count;
-  if (calls == 0) return;
   if (calls != remote_.operator_calls() - s.operator_calls) {
     ++s.tmpl->fallbacks.interleaved;
     return;
