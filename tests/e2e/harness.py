@@ -24,6 +24,20 @@ def check(condition, message):
         raise Failure(message)
 
 
+def wait_for_port(proc, port_file, what, output, timeout):
+    """The port a starting server writes to port_file once it listens."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise Failure(f"{what} exited with {proc.returncode}:\n{output()}")
+        if os.path.exists(port_file):
+            text = open(port_file).read().strip()
+            if text:
+                return int(text)
+        time.sleep(0.05)
+    raise Failure(f"{what} did not start listening within {timeout} s")
+
+
 class Server:
     """rrto-server on a free loopback port (host backend unless BACKEND says cuda)."""
 
@@ -52,17 +66,8 @@ class Server:
         self.proc = subprocess.Popen(
             [os.path.join(BIN, "rrto-server"), "--config", self.config_path, "--port-file", self.port_file],
             stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise Failure(f"rrto-server exited with {self.proc.returncode}:\n{self.output()}")
-            if os.path.exists(self.port_file):
-                text = open(self.port_file).read().strip()
-                if text:
-                    self.port = int(text)
-                    return self
-            time.sleep(0.05)
-        raise Failure("rrto-server did not start listening within 20 s")
+        self.port = wait_for_port(self.proc, self.port_file, "rrto-server", self.output, 20)
+        return self
 
     def address(self):
         return f"127.0.0.1:{self.port}"

@@ -12,6 +12,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from harness import Failure, check, wait_for_port  # noqa: E402
+
 BUILD = os.path.abspath(os.environ.get("RRTO_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build")))
 PERFTEST = os.path.join(BUILD, "bin", "rrto-perftest")
 WORKLOAD_BUILT = os.path.exists(os.path.join(BUILD, "bin", "rrto-perf-workload"))
@@ -27,15 +30,6 @@ SHORT = {
 }
 
 
-class Failure(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise Failure(message)
-
-
 class PerftestServer:
     """rrto-perftest's server side on a free loopback port."""
 
@@ -45,17 +39,8 @@ class PerftestServer:
         self.log = open(os.path.join(self.dir, "server.log"), "w+")
         self.proc = subprocess.Popen([PERFTEST, "-p", "0", "--listen", "127.0.0.1", "--port-file", self.port_file],
                                      stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise Failure(f"the rrto-perftest server exited with {self.proc.returncode}:\n{self.output()}")
-            if os.path.exists(self.port_file):
-                text = open(self.port_file).read().strip()
-                if text:
-                    self.port = int(text)
-                    return self
-            time.sleep(0.05)
-        raise Failure("the rrto-perftest server did not start listening within 30 s")
+        self.port = wait_for_port(self.proc, self.port_file, "the rrto-perftest server", self.output, 30)
+        return self
 
     def output(self):
         self.log.flush()
