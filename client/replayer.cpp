@@ -112,12 +112,17 @@ void Replayer::on_op(const Op& op, uint64_t function) {
       segment_.active = false;
       return;
   }
-  auto it = templates_.find(ev.tmpl);
-  if (it == templates_.end()) {
-    segment_.active = false;
-    return;
+  // Within a stretch the template is known: no lookup per operator.
+  ClientTemplate* found = segment_.active && segment_.tmpl->id == ev.tmpl ? segment_.tmpl : nullptr;
+  if (!found) {
+    auto it = templates_.find(ev.tmpl);
+    if (it == templates_.end()) {
+      segment_.active = false;
+      return;
+    }
+    found = it->second.get();
   }
-  ClientTemplate& t = *it->second;
+  ClientTemplate& t = *found;
   if (!segment_.active || segment_.tmpl != &t || ev.position != segment_.next) start_segment(t, ev.position);
   // The server runs the registered occurrence: compare with it, not with
   // the matcher's reference.

@@ -73,13 +73,8 @@ bool parse_client_config(std::string_view json_text, const std::string& origin, 
 }
 
 bool load_client_config(const std::string& path, ClientConfig& out, ConfigError& err) {
-  return detail::no_throw(err, path, [&] {
-    std::string text, why;
-    if (!detail::read_text_file(path, text, why)) {
-      err = {path, "", why};
-      return false;
-    }
-    return parse_client(text, path, detail::directory_of(path), out, err);
+  return detail::load_file(path, err, [&](std::string_view text, const std::string& origin, const std::string& dir) {
+    return parse_client(text, origin, dir, out, err);
   });
 }
 

@@ -45,4 +45,17 @@ bool no_throw(ConfigError& err, const std::string& origin, Body&& body) {
   return false;
 }
 
+// Reads the file at `path` and hands its text to parse(text, origin, base_dir).
+template <typename Parse>
+bool load_file(const std::string& path, ConfigError& err, Parse&& parse) {
+  return no_throw(err, path, [&] {
+    std::string text, why;
+    if (!read_text_file(path, text, why)) {
+      err = {path, "", why};
+      return false;
+    }
+    return parse(text, path, directory_of(path));
+  });
+}
+
 }  // namespace rrto::config::detail

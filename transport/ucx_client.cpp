@@ -94,7 +94,7 @@ UcxClient::~UcxClient() {
 }
 
 Status UcxClient::open(const sockaddr_storage& address, socklen_t address_length, int timeout_ms) {
-  Status st = worker_->set_am_handler(on_am, this, UCP_AM_FLAG_WHOLE_MSG);
+  Status st = worker_->set_am_handler(on_am, this, UCP_AM_FLAG_WHOLE_MSG, wire::kAmId);
   if (!ok(st)) return st;
 
   ucp_ep_params_t params{};

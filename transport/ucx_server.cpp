@@ -144,35 +144,13 @@ UcxServer::~UcxServer() {
 }
 
 Status UcxServer::start_listening(const ListenOptions& options) {
-  sockaddr_storage address{};
-  socklen_t address_length = 0;
-  Status st = resolve(options.address, options.port, true, address, address_length);
-  if (!ok(st)) return st;
-
-  ucp_listener_params_t params{};
-  params.field_mask = UCP_LISTENER_PARAM_FIELD_SOCK_ADDR | UCP_LISTENER_PARAM_FIELD_CONN_HANDLER;
-  params.sockaddr.addr = reinterpret_cast<const sockaddr*>(&address);
-  params.sockaddr.addrlen = address_length;
-  params.conn_handler.cb = on_conn_request;
-  params.conn_handler.arg = this;
-  ucs_status_t s = ucp_listener_create(worker_->get(), &params, &listener_);
-  if (s != UCS_OK) {
-    RRTO_ERROR(kLogComponent, "cannot listen on {}:{}: {}", options.address, options.port,
-               ucs_status_string(s));
-    return s == UCS_ERR_BUSY ? Status::Unreachable : Status::IoError;
-  }
-
-  ucp_listener_attr_t attr{};
-  attr.field_mask = UCP_LISTENER_ATTR_FIELD_SOCKADDR;
-  s = ucp_listener_query(listener_, &attr);
-  if (s != UCS_OK) {
-    RRTO_ERROR(kLogComponent, "cannot query the UCX listener: {}", ucs_status_string(s));
-    return Status::InternalError;
-  }
-  port_ = address_port(attr.sockaddr);
-  RRTO_INFO(kLogComponent, "listening on {}{}", format_address(attr.sockaddr),
+  sockaddr_storage bound{};
+  if (Status st = worker_->listen(options.address, options.port, on_conn_request, this, listener_, bound); !ok(st))
+    return st;
+  port_ = address_port(bound);
+  RRTO_INFO(kLogComponent, "listening on {}{}", format_address(bound),
             link_.enabled() ? ", emulating the link " + link_.describe() : std::string());
-  return worker_->set_am_handler(on_am, this, UCP_AM_FLAG_WHOLE_MSG | UCP_AM_FLAG_PERSISTENT_DATA);
+  return worker_->set_am_handler(on_am, this, UCP_AM_FLAG_WHOLE_MSG | UCP_AM_FLAG_PERSISTENT_DATA, wire::kAmId);
 }
 
 // ----------------------------------------------------------- UCX callbacks

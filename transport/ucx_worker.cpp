@@ -152,11 +152,38 @@ UcxWorker::~UcxWorker() {
   if (context_) ucp_cleanup(context_);
 }
 
-Status UcxWorker::set_am_handler(ucp_am_recv_callback_t cb, void* arg, uint32_t flags) {
+Status UcxWorker::listen(const std::string& address, uint16_t port, ucp_listener_conn_callback_t on_request,
+                         void* arg, ucp_listener_h& listener, sockaddr_storage& bound) {
+  sockaddr_storage resolved{};
+  socklen_t length = 0;
+  if (Status st = resolve(address, port, true, resolved, length); !ok(st)) return st;
+  ucp_listener_params_t params{};
+  params.field_mask = UCP_LISTENER_PARAM_FIELD_SOCK_ADDR | UCP_LISTENER_PARAM_FIELD_CONN_HANDLER;
+  params.sockaddr.addr = reinterpret_cast<const sockaddr*>(&resolved);
+  params.sockaddr.addrlen = length;
+  params.conn_handler.cb = on_request;
+  params.conn_handler.arg = arg;
+  ucs_status_t s = ucp_listener_create(worker_, &params, &listener);
+  if (s != UCS_OK) {
+    RRTO_ERROR(kLogComponent, "cannot listen on {}:{}: {}", address, port, ucs_status_string(s));
+    return s == UCS_ERR_BUSY ? Status::Unreachable : Status::IoError;
+  }
+  ucp_listener_attr_t attr{};
+  attr.field_mask = UCP_LISTENER_ATTR_FIELD_SOCKADDR;
+  s = ucp_listener_query(listener, &attr);
+  if (s != UCS_OK) {
+    RRTO_ERROR(kLogComponent, "cannot query the UCX listener: {}", ucs_status_string(s));
+    return Status::InternalError;
+  }
+  bound = attr.sockaddr;
+  return Status::Ok;
+}
+
+Status UcxWorker::set_am_handler(ucp_am_recv_callback_t cb, void* arg, uint32_t flags, unsigned id) {
   ucp_am_handler_param_t p{};
   p.field_mask = UCP_AM_HANDLER_PARAM_FIELD_ID | UCP_AM_HANDLER_PARAM_FIELD_FLAGS |
                  UCP_AM_HANDLER_PARAM_FIELD_CB | UCP_AM_HANDLER_PARAM_FIELD_ARG;
-  p.id = wire::kAmId;
+  p.id = id;
   p.flags = flags;
   p.cb = cb;
   p.arg = arg;

@@ -28,7 +28,13 @@ class UcxWorker {
   // Largest AM header UCX accepts on this worker.
   size_t max_am_header() const { return max_am_header_; }
 
-  Status set_am_handler(ucp_am_recv_callback_t cb, void* arg, uint32_t flags);
+  // `id`: the AM id (RRTO's messages use wire::kAmId).
+  Status set_am_handler(ucp_am_recv_callback_t cb, void* arg, uint32_t flags, unsigned id);
+
+  // Listens on address:port (port 0: a free one); `bound` is the address
+  // actually bound.
+  Status listen(const std::string& address, uint16_t port, ucp_listener_conn_callback_t on_request, void* arg,
+                ucp_listener_h& listener, sockaddr_storage& bound);
 
   // One round of ucp_worker_progress; true when it did anything.
   bool progress();

@@ -84,34 +84,10 @@ UcxRawServer::~UcxRawServer() {
 }
 
 Status UcxRawServer::start(const std::string& address, uint16_t port) {
-  sockaddr_storage addr{};
-  socklen_t length = 0;
-  if (Status s = transport::resolve(address, port, true, addr, length); !ok(s)) return s;
-  ucp_listener_params_t params{};
-  params.field_mask = UCP_LISTENER_PARAM_FIELD_SOCK_ADDR | UCP_LISTENER_PARAM_FIELD_CONN_HANDLER;
-  params.sockaddr.addr = reinterpret_cast<const sockaddr*>(&addr);
-  params.sockaddr.addrlen = length;
-  params.conn_handler.cb = on_conn_request;
-  params.conn_handler.arg = this;
-  ucs_status_t s = ucp_listener_create(worker_->get(), &params, &listener_);
-  if (s != UCS_OK) {
-    RRTO_ERROR(kLog, "cannot listen on {}:{}: {}", address, port, ucs_status_string(s));
-    return Status::Unreachable;
-  }
-  ucp_listener_attr_t attr{};
-  attr.field_mask = UCP_LISTENER_ATTR_FIELD_SOCKADDR;
-  if (ucp_listener_query(listener_, &attr) != UCS_OK) return Status::InternalError;
-  port_ = transport::address_port(attr.sockaddr);
-
-  ucp_am_handler_param_t p{};
-  p.field_mask = UCP_AM_HANDLER_PARAM_FIELD_ID | UCP_AM_HANDLER_PARAM_FIELD_FLAGS | UCP_AM_HANDLER_PARAM_FIELD_CB |
-                 UCP_AM_HANDLER_PARAM_FIELD_ARG;
-  p.id = raw::kAmId;
-  p.flags = UCP_AM_FLAG_WHOLE_MSG | UCP_AM_FLAG_PERSISTENT_DATA;
-  p.cb = on_am;
-  p.arg = this;
-  if (ucp_worker_set_am_recv_handler(worker_->get(), &p) != UCS_OK) return Status::InternalError;
-  return Status::Ok;
+  sockaddr_storage bound{};
+  if (Status s = worker_->listen(address, port, on_conn_request, this, listener_, bound); !ok(s)) return s;
+  port_ = transport::address_port(bound);
+  return worker_->set_am_handler(on_am, this, UCP_AM_FLAG_WHOLE_MSG | UCP_AM_FLAG_PERSISTENT_DATA, raw::kAmId);
 }
 
 void UcxRawServer::on_conn_request(ucp_conn_request_h request, void* arg) {
