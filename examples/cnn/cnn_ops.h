@@ -8,7 +8,7 @@
 
 #include <cstring>
 
-#include "server/hostkernel/rrto_host_kernel.h"
+#include <rrto/host_kernel.h>
 
 namespace cnn {
 

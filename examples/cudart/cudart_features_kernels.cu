@@ -2,7 +2,7 @@
 // g++ into the host-kernel library (cudart_features_host_kernels.cpp). The
 // coefficients live in __constant__ memory, which the host backend serves
 // from the library's exported data.
-#include "server/hostkernel/rrto_host_kernel.h"
+#include <rrto/host_kernel.h>
 
 namespace features {
 

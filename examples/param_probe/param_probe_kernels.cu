@@ -1,7 +1,7 @@
 // The param_probe kernel, written once: nvcc builds it into param_probe's
 // fatbin, g++ into the host-kernel library librrto_example_kernels.so.
 #include "param_probe.h"
-#include "server/hostkernel/rrto_host_kernel.h"
+#include <rrto/host_kernel.h>
 
 __global__ void oddParams(char c, double d, Vec3f v, short s, float* out, int4 q) {
   const unsigned block = (blockIdx.z * gridDim.y + blockIdx.y) * gridDim.x + blockIdx.x;

@@ -2,7 +2,7 @@
 // into the fatbin of rrto-perf-workload, g++ into librrto_perf_kernels.so for
 // the host backend (perf_host_kernels.cpp).
 //
-// The synthetic models run the launch sequences of perf/tracegen's plans
+// The synthetic models run the launch sequences of tracegen's plans
 // (ResNet-50, BERT-base, detector): the same kernel names, parameter lists,
 // launch order and block sizes, so the number and shape of the operators are
 // those of the real models. The arithmetic is not theirs: a kernel touches at
@@ -12,7 +12,7 @@
 //
 // extern "C": the kernels keep the plans' names, which are also the names the
 // workload asks cuModuleGetFunction for.
-#include "server/hostkernel/rrto_host_kernel.h"
+#include <rrto/host_kernel.h>
 
 #define PERF_KERNEL extern "C" __global__
 #define PERF_SPAN 4096  // kPerfSpan in workload_plan.h

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "common/status.h"
-#include "server/hostkernel/rrto_host_kernel_abi.h"
+#include <rrto/host_kernel_abi.h>
 
 #include <cstddef>
 #include <cstdint>

@@ -1,5 +1,5 @@
 /* A host-kernel library whose table describes overlapping parameters. */
-#include "server/hostkernel/rrto_host_kernel_abi.h"
+#include <rrto/host_kernel_abi.h>
 
 __attribute__((visibility("default"))) void bad_kernel(void) {}
 

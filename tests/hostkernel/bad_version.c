@@ -1,5 +1,5 @@
 /* A host-kernel library built for another ABI version. */
-#include "server/hostkernel/rrto_host_kernel_abi.h"
+#include <rrto/host_kernel_abi.h>
 
 static const rrto_host_kernel_table table = {999u, sizeof(rrto_host_kernel_entry), 0u, 0u, 0};
 

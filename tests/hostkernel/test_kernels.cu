@@ -1,7 +1,7 @@
 // Kernels for the host-kernel loader tests: built by g++ into
 // librrto_test_kernels.so (test_kernels_host.cpp) and by nvcc into PTX, whose
 // .entry names and parameter lists the tests compare with the library's.
-#include "server/hostkernel/rrto_host_kernel.h"
+#include <rrto/host_kernel.h>
 
 struct Pair {
   int a;

@@ -5,7 +5,7 @@
  *   - exports each kernel's CPU version under the kernel's mangled name (the
  *     name nvcc gives the __global__ function), and
  *   - exports one C entry point, rrto_host_kernels(), returning the table below.
- * rrto_host_kernel.h generates both from kernel source written for CUDA; see
+ * rrto/host_kernel.h generates both from kernel source written for CUDA; see
  * server/hostkernel/README.md.
  *
  * Layout on LP64 (x86-64, aarch64), version 1:

@@ -1,8 +1,8 @@
-// rrto_host_kernel.h: write a CUDA kernel once, build it for the GPU with nvcc
+// rrto/host_kernel.h: write a CUDA kernel once, build it for the GPU with nvcc
 // and as plain C++ (g++/clang++) into a host-kernel library for rrto-server's
 // `host` backend (an emulated device that runs kernels on the CPU).
 //
-//   #include "rrto_host_kernel.h"
+//   #include <rrto/host_kernel.h>
 //   __global__ void scale(float* p, float s, int n) {
 //     int i = blockIdx.x * blockDim.x + threadIdx.x;
 //     if (i < n) p[i] *= s;
@@ -23,8 +23,9 @@
 //   - makes __syncthreads(), warp primitives and __shared__ compile errors:
 //     a sequential loop over threads cannot honour a barrier.
 // RRTO_HOST_KERNEL(kernel) records the kernel in the table returned by the
-// library's entry point rrto_host_kernels() (see rrto_host_kernel_abi.h), with
-// a launch trampoline and the parameter layout. The ABI is in README.md.
+// library's entry point rrto_host_kernels() (see host_kernel_abi.h), with
+// a launch trampoline and the parameter layout. The ABI is described in
+// server/hostkernel/README.md of RRTO's sources.
 #pragma once
 
 #if defined(__CUDACC__)
@@ -36,10 +37,10 @@
 #else  // plain C++: build the host-kernel library
 
 #ifndef __cplusplus
-#error "rrto_host_kernel.h: kernel sources must be compiled as C++"
+#error "rrto/host_kernel.h: kernel sources must be compiled as C++"
 #endif
 
-#include "rrto_host_kernel_abi.h"
+#include "host_kernel_abi.h"
 
 #include <math.h>
 
@@ -74,10 +75,10 @@
 // Threads of a block run one after the other: memory shared between them
 // cannot work as on a GPU.
 #define __shared__                                                                        \
-  _Pragma("GCC error \"rrto_host_kernel.h: __shared__ memory is not supported in host-kernel " \
+  _Pragma("GCC error \"rrto/host_kernel.h: __shared__ memory is not supported in host-kernel " \
           "libraries (threads of a block run sequentially)\"")
 #define __managed__                                                                       \
-  _Pragma("GCC error \"rrto_host_kernel.h: __managed__ memory is not supported in host-kernel " \
+  _Pragma("GCC error \"rrto/host_kernel.h: __managed__ memory is not supported in host-kernel " \
           "libraries\"")
 // (__noinline__ is deliberately not defined: libstdc++ spells
 // __attribute__((__noinline__)) itself. Use __attribute__((noinline)).)
@@ -213,7 +214,7 @@ struct trap_exception {};
   template <class... T>                                                                  \
   inline void fn(T...) {                                                                 \
     static_assert(::rrto_hostkernel_detail::unsupported<T...>,                           \
-                  "rrto_host_kernel.h: " #fn "() is not supported in host-kernel libraries: " why); \
+                  "rrto/host_kernel.h: " #fn "() is not supported in host-kernel libraries: " why); \
   }
 RRTO_HK_UNSUPPORTED(__syncthreads, "the threads of a block run one after the other, a barrier cannot be honoured")
 RRTO_HK_UNSUPPORTED(__syncthreads_count, "the threads of a block run one after the other")
