@@ -13,7 +13,7 @@
 
 #include "matcher/matcher.h"
 #include "matcher/search.h"
-#include "perf/tracegen/tracegen.h"
+#include "tracegen/tracegen.h"
 
 using namespace rrto;
 using Clock = std::chrono::steady_clock;

@@ -217,7 +217,7 @@ def setup_section(res):
     lines += ["",
               "- **Workloads** (`rrto-perf-workload`, an ordinary driver-API program run through RRTO's "
               "`libcuda.so.1`): `cnn` is the example CNN (13 launches); `resnet50` and `bert` replay the launch "
-              "sequences of `perf/tracegen`'s ResNet-50 (about 315 launches of 21 kernels, 602 kB in, 4 kB out) and "
+              "sequences of `tracegen`'s ResNet-50 (about 315 launches of 21 kernels, 602 kB in, 4 kB out) and "
               "BERT-base (about 700 launches of 22 kernels) plans with tiny kernels of the same names and parameter "
               "lists: the number and shape of the operators and the size of inputs and outputs are the models', "
               "the arithmetic is small.",

@@ -1,4 +1,4 @@
-// A synthetic model: the launch sequence of one of perf/tracegen's plans
+// A synthetic model: the launch sequence of one of tracegen's plans
 // (ResNet-50, BERT-base, detector) run for real through the driver API, with
 // the plan's kernels, argument lists, block sizes, copies and
 // synchronisations, so that the number and shape of the operators are the
@@ -10,7 +10,7 @@
 
 #include <fmt/format.h>
 
-#include "perf/tracegen/model_plan.h"
+#include "tracegen/model_plan.h"
 #include "perf/workloads/workload.h"
 
 extern "C" const unsigned char rrto_perf_fatbin[];

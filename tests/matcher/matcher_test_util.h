@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "matcher/matcher.h"
-#include "perf/tracegen/tracegen.h"
+#include "tracegen/tracegen.h"
 #include "recorder/trace.h"
 
 namespace rrto::test {

@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "matcher/search.h"
-#include "perf/tracegen/tracegen.h"
+#include "tracegen/tracegen.h"
 
 using namespace rrto;
 using namespace rrto::tracegen;

@@ -4,7 +4,7 @@
 #include <set>
 #include <string>
 
-#include "perf/tracegen/tracegen.h"
+#include "tracegen/tracegen.h"
 
 using namespace rrto;
 using namespace rrto::tracegen;

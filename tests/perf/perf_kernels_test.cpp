@@ -1,5 +1,5 @@
 // The synthetic models' kernels (perf/workloads/perf_kernels.cu) against the
-// plans they stand for (perf/tracegen): every kernel a plan launches exists in
+// plans they stand for (tracegen): every kernel a plan launches exists in
 // librrto_perf_kernels.so with the plan's parameter list, and runs safely on
 // buffers of kPerfSpan floats whatever its grid.
 #include <doctest/doctest.h>
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "perf/tracegen/model_plan.h"
+#include "tracegen/model_plan.h"
 #include "server/hostkernel/loader.h"
 
 using namespace rrto;

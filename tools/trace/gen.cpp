@@ -1,9 +1,9 @@
-// rrto-trace gen: write a synthetic trace (perf/tracegen) to a file.
+// rrto-trace gen: write a synthetic trace (tracegen) to a file.
 #include <fmt/core.h>
 
 #include <charconv>
 
-#include "perf/tracegen/tracegen.h"
+#include "tracegen/tracegen.h"
 #include "recorder/trace_writer.h"
 #include "tools/trace/commands.h"
 

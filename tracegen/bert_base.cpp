@@ -3,7 +3,7 @@
 // iteration, 57 per layer. The layers are structurally identical (same
 // kernels, same geometry), only their weight pointers differ. Inputs and
 // outputs use synchronous copies on the default stream.
-#include "perf/tracegen/model_plan.h"
+#include "tracegen/model_plan.h"
 
 namespace rrto::tracegen {
 

@@ -1,7 +1,7 @@
 // The convolutional trunk shared by the ResNet-50 and detector plans.
 #pragma once
 
-#include "perf/tracegen/model_plan.h"
+#include "tracegen/model_plan.h"
 
 namespace rrto::tracegen {
 

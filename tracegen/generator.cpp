@@ -3,9 +3,9 @@
 #include <memory>
 #include <string>
 
-#include "perf/tracegen/model_plan.h"
-#include "perf/tracegen/rng.h"
-#include "perf/tracegen/tracegen.h"
+#include "tracegen/model_plan.h"
+#include "tracegen/rng.h"
+#include "tracegen/tracegen.h"
 
 namespace rrto::tracegen {
 

@@ -1,4 +1,4 @@
-#include "perf/tracegen/model_plan.h"
+#include "tracegen/model_plan.h"
 
 namespace rrto::tracegen {
 

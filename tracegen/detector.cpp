@@ -2,8 +2,8 @@
 // of proposals is copied back to the host in the middle of the iteration
 // (synchronously, as `.item()` does), more work runs (NMS, box head), and the
 // detections are copied back at the end.
-#include "perf/tracegen/model_plan.h"
-#include "perf/tracegen/resnet_backbone.h"
+#include "tracegen/model_plan.h"
+#include "tracegen/resnet_backbone.h"
 
 namespace rrto::tracegen {
 

@@ -1,8 +1,8 @@
 // ResNet-50 inference as cuDNN/cuBLAS run it, one iteration: 315 launches of
 // 21 distinct kernels, an async input upload, an async output download and a
 // stream synchronize.
-#include "perf/tracegen/model_plan.h"
-#include "perf/tracegen/resnet_backbone.h"
+#include "tracegen/model_plan.h"
+#include "tracegen/resnet_backbone.h"
 
 namespace rrto::tracegen {
 

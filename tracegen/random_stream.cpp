@@ -5,8 +5,8 @@
 #include <cstring>
 #include <string>
 
-#include "perf/tracegen/rng.h"
-#include "perf/tracegen/tracegen.h"
+#include "tracegen/rng.h"
+#include "tracegen/tracegen.h"
 
 namespace rrto::tracegen {
 
