@@ -25,7 +25,8 @@
 // RRTO_HOST_KERNEL(kernel) records the kernel in the table returned by the
 // library's entry point rrto_host_kernels() (see host_kernel_abi.h), with
 // a launch trampoline and the parameter layout. The ABI is described in
-// server/hostkernel/README.md of RRTO's sources.
+// server/hostkernel/README.md of RRTO's sources (installed as
+// share/doc/rrto/host-kernels.md).
 #pragma once
 
 #if defined(__CUDACC__)

@@ -84,7 +84,8 @@ class ChildServer {
     if (!o.config.empty()) args.insert(args.end(), {"--config", o.config});
     if (!o.backend.empty()) args.insert(args.end(), {"--backend", o.backend});
     std::vector<std::string> env;
-    std::string kernels = lib_dir() + "/librrto_perf_kernels.so:" + lib_dir() + "/librrto_example_kernels.so";
+    const std::string kernel_dir = host_kernel_dir();
+    std::string kernels = kernel_dir + "/librrto_perf_kernels.so:" + kernel_dir + "/librrto_example_kernels.so";
     bool has_log = false;
     for (char** e = environ; *e; ++e) {
       std::string entry = *e;

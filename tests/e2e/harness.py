@@ -39,9 +39,11 @@ def wait_for_port(proc, port_file, what, output, timeout):
 
 
 class Server:
-    """rrto-server on a free loopback port (host backend unless BACKEND says cuda)."""
+    """rrto-server (the build's unless `program` names another) on a free
+    loopback port (host backend unless BACKEND says cuda)."""
 
-    def __init__(self, extra_config=None, memory_mb=1024):
+    def __init__(self, extra_config=None, memory_mb=1024, program=None):
+        self.program = program or os.path.join(BIN, "rrto-server")
         self.dir = tempfile.mkdtemp(prefix="rrto-e2e-")
         if BACKEND == "cuda":
             config = {"listen": "127.0.0.1:0", "backend": "cuda"}
@@ -64,7 +66,7 @@ class Server:
     def __enter__(self):
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
-            [os.path.join(BIN, "rrto-server"), "--config", self.config_path, "--port-file", self.port_file],
+            [self.program, "--config", self.config_path, "--port-file", self.port_file],
             stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         self.port = wait_for_port(self.proc, self.port_file, "rrto-server", self.output, 20)
         return self
@@ -96,9 +98,10 @@ class Server:
         return False
 
 
-def client_env(server_address, mode, **extra):
+def client_env(server_address, mode, client_lib_dir=LIB, **extra):
+    """The environment of a program run through the client library in client_lib_dir."""
     env = dict(os.environ)
-    env["LD_LIBRARY_PATH"] = LIB + (":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
+    env["LD_LIBRARY_PATH"] = client_lib_dir + (":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
     env["RRTO_SERVER"] = server_address
     env["RRTO_MODE"] = mode
     env["RRTO_STATS"] = "1"
