@@ -100,6 +100,7 @@ class Session {
   const AllocationTable& allocations() const { return allocations_; }
 
   TemplateStore& templates() { return templates_; }
+  const TemplateStore& templates() const { return templates_; }
 
   // Sets the message for the client, logs it at warn and returns `code`.
   template <typename... Args>

@@ -276,6 +276,27 @@ TEST_CASE("a closed session's later messages are ignored") {
   CHECK(h.manager().connection_count() == 0);
 }
 
+TEST_CASE("a message dropped after bulk_destination does not stand in for the next one") {
+  Harness h;
+  const auto peer = h.open_session();
+  const uint64_t p = h.alloc(peer, 64);
+  const auto data = pattern(8, 1);
+  REQUIRE(h.write(peer, p + 8, data.data(), data.size()).status == CUDA_SUCCESS);
+  // The transport asks where a copy's 8 bytes land, then drops the message...
+  proto::BatchWriter copy_up;
+  copy_up.add(proto::MemcpyHtoD{.dst = p, .size = 8});
+  std::vector<uint8_t> meta(copy_up.bytes().begin(), copy_up.bytes().end());
+  REQUIRE(h.manager().bulk_destination(peer, proto::kBatchRequest, meta, 8) != nullptr);
+  // ...and the next message, in the same buffer and as long, is another call.
+  proto::BatchWriter copy_across;
+  copy_across.add(proto::MemcpyDtoD{.dst = p + 16, .src = p + 8, .size = 8});
+  REQUIRE(copy_across.bytes().size() == meta.size());
+  std::copy(copy_across.bytes().begin(), copy_across.bytes().end(), meta.begin());
+  // Without a bulk, the transport asks bulk_destination nothing for it.
+  h.manager().on_message(peer, transport::Message{.opcode = proto::kBatchRequest, .meta = meta, .bulk = {}});
+  CHECK(h.read(peer, p + 16, 8).bulk == data);
+}
+
 TEST_CASE("the first call must be Hello, and there is only one") {
   Harness h;
   const auto peer = h.connect();
