@@ -270,6 +270,8 @@ CUresult Session::launch(uint64_t function, const LaunchGeometry& geometry, uint
   }
   StreamHandle s;
   if (CUresult r = resolve_stream(stream, s)) return r;
+  // A failed launch is logged here, once, with the session (fail_with); the
+  // backend only says why, naming the kernel.
   std::string why;
   if (CUresult r = device_->launch(f->handle, geometry, s, params, f->layout, why)) {
     if (why.empty()) why = fmt::format("launch of kernel {} failed", f->name);

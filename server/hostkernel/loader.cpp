@@ -58,9 +58,7 @@ Status HostKernel::check_params(const std::vector<HostKernelParam>& expected, st
 
 Status HostKernel::launch(HostDim3 grid, HostDim3 block, void* const* args, std::string* error) const {
   auto fail = [&](Status s, std::string why) {
-    std::string message = "launch of kernel " + describe(name_.empty() ? source_name_ : name_) + ": " + why;
-    RRTO_DEBUG(kLog, "{}", message);
-    if (error != nullptr) *error = std::move(message);
+    if (error != nullptr) *error = "launch of kernel " + describe(name_.empty() ? source_name_ : name_) + ": " + why;
     return s;
   };
   if (grid.x == 0 || grid.y == 0 || grid.z == 0 || block.x == 0 || block.y == 0 || block.z == 0)

@@ -1,10 +1,14 @@
 // The session manager and dispatcher, driven in process with the host backend.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <numeric>
 
+#include "common/log.h"
 #include "tests/server/harness.h"
 
 using namespace rrto;
@@ -17,6 +21,34 @@ std::vector<uint8_t> pattern(size_t n, uint8_t seed) {
   std::vector<uint8_t> v(n);
   for (size_t i = 0; i < n; ++i) v[i] = static_cast<uint8_t>(seed + i * 7);
   return v;
+}
+
+// What the log (stderr) says, at every level, while `run` runs.
+template <typename Run>
+std::string logged(Run&& run) {
+  const log::Level level = log::level();
+  log::set_level(log::Level::Trace);
+  std::fflush(stderr);
+  FILE* file = std::tmpfile();
+  REQUIRE(file != nullptr);
+  const int saved = dup(STDERR_FILENO);
+  dup2(fileno(file), STDERR_FILENO);
+  run();
+  std::fflush(stderr);
+  dup2(saved, STDERR_FILENO);
+  close(saved);
+  log::set_level(level);
+  std::string text;
+  std::rewind(file);
+  for (int c; (c = std::fgetc(file)) != EOF;) text += static_cast<char>(c);
+  std::fclose(file);
+  return text;
+}
+
+size_t count_of(std::string_view text, std::string_view what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string_view::npos; at = text.find(what, at + what.size())) ++n;
+  return n;
 }
 
 }  // namespace
@@ -528,9 +560,14 @@ TEST_CASE("launching a kernel without a CPU version fails with its name") {
 
   Request missing;
   missing.add(proto::Launch{.function = 3});
-  const Outcome m = h.send(peer, missing);
+  Outcome m;
+  const std::string log = logged([&] { m = h.send(peer, missing); });
   CHECK(m.status == CUDA_ERROR_NOT_FOUND);
   CHECK(m.error().find("_Z7missingv") != std::string::npos);
+  // Logged once, at warn, naming the kernel and why.
+  CHECK_MESSAGE(count_of(log, "_Z7missingv") == 1, log);
+  CHECK(log.find("warn] session ") != std::string::npos);
+  CHECK(log.find("has no host version") != std::string::npos);
 }
 
 TEST_CASE("module globals are session memory while their module lives") {
