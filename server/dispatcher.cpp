@@ -4,6 +4,7 @@
 #include "protocol/batch.h"
 
 namespace rrto::server {
+
 void encode_error_reply(CUresult status, uint32_t call_index, std::string_view message, std::vector<uint8_t>& meta) {
   meta.clear();
   ByteWriter w(meta);

@@ -63,7 +63,10 @@ class SessionManager final : public transport::Handler, private Admission {
   };
 
   // The batch bulk_destination decoded into calls_, kept for on_message of
-  // the same message so that each message is decoded once.
+  // the same message so that each message is decoded once. The transport may
+  // drop a message between the two, so a kept decode serves only a message
+  // with the same peer, metadata and bulk length (one with a bulk always has
+  // its own bulk_destination call first, which replaces what was kept).
   struct KeptDecode {
     transport::PeerId peer = 0;
     std::span<const uint8_t> meta;
