@@ -66,7 +66,7 @@ class BatchWriter {
   template <typename Call>
   void add(Call call) {
     ByteWriter w(meta_);
-    w.put<uint16_t>(static_cast<uint16_t>(Call::op));
+    w.put<uint16_t>(static_cast<uint16_t>(kCallOp<Call>));
     const size_t length_at = meta_.size();
     w.put<uint32_t>(0);
     encode_fields(w, call);
@@ -111,7 +111,7 @@ class BatchReader {
     if (!r_.get(op) || !r_.get(length)) return false;
     call.body = r_.get_bytes(length);
     if (r_.failed()) return false;
-    if (op == 0 || op >= static_cast<uint16_t>(CallOp::Count_)) {
+    if (!is_call_op(op)) {
       bad_op_ = true;
       return false;
     }
