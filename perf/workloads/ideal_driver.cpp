@@ -15,7 +15,7 @@
 
 #include <fmt/format.h>
 
-#include "client/module_image/module_image.h"
+#include "module_image/module_image.h"
 #include "common/codec.h"
 #include "perf/perftest/rpc_session.h"
 #include "perf/workloads/driver.h"

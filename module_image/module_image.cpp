@@ -1,14 +1,14 @@
-#include "client/module_image/module_image.h"
+#include "module_image/module_image.h"
 
 #include <algorithm>
 #include <cstring>
 #include <map>
 #include <new>
 
-#include "client/module_image/elf.h"
-#include "client/module_image/fatbin.h"
-#include "client/module_image/hash.h"
-#include "client/module_image/ptx.h"
+#include "module_image/elf.h"
+#include "module_image/fatbin.h"
+#include "module_image/hash.h"
+#include "module_image/ptx.h"
 #include "common/log.h"
 
 namespace rrto {

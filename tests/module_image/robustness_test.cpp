@@ -6,7 +6,7 @@
 #include <memory>
 #include <random>
 
-#include "client/module_image/module_image.h"
+#include "module_image/module_image.h"
 #include "test_data.h"
 
 namespace rrto {

@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "client/module_image/bytes.h"
-#include "client/module_image/elf.h"
+#include "module_image/bytes.h"
+#include "module_image/elf.h"
 
 namespace rrto {
 

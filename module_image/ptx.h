@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-#include "client/module_image/module_image.h"
+#include "module_image/module_image.h"
 
 namespace rrto {
 

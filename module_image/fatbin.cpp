@@ -1,10 +1,10 @@
-#include "client/module_image/fatbin.h"
+#include "module_image/fatbin.h"
 
 #include <cstring>
 #include <string_view>
 
-#include "client/module_image/decompress.h"
-#include "client/module_image/ptx.h"
+#include "module_image/decompress.h"
+#include "module_image/ptx.h"
 #include "common/codec.h"
 #include "common/log.h"
 

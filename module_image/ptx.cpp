@@ -1,4 +1,4 @@
-#include "client/module_image/ptx.h"
+#include "module_image/ptx.h"
 
 #include <charconv>
 #include <string>

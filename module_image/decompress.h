@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "client/module_image/bytes.h"
+#include "module_image/bytes.h"
 #include "common/status.h"
 
 namespace rrto {
