@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "client/handles.h"
-#include "client/module_image/module_image.h"
 #include "client/op_recorder.h"
 #include "client/remote.h"
 #include "client/replayer.h"
+#include "module_image/module_image.h"
 
 namespace rrto::client {
 
