@@ -72,7 +72,7 @@ bool ucx_has_cuda_support() {
 void print_stats_at_exit() {
   Client& c = client();
   std::lock_guard lock(c.mutex);
-  print_stats(c.mode_name.c_str(), c.remote.transport_name().c_str(),
+  print_stats(mode_name(c.remote.mode()), c.remote.transport_name().c_str(),
               c.replayer.enabled() ? c.replayer.stats_json() : std::string());
 }
 
@@ -104,13 +104,16 @@ CUresult Client::connect_and_hello() {
     RRTO_ERROR("client", "{}", err.text());
     return CUDA_ERROR_INVALID_VALUE;
   }
-  if (cfg.mode == "rpc") {
-    remote.set_mode(Mode::Rpc);
-  } else {
-    remote.set_mode(Mode::Async);  // replay queues calls exactly as async does
-    if (cfg.mode == "replay") replayer.enable();
+  Mode mode = Mode::Replay;
+  if (!parse_mode(cfg.mode, mode)) {
+    RRTO_ERROR("client", "unknown mode '{}' (rpc, async or replay)", cfg.mode);
+    return CUDA_ERROR_INVALID_VALUE;
   }
-  mode_name = cfg.mode;
+  remote.set_mode(mode);
+  if (mode == Mode::Replay) {
+    replayer.enable();
+    remote.set_rewriter(&replayer);
+  }
   if (cfg.stats) std::atexit(print_stats_at_exit);
   if (!cfg.trace_path.empty() && recorder.open_trace(cfg.trace_path)) std::atexit(close_trace_at_exit);
 

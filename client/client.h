@@ -14,6 +14,7 @@
 #include "client/handles.h"
 #include "client/module_image/module_image.h"
 #include "client/op_recorder.h"
+#include "client/operators.h"
 #include "client/remote.h"
 #include "client/replayer.h"
 
@@ -61,6 +62,17 @@ struct DeviceInfo {
   int driver_version = 0;
 };
 
+// Feeds an operator to the replayer and queues what it asks for in return,
+// right before the operator's own call is queued or sent.
+template <typename Call>
+void show_replayer(Replayer& replayer, Remote& remote, const Call& call, const Op& op) {
+  replayer.on_op(op, call, remote.mark());
+  if (!replayer.control().empty()) {
+    remote.defer_encoded(replayer.control());
+    replayer.control().clear();
+  }
+}
+
 class Client {
  public:
   // Connects and fetches the device description; runs once per process.
@@ -70,9 +82,8 @@ class Client {
   std::mutex mutex;  // guards everything below and the connection
   Remote remote;
   OpRecorder recorder;
-  Replayer replayer{remote};
+  Replayer replayer;
   DeviceInfo device;
-  std::string mode_name = "async";
 
   HandleTable<Context, HandleKind::Context> contexts;
   HandleTable<Module, HandleKind::Module> modules;
@@ -92,11 +103,12 @@ class Client {
   // answered locally.
   std::set<uint64_t> unsynced_streams;
 
-  // Every operator passes here, with the lock held, before its call is
-  // queued; `function` is a launch's function handle.
-  void on_op(const Op& op, uint64_t function = 0) {
+  // Every operator passes here, with the lock held, right before its call
+  // is queued or sent: `op` is the recorder's view of `call` (op_of()).
+  template <typename Call>
+  void on_operator(const Call& call, const Op& op) {
     recorder.record(op);
-    replayer.on_op(op, function);
+    show_replayer(replayer, remote, call, op);
   }
 
   // The device allocation holding [p, p+size), or end().

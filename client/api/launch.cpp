@@ -73,9 +73,7 @@ CUresult launch(Client& c, CUfunction f, const unsigned grid[3], const unsigned 
                      .shared_mem = shared_mem,
                      .stream = stream,
                      .params = {params, static_cast<size_t>(size)}};
-  c.on_op(rrto::Op::launch(*function->def, {grid[0], grid[1], grid[2]}, {block[0], block[1], block[2]},
-                                     shared_mem, stream, call.params),
-           function->handle);
+  c.on_operator(call, op_of(call, *function->def));
   note_stream_work(c, stream);
   return c.remote.defer(call);
 }

@@ -26,7 +26,7 @@ CUresult rrto::client::copy_to_device(Client& c, CUdeviceptr dst, const void* sr
   if (c.find_allocation(dst, size) == c.device_allocations.end()) return CUDA_ERROR_INVALID_VALUE;
   const bool send_now = c.remote.mode() == Mode::Rpc || size >= kZeroCopyThreshold;
   proto::MemcpyHtoD call{.dst = dst, .size = size, .bulk_offset = 0, .stream = stream};
-  c.on_op(rrto::Op::memcpy_htod(dst, reinterpret_cast<uintptr_t>(src), size, stream, async));
+  c.on_operator(call, op_of(call, src, async));
   call.bulk_offset = send_now ? c.remote.add_bulk_ref(src, size) : c.remote.add_bulk_copy(src, size);
   note_stream_work(c, stream);
   CUresult r = c.remote.defer(call);
@@ -41,10 +41,9 @@ CUresult rrto::client::copy_to_host(Client& c, void* dst, CUdeviceptr src, size_
   if (!dst) return CUDA_ERROR_INVALID_VALUE;
   std::lock_guard lock(c.mutex);
   if (c.find_allocation(src, size) == c.device_allocations.end()) return CUDA_ERROR_INVALID_VALUE;
-  c.on_op(rrto::Op::memcpy_dtoh(reinterpret_cast<uintptr_t>(dst), src, size, stream, async));
   proto::MemcpyDtoH call{.src = src, .size = size, .stream = stream};
-  proto::MemcpyDtoH* no_result = nullptr;
-  const CUresult r = c.remote.call(call, no_result, dst, size);
+  c.on_operator(call, op_of(call, dst, async));
+  const CUresult r = c.remote.call_for_bulk(call, dst, size);
   if (r != CUDA_SUCCESS) return r;
   if (c.remote.last_bulk_received() != size) return CUDA_ERROR_UNKNOWN;
   c.unsynced_streams.erase(stream);  // the server waited for the stream before copying
@@ -59,8 +58,8 @@ CUresult rrto::client::copy_on_device(Client& c, CUdeviceptr dst, CUdeviceptr sr
   if (c.find_allocation(dst, size) == c.device_allocations.end() ||
       c.find_allocation(src, size) == c.device_allocations.end())
     return CUDA_ERROR_INVALID_VALUE;
-  c.on_op(rrto::Op::memcpy_dtod(dst, src, size, stream, async));
   proto::MemcpyDtoD call{.dst = dst, .src = src, .size = size, .stream = stream};
+  c.on_operator(call, op_of(call, async));
   note_stream_work(c, stream);
   return c.remote.defer(call);
 }
@@ -76,9 +75,8 @@ CUresult memset_device(Client& c, CUdeviceptr dst, uint32_t value, uint32_t elem
   if (count > SIZE_MAX / element_size ||
       c.find_allocation(dst, count * element_size) == c.device_allocations.end())
     return CUDA_ERROR_INVALID_VALUE;
-  c.on_op(
-      rrto::Op::memset_d(dst, value, static_cast<uint8_t>(element_size), count, stream, async));
   proto::Memset call{.dst = dst, .value = value, .element_size = element_size, .count = count, .stream = stream};
+  c.on_operator(call, op_of(call, async));
   note_stream_work(c, stream);
   return c.remote.defer(call);
 }

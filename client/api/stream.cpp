@@ -8,19 +8,19 @@ namespace proto = rrto::proto;
 namespace rrto::client {
 
 CUresult synchronize_stream(Client& c, uint64_t stream) {
-  c.on_op(rrto::Op::stream_synchronize(stream));
-  const bool may_run = c.unsynced_streams.count(stream) || (stream == 0 && !c.unsynced_streams.empty());
-  if (c.remote.mode() == Mode::Async && !c.remote.has_pending_work() && !may_run) return CUDA_SUCCESS;
   proto::StreamSynchronize call{.stream = stream};
+  c.on_operator(call, op_of(call));
+  const bool may_run = c.unsynced_streams.count(stream) || (stream == 0 && !c.unsynced_streams.empty());
+  if (c.remote.queues_calls() && !c.remote.has_pending_work() && !may_run) return CUDA_SUCCESS;
   const CUresult r = c.remote.call(call);
   if (r == CUDA_SUCCESS) c.unsynced_streams.erase(stream);
   return r;
 }
 
 CUresult synchronize_context(Client& c) {
-  c.on_op(rrto::Op::context_synchronize());
-  if (c.remote.mode() == Mode::Async && !c.remote.has_pending_work() && c.unsynced_streams.empty()) return CUDA_SUCCESS;
   proto::CtxSynchronize call;
+  c.on_operator(call, op_of(call));
+  if (c.remote.queues_calls() && !c.remote.has_pending_work() && c.unsynced_streams.empty()) return CUDA_SUCCESS;
   const CUresult r = c.remote.call(call);
   if (r == CUDA_SUCCESS) c.unsynced_streams.clear();
   return r;
@@ -58,7 +58,7 @@ CUresult stream_query(Client& c, CUstream s, bool per_thread) {
   std::lock_guard lock(c.mutex);
   if (!valid_stream(c, s)) return CUDA_ERROR_INVALID_HANDLE;
   const uint64_t id = stream_id(s, per_thread);
-  if (c.remote.mode() == Mode::Async && !c.remote.has_pending_work() && !c.unsynced_streams.count(id))
+  if (c.remote.queues_calls() && !c.remote.has_pending_work() && !c.unsynced_streams.count(id))
     return CUDA_SUCCESS;
   proto::StreamQuery call{.stream = id};
   const CUresult r = c.remote.call(call);
@@ -71,7 +71,7 @@ CUresult stream_wait_event(Client& c, CUstream s, CUevent e, unsigned flags, boo
   if (!valid_stream(c, s) || !c.events.find(e)) return CUDA_ERROR_INVALID_HANDLE;
   const uint64_t id = stream_id(s, per_thread);
   proto::StreamWaitEvent call{.stream = id, .event = reinterpret_cast<uint64_t>(e), .flags = flags};
-  c.on_op(rrto::Op::stream_wait_event(id, call.event));
+  c.on_operator(call, op_of(call));
   note_stream_work(c, id);
   return c.remote.defer(call);
 }
@@ -84,7 +84,7 @@ CUresult rrto::client::event_record(Client& c, CUevent e, CUstream s, bool per_t
   if (!event || !valid_stream(c, s)) return CUDA_ERROR_INVALID_HANDLE;
   const uint64_t id = stream_id(s, per_thread);
   proto::EventRecord call{.event = event->handle, .stream = id};
-  c.on_op(rrto::Op::event_record(event->handle, id));
+  c.on_operator(call, op_of(call));
   note_stream_work(c, id);
   return c.remote.defer(call);
 }
@@ -183,7 +183,7 @@ RRTO_EXPORT CUresult cuEventSynchronize(CUevent e) {
   RRTO_ENTER(cuEventSynchronize);
   std::lock_guard lock(c.mutex);
   if (!c.events.find(e)) return CUDA_ERROR_INVALID_HANDLE;
-  if (c.remote.mode() == Mode::Async && !c.remote.has_pending_work() && c.unsynced_streams.empty()) return CUDA_SUCCESS;
+  if (c.remote.queues_calls() && !c.remote.has_pending_work() && c.unsynced_streams.empty()) return CUDA_SUCCESS;
   proto::EventSynchronize call{.event = reinterpret_cast<uint64_t>(e)};
   return c.remote.call(call);
 }
@@ -192,7 +192,7 @@ RRTO_EXPORT CUresult cuEventQuery(CUevent e) {
   RRTO_ENTER(cuEventQuery);
   std::lock_guard lock(c.mutex);
   if (!c.events.find(e)) return CUDA_ERROR_INVALID_HANDLE;
-  if (c.remote.mode() == Mode::Async && !c.remote.has_pending_work() && c.unsynced_streams.empty()) return CUDA_SUCCESS;
+  if (c.remote.queues_calls() && !c.remote.has_pending_work() && c.unsynced_streams.empty()) return CUDA_SUCCESS;
   proto::EventQuery call{.event = reinterpret_cast<uint64_t>(e)};
   return c.remote.call(call);
 }
