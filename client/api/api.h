@@ -1,20 +1,15 @@
-// Shared by the files that define the exported cu* entry points. Each entry
-// point is a thin adapter: check arguments, take the client lock, act.
+// Shared by the files that implement the entry points. Each implementation is
+// a thin adapter: check arguments, take the client lock, act. The exported
+// functions that call them, and their declarations, are generated from
+// client/api/implemented.txt (client/gen/gen_entry_points.py).
 #pragma once
 
 #define __CUDA_API_VERSION_INTERNAL 1  // declares every versioned name, so prototypes are checked
 #include <cuda.h>
 
 #include "client/client.h"
+#include "client/generated/entry_points.h"
 #include "common/log.h"
-
-#define RRTO_EXPORT extern "C" __attribute__((visibility("default")))
-
-// Counts the call and returns NOT_INITIALIZED before a successful cuInit.
-#define RRTO_ENTER(name)                                                           \
-  RRTO_COUNT_CALL(name);                                                           \
-  ::rrto::client::Client& c = ::rrto::client::client();                            \
-  if (!c.initialized()) return CUDA_ERROR_NOT_INITIALIZED
 
 // Logs, once per entry point, that a feature of it is not implemented.
 #define RRTO_NOT_SUPPORTED(name, what)                                                              \

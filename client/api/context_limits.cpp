@@ -36,8 +36,7 @@ constexpr int kGreatestStreamPriority = -5;
 
 }  // namespace
 
-RRTO_EXPORT CUresult cuCtxGetLimit(size_t* value, CUlimit limit) {
-  RRTO_ENTER(cuCtxGetLimit);
+CUresult api::cuCtxGetLimit(Client& c, size_t* value, CUlimit limit) {
   if (!value || limit < 0 || limit >= CU_LIMIT_MAX) return CUDA_ERROR_INVALID_VALUE;
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   std::lock_guard lock(c.mutex);
@@ -46,8 +45,7 @@ RRTO_EXPORT CUresult cuCtxGetLimit(size_t* value, CUlimit limit) {
   return CUDA_SUCCESS;
 }
 
-RRTO_EXPORT CUresult cuCtxSetLimit(CUlimit limit, size_t value) {
-  RRTO_ENTER(cuCtxSetLimit);
+CUresult api::cuCtxSetLimit(Client& c, CUlimit limit, size_t value) {
   if (limit < 0 || limit >= CU_LIMIT_MAX || read_only(limit)) return CUDA_ERROR_INVALID_VALUE;
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   if (limit == CU_LIMIT_MAX_L2_FETCH_GRANULARITY && value > 128) return CUDA_ERROR_INVALID_VALUE;
@@ -56,8 +54,7 @@ RRTO_EXPORT CUresult cuCtxSetLimit(CUlimit limit, size_t value) {
   return CUDA_SUCCESS;
 }
 
-RRTO_EXPORT CUresult cuCtxGetCacheConfig(CUfunc_cache* config) {
-  RRTO_ENTER(cuCtxGetCacheConfig);
+CUresult api::cuCtxGetCacheConfig(Client& c, CUfunc_cache* config) {
   if (!config) return CUDA_ERROR_INVALID_VALUE;
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   std::lock_guard lock(c.mutex);
@@ -66,8 +63,7 @@ RRTO_EXPORT CUresult cuCtxGetCacheConfig(CUfunc_cache* config) {
 }
 
 // A preference only: nothing to pass on.
-RRTO_EXPORT CUresult cuCtxSetCacheConfig(CUfunc_cache config) {
-  RRTO_ENTER(cuCtxSetCacheConfig);
+CUresult api::cuCtxSetCacheConfig(Client& c, CUfunc_cache config) {
   if (config < CU_FUNC_CACHE_PREFER_NONE || config > CU_FUNC_CACHE_PREFER_EQUAL) return CUDA_ERROR_INVALID_VALUE;
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   std::lock_guard lock(c.mutex);
@@ -75,8 +71,7 @@ RRTO_EXPORT CUresult cuCtxSetCacheConfig(CUfunc_cache config) {
   return CUDA_SUCCESS;
 }
 
-RRTO_EXPORT CUresult cuCtxGetStreamPriorityRange(int* least, int* greatest) {
-  RRTO_ENTER(cuCtxGetStreamPriorityRange);
+CUresult api::cuCtxGetStreamPriorityRange(Client& c, int* least, int* greatest) {
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   const bool supported = c.device.attributes[CU_DEVICE_ATTRIBUTE_STREAM_PRIORITIES_SUPPORTED] != 0;
   if (least) *least = 0;
@@ -86,8 +81,7 @@ RRTO_EXPORT CUresult cuCtxGetStreamPriorityRange(int* least, int* greatest) {
 
 // Accepts the forms cuDeviceGetPCIBusId writes and the short ones
 // (domain:bus:device.function, bus:device.function).
-RRTO_EXPORT CUresult cuDeviceGetByPCIBusId(CUdevice* dev, const char* bus_id) {
-  RRTO_ENTER(cuDeviceGetByPCIBusId);
+CUresult api::cuDeviceGetByPCIBusId(Client& c, CUdevice* dev, const char* bus_id) {
   if (!dev || !bus_id) return CUDA_ERROR_INVALID_VALUE;
   unsigned domain = 0, bus = 0, device = 0, function = 0;
   if (std::sscanf(bus_id, "%x:%x:%x.%x", &domain, &bus, &device, &function) != 4) {
@@ -102,8 +96,7 @@ RRTO_EXPORT CUresult cuDeviceGetByPCIBusId(CUdevice* dev, const char* bus_id) {
 }
 
 // A session sees one device: it has no peers.
-RRTO_EXPORT CUresult cuDeviceCanAccessPeer(int* can_access, CUdevice dev, CUdevice peer) {
-  RRTO_ENTER(cuDeviceCanAccessPeer);
+CUresult api::cuDeviceCanAccessPeer(Client& c, int* can_access, CUdevice dev, CUdevice peer) {
   if (!can_access) return CUDA_ERROR_INVALID_VALUE;
   if (dev != 0 || peer != 0) return CUDA_ERROR_INVALID_DEVICE;
   *can_access = 0;
@@ -111,7 +104,6 @@ RRTO_EXPORT CUresult cuDeviceCanAccessPeer(int* can_access, CUdevice dev, CUdevi
 }
 
 // The only pair is the device with itself, which the driver refuses too.
-RRTO_EXPORT CUresult cuDeviceGetP2PAttribute(int* value, CUdevice_P2PAttribute, CUdevice, CUdevice) {
-  RRTO_ENTER(cuDeviceGetP2PAttribute);
+CUresult api::cuDeviceGetP2PAttribute(Client& c, int* value, CUdevice_P2PAttribute, CUdevice, CUdevice) {
   return value ? CUDA_ERROR_INVALID_DEVICE : CUDA_ERROR_INVALID_VALUE;
 }

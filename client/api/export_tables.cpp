@@ -290,8 +290,7 @@ std::string uuid_hex(const CUuuid& id) {
 
 }  // namespace
 
-RRTO_EXPORT CUresult cuGetExportTable(const void** table, const CUuuid* id) {
-  RRTO_COUNT_CALL(cuGetExportTable);
+CUresult api::cuGetExportTable(const void** table, const CUuuid* id) {
   if (!table || !id) return CUDA_ERROR_INVALID_VALUE;
   for (const KnownTable& known : kTables) {
     if (std::memcmp(known.id.bytes, id->bytes, sizeof id->bytes) != 0) continue;

@@ -100,18 +100,15 @@ CUresult rrto::client::set_function_cache_config(Client& c, CUfunction f, CUfunc
   return c.functions.find(f) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
 }
 
-RRTO_EXPORT CUresult cuFuncSetAttribute(CUfunction f, CUfunction_attribute attribute, int value) {
-  RRTO_ENTER(cuFuncSetAttribute);
+CUresult api::cuFuncSetAttribute(Client& c, CUfunction f, CUfunction_attribute attribute, int value) {
   return set_function_attribute(c, f, attribute, value);
 }
 
-RRTO_EXPORT CUresult cuFuncSetCacheConfig(CUfunction f, CUfunc_cache config) {
-  RRTO_ENTER(cuFuncSetCacheConfig);
+CUresult api::cuFuncSetCacheConfig(Client& c, CUfunction f, CUfunc_cache config) {
   return set_function_cache_config(c, f, config);
 }
 
-RRTO_EXPORT CUresult cuFuncGetName(const char** name, CUfunction f) {
-  RRTO_ENTER(cuFuncGetName);
+CUresult api::cuFuncGetName(Client& c, const char** name, CUfunction f) {
   if (!name) return CUDA_ERROR_INVALID_VALUE;
   std::lock_guard lock(c.mutex);
   const Function* function = c.functions.find(f);

@@ -89,29 +89,14 @@ CUresult launch_ex(Client& c, const CUlaunchConfig* config, CUfunction f, void**
 
 }  // namespace
 
-RRTO_EXPORT CUresult cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, unsigned int gz, unsigned int bx,
-                                    unsigned int by, unsigned int bz, unsigned int shared_mem, CUstream s,
-                                    void** kernel_params, void** extra) {
-  RRTO_ENTER(cuLaunchKernel);
+CUresult api::cuLaunchKernel(Client& c, bool per_thread, CUfunction f, unsigned int gx, unsigned int gy,
+                             unsigned int gz, unsigned int bx, unsigned int by, unsigned int bz,
+                             unsigned int shared_mem, CUstream s, void** kernel_params, void** extra) {
   const unsigned grid[3] = {gx, gy, gz}, block[3] = {bx, by, bz};
-  return launch(c, f, grid, block, shared_mem, s, false, kernel_params, extra);
+  return launch(c, f, grid, block, shared_mem, s, per_thread, kernel_params, extra);
 }
 
-RRTO_EXPORT CUresult cuLaunchKernel_ptsz(CUfunction f, unsigned int gx, unsigned int gy, unsigned int gz,
-                                         unsigned int bx, unsigned int by, unsigned int bz, unsigned int shared_mem,
-                                         CUstream s, void** kernel_params, void** extra) {
-  RRTO_ENTER(cuLaunchKernel_ptsz);
-  const unsigned grid[3] = {gx, gy, gz}, block[3] = {bx, by, bz};
-  return launch(c, f, grid, block, shared_mem, s, true, kernel_params, extra);
-}
-
-RRTO_EXPORT CUresult cuLaunchKernelEx(const CUlaunchConfig* config, CUfunction f, void** kernel_params, void** extra) {
-  RRTO_ENTER(cuLaunchKernelEx);
-  return launch_ex(c, config, f, kernel_params, extra, false);
-}
-
-RRTO_EXPORT CUresult cuLaunchKernelEx_ptsz(const CUlaunchConfig* config, CUfunction f, void** kernel_params,
-                                           void** extra) {
-  RRTO_ENTER(cuLaunchKernelEx_ptsz);
-  return launch_ex(c, config, f, kernel_params, extra, true);
+CUresult api::cuLaunchKernelEx(Client& c, bool per_thread, const CUlaunchConfig* config, CUfunction f,
+                               void** kernel_params, void** extra) {
+  return launch_ex(c, config, f, kernel_params, extra, per_thread);
 }

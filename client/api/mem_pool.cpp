@@ -88,18 +88,12 @@ CUresult free_async(Client& c, CUdeviceptr dptr, CUstream stream) {
 
 }  // namespace
 
-RRTO_EXPORT CUresult cuMemAllocAsync(CUdeviceptr* dptr, size_t size, CUstream stream) {
-  RRTO_ENTER(cuMemAllocAsync);
+CUresult api::cuMemAllocAsync(Client& c, bool per_thread, CUdeviceptr* dptr, size_t size, CUstream stream) {
   return alloc_from(c, dptr, size, nullptr, stream);
 }
 
-RRTO_EXPORT CUresult cuMemAllocAsync_ptsz(CUdeviceptr* dptr, size_t size, CUstream stream) {
-  RRTO_ENTER(cuMemAllocAsync_ptsz);
-  return alloc_from(c, dptr, size, nullptr, stream);
-}
-
-RRTO_EXPORT CUresult cuMemAllocFromPoolAsync(CUdeviceptr* dptr, size_t size, CUmemoryPool pool, CUstream stream) {
-  RRTO_ENTER(cuMemAllocFromPoolAsync);
+CUresult api::cuMemAllocFromPoolAsync(Client& c, bool per_thread, CUdeviceptr* dptr, size_t size, CUmemoryPool pool,
+                                      CUstream stream) {
   Pool* p = nullptr;
   {
     std::lock_guard lock(c.mutex);
@@ -108,28 +102,11 @@ RRTO_EXPORT CUresult cuMemAllocFromPoolAsync(CUdeviceptr* dptr, size_t size, CUm
   return alloc_from(c, dptr, size, p, stream);
 }
 
-RRTO_EXPORT CUresult cuMemAllocFromPoolAsync_ptsz(CUdeviceptr* dptr, size_t size, CUmemoryPool pool, CUstream stream) {
-  RRTO_ENTER(cuMemAllocFromPoolAsync_ptsz);
-  Pool* p = nullptr;
-  {
-    std::lock_guard lock(c.mutex);
-    if (!(p = pools().find(pool))) return CUDA_ERROR_INVALID_VALUE;
-  }
-  return alloc_from(c, dptr, size, p, stream);
-}
-
-RRTO_EXPORT CUresult cuMemFreeAsync(CUdeviceptr dptr, CUstream stream) {
-  RRTO_ENTER(cuMemFreeAsync);
+CUresult api::cuMemFreeAsync(Client& c, bool per_thread, CUdeviceptr dptr, CUstream stream) {
   return free_async(c, dptr, stream);
 }
 
-RRTO_EXPORT CUresult cuMemFreeAsync_ptsz(CUdeviceptr dptr, CUstream stream) {
-  RRTO_ENTER(cuMemFreeAsync_ptsz);
-  return free_async(c, dptr, stream);
-}
-
-RRTO_EXPORT CUresult cuDeviceGetDefaultMemPool(CUmemoryPool* pool, CUdevice dev) {
-  RRTO_ENTER(cuDeviceGetDefaultMemPool);
+CUresult api::cuDeviceGetDefaultMemPool(Client& c, CUmemoryPool* pool, CUdevice dev) {
   if (!pool) return CUDA_ERROR_INVALID_VALUE;
   if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
   std::lock_guard lock(c.mutex);
@@ -137,8 +114,7 @@ RRTO_EXPORT CUresult cuDeviceGetDefaultMemPool(CUmemoryPool* pool, CUdevice dev)
   return CUDA_SUCCESS;
 }
 
-RRTO_EXPORT CUresult cuDeviceGetMemPool(CUmemoryPool* pool, CUdevice dev) {
-  RRTO_ENTER(cuDeviceGetMemPool);
+CUresult api::cuDeviceGetMemPool(Client& c, CUmemoryPool* pool, CUdevice dev) {
   if (!pool) return CUDA_ERROR_INVALID_VALUE;
   if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
   std::lock_guard lock(c.mutex);
@@ -146,8 +122,7 @@ RRTO_EXPORT CUresult cuDeviceGetMemPool(CUmemoryPool* pool, CUdevice dev) {
   return CUDA_SUCCESS;
 }
 
-RRTO_EXPORT CUresult cuDeviceSetMemPool(CUdevice dev, CUmemoryPool pool) {
-  RRTO_ENTER(cuDeviceSetMemPool);
+CUresult api::cuDeviceSetMemPool(Client& c, CUdevice dev, CUmemoryPool pool) {
   if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
   std::lock_guard lock(c.mutex);
   Pool* p = pools().find(pool);
@@ -156,8 +131,7 @@ RRTO_EXPORT CUresult cuDeviceSetMemPool(CUdevice dev, CUmemoryPool pool) {
   return CUDA_SUCCESS;
 }
 
-RRTO_EXPORT CUresult cuMemPoolCreate(CUmemoryPool* pool, const CUmemPoolProps* props) {
-  RRTO_ENTER(cuMemPoolCreate);
+CUresult api::cuMemPoolCreate(Client& c, CUmemoryPool* pool, const CUmemPoolProps* props) {
   if (!pool || !props) return CUDA_ERROR_INVALID_VALUE;
   if (props->allocType != CU_MEM_ALLOCATION_TYPE_PINNED || props->location.type != CU_MEM_LOCATION_TYPE_DEVICE ||
       props->location.id != 0)
@@ -170,8 +144,7 @@ RRTO_EXPORT CUresult cuMemPoolCreate(CUmemoryPool* pool, const CUmemPoolProps* p
   return CUDA_SUCCESS;
 }
 
-RRTO_EXPORT CUresult cuMemPoolDestroy(CUmemoryPool pool) {
-  RRTO_ENTER(cuMemPoolDestroy);
+CUresult api::cuMemPoolDestroy(Client& c, CUmemoryPool pool) {
   std::lock_guard lock(c.mutex);
   Pools& all = pools();
   Pool* p = all.find(pool);
@@ -184,14 +157,12 @@ RRTO_EXPORT CUresult cuMemPoolDestroy(CUmemoryPool pool) {
 }
 
 // Freed memory goes back to the server at once: there is nothing to trim.
-RRTO_EXPORT CUresult cuMemPoolTrimTo(CUmemoryPool pool, size_t) {
-  RRTO_ENTER(cuMemPoolTrimTo);
+CUresult api::cuMemPoolTrimTo(Client& c, CUmemoryPool pool, size_t) {
   std::lock_guard lock(c.mutex);
   return pools().find(pool) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
 }
 
-RRTO_EXPORT CUresult cuMemPoolSetAttribute(CUmemoryPool pool, CUmemPool_attribute attribute, void* value) {
-  RRTO_ENTER(cuMemPoolSetAttribute);
+CUresult api::cuMemPoolSetAttribute(Client& c, CUmemoryPool pool, CUmemPool_attribute attribute, void* value) {
   if (!value) return CUDA_ERROR_INVALID_VALUE;
   std::lock_guard lock(c.mutex);
   Pool* p = pools().find(pool);
@@ -219,8 +190,7 @@ RRTO_EXPORT CUresult cuMemPoolSetAttribute(CUmemoryPool pool, CUmemPool_attribut
   }
 }
 
-RRTO_EXPORT CUresult cuMemPoolGetAttribute(CUmemoryPool pool, CUmemPool_attribute attribute, void* value) {
-  RRTO_ENTER(cuMemPoolGetAttribute);
+CUresult api::cuMemPoolGetAttribute(Client& c, CUmemoryPool pool, CUmemPool_attribute attribute, void* value) {
   if (!value) return CUDA_ERROR_INVALID_VALUE;
   std::lock_guard lock(c.mutex);
   const Pool* p = pools().find(pool);

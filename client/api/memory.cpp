@@ -117,18 +117,15 @@ CUresult rrto::client::free_device(Client& c, CUdeviceptr dptr) {
   return c.remote.defer(call);
 }
 
-RRTO_EXPORT CUresult cuMemAlloc_v2(CUdeviceptr* dptr, size_t size) {
-  RRTO_ENTER(cuMemAlloc_v2);
+CUresult api::cuMemAlloc_v2(Client& c, CUdeviceptr* dptr, size_t size) {
   return alloc_device(c, dptr, size);
 }
 
-RRTO_EXPORT CUresult cuMemFree_v2(CUdeviceptr dptr) {
-  RRTO_ENTER(cuMemFree_v2);
+CUresult api::cuMemFree_v2(Client& c, CUdeviceptr dptr) {
   return free_device(c, dptr);
 }
 
-RRTO_EXPORT CUresult cuMemGetInfo_v2(size_t* free, size_t* total) {
-  RRTO_ENTER(cuMemGetInfo_v2);
+CUresult api::cuMemGetInfo_v2(Client& c, size_t* free, size_t* total) {
   if (!free || !total) return CUDA_ERROR_INVALID_VALUE;
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   std::lock_guard lock(c.mutex);
@@ -141,8 +138,7 @@ RRTO_EXPORT CUresult cuMemGetInfo_v2(size_t* free, size_t* total) {
   return CUDA_SUCCESS;
 }
 
-RRTO_EXPORT CUresult cuMemGetAddressRange_v2(CUdeviceptr* base, size_t* size, CUdeviceptr dptr) {
-  RRTO_ENTER(cuMemGetAddressRange_v2);
+CUresult api::cuMemGetAddressRange_v2(Client& c, CUdeviceptr* base, size_t* size, CUdeviceptr dptr) {
   std::lock_guard lock(c.mutex);
   auto it = c.find_allocation(dptr);
   if (it == c.device_allocations.end()) return CUDA_ERROR_NOT_FOUND;
@@ -153,19 +149,16 @@ RRTO_EXPORT CUresult cuMemGetAddressRange_v2(CUdeviceptr* base, size_t* size, CU
 
 // Page-locked host memory means nothing to a remote device: it is ordinary
 // host memory, tracked so pointer queries can recognise it.
-RRTO_EXPORT CUresult cuMemAllocHost_v2(void** pp, size_t size) {
-  RRTO_ENTER(cuMemAllocHost_v2);
+CUresult api::cuMemAllocHost_v2(Client& c, void** pp, size_t size) {
   return alloc_host(c, pp, size);
 }
 
-RRTO_EXPORT CUresult cuMemHostAlloc(void** pp, size_t size, unsigned int flags) {
-  RRTO_ENTER(cuMemHostAlloc);
+CUresult api::cuMemHostAlloc(Client& c, void** pp, size_t size, unsigned int flags) {
   if (flags & CU_MEMHOSTALLOC_DEVICEMAP) RRTO_NOT_SUPPORTED(cuMemHostAlloc, "CU_MEMHOSTALLOC_DEVICEMAP");
   return alloc_host(c, pp, size);
 }
 
-RRTO_EXPORT CUresult cuMemFreeHost(void* p) {
-  RRTO_ENTER(cuMemFreeHost);
+CUresult api::cuMemFreeHost(Client& c, void* p) {
   std::lock_guard lock(c.mutex);
   if (!c.host_allocations.erase(p)) return CUDA_ERROR_INVALID_VALUE;
   std::free(p);
@@ -174,63 +167,58 @@ RRTO_EXPORT CUresult cuMemFreeHost(void* p) {
 
 // ------------------------------------------------------------------ copies
 
-#define RRTO_COPY_ENTRY_POINTS(suffix, per_thread)                                                             \
-  RRTO_EXPORT CUresult cuMemcpyHtoD_v2##suffix(CUdeviceptr dst, const void* src, size_t size) {                \
-    RRTO_ENTER(cuMemcpyHtoD_v2##suffix);                                                                       \
-    return copy_to_device(c, dst, src, size, stream_id(nullptr, per_thread), false);                                  \
-  }                                                                                                            \
-  RRTO_EXPORT CUresult cuMemcpyDtoH_v2##suffix(void* dst, CUdeviceptr src, size_t size) {                      \
-    RRTO_ENTER(cuMemcpyDtoH_v2##suffix);                                                                       \
-    return copy_to_host(c, dst, src, size, stream_id(nullptr, per_thread), false);                                    \
-  }                                                                                                            \
-  RRTO_EXPORT CUresult cuMemcpyDtoD_v2##suffix(CUdeviceptr dst, CUdeviceptr src, size_t size) {                \
-    RRTO_ENTER(cuMemcpyDtoD_v2##suffix);                                                                       \
-    return copy_on_device(c, dst, src, size, stream_id(nullptr, per_thread), false);                                  \
-  }                                                                                                            \
-  RRTO_EXPORT CUresult cuMemsetD8_v2##suffix(CUdeviceptr dst, unsigned char value, size_t count) {             \
-    RRTO_ENTER(cuMemsetD8_v2##suffix);                                                                         \
-    return memset_device(c, dst, value, 1, count, stream_id(nullptr, per_thread), false);                             \
-  }                                                                                                            \
-  RRTO_EXPORT CUresult cuMemsetD16_v2##suffix(CUdeviceptr dst, unsigned short value, size_t count) {           \
-    RRTO_ENTER(cuMemsetD16_v2##suffix);                                                                        \
-    return memset_device(c, dst, value, 2, count, stream_id(nullptr, per_thread), false);                             \
-  }                                                                                                            \
-  RRTO_EXPORT CUresult cuMemsetD32_v2##suffix(CUdeviceptr dst, unsigned int value, size_t count) {             \
-    RRTO_ENTER(cuMemsetD32_v2##suffix);                                                                        \
-    return memset_device(c, dst, value, 4, count, stream_id(nullptr, per_thread), false);                             \
-  }
+CUresult api::cuMemcpyHtoD_v2(Client& c, bool per_thread, CUdeviceptr dst, const void* src, size_t size) {
+  return copy_to_device(c, dst, src, size, stream_id(nullptr, per_thread), false);
+}
 
-#define RRTO_ASYNC_COPY_ENTRY_POINTS(suffix, per_thread)                                                         \
-  RRTO_EXPORT CUresult cuMemcpyHtoDAsync_v2##suffix(CUdeviceptr dst, const void* src, size_t size, CUstream s) { \
-    RRTO_ENTER(cuMemcpyHtoDAsync_v2##suffix);                                                                    \
-    return copy_to_device(c, dst, src, size, stream_id(s, per_thread), true);                                          \
-  }                                                                                                              \
-  RRTO_EXPORT CUresult cuMemcpyDtoHAsync_v2##suffix(void* dst, CUdeviceptr src, size_t size, CUstream s) {       \
-    RRTO_ENTER(cuMemcpyDtoHAsync_v2##suffix);                                                                    \
-    return copy_to_host(c, dst, src, size, stream_id(s, per_thread), true);                                            \
-  }                                                                                                              \
-  RRTO_EXPORT CUresult cuMemcpyDtoDAsync_v2##suffix(CUdeviceptr dst, CUdeviceptr src, size_t size, CUstream s) { \
-    RRTO_ENTER(cuMemcpyDtoDAsync_v2##suffix);                                                                    \
-    return copy_on_device(c, dst, src, size, stream_id(s, per_thread), true);                                          \
-  }                                                                                                              \
-  RRTO_EXPORT CUresult cuMemsetD8Async##suffix(CUdeviceptr dst, unsigned char value, size_t count, CUstream s) {  \
-    RRTO_ENTER(cuMemsetD8Async##suffix);                                                                         \
-    return memset_device(c, dst, value, 1, count, stream_id(s, per_thread), true);                                     \
-  }                                                                                                              \
-  RRTO_EXPORT CUresult cuMemsetD16Async##suffix(CUdeviceptr dst, unsigned short value, size_t count,             \
-                                                CUstream s) {                                                    \
-    RRTO_ENTER(cuMemsetD16Async##suffix);                                                                        \
-    return memset_device(c, dst, value, 2, count, stream_id(s, per_thread), true);                                     \
-  }                                                                                                              \
-  RRTO_EXPORT CUresult cuMemsetD32Async##suffix(CUdeviceptr dst, unsigned int value, size_t count, CUstream s) { \
-    RRTO_ENTER(cuMemsetD32Async##suffix);                                                                        \
-    return memset_device(c, dst, value, 4, count, stream_id(s, per_thread), true);                                     \
-  }
+CUresult api::cuMemcpyDtoH_v2(Client& c, bool per_thread, void* dst, CUdeviceptr src, size_t size) {
+  return copy_to_host(c, dst, src, size, stream_id(nullptr, per_thread), false);
+}
 
-RRTO_COPY_ENTRY_POINTS(, false)
-RRTO_COPY_ENTRY_POINTS(_ptds, true)
-RRTO_ASYNC_COPY_ENTRY_POINTS(, false)
-RRTO_ASYNC_COPY_ENTRY_POINTS(_ptsz, true)
+CUresult api::cuMemcpyDtoD_v2(Client& c, bool per_thread, CUdeviceptr dst, CUdeviceptr src, size_t size) {
+  return copy_on_device(c, dst, src, size, stream_id(nullptr, per_thread), false);
+}
+
+CUresult api::cuMemsetD8_v2(Client& c, bool per_thread, CUdeviceptr dst, unsigned char value, size_t count) {
+  return memset_device(c, dst, value, 1, count, stream_id(nullptr, per_thread), false);
+}
+
+CUresult api::cuMemsetD16_v2(Client& c, bool per_thread, CUdeviceptr dst, unsigned short value, size_t count) {
+  return memset_device(c, dst, value, 2, count, stream_id(nullptr, per_thread), false);
+}
+
+CUresult api::cuMemsetD32_v2(Client& c, bool per_thread, CUdeviceptr dst, unsigned int value, size_t count) {
+  return memset_device(c, dst, value, 4, count, stream_id(nullptr, per_thread), false);
+}
+
+CUresult api::cuMemcpyHtoDAsync_v2(Client& c, bool per_thread, CUdeviceptr dst, const void* src, size_t size,
+                                   CUstream s) {
+  return copy_to_device(c, dst, src, size, stream_id(s, per_thread), true);
+}
+
+CUresult api::cuMemcpyDtoHAsync_v2(Client& c, bool per_thread, void* dst, CUdeviceptr src, size_t size, CUstream s) {
+  return copy_to_host(c, dst, src, size, stream_id(s, per_thread), true);
+}
+
+CUresult api::cuMemcpyDtoDAsync_v2(Client& c, bool per_thread, CUdeviceptr dst, CUdeviceptr src, size_t size,
+                                   CUstream s) {
+  return copy_on_device(c, dst, src, size, stream_id(s, per_thread), true);
+}
+
+CUresult api::cuMemsetD8Async(Client& c, bool per_thread, CUdeviceptr dst, unsigned char value, size_t count,
+                              CUstream s) {
+  return memset_device(c, dst, value, 1, count, stream_id(s, per_thread), true);
+}
+
+CUresult api::cuMemsetD16Async(Client& c, bool per_thread, CUdeviceptr dst, unsigned short value, size_t count,
+                               CUstream s) {
+  return memset_device(c, dst, value, 2, count, stream_id(s, per_thread), true);
+}
+
+CUresult api::cuMemsetD32Async(Client& c, bool per_thread, CUdeviceptr dst, unsigned int value, size_t count,
+                               CUstream s) {
+  return memset_device(c, dst, value, 4, count, stream_id(s, per_thread), true);
+}
 
 // ---------------------------------------------------------- pointer queries
 
@@ -291,16 +279,14 @@ CUresult pointer_attribute(Client& c, void* data, CUpointer_attribute attribute,
 
 }  // namespace
 
-RRTO_EXPORT CUresult cuPointerGetAttribute(void* data, CUpointer_attribute attribute, CUdeviceptr ptr) {
-  RRTO_ENTER(cuPointerGetAttribute);
+CUresult api::cuPointerGetAttribute(Client& c, void* data, CUpointer_attribute attribute, CUdeviceptr ptr) {
   if (!data) return CUDA_ERROR_INVALID_VALUE;
   std::lock_guard lock(c.mutex);
   return pointer_attribute(c, data, attribute, ptr);
 }
 
-RRTO_EXPORT CUresult cuPointerGetAttributes(unsigned int count, CUpointer_attribute* attributes, void** data,
-                                            CUdeviceptr ptr) {
-  RRTO_ENTER(cuPointerGetAttributes);
+CUresult api::cuPointerGetAttributes(Client& c, unsigned int count, CUpointer_attribute* attributes, void** data,
+                                     CUdeviceptr ptr) {
   if (!attributes || !data) return CUDA_ERROR_INVALID_VALUE;
   std::lock_guard lock(c.mutex);
   // Unlike the single query, an unknown pointer is not an error here: its

@@ -94,47 +94,39 @@ CUresult get_global(Client& c, CUdeviceptr* dptr, size_t* bytes, CUmodule hmod, 
 
 }  // namespace rrto::client
 
-RRTO_EXPORT CUresult cuModuleLoadData(CUmodule* module, const void* image) {
-  RRTO_ENTER(cuModuleLoadData);
+CUresult api::cuModuleLoadData(Client& c, CUmodule* module, const void* image) {
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   return load_module(c, module, image);
 }
 
 // JIT options only tune compilation on the server's driver; they are ignored.
-RRTO_EXPORT CUresult cuModuleLoadDataEx(CUmodule* module, const void* image, unsigned int, CUjit_option*, void**) {
-  RRTO_ENTER(cuModuleLoadDataEx);
+CUresult api::cuModuleLoadDataEx(Client& c, CUmodule* module, const void* image, unsigned int, CUjit_option*, void**) {
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   return load_module(c, module, image);
 }
 
-RRTO_EXPORT CUresult cuModuleLoadFatBinary(CUmodule* module, const void* fatbin) {
-  RRTO_ENTER(cuModuleLoadFatBinary);
+CUresult api::cuModuleLoadFatBinary(Client& c, CUmodule* module, const void* fatbin) {
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   return load_module(c, module, fatbin);
 }
 
-RRTO_EXPORT CUresult cuModuleUnload(CUmodule hmod) {
-  RRTO_ENTER(cuModuleUnload);
+CUresult api::cuModuleUnload(Client& c, CUmodule hmod) {
   return unload_module(c, hmod);
 }
 
-RRTO_EXPORT CUresult cuModuleGetFunction(CUfunction* out, CUmodule hmod, const char* name) {
-  RRTO_ENTER(cuModuleGetFunction);
+CUresult api::cuModuleGetFunction(Client& c, CUfunction* out, CUmodule hmod, const char* name) {
   return get_function(c, out, hmod, name);
 }
 
-RRTO_EXPORT CUresult cuModuleGetGlobal_v2(CUdeviceptr* dptr, size_t* bytes, CUmodule hmod, const char* name) {
-  RRTO_ENTER(cuModuleGetGlobal_v2);
+CUresult api::cuModuleGetGlobal_v2(Client& c, CUdeviceptr* dptr, size_t* bytes, CUmodule hmod, const char* name) {
   return get_global(c, dptr, bytes, hmod, name);
 }
 
-RRTO_EXPORT CUresult cuFuncGetAttribute(int* value, CUfunction_attribute attribute, CUfunction f) {
-  RRTO_ENTER(cuFuncGetAttribute);
+CUresult api::cuFuncGetAttribute(Client& c, int* value, CUfunction_attribute attribute, CUfunction f) {
   return function_attribute(c, value, attribute, f);
 }
 
-RRTO_EXPORT CUresult cuFuncGetParamInfo(CUfunction f, size_t index, size_t* offset, size_t* size) {
-  RRTO_ENTER(cuFuncGetParamInfo);
+CUresult api::cuFuncGetParamInfo(Client& c, CUfunction f, size_t index, size_t* offset, size_t* size) {
   std::lock_guard lock(c.mutex);
   const Function* function = c.functions.find(f);
   if (!function) return CUDA_ERROR_INVALID_HANDLE;

@@ -120,40 +120,34 @@ int config_block_size(const CUlaunchConfig& config) {
 
 }  // namespace
 
-RRTO_EXPORT CUresult cuOccupancyMaxActiveBlocksPerMultiprocessor(int* blocks, CUfunction f, int block_size,
-                                                                 size_t dynamic_shared) {
-  RRTO_ENTER(cuOccupancyMaxActiveBlocksPerMultiprocessor);
+CUresult api::cuOccupancyMaxActiveBlocksPerMultiprocessor(Client& c, int* blocks, CUfunction f, int block_size,
+                                                          size_t dynamic_shared) {
   return max_active_blocks(c, blocks, f, block_size, dynamic_shared);
 }
 
 // The flags only disable the driver's caching override, which has no
 // counterpart here.
-RRTO_EXPORT CUresult cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags(int* blocks, CUfunction f, int block_size,
-                                                                          size_t dynamic_shared, unsigned int) {
-  RRTO_ENTER(cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags);
+CUresult api::cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags(Client& c, int* blocks, CUfunction f, int block_size,
+                                                                   size_t dynamic_shared, unsigned int) {
   return max_active_blocks(c, blocks, f, block_size, dynamic_shared);
 }
 
-RRTO_EXPORT CUresult cuOccupancyMaxPotentialBlockSize(int* min_grid_size, int* block_size, CUfunction f,
-                                                      CUoccupancyB2DSize dynamic_shared_of, size_t dynamic_shared,
-                                                      int block_size_limit) {
-  RRTO_ENTER(cuOccupancyMaxPotentialBlockSize);
+CUresult api::cuOccupancyMaxPotentialBlockSize(Client& c, int* min_grid_size, int* block_size, CUfunction f,
+                                               CUoccupancyB2DSize dynamic_shared_of, size_t dynamic_shared,
+                                               int block_size_limit) {
   return max_potential_block_size(c, min_grid_size, block_size, f, dynamic_shared_of, dynamic_shared, block_size_limit);
 }
 
-RRTO_EXPORT CUresult cuOccupancyMaxPotentialBlockSizeWithFlags(int* min_grid_size, int* block_size, CUfunction f,
-                                                               CUoccupancyB2DSize dynamic_shared_of,
-                                                               size_t dynamic_shared, int block_size_limit,
-                                                               unsigned int) {
-  RRTO_ENTER(cuOccupancyMaxPotentialBlockSizeWithFlags);
+CUresult api::cuOccupancyMaxPotentialBlockSizeWithFlags(Client& c, int* min_grid_size, int* block_size, CUfunction f,
+                                                        CUoccupancyB2DSize dynamic_shared_of, size_t dynamic_shared,
+                                                        int block_size_limit, unsigned int) {
   return max_potential_block_size(c, min_grid_size, block_size, f, dynamic_shared_of, dynamic_shared, block_size_limit);
 }
 
 // The most dynamic shared memory each of `blocks` blocks can have with all of
 // them resident on one SM.
-RRTO_EXPORT CUresult cuOccupancyAvailableDynamicSMemPerBlock(size_t* dynamic_shared, CUfunction f, int blocks,
-                                                             int block_size) {
-  RRTO_ENTER(cuOccupancyAvailableDynamicSMemPerBlock);
+CUresult api::cuOccupancyAvailableDynamicSMemPerBlock(Client& c, size_t* dynamic_shared, CUfunction f, int blocks,
+                                                      int block_size) {
   if (!dynamic_shared || blocks <= 0 || block_size <= 0) return CUDA_ERROR_INVALID_VALUE;
   FunctionLimits limits;
   if (const CUresult r = function_limits(c, f, limits); r != CUDA_SUCCESS) return r;
@@ -170,8 +164,8 @@ RRTO_EXPORT CUresult cuOccupancyAvailableDynamicSMemPerBlock(size_t* dynamic_sha
 
 // The largest cluster whose blocks can all be resident at once, capped at the
 // portable size unless the kernel allows more.
-RRTO_EXPORT CUresult cuOccupancyMaxPotentialClusterSize(int* cluster_size, CUfunction f, const CUlaunchConfig* config) {
-  RRTO_ENTER(cuOccupancyMaxPotentialClusterSize);
+CUresult api::cuOccupancyMaxPotentialClusterSize(Client& c, int* cluster_size, CUfunction f,
+                                                 const CUlaunchConfig* config) {
   if (!cluster_size || !config) return CUDA_ERROR_INVALID_VALUE;
   FunctionLimits limits;
   if (const CUresult r = function_limits(c, f, limits); r != CUDA_SUCCESS) return r;
@@ -197,8 +191,7 @@ RRTO_EXPORT CUresult cuOccupancyMaxPotentialClusterSize(int* cluster_size, CUfun
 
 // Clusters of the configured (or required) size resident on the device at
 // once, as the blocks' per-SM occupancy allows.
-RRTO_EXPORT CUresult cuOccupancyMaxActiveClusters(int* clusters, CUfunction f, const CUlaunchConfig* config) {
-  RRTO_ENTER(cuOccupancyMaxActiveClusters);
+CUresult api::cuOccupancyMaxActiveClusters(Client& c, int* clusters, CUfunction f, const CUlaunchConfig* config) {
   if (!clusters || !config) return CUDA_ERROR_INVALID_VALUE;
   FunctionLimits limits;
   if (const CUresult r = function_limits(c, f, limits); r != CUDA_SUCCESS) return r;

@@ -89,18 +89,15 @@ CUresult rrto::client::event_record(Client& c, CUevent e, CUstream s, bool per_t
   return c.remote.defer(call);
 }
 
-RRTO_EXPORT CUresult cuStreamCreate(CUstream* stream, unsigned int flags) {
-  RRTO_ENTER(cuStreamCreate);
+CUresult api::cuStreamCreate(Client& c, CUstream* stream, unsigned int flags) {
   return create_stream(c, stream, flags, 0);
 }
 
-RRTO_EXPORT CUresult cuStreamCreateWithPriority(CUstream* stream, unsigned int flags, int priority) {
-  RRTO_ENTER(cuStreamCreateWithPriority);
+CUresult api::cuStreamCreateWithPriority(Client& c, CUstream* stream, unsigned int flags, int priority) {
   return create_stream(c, stream, flags, priority);
 }
 
-RRTO_EXPORT CUresult cuStreamDestroy_v2(CUstream s) {
-  RRTO_ENTER(cuStreamDestroy_v2);
+CUresult api::cuStreamDestroy_v2(Client& c, CUstream s) {
   std::lock_guard lock(c.mutex);
   const auto h = reinterpret_cast<uint64_t>(s);
   if (!c.streams.remove(h)) return CUDA_ERROR_INVALID_HANDLE;
@@ -108,42 +105,21 @@ RRTO_EXPORT CUresult cuStreamDestroy_v2(CUstream s) {
   return c.remote.defer(call);
 }
 
-RRTO_EXPORT CUresult cuStreamSynchronize(CUstream s) {
-  RRTO_ENTER(cuStreamSynchronize);
+CUresult api::cuStreamSynchronize(Client& c, bool per_thread, CUstream s) {
   std::lock_guard lock(c.mutex);
   if (!valid_stream(c, s)) return CUDA_ERROR_INVALID_HANDLE;
-  return synchronize_stream(c, stream_id(s, false));
+  return synchronize_stream(c, stream_id(s, per_thread));
 }
 
-RRTO_EXPORT CUresult cuStreamSynchronize_ptsz(CUstream s) {
-  RRTO_ENTER(cuStreamSynchronize_ptsz);
-  std::lock_guard lock(c.mutex);
-  if (!valid_stream(c, s)) return CUDA_ERROR_INVALID_HANDLE;
-  return synchronize_stream(c, stream_id(s, true));
+CUresult api::cuStreamQuery(Client& c, bool per_thread, CUstream s) {
+  return stream_query(c, s, per_thread);
 }
 
-RRTO_EXPORT CUresult cuStreamQuery(CUstream s) {
-  RRTO_ENTER(cuStreamQuery);
-  return stream_query(c, s, false);
+CUresult api::cuStreamWaitEvent(Client& c, bool per_thread, CUstream s, CUevent e, unsigned int flags) {
+  return stream_wait_event(c, s, e, flags, per_thread);
 }
 
-RRTO_EXPORT CUresult cuStreamQuery_ptsz(CUstream s) {
-  RRTO_ENTER(cuStreamQuery_ptsz);
-  return stream_query(c, s, true);
-}
-
-RRTO_EXPORT CUresult cuStreamWaitEvent(CUstream s, CUevent e, unsigned int flags) {
-  RRTO_ENTER(cuStreamWaitEvent);
-  return stream_wait_event(c, s, e, flags, false);
-}
-
-RRTO_EXPORT CUresult cuStreamWaitEvent_ptsz(CUstream s, CUevent e, unsigned int flags) {
-  RRTO_ENTER(cuStreamWaitEvent_ptsz);
-  return stream_wait_event(c, s, e, flags, true);
-}
-
-RRTO_EXPORT CUresult cuEventCreate(CUevent* out, unsigned int flags) {
-  RRTO_ENTER(cuEventCreate);
+CUresult api::cuEventCreate(Client& c, CUevent* out, unsigned int flags) {
   if (!out) return CUDA_ERROR_INVALID_VALUE;
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   std::lock_guard lock(c.mutex);
@@ -160,8 +136,7 @@ RRTO_EXPORT CUresult cuEventCreate(CUevent* out, unsigned int flags) {
   return CUDA_SUCCESS;
 }
 
-RRTO_EXPORT CUresult cuEventDestroy_v2(CUevent e) {
-  RRTO_ENTER(cuEventDestroy_v2);
+CUresult api::cuEventDestroy_v2(Client& c, CUevent e) {
   std::lock_guard lock(c.mutex);
   const auto h = reinterpret_cast<uint64_t>(e);
   if (!c.events.remove(h)) return CUDA_ERROR_INVALID_HANDLE;
@@ -169,18 +144,11 @@ RRTO_EXPORT CUresult cuEventDestroy_v2(CUevent e) {
   return c.remote.defer(call);
 }
 
-RRTO_EXPORT CUresult cuEventRecord(CUevent e, CUstream s) {
-  RRTO_ENTER(cuEventRecord);
-  return event_record(c, e, s, false);
+CUresult api::cuEventRecord(Client& c, bool per_thread, CUevent e, CUstream s) {
+  return event_record(c, e, s, per_thread);
 }
 
-RRTO_EXPORT CUresult cuEventRecord_ptsz(CUevent e, CUstream s) {
-  RRTO_ENTER(cuEventRecord_ptsz);
-  return event_record(c, e, s, true);
-}
-
-RRTO_EXPORT CUresult cuEventSynchronize(CUevent e) {
-  RRTO_ENTER(cuEventSynchronize);
+CUresult api::cuEventSynchronize(Client& c, CUevent e) {
   std::lock_guard lock(c.mutex);
   if (!c.events.find(e)) return CUDA_ERROR_INVALID_HANDLE;
   if (c.remote.queues_calls() && !c.remote.has_pending_work() && c.unsynced_streams.empty()) return CUDA_SUCCESS;
@@ -188,8 +156,7 @@ RRTO_EXPORT CUresult cuEventSynchronize(CUevent e) {
   return c.remote.call(call);
 }
 
-RRTO_EXPORT CUresult cuEventQuery(CUevent e) {
-  RRTO_ENTER(cuEventQuery);
+CUresult api::cuEventQuery(Client& c, CUevent e) {
   std::lock_guard lock(c.mutex);
   if (!c.events.find(e)) return CUDA_ERROR_INVALID_HANDLE;
   if (c.remote.queues_calls() && !c.remote.has_pending_work() && c.unsynced_streams.empty()) return CUDA_SUCCESS;
@@ -208,12 +175,10 @@ static CUresult elapsed_time(Client& c, float* ms, CUevent start, CUevent end) {
   return r;
 }
 
-RRTO_EXPORT CUresult cuEventElapsedTime(float* ms, CUevent start, CUevent end) {
-  RRTO_ENTER(cuEventElapsedTime);
+CUresult api::cuEventElapsedTime(Client& c, float* ms, CUevent start, CUevent end) {
   return elapsed_time(c, ms, start, end);
 }
 
-RRTO_EXPORT CUresult cuEventElapsedTime_v2(float* ms, CUevent start, CUevent end) {
-  RRTO_ENTER(cuEventElapsedTime_v2);
+CUresult api::cuEventElapsedTime_v2(Client& c, float* ms, CUevent start, CUevent end) {
   return elapsed_time(c, ms, start, end);
 }
