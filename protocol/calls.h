@@ -317,11 +317,6 @@ struct ReplaySegment {
 
 // ---------------------------------------------------------------- traits
 
-// The body of a reply whose call returns nothing.
-struct NoResult {
-  template <class F> void fields(F&&) {}
-};
-
 // The CallOp of each call struct: defined for the calls only.
 template <typename Call>
 struct CallOpOf;

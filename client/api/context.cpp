@@ -13,11 +13,11 @@ CUcontext to_handle(uint64_t h) { return reinterpret_cast<CUcontext>(h); }
 CUresult create_context(Client& c, CUcontext* pctx, unsigned flags, CUdevice dev) {
   if (!pctx) return CUDA_ERROR_INVALID_VALUE;
   if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
-  std::lock_guard lock(c.mutex);
+  auto state = c.lock();
   auto ctx = std::make_unique<Context>();
   ctx->device = dev;
   ctx->flags = flags;
-  const uint64_t h = c.contexts.insert(std::move(ctx));
+  const uint64_t h = state->contexts.insert(std::move(ctx));
   context_stack().push_back(h);  // a new context becomes current
   *pctx = to_handle(h);
   return CUDA_SUCCESS;
@@ -30,55 +30,55 @@ CUresult named_context(Client& c, CUcontext ctx, uint64_t& out) {
     out = context_stack().back();
     return CUDA_SUCCESS;
   }
-  std::lock_guard lock(c.mutex);
-  if (!c.contexts.find(ctx)) return CUDA_ERROR_INVALID_CONTEXT;
+  auto state = c.lock();
+  if (!state->contexts.find(ctx)) return CUDA_ERROR_INVALID_CONTEXT;
   out = reinterpret_cast<uint64_t>(ctx);
   return CUDA_SUCCESS;
 }
 
 }  // namespace
 
-uint64_t rrto::client::primary_context(Client& c) {
-  if (!c.primary_context) {
+uint64_t rrto::client::primary_context(ClientState& state) {
+  if (!state.primary_context) {
     auto ctx = std::make_unique<Context>();
     ctx->primary = true;
-    ctx->flags = c.primary_flags;
-    c.primary_context = c.contexts.insert(std::move(ctx));
+    ctx->flags = state.primary_flags;
+    state.primary_context = state.contexts.insert(std::move(ctx));
   }
-  return c.primary_context;
+  return state.primary_context;
 }
 
 CUresult api::cuDevicePrimaryCtxRetain(Client& c, CUcontext* pctx, CUdevice dev) {
   if (!pctx) return CUDA_ERROR_INVALID_VALUE;
   if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
-  std::lock_guard lock(c.mutex);
-  ++c.primary_refcount;
-  *pctx = to_handle(primary_context(c));
+  auto state = c.lock();
+  ++state->primary_refcount;
+  *pctx = to_handle(primary_context(*state));
   return CUDA_SUCCESS;
 }
 
 CUresult api::cuDevicePrimaryCtxRelease_v2(Client& c, CUdevice dev) {
   if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
-  std::lock_guard lock(c.mutex);
-  if (c.primary_refcount == 0) return CUDA_ERROR_INVALID_CONTEXT;
-  --c.primary_refcount;  // the context stays: its resources live on the server until exit
+  auto state = c.lock();
+  if (state->primary_refcount == 0) return CUDA_ERROR_INVALID_CONTEXT;
+  --state->primary_refcount;  // the context stays: its resources live on the server until exit
   return CUDA_SUCCESS;
 }
 
 CUresult api::cuDevicePrimaryCtxSetFlags_v2(Client& c, CUdevice dev, unsigned int flags) {
   if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
-  std::lock_guard lock(c.mutex);
-  c.primary_flags = flags;
-  if (Context* ctx = c.contexts.find(c.primary_context)) ctx->flags = flags;
+  auto state = c.lock();
+  state->primary_flags = flags;
+  if (Context* ctx = state->contexts.find(state->primary_context)) ctx->flags = flags;
   return CUDA_SUCCESS;
 }
 
 CUresult api::cuDevicePrimaryCtxGetState(Client& c, CUdevice dev, unsigned int* flags, int* active) {
   if (!flags || !active) return CUDA_ERROR_INVALID_VALUE;
   if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
-  std::lock_guard lock(c.mutex);
-  *flags = c.primary_flags;
-  *active = c.primary_refcount > 0;
+  auto state = c.lock();
+  *flags = state->primary_flags;
+  *active = state->primary_refcount > 0;
   return CUDA_SUCCESS;
 }
 
@@ -86,9 +86,9 @@ CUresult api::cuDevicePrimaryCtxReset_v2(Client& c, CUdevice dev) {
   if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
   uint64_t primary = 0;
   {
-    std::lock_guard lock(c.mutex);
-    c.primary_refcount = 0;
-    primary = c.primary_context;
+    auto state = c.lock();
+    state->primary_refcount = 0;
+    primary = state->primary_context;
   }
   if (primary) context_storage().destroy(primary);  // the reset context's state is gone
   return CUDA_SUCCESS;
@@ -113,12 +113,12 @@ CUresult api::cuCtxCreate_v4(Client& c, CUcontext* pctx, CUctxCreateParams* para
 CUresult api::cuCtxDestroy_v2(Client& c, CUcontext ctx) {
   const auto h = reinterpret_cast<uint64_t>(ctx);
   {
-    std::lock_guard lock(c.mutex);
-    Context* context = c.contexts.find(h);
+    auto state = c.lock();
+    Context* context = state->contexts.find(h);
     if (!context || context->primary) return CUDA_ERROR_INVALID_CONTEXT;
     auto& stack = context_stack();
     std::erase(stack, h);
-    c.contexts.remove(h);
+    state->contexts.remove(h);
   }
   context_storage().destroy(h);
   return CUDA_SUCCESS;
@@ -138,8 +138,8 @@ CUresult api::cuCtxSetCurrent(Client& c, CUcontext ctx) {
     return CUDA_SUCCESS;
   }
   {
-    std::lock_guard lock(c.mutex);
-    if (!c.contexts.find(ctx)) return CUDA_ERROR_INVALID_CONTEXT;
+    auto state = c.lock();
+    if (!state->contexts.find(ctx)) return CUDA_ERROR_INVALID_CONTEXT;
   }
   if (stack.empty())
     stack.push_back(reinterpret_cast<uint64_t>(ctx));
@@ -150,8 +150,8 @@ CUresult api::cuCtxSetCurrent(Client& c, CUcontext ctx) {
 
 CUresult api::cuCtxPushCurrent_v2(Client& c, CUcontext ctx) {
   {
-    std::lock_guard lock(c.mutex);
-    if (!c.contexts.find(ctx)) return CUDA_ERROR_INVALID_CONTEXT;
+    auto state = c.lock();
+    if (!state->contexts.find(ctx)) return CUDA_ERROR_INVALID_CONTEXT;
   }
   context_stack().push_back(reinterpret_cast<uint64_t>(ctx));
   return CUDA_SUCCESS;
@@ -175,8 +175,8 @@ CUresult api::cuCtxGetDevice(Client& c, CUdevice* device) {
 CUresult api::cuCtxGetFlags(Client& c, unsigned int* flags) {
   if (!flags) return CUDA_ERROR_INVALID_VALUE;
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
-  std::lock_guard lock(c.mutex);
-  const Context* ctx = c.contexts.find(context_stack().back());
+  auto state = c.lock();
+  const Context* ctx = state->contexts.find(context_stack().back());
   *flags = ctx ? ctx->flags : 0;
   return CUDA_SUCCESS;
 }
@@ -189,8 +189,8 @@ CUresult api::cuCtxGetApiVersion(Client& c, CUcontext ctx, unsigned int* version
 
 CUresult api::cuCtxSynchronize(Client& c) {
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
-  std::lock_guard lock(c.mutex);
-  return synchronize_context(c);
+  auto state = c.lock();
+  return synchronize_context(*state);
 }
 
 // Every context is the session's one device: synchronising any of them
@@ -198,8 +198,8 @@ CUresult api::cuCtxSynchronize(Client& c) {
 CUresult api::cuCtxSynchronize_v2(Client& c, CUcontext ctx) {
   uint64_t h = 0;
   if (const CUresult r = named_context(c, ctx, h); r != CUDA_SUCCESS) return r;
-  std::lock_guard lock(c.mutex);
-  return synchronize_context(c);
+  auto state = c.lock();
+  return synchronize_context(*state);
 }
 
 CUresult api::cuCtxGetDevice_v2(Client& c, CUdevice* device, CUcontext ctx) {

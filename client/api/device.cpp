@@ -54,14 +54,14 @@ CUresult api::cuDeviceGet(Client& c, CUdevice* device, int ordinal) {
 CUresult api::cuDeviceGetName(Client& c, char* name, int len, CUdevice dev) {
   if (!name || len <= 0) return CUDA_ERROR_INVALID_VALUE;
   if (!valid_device(dev)) return CUDA_ERROR_INVALID_DEVICE;
-  std::snprintf(name, static_cast<size_t>(len), "%s", c.device.name.c_str());
+  std::snprintf(name, static_cast<size_t>(len), "%s", c.device().name.c_str());
   return CUDA_SUCCESS;
 }
 
 CUresult api::cuDeviceGetUuid(Client& c, CUuuid* uuid, CUdevice dev) {
   if (!uuid) return CUDA_ERROR_INVALID_VALUE;
   if (!valid_device(dev)) return CUDA_ERROR_INVALID_DEVICE;
-  *uuid = c.device.uuid;
+  *uuid = c.device().uuid;
   return CUDA_SUCCESS;
 }
 
@@ -71,31 +71,31 @@ CUresult api::cuDeviceGetUuid_v2(Client& c, CUuuid* uuid, CUdevice dev) { return
 CUresult api::cuDeviceTotalMem_v2(Client& c, size_t* bytes, CUdevice dev) {
   if (!bytes) return CUDA_ERROR_INVALID_VALUE;
   if (!valid_device(dev)) return CUDA_ERROR_INVALID_DEVICE;
-  *bytes = c.device.total_memory;
+  *bytes = c.device().total_memory;
   return CUDA_SUCCESS;
 }
 
 CUresult api::cuDeviceGetAttribute(Client& c, int* value, CUdevice_attribute attribute, CUdevice dev) {
   if (!value) return CUDA_ERROR_INVALID_VALUE;
   if (!valid_device(dev)) return CUDA_ERROR_INVALID_DEVICE;
-  if (attribute < 0 || static_cast<size_t>(attribute) >= c.device.attributes.size()) return CUDA_ERROR_INVALID_VALUE;
-  *value = c.device.attributes[attribute];
+  if (attribute < 0 || static_cast<size_t>(attribute) >= c.device().attributes.size()) return CUDA_ERROR_INVALID_VALUE;
+  *value = c.device().attributes[attribute];
   return CUDA_SUCCESS;
 }
 
 CUresult api::cuDeviceComputeCapability(Client& c, int* major, int* minor, CUdevice dev) {
   if (!major || !minor) return CUDA_ERROR_INVALID_VALUE;
   if (!valid_device(dev)) return CUDA_ERROR_INVALID_DEVICE;
-  *major = c.device.attributes[CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR];
-  *minor = c.device.attributes[CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR];
+  *major = c.device().attributes[CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR];
+  *minor = c.device().attributes[CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR];
   return CUDA_SUCCESS;
 }
 
 CUresult api::cuDeviceGetPCIBusId(Client& c, char* pci_bus_id, int len, CUdevice dev) {
   if (!pci_bus_id || len <= 0) return CUDA_ERROR_INVALID_VALUE;
   if (!valid_device(dev)) return CUDA_ERROR_INVALID_DEVICE;
-  std::snprintf(pci_bus_id, static_cast<size_t>(len), "%08x:%02x:%02x.0", c.device.pci_domain, c.device.pci_bus,
-                c.device.pci_device);
+  std::snprintf(pci_bus_id, static_cast<size_t>(len), "%08x:%02x:%02x.0", c.device().pci_domain, c.device().pci_bus,
+                c.device().pci_device);
   return CUDA_SUCCESS;
 }
 

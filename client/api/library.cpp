@@ -31,8 +31,8 @@ CUresult api::cuLibraryUnload(Client& c, CUlibrary library) {
 
 CUresult api::cuLibraryGetModule(Client& c, CUmodule* module, CUlibrary library) {
   if (!module) return CUDA_ERROR_INVALID_VALUE;
-  std::lock_guard lock(c.mutex);
-  if (!c.modules.find(library)) return CUDA_ERROR_INVALID_HANDLE;
+  auto state = c.lock();
+  if (!state->modules.find(library)) return CUDA_ERROR_INVALID_HANDLE;
   *module = as_module(library);
   return CUDA_SUCCESS;
 }
@@ -43,8 +43,8 @@ CUresult api::cuLibraryGetKernel(Client& c, CUkernel* kernel, CUlibrary library,
 
 CUresult api::cuLibraryGetKernelCount(Client& c, unsigned int* count, CUlibrary library) {
   if (!count) return CUDA_ERROR_INVALID_VALUE;
-  std::lock_guard lock(c.mutex);
-  const Module* m = c.modules.find(library);
+  auto state = c.lock();
+  const Module* m = state->modules.find(library);
   if (!m) return CUDA_ERROR_INVALID_HANDLE;
   *count = static_cast<unsigned>(m->image.kernels.size());
   return CUDA_SUCCESS;
@@ -54,8 +54,8 @@ CUresult api::cuLibraryEnumerateKernels(Client& c, CUkernel* kernels, unsigned i
   if (!kernels) return CUDA_ERROR_INVALID_VALUE;
   std::vector<std::string> names;
   {
-    std::lock_guard lock(c.mutex);
-    const Module* m = c.modules.find(library);
+    auto state = c.lock();
+    const Module* m = state->modules.find(library);
     if (!m) return CUDA_ERROR_INVALID_HANDLE;
     if (count > m->image.kernels.size()) return CUDA_ERROR_INVALID_VALUE;
     for (unsigned i = 0; i < count; ++i) names.push_back(m->image.kernels[i].name);
@@ -74,8 +74,8 @@ CUresult api::cuLibraryGetGlobal(Client& c, CUdeviceptr* dptr, size_t* bytes, CU
 
 CUresult api::cuKernelGetFunction(Client& c, CUfunction* function, CUkernel kernel) {
   if (!function) return CUDA_ERROR_INVALID_VALUE;
-  std::lock_guard lock(c.mutex);
-  if (!c.functions.find(kernel)) return CUDA_ERROR_INVALID_HANDLE;
+  auto state = c.lock();
+  if (!state->functions.find(kernel)) return CUDA_ERROR_INVALID_HANDLE;
   *function = reinterpret_cast<CUfunction>(kernel);
   return CUDA_SUCCESS;
 }
@@ -99,8 +99,8 @@ CUresult api::cuKernelSetCacheConfig(Client& c, CUkernel kernel, CUfunc_cache co
 
 CUresult api::cuKernelGetName(Client& c, const char** name, CUkernel kernel) {
   if (!name) return CUDA_ERROR_INVALID_VALUE;
-  std::lock_guard lock(c.mutex);
-  const Function* function = c.functions.find(kernel);
+  auto state = c.lock();
+  const Function* function = state->functions.find(kernel);
   if (!function) return CUDA_ERROR_INVALID_HANDLE;
   *name = function->kernel->name.c_str();
   return CUDA_SUCCESS;

@@ -32,12 +32,12 @@ int round_up(int value, int unit) { return unit > 0 ? (value + unit - 1) / unit 
 // Shared memory one block takes on an SM: its own plus what the driver reserves.
 long long shared_per_block(const Client& c, const FunctionLimits& f, size_t dynamic_shared) {
   return static_cast<long long>(f.static_shared) + static_cast<long long>(dynamic_shared) +
-         c.device.attributes[CU_DEVICE_ATTRIBUTE_RESERVED_SHARED_MEMORY_PER_BLOCK];
+         c.device().attributes[CU_DEVICE_ATTRIBUTE_RESERVED_SHARED_MEMORY_PER_BLOCK];
 }
 
 // Blocks of `block_size` threads that fit on one SM at once.
 int active_blocks(const Client& c, const FunctionLimits& f, int block_size, size_t dynamic_shared) {
-  const auto& a = c.device.attributes;
+  const auto& a = c.device().attributes;
   const int warp = std::max(1, a[CU_DEVICE_ATTRIBUTE_WARP_SIZE]);
   if (block_size <= 0 || block_size > f.max_threads) return 0;
   const int warps_per_block = (block_size + warp - 1) / warp;
@@ -71,7 +71,7 @@ CUresult max_potential_block_size(Client& c, int* min_grid_size, int* block_size
   if (!min_grid_size || !block_size) return CUDA_ERROR_INVALID_VALUE;
   FunctionLimits limits;
   if (const CUresult r = function_limits(c, f, limits); r != CUDA_SUCCESS) return r;
-  const auto& a = c.device.attributes;
+  const auto& a = c.device().attributes;
   const int warp = std::max(1, a[CU_DEVICE_ATTRIBUTE_WARP_SIZE]);
   int largest = std::min(limits.max_threads, a[CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK]);
   if (block_size_limit > 0) largest = std::min(largest, block_size_limit);
@@ -153,7 +153,7 @@ CUresult api::cuOccupancyAvailableDynamicSMemPerBlock(Client& c, size_t* dynamic
   if (const CUresult r = function_limits(c, f, limits); r != CUDA_SUCCESS) return r;
   *dynamic_shared = 0;
   if (active_blocks(c, limits, block_size, 0) < blocks) return CUDA_SUCCESS;
-  const auto& a = c.device.attributes;
+  const auto& a = c.device().attributes;
   const long long per_block =
       a[CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR] / blocks - shared_per_block(c, limits, 0);
   const long long block_limit =
@@ -174,7 +174,7 @@ CUresult api::cuOccupancyMaxPotentialClusterSize(Client& c, int* cluster_size, C
   if (const CUresult r = function_attribute(c, &non_portable, CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED, f);
       r != CUDA_SUCCESS)
     return r;
-  const auto& a = c.device.attributes;
+  const auto& a = c.device().attributes;
   if (!a[CU_DEVICE_ATTRIBUTE_CLUSTER_LAUNCH]) {
     *cluster_size = 0;
     return CUDA_SUCCESS;
@@ -200,7 +200,7 @@ CUresult api::cuOccupancyMaxActiveClusters(Client& c, int* clusters, CUfunction 
   const int configured = config_cluster_size(*config);
   if (required > 0 && configured > 0 && required != configured) return CUDA_ERROR_INVALID_CLUSTER_SIZE;
   const int size = required > 0 ? required : configured;
-  const auto& a = c.device.attributes;
+  const auto& a = c.device().attributes;
   if (size <= 0 || size > kNonPortableClusterSize || (size > 1 && !a[CU_DEVICE_ATTRIBUTE_CLUSTER_LAUNCH]))
     return CUDA_ERROR_INVALID_CLUSTER_SIZE;
   const int resident = active_blocks(c, limits, config_block_size(*config), config->sharedMemBytes) *

@@ -17,8 +17,8 @@ struct StreamFacts {
 CUresult stream_facts(Client& c, CUstream s, StreamFacts& out) {
   const auto h = reinterpret_cast<uint64_t>(s);
   if (h == 0 || s == CU_STREAM_LEGACY || s == CU_STREAM_PER_THREAD) return CUDA_SUCCESS;
-  std::lock_guard lock(c.mutex);
-  const Stream* stream = c.streams.find(h);
+  auto state = c.lock();
+  const Stream* stream = state->streams.find(h);
   if (!stream) return CUDA_ERROR_INVALID_HANDLE;
   out = {stream->flags, stream->priority};
   return CUDA_SUCCESS;
@@ -68,9 +68,9 @@ CUresult get_context(Client& c, CUstream s, CUcontext* ctx) {
     *ctx = reinterpret_cast<CUcontext>(context_stack().back());
     return CUDA_SUCCESS;
   }
-  std::lock_guard lock(c.mutex);
-  if (!c.primary_context) return CUDA_ERROR_INVALID_CONTEXT;
-  *ctx = reinterpret_cast<CUcontext>(c.primary_context);
+  auto state = c.lock();
+  if (!state->primary_context) return CUDA_ERROR_INVALID_CONTEXT;
+  *ctx = reinterpret_cast<CUcontext>(state->primary_context);
   return CUDA_SUCCESS;
 }
 

@@ -13,9 +13,9 @@ namespace {
 enum class Direction { HostToDevice, DeviceToHost, DeviceToDevice, HostToHost };
 
 Direction direction(Client& c, CUdeviceptr dst, CUdeviceptr src) {
-  std::lock_guard lock(c.mutex);
-  const bool dst_device = c.find_allocation(dst) != c.device_allocations.end();
-  const bool src_device = c.find_allocation(src) != c.device_allocations.end();
+  auto state = c.lock();
+  const bool dst_device = state->find_allocation(dst) != state->device_allocations.end();
+  const bool src_device = state->find_allocation(src) != state->device_allocations.end();
   if (dst_device) return src_device ? Direction::DeviceToDevice : Direction::HostToDevice;
   return src_device ? Direction::DeviceToHost : Direction::HostToHost;
 }
