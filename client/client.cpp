@@ -36,7 +36,7 @@ uint64_t stream_id(CUstream stream, bool per_thread) {
   return h;
 }
 
-std::map<CUdeviceptr, size_t>::const_iterator Client::find_allocation(CUdeviceptr p, size_t size) const {
+std::map<CUdeviceptr, size_t>::const_iterator ClientState::find_allocation(CUdeviceptr p, size_t size) const {
   auto it = device_allocations.upper_bound(p);
   if (it == device_allocations.begin()) return device_allocations.end();
   --it;
@@ -70,16 +70,53 @@ bool ucx_has_cuda_support() {
 }
 
 void print_stats_at_exit() {
-  Client& c = client();
-  std::lock_guard lock(c.mutex);
-  print_stats(c.mode_name.c_str(), c.remote.transport_name().c_str(),
-              c.replayer.enabled() ? c.replayer.stats_json() : std::string());
+  auto s = client().lock();
+  print_stats(mode_name(s->remote.mode()), s->remote.transport_name().c_str(),
+              s->replayer.enabled() ? s->replayer.stats_json() : std::string());
 }
 
-void close_trace_at_exit() {
-  Client& c = client();
-  std::lock_guard lock(c.mutex);
-  c.recorder.close_trace();
+void close_trace_at_exit() { client().lock()->recorder.close_trace(); }
+
+// The mode, the stats line and the trace, as the configuration says.
+CUresult set_up(ClientState& s, const config::ClientConfig& cfg) {
+  Mode mode = Mode::Replay;
+  if (!parse_mode(cfg.mode, mode)) {
+    RRTO_ERROR("client", "unknown mode '{}'", cfg.mode);
+    return CUDA_ERROR_INVALID_VALUE;
+  }
+  s.remote.set_mode(mode);
+  if (mode == Mode::Replay) {
+    s.replayer.enable();
+    s.remote.set_rewriter(&s.replayer);
+  }
+  if (cfg.stats) std::atexit(print_stats_at_exit);
+  if (!cfg.trace_path.empty() && s.recorder.open_trace(cfg.trace_path)) std::atexit(close_trace_at_exit);
+  return CUDA_SUCCESS;
+}
+
+CUresult connect(Remote& remote, const config::ClientConfig& cfg) {
+  // This process is the CUDA driver: UCX must not hook CUDA memory calls.
+  // Only a UCX with CUDA support reads the variable; any other warns, on the
+  // program's stdout, that it is unused.
+  if (ucx_has_cuda_support()) setenv("UCX_MEM_CUDA_HOOK_MODE", "none", 0);
+
+  transport::LinkProfile link;
+  if (std::string why; !ok(transport::parse_link(cfg.link, link, why))) {
+    RRTO_ERROR("client", "link emulation '{}': {}", cfg.link, why);
+    return CUDA_ERROR_INVALID_VALUE;
+  }
+  set_stats_link(link.describe());
+  std::vector<transport::ConnectOptions> servers;
+  std::string tried;
+  for (const auto& server : cfg.servers) {
+    servers.push_back({.host = server.host, .port = server.port, .link = link});
+    tried += fmt::format("{}{}:{}", tried.empty() ? "" : ", ", server.host, server.port);
+  }
+  if (!ok(remote.connect(servers))) {
+    RRTO_ERROR("client", "cannot reach rrto-server at {} (set RRTO_SERVER=host:port)", tried);
+    return CUDA_ERROR_NO_DEVICE;
+  }
+  return CUDA_SUCCESS;
 }
 
 }  // namespace
@@ -96,55 +133,26 @@ CUresult Client::connect_and_hello() {
   config::ClientConfig cfg;
   config::ConfigError err;
   const char* file = std::getenv("RRTO_CONFIG");
-  if (file && *file && !config::load_client_config(file, cfg, err)) {
+  if ((file && *file && !config::load_client_config(file, cfg, err)) || !config::apply_client_env(cfg, err)) {
     RRTO_ERROR("client", "{}", err.text());
     return CUDA_ERROR_INVALID_VALUE;
   }
-  if (!config::apply_client_env(cfg, err)) {
-    RRTO_ERROR("client", "{}", err.text());
-    return CUDA_ERROR_INVALID_VALUE;
-  }
-  if (cfg.mode == "rpc") {
-    remote.set_mode(Mode::Rpc);
-  } else {
-    remote.set_mode(Mode::Async);  // replay queues calls exactly as async does
-    if (cfg.mode == "replay") replayer.enable();
-  }
-  mode_name = cfg.mode;
-  if (cfg.stats) std::atexit(print_stats_at_exit);
-  if (!cfg.trace_path.empty() && recorder.open_trace(cfg.trace_path)) std::atexit(close_trace_at_exit);
+  auto s = lock();
+  if (const CUresult r = set_up(*s, cfg); r != CUDA_SUCCESS) return r;
+  if (const CUresult r = connect(s->remote, cfg); r != CUDA_SUCCESS) return r;
+  return hello(s->remote, cfg.auth_token);
+}
 
-  // This process is the CUDA driver: UCX must not hook CUDA memory calls.
-  // Only a UCX with CUDA support reads the variable; any other warns, on the
-  // program's stdout, that it is unused.
-  if (ucx_has_cuda_support()) setenv("UCX_MEM_CUDA_HOOK_MODE", "none", 0);
-
-  transport::LinkProfile link;
-  if (std::string why; !ok(transport::parse_link(cfg.link, link, why))) {
-    RRTO_ERROR("client", "link emulation '{}': {}", cfg.link, why);
-    return CUDA_ERROR_INVALID_VALUE;
-  }
-  set_stats_link(link.describe());
-  std::vector<transport::ConnectOptions> servers;
-  std::string tried;
-  for (const auto& s : cfg.servers) {
-    servers.push_back({.host = s.host, .port = s.port, .link = link});
-    tried += fmt::format("{}{}:{}", tried.empty() ? "" : ", ", s.host, s.port);
-  }
-  if (!ok(remote.connect(servers))) {
-    RRTO_ERROR("client", "cannot reach rrto-server at {} (set RRTO_SERVER=host:port)", tried);
-    return CUDA_ERROR_NO_DEVICE;
-  }
-
+CUresult Client::hello(Remote& remote, const std::string& auth_token) {
   const std::string name = program_name();
-  proto::Hello hello{.auth_token = cfg.auth_token, .client_name = name};
+  proto::Hello hello{.auth_token = auth_token, .client_name = name};
   proto::HelloResult result;
-  std::lock_guard lock(mutex);
   const CUresult r = remote.call(hello, &result);
   if (r != CUDA_SUCCESS) {
     RRTO_ERROR("client", "rrto-server refused the session (CUDA error {})", static_cast<int>(r));
     return r == CUDA_ERROR_DEVICE_UNAVAILABLE ? CUDA_ERROR_NO_DEVICE : r;
   }
+  DeviceInfo& device = device_;
   device.name = result.device_name;
   std::memcpy(device.uuid.bytes, result.device_uuid.data(), std::min<size_t>(16, result.device_uuid.size()));
   device.total_memory = result.total_memory;

@@ -4,7 +4,9 @@
 
 #include <cuda.h>
 
+#include <array>
 #include <atomic>
+#include <bitset>
 #include <map>
 #include <mutex>
 #include <set>
@@ -12,12 +14,17 @@
 #include <vector>
 
 #include "client/handles.h"
-#include "client/module_image/module_image.h"
+#include "client/memory_pools.h"
 #include "client/op_recorder.h"
+#include "client/operators.h"
 #include "client/remote.h"
 #include "client/replayer.h"
+#include "module_image/module_image.h"
 
 namespace rrto::client {
+
+// The largest parameter buffer a kernel can have (CUDA 12.1 and later).
+inline constexpr size_t kMaxParamBytes = 32764;
 
 struct Context {
   uint64_t handle = 0;
@@ -34,11 +41,19 @@ struct Module {
   std::vector<uint64_t> functions;  // minted from this module, removed with it
 };
 
+// A function's attributes: each asked of the server once, then answered
+// locally; the settable ones as the program set them.
+struct FunctionAttributes {
+  std::array<int32_t, CU_FUNC_ATTRIBUTE_MAX> value{};
+  std::bitset<CU_FUNC_ATTRIBUTE_MAX> known;
+};
+
 struct Function {
   uint64_t handle = 0;
   Module* module = nullptr;
   const KernelInfo* kernel = nullptr;
   const KernelDef* def = nullptr;  // the kernel's identity in recorded ops
+  FunctionAttributes attributes;
 };
 
 struct Stream {
@@ -61,18 +76,35 @@ struct DeviceInfo {
   int driver_version = 0;
 };
 
-class Client {
- public:
-  // Connects and fetches the device description; runs once per process.
-  CUresult init();
-  bool initialized() const { return initialized_.load(std::memory_order_acquire); }
+// Feeds an operator to the replayer and queues what it asks for in return,
+// right before the operator's own call is queued or sent.
+template <typename Call>
+void show_replayer(Replayer& replayer, Remote& remote, const Call& call, const Op& op) {
+  replayer.on_op(op, call, remote.mark());
+  if (!replayer.control().empty()) {
+    remote.defer_encoded(replayer.control());
+    replayer.control().clear();
+  }
+}
 
-  std::mutex mutex;  // guards everything below and the connection
+// The driver's defaults of the context limits.
+constexpr std::array<size_t, CU_LIMIT_MAX> default_limits() {
+  std::array<size_t, CU_LIMIT_MAX> v{};
+  v[CU_LIMIT_STACK_SIZE] = 1024;
+  v[CU_LIMIT_PRINTF_FIFO_SIZE] = 1 << 20;
+  v[CU_LIMIT_MALLOC_HEAP_SIZE] = 8 << 20;
+  v[CU_LIMIT_DEV_RUNTIME_SYNC_DEPTH] = 2;
+  v[CU_LIMIT_DEV_RUNTIME_PENDING_LAUNCH_COUNT] = 2048;
+  v[CU_LIMIT_MAX_L2_FETCH_GRANULARITY] = 64;
+  return v;
+}
+
+// Everything the program created, and the connection. Reached only through
+// Client::lock(), so nothing here is touched without the lock.
+struct ClientState {
   Remote remote;
   OpRecorder recorder;
-  Replayer replayer{remote};
-  DeviceInfo device;
-  std::string mode_name = "async";
+  Replayer replayer;
 
   HandleTable<Context, HandleKind::Context> contexts;
   HandleTable<Module, HandleKind::Module> modules;
@@ -92,19 +124,56 @@ class Client {
   // answered locally.
   std::set<uint64_t> unsynced_streams;
 
-  // Every operator passes here, with the lock held, before its call is
-  // queued; `function` is a launch's function handle.
-  void on_op(const Op& op, uint64_t function = 0) {
+  // The argument buffer of the launch being queued.
+  std::array<uint8_t, kMaxParamBytes> launch_params;
+
+  // Context settings kept in the client (cuCtxSetLimit, cuCtxSetCacheConfig).
+  std::array<size_t, CU_LIMIT_MAX> limits = default_limits();
+  CUfunc_cache cache_config = CU_FUNC_CACHE_PREFER_NONE;
+  MemoryPools pools;
+
+  // Every operator passes here right before its call is queued or sent:
+  // `op` is the recorder's view of `call` (op_of()).
+  template <typename Call>
+  void on_operator(const Call& call, const Op& op) {
     recorder.record(op);
-    replayer.on_op(op, function);
+    show_replayer(replayer, remote, call, op);
   }
 
   // The device allocation holding [p, p+size), or end().
   std::map<CUdeviceptr, size_t>::const_iterator find_allocation(CUdeviceptr p, size_t size = 1) const;
+};
+
+class Client {
+ public:
+  // Connects and fetches the device description; runs once per process.
+  CUresult init();
+  bool initialized() const { return initialized_.load(std::memory_order_acquire); }
+
+  // The device the session runs on: written once by init(), read-only after.
+  const DeviceInfo& device() const { return device_; }
+
+  // The state, with the client lock held for as long as this lives.
+  class Locked {
+   public:
+    ClientState* operator->() const { return &state_; }
+    ClientState& operator*() const { return state_; }
+
+   private:
+    friend class Client;
+    Locked(std::mutex& mutex, ClientState& state) : lock_(mutex), state_(state) {}
+    std::unique_lock<std::mutex> lock_;
+    ClientState& state_;
+  };
+  [[nodiscard]] Locked lock() { return Locked(mutex_, state_); }
 
  private:
   CUresult connect_and_hello();
+  CUresult hello(Remote& remote, const std::string& auth_token);
 
+  std::mutex mutex_;
+  ClientState state_;
+  DeviceInfo device_;
   std::once_flag init_once_;
   std::atomic<bool> initialized_{false};
   CUresult init_result_ = CUDA_ERROR_NOT_INITIALIZED;

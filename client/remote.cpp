@@ -20,6 +20,23 @@ Status Remote::connect(const std::vector<transport::ConnectOptions>& servers) {
   return last;
 }
 
+void Remote::attach(std::unique_ptr<transport::ClientConnection> connection, std::string server_name) {
+  conn_ = std::move(connection);
+  server_name_ = std::move(server_name);
+  lost_ = false;
+}
+
+void Remote::replace_since(const QueueMark& since, const proto::ReplaySegment& replay) {
+  batch_.truncate(since.calls, since.meta_bytes);
+  operator_calls_ = since.operators;
+  batch_.add(replay);
+}
+
+void Remote::defer_encoded(const proto::BatchWriter& calls) {
+  batch_.append(calls);
+  transfer_stats().remote_calls.fetch_add(calls.count(), std::memory_order_relaxed);
+}
+
 uint64_t Remote::add_bulk_copy(const void* data, size_t size) {
   const uint64_t offset = bulk_size_;
   const size_t at = staging_.size();
@@ -62,7 +79,7 @@ CUresult Remote::exchange(void* bulk_dest, size_t bulk_capacity, std::span<const
     reset_batch();
     return conn_ ? kServerLost : CUDA_ERROR_NOT_INITIALIZED;
   }
-  if (rewriter_) rewriter_->before_send(batch_);
+  if (rewriter_) rewriter_->before_send(*this);
   segments_.clear();
   for (const BulkPiece& p : bulk_)
     segments_.push_back({p.external ? p.external : staging_.data() + p.staging_offset, p.size});

@@ -12,39 +12,32 @@
 #include <string>
 #include <vector>
 
+#include "client/mode.h"
+#include "client/outgoing_batch.h"
 #include "client/stats.h"
 #include "protocol/batch.h"
 #include "transport/transport.h"
 
 namespace rrto::client {
 
-enum class Mode { Rpc, Async };
-
-// Sees each batch right before it is sent, and may rewrite it.
-class BatchRewriter {
- public:
-  virtual ~BatchRewriter() = default;
-  virtual void before_send(proto::BatchWriter& batch) = 0;
-  virtual void after_send(uint64_t bytes_up, uint64_t bytes_down) = 0;
-};
-
-class Remote {
+class Remote final : public OutgoingBatch {
  public:
   // Tries each server in turn; the first that answers wins.
   Status connect(const std::vector<transport::ConnectOptions>& servers);
+  // Uses a connection that is already open (tests pass a fake one).
+  void attach(std::unique_ptr<transport::ClientConnection> connection, std::string server_name);
   bool connected() const { return conn_ != nullptr; }
   std::string transport_name() const { return conn_ ? conn_->transport_name() : std::string("none"); }
 
   void set_mode(Mode m) { mode_ = m; }
   Mode mode() const { return mode_; }
+  // Whether calls that need no answer wait in the queue (every mode but rpc).
+  bool queues_calls() const { return mode_ != Mode::Rpc; }
   void set_rewriter(BatchRewriter* rewriter) { rewriter_ = rewriter; }
 
-  // The queue as it stands: calls, encoded bytes, bulk bytes, and how many
-  // of the calls are operators (proto::kIsOperator).
-  uint32_t batch_count() const { return batch_.count(); }
-  size_t batch_size() const { return batch_.size(); }
-  uint64_t bulk_size() const { return bulk_size_; }
-  uint32_t operator_calls() const { return operator_calls_; }
+  // OutgoingBatch: the queue as it stands, and the replayer's one edit.
+  QueueMark mark() const override { return {batch_.count(), batch_.size(), bulk_size_, operator_calls_}; }
+  void replace_since(const QueueMark& since, const proto::ReplaySegment& replay) override;
 
   // Bulk bytes for the next batch; the returned offset goes into the call.
   // add_bulk_copy keeps its own copy (the caller may reuse its buffer at
@@ -56,24 +49,35 @@ class Remote {
   // Queues a call that needs no answer; rpc mode sends it now.
   template <typename Call>
   CUresult defer(Call& call) {
-    batch_.add(call);
-    if constexpr (proto::kIsOperator<Call>) ++operator_calls_;
-    transfer_stats().remote_calls.fetch_add(1, std::memory_order_relaxed);
-    if (mode_ == Mode::Rpc) return flush();
-    return CUDA_SUCCESS;
+    add(call);
+    return mode_ == Mode::Rpc ? flush() : CUDA_SUCCESS;
   }
+  // Queues calls encoded elsewhere (the replayer's registrations).
+  void defer_encoded(const proto::BatchWriter& calls);
 
-  // Sends the queue plus this call and waits for the answer. `result` (if
-  // given) receives the call's outputs; a reply bulk lands in bulk_dest.
-  template <typename Call, typename Result = proto::CtxSynchronize>
-  CUresult call(Call& call, Result* result = nullptr, void* bulk_dest = nullptr, size_t bulk_capacity = 0) {
-    batch_.add(call);
-    if constexpr (proto::kIsOperator<Call>) ++operator_calls_;
-    transfer_stats().remote_calls.fetch_add(1, std::memory_order_relaxed);
+  // Sends the queue plus this call and waits for the answer; `result`, if
+  // given, receives the call's outputs.
+  template <typename Call>
+  CUresult call(Call& call) {
+    add(call);
     std::span<const uint8_t> body;
-    CUresult r = exchange(bulk_dest, bulk_capacity, body);
+    return exchange(nullptr, 0, body);
+  }
+  template <typename Call, typename Result>
+  CUresult call(Call& call, Result* result) {
+    add(call);
+    std::span<const uint8_t> body;
+    CUresult r = exchange(nullptr, 0, body);
     if (r == CUDA_SUCCESS && result && !proto::decode_fields(body, *result)) r = protocol_broken();
     return r;
+  }
+  // As call(), for a call answered with bulk bytes: they land in
+  // [dest, dest + capacity); last_bulk_received() says how many came.
+  template <typename Call>
+  CUresult call_for_bulk(Call& call, void* dest, size_t capacity) {
+    add(call);
+    std::span<const uint8_t> body;
+    return exchange(dest, capacity, body);
   }
 
   // Sends whatever is queued (if anything) and waits for it to run.
@@ -87,6 +91,12 @@ class Remote {
   size_t last_bulk_received() const { return reply_.bulk_received; }
 
  private:
+  template <typename Call>
+  void add(Call& call) {
+    batch_.add(call);
+    if constexpr (proto::kIsOperator<Call>) ++operator_calls_;
+    transfer_stats().remote_calls.fetch_add(1, std::memory_order_relaxed);
+  }
   CUresult exchange(void* bulk_dest, size_t bulk_capacity, std::span<const uint8_t>& result_body);
   CUresult protocol_broken();
   void reset_batch();

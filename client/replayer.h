@@ -8,6 +8,10 @@
 // only at the moment the queue is sent is the matched stretch swapped for
 // its ReplaySegment. A call that does not follow the template simply stays
 // in the queue as an explicit call.
+//
+// The replayer knows the queue only as an OutgoingBatch handed to
+// before_send(); what it needs queued itself (registrations) it leaves in
+// control() for its owner to queue.
 #pragma once
 
 #include <memory>
@@ -15,39 +19,50 @@
 #include <unordered_map>
 #include <vector>
 
-#include "client/remote.h"
+#include "client/outgoing_batch.h"
 #include "matcher/matcher.h"
+#include "protocol/batch.h"
 #include "recorder/op.h"
 
 namespace rrto::client {
 
-class Replayer : public BatchRewriter {
+class Replayer final : public BatchRewriter {
  public:
-  explicit Replayer(Remote& remote);
+  Replayer();
   ~Replayer() override;
 
   void enable();
   bool enabled() const { return enabled_; }
 
-  // For every operator, with the client lock held, before its call is queued.
-  // `function` is the launched function's handle (launches only).
-  void on_op(const Op& op, uint64_t function);
+  // For every operator, before its call is queued: `op` is the recorder's
+  // view of `call`, `queued` the queue as it stands without it.
+  template <typename Call>
+  void on_op(const Op& op, const Call& call, const QueueMark& queued) {
+    if (!enabled_) return;
+    log(op, call);
+    follow(op, queued);
+  }
+
+  // Calls to queue before the operator just fed (template drops and
+  // registrations); empty almost always. The owner queues and clears them.
+  proto::BatchWriter& control() { return control_; }
 
   // Memory was freed or a module unloaded: templates may name it. The server
   // drops its copies by itself on the same calls.
   void invalidate();
 
-  void before_send(proto::BatchWriter& batch) override;
+  void before_send(OutgoingBatch& batch) override;
   void after_send(uint64_t bytes_up, uint64_t bytes_down) override;
 
   // `"templates":[...]` for the stats line.
   std::string stats_json() const;
 
  private:
+  // An operator as it was queued: its signatures and its encoded call.
   struct Logged {
-    Op op;
-    uint64_t function = 0;
-    std::vector<uint8_t> args;
+    uint64_t structural_sig = 0, full_sig = 0;
+    proto::CallOp kind = proto::CallOp::CtxSynchronize;
+    std::vector<uint8_t> body;
   };
   struct Fallbacks {
     uint64_t broken = 0;       // the program left the template mid-stretch
@@ -66,19 +81,28 @@ class Replayer : public BatchRewriter {
     bool active = false;
     ClientTemplate* tmpl = nullptr;
     uint32_t first = 0, next = 0;
-    uint32_t batch_count = 0;  // the queue when the stretch began
-    size_t batch_size = 0;
-    uint64_t bulk_size = 0;
-    uint32_t operator_calls = 0;
+    QueueMark start;  // the queue when the stretch began
     std::vector<uint8_t> deltas;
   };
 
-  void log(const Op& op, uint64_t function);
+  template <typename Call>
+  void log(const Op& op, const Call& call) {
+    Logged& slot = next_slot(op);
+    slot.kind = proto::kCallOp<Call>;
+    Call copy = call;
+    // A template's input copies take their bytes from each ReplaySegment.
+    if constexpr (requires { copy.bulk_offset; }) copy.bulk_offset = 0;
+    ByteWriter body(slot.body);
+    proto::encode_fields(body, copy);
+  }
+  Logged& next_slot(const Op& op);
+  void follow(const Op& op, const QueueMark& queued);
+  ClientTemplate* template_of(TemplateId id);
   void register_template(TemplateId id);
-  void start_segment(ClientTemplate& t, uint32_t position);
+  void retire_oldest();
+  void start_segment(ClientTemplate& t, uint32_t position, const QueueMark& queued);
   void abandon(uint64_t Fallbacks::*reason);
 
-  Remote& remote_;
   bool enabled_ = false;
   std::unique_ptr<Matcher> matcher_;
   std::vector<Logged> log_;  // ring of the latest operators
@@ -87,6 +111,7 @@ class Replayer : public BatchRewriter {
   std::vector<std::unique_ptr<ClientTemplate>> retired_;  // invalidated, kept for the stats
   Segment segment_;
   ClientTemplate* sent_ = nullptr;  // the template of the ReplaySegment in flight
+  proto::BatchWriter control_;
 };
 
 }  // namespace rrto::client

@@ -24,6 +24,9 @@
 
 namespace rrto::config {
 
+// The client's execution modes (RRTO_MODE), in the order of client::Mode.
+inline constexpr std::string_view kClientModes[] = {"rpc", "async", "replay"};
+
 inline constexpr uint16_t kDefaultPort = 18515;
 
 struct ConfigError {
@@ -70,7 +73,7 @@ struct ServerAddress {
 struct ClientConfig {
   // The edge cluster: one or more servers.
   std::vector<ServerAddress> servers{ServerAddress{"127.0.0.1", kDefaultPort}};
-  std::string mode = "replay";  // "rpc" | "async" | "replay"
+  std::string mode = "replay";  // one of kClientModes
   std::string link;            // link emulation spec, opaque here
   std::string auth_token;
   bool stats = false;

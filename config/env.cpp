@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <span>
 
 #include "config/config.h"
 #include "config/internal.h"
@@ -23,7 +24,7 @@ class Env {
     err_ = {"environment", name, std::move(message)};
     return false;
   }
-  bool read_enum(const char* name, std::initializer_list<std::string_view> allowed, std::string& out) {
+  bool read_enum(const char* name, std::span<const std::string_view> allowed, std::string& out) {
     const char* v = get(name);
     if (!v) return true;
     if (std::find(allowed.begin(), allowed.end(), std::string_view(v)) == allowed.end()) {

@@ -2,7 +2,7 @@
 #pragma once
 
 #include <exception>
-#include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -11,8 +11,8 @@
 namespace rrto::config::detail {
 
 // Accepted values of the enumerated fields, in the order messages list them.
-inline const std::initializer_list<std::string_view> kBackends = {"host", "cuda"};
-inline const std::initializer_list<std::string_view> kModes = {"rpc", "async", "replay"};
+inline constexpr std::string_view kBackends[] = {"host", "cuda"};
+inline constexpr std::span<const std::string_view> kModes = kClientModes;
 
 // host_port.cpp. Empty when `text` is a valid "host:port"; otherwise why not.
 std::string host_port_problem(std::string_view text, ServerAddress& out);

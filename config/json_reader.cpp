@@ -165,7 +165,7 @@ bool Reader::read_uint(const json& v, const std::string& path, uint64_t min, uin
   return true;
 }
 
-bool Reader::read_enum(const json& v, const std::string& path, std::initializer_list<std::string_view> allowed,
+bool Reader::read_enum(const json& v, const std::string& path, std::span<const std::string_view> allowed,
                        std::string& out) {
   if (!v.is_string()) return fail(path, expected("a string", v));
   const auto& s = v.get_ref<const std::string&>();
@@ -231,7 +231,7 @@ bool Object::read_uint(std::string_view key, uint64_t min, uint64_t max, uint64_
   return v ? r_.read_uint(*v, path(key), min, max, out) : need == Need::Optional;
 }
 
-bool Object::read_enum(std::string_view key, std::initializer_list<std::string_view> allowed, std::string& out,
+bool Object::read_enum(std::string_view key, std::span<const std::string_view> allowed, std::string& out,
                        Need need) {
   const json* v = find(key, need);
   return v ? r_.read_enum(*v, path(key), allowed, out) : need == Need::Optional;

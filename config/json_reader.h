@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -36,7 +37,7 @@ class Reader {
   bool read_string(const json& v, const std::string& path, std::string& out, bool allow_empty);
   bool read_bool(const json& v, const std::string& path, bool& out);
   bool read_uint(const json& v, const std::string& path, uint64_t min, uint64_t max, uint64_t& out);
-  bool read_enum(const json& v, const std::string& path, std::initializer_list<std::string_view> allowed,
+  bool read_enum(const json& v, const std::string& path, std::span<const std::string_view> allowed,
                  std::string& out);
   // Calls `each(element, element_path)` for every element of an array of at
   // least `min_size` elements; stops at the first false.
@@ -65,7 +66,7 @@ class Object {
   bool read_string(std::string_view key, std::string& out, Need need, bool allow_empty = true);
   bool read_bool(std::string_view key, bool& out, Need need = Need::Optional);
   bool read_uint(std::string_view key, uint64_t min, uint64_t max, uint64_t& out, Need need = Need::Optional);
-  bool read_enum(std::string_view key, std::initializer_list<std::string_view> allowed, std::string& out,
+  bool read_enum(std::string_view key, std::span<const std::string_view> allowed, std::string& out,
                  Need need);
   bool read_array(std::string_view key, size_t min_size,
                   const std::function<bool(const json&, const std::string&)>& each, Need need = Need::Optional);

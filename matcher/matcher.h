@@ -27,7 +27,7 @@
 #include <memory>
 #include <vector>
 
-#include "matcher/config.h"
+#include "matcher/matcher_config.h"
 #include "matcher/event.h"
 #include "matcher/history.h"
 #include "matcher/template.h"

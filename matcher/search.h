@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "matcher/config.h"
+#include "matcher/matcher_config.h"
 #include "matcher/template.h"
 #include "recorder/op.h"
 

@@ -66,13 +66,26 @@ class BatchWriter {
   template <typename Call>
   void add(Call call) {
     ByteWriter w(meta_);
-    w.put<uint16_t>(static_cast<uint16_t>(Call::op));
+    w.put<uint16_t>(static_cast<uint16_t>(kCallOp<Call>));
     const size_t length_at = meta_.size();
     w.put<uint32_t>(0);
     encode_fields(w, call);
     const auto length = static_cast<uint32_t>(meta_.size() - length_at - sizeof(uint32_t));
     std::memcpy(meta_.data() + length_at, &length, sizeof length);
-    ++count_;
+    counted();
+  }
+  // Adds a call whose body was encoded elsewhere (encode_fields).
+  void add_encoded(CallOp op, std::span<const uint8_t> body) {
+    ByteWriter w(meta_);
+    w.put<uint16_t>(static_cast<uint16_t>(op));
+    w.put_blob(body);
+    counted();
+  }
+
+  // Adds every call of `other`, as encoded there.
+  void append(const BatchWriter& other) {
+    meta_.insert(meta_.end(), other.meta_.begin() + sizeof count_, other.meta_.end());
+    count_ += other.count_;
     std::memcpy(meta_.data(), &count_, sizeof count_);
   }
 
@@ -89,6 +102,11 @@ class BatchWriter {
   std::span<const uint8_t> bytes() const { return meta_; }
 
  private:
+  void counted() {
+    ++count_;
+    std::memcpy(meta_.data(), &count_, sizeof count_);
+  }
+
   std::vector<uint8_t> meta_;
   uint32_t count_ = 0;
 };
@@ -111,7 +129,7 @@ class BatchReader {
     if (!r_.get(op) || !r_.get(length)) return false;
     call.body = r_.get_bytes(length);
     if (r_.failed()) return false;
-    if (op == 0 || op >= static_cast<uint16_t>(CallOp::Count_)) {
+    if (!is_call_op(op)) {
       bad_op_ = true;
       return false;
     }

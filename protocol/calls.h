@@ -17,38 +17,70 @@ inline constexpr uint32_t kProtocolVersion = 1;
 // Transport-level message opcodes.
 enum MessageOp : uint16_t { kBatchRequest = 1, kBatchReply = 2 };
 
+// Every call of the protocol, once: its struct (below) and CallOp name, its
+// number on the wire (never renumber or reuse one), and whether it is an
+// operator, i.e. device work that a replay template may hold. The enum, the
+// names, kCallOp and kIsOperator below and AnyCall (any_call.h) are generated
+// from it.
+#define RRTO_PROTOCOL_CALLS(X)          \
+  /*  name             wire operator */ \
+  X(Hello,              1, false)       \
+  X(MemAlloc,           2, false)       \
+  X(MemFree,            3, false)       \
+  X(MemGetInfo,         4, false)       \
+  X(MemcpyHtoD,         5, true)        \
+  X(MemcpyDtoH,         6, true)        \
+  X(MemcpyDtoD,         7, true)        \
+  X(Memset,             8, true)        \
+  X(ModuleLoad,         9, false)       \
+  X(ModuleUnload,      10, false)       \
+  X(ModuleGetFunction, 11, false)       \
+  X(ModuleGetGlobal,   12, false)       \
+  X(FuncGetAttribute,  13, false)       \
+  X(Launch,            14, true)        \
+  X(StreamCreate,      15, false)       \
+  X(StreamDestroy,     16, false)       \
+  X(StreamSynchronize, 17, true)        \
+  X(StreamQuery,       18, false)       \
+  X(StreamWaitEvent,   19, true)        \
+  X(EventCreate,       20, false)       \
+  X(EventDestroy,      21, false)       \
+  X(EventRecord,       22, true)        \
+  X(EventSynchronize,  23, false)       \
+  X(EventQuery,        24, false)       \
+  X(EventElapsedTime,  25, false)       \
+  X(CtxSynchronize,    26, true)        \
+  X(TemplateRegister,  27, false)       \
+  X(TemplateDrop,      28, false)       \
+  X(ReplaySegment,     29, false)
+
 enum class CallOp : uint16_t {
-  Hello = 1,
-  MemAlloc,
-  MemFree,
-  MemGetInfo,
-  MemcpyHtoD,
-  MemcpyDtoH,
-  MemcpyDtoD,
-  Memset,
-  ModuleLoad,
-  ModuleUnload,
-  ModuleGetFunction,
-  ModuleGetGlobal,
-  FuncGetAttribute,
-  Launch,
-  StreamCreate,
-  StreamDestroy,
-  StreamSynchronize,
-  StreamQuery,
-  StreamWaitEvent,
-  EventCreate,
-  EventDestroy,
-  EventRecord,
-  EventSynchronize,
-  EventQuery,
-  EventElapsedTime,
-  CtxSynchronize,
-  TemplateRegister,
-  TemplateDrop,
-  ReplaySegment,
-  Count_,
+#define RRTO_CALL_OP(name, wire, is_operator) name = wire,
+  RRTO_PROTOCOL_CALLS(RRTO_CALL_OP)
+#undef RRTO_CALL_OP
 };
+
+// Whether a number read off the wire is a call (a repeated number in the
+// list is a compile error here).
+constexpr bool is_call_op(uint16_t value) {
+  switch (value) {
+#define RRTO_CALL_CASE(name, wire, is_operator) case wire:
+    RRTO_PROTOCOL_CALLS(RRTO_CALL_CASE)
+#undef RRTO_CALL_CASE
+    return true;
+    default: return false;
+  }
+}
+
+constexpr bool is_operator(CallOp op) {
+  switch (op) {
+#define RRTO_CALL_IS_OPERATOR(name, wire, is_op) \
+  case CallOp::name: return is_op;
+    RRTO_PROTOCOL_CALLS(RRTO_CALL_IS_OPERATOR)
+#undef RRTO_CALL_IS_OPERATOR
+  }
+  return false;
+}
 
 const char* call_op_name(CallOp op);
 
@@ -70,7 +102,6 @@ struct ErrorResult {
 // ---------------------------------------------------------------- calls
 
 struct Hello {
-  static constexpr CallOp op = CallOp::Hello;
   uint32_t protocol_version = kProtocolVersion;
   Text auth_token;
   Text client_name;  // for the server's log: program name and pid
@@ -92,7 +123,6 @@ struct HelloResult {
 };
 
 struct MemAlloc {
-  static constexpr CallOp op = CallOp::MemAlloc;
   uint64_t size = 0;
   template <class F> void fields(F&& f) { f(size); }
 };
@@ -102,13 +132,11 @@ struct MemAllocResult {
 };
 
 struct MemFree {
-  static constexpr CallOp op = CallOp::MemFree;
   uint64_t dptr = 0;
   template <class F> void fields(F&& f) { f(dptr); }
 };
 
 struct MemGetInfo {
-  static constexpr CallOp op = CallOp::MemGetInfo;
   template <class F> void fields(F&&) {}
 };
 struct MemGetInfoResult {
@@ -118,26 +146,22 @@ struct MemGetInfoResult {
 
 // The payload is bytes [bulk_offset, bulk_offset + size) of the batch's bulk.
 struct MemcpyHtoD {
-  static constexpr CallOp op = CallOp::MemcpyHtoD;
   uint64_t dst = 0, size = 0, bulk_offset = 0, stream = 0;
   template <class F> void fields(F&& f) { f(dst); f(size); f(bulk_offset); f(stream); }
 };
 
 // Only as the last call of a batch: the bytes come back as the reply's bulk.
 struct MemcpyDtoH {
-  static constexpr CallOp op = CallOp::MemcpyDtoH;
   uint64_t src = 0, size = 0, stream = 0;
   template <class F> void fields(F&& f) { f(src); f(size); f(stream); }
 };
 
 struct MemcpyDtoD {
-  static constexpr CallOp op = CallOp::MemcpyDtoD;
   uint64_t dst = 0, src = 0, size = 0, stream = 0;
   template <class F> void fields(F&& f) { f(dst); f(src); f(size); f(stream); }
 };
 
 struct Memset {
-  static constexpr CallOp op = CallOp::Memset;
   uint64_t dst = 0;
   uint32_t value = 0;
   uint32_t element_size = 1;  // 1, 2 or 4
@@ -148,14 +172,12 @@ struct Memset {
 
 // The image is bytes [bulk_offset, bulk_offset + size) of the batch's bulk.
 struct ModuleLoad {
-  static constexpr CallOp op = CallOp::ModuleLoad;
   uint64_t module = 0;  // client-minted id
   uint64_t bulk_offset = 0, size = 0;
   template <class F> void fields(F&& f) { f(module); f(bulk_offset); f(size); }
 };
 
 struct ModuleUnload {
-  static constexpr CallOp op = CallOp::ModuleUnload;
   uint64_t module = 0;
   template <class F> void fields(F&& f) { f(module); }
 };
@@ -163,7 +185,6 @@ struct ModuleUnload {
 // The client sends the parameter layout it parsed from the image; the server
 // confirms it against what its backend knows of the kernel.
 struct ModuleGetFunction {
-  static constexpr CallOp op = CallOp::ModuleGetFunction;
   uint64_t module = 0;
   uint64_t function = 0;  // client-minted id
   Text name;
@@ -172,7 +193,6 @@ struct ModuleGetFunction {
 };
 
 struct ModuleGetGlobal {
-  static constexpr CallOp op = CallOp::ModuleGetGlobal;
   uint64_t module = 0;
   Text name;
   template <class F> void fields(F&& f) { f(module); f(name); }
@@ -183,7 +203,6 @@ struct ModuleGetGlobalResult {
 };
 
 struct FuncGetAttribute {
-  static constexpr CallOp op = CallOp::FuncGetAttribute;
   uint64_t function = 0;
   int32_t attribute = 0;
   template <class F> void fields(F&& f) { f(function); f(attribute); }
@@ -194,7 +213,6 @@ struct FuncGetAttributeResult {
 };
 
 struct Launch {
-  static constexpr CallOp op = CallOp::Launch;
   uint64_t function = 0;
   uint32_t grid[3] = {1, 1, 1};
   uint32_t block[3] = {1, 1, 1};
@@ -208,62 +226,51 @@ struct Launch {
 };
 
 struct StreamCreate {
-  static constexpr CallOp op = CallOp::StreamCreate;
   uint64_t stream = 0;
   uint32_t flags = 0;
   int32_t priority = 0;
   template <class F> void fields(F&& f) { f(stream); f(flags); f(priority); }
 };
 struct StreamDestroy {
-  static constexpr CallOp op = CallOp::StreamDestroy;
   uint64_t stream = 0;
   template <class F> void fields(F&& f) { f(stream); }
 };
 struct StreamSynchronize {
-  static constexpr CallOp op = CallOp::StreamSynchronize;
   uint64_t stream = 0;
   template <class F> void fields(F&& f) { f(stream); }
 };
 struct StreamQuery {
-  static constexpr CallOp op = CallOp::StreamQuery;
   uint64_t stream = 0;
   template <class F> void fields(F&& f) { f(stream); }
 };
 struct StreamWaitEvent {
-  static constexpr CallOp op = CallOp::StreamWaitEvent;
   uint64_t stream = 0, event = 0;
   uint32_t flags = 0;
   template <class F> void fields(F&& f) { f(stream); f(event); f(flags); }
 };
 
 struct EventCreate {
-  static constexpr CallOp op = CallOp::EventCreate;
   uint64_t event = 0;
   uint32_t flags = 0;
   template <class F> void fields(F&& f) { f(event); f(flags); }
 };
 struct EventDestroy {
-  static constexpr CallOp op = CallOp::EventDestroy;
   uint64_t event = 0;
   template <class F> void fields(F&& f) { f(event); }
 };
 struct EventRecord {
-  static constexpr CallOp op = CallOp::EventRecord;
   uint64_t event = 0, stream = 0;
   template <class F> void fields(F&& f) { f(event); f(stream); }
 };
 struct EventSynchronize {
-  static constexpr CallOp op = CallOp::EventSynchronize;
   uint64_t event = 0;
   template <class F> void fields(F&& f) { f(event); }
 };
 struct EventQuery {
-  static constexpr CallOp op = CallOp::EventQuery;
   uint64_t event = 0;
   template <class F> void fields(F&& f) { f(event); }
 };
 struct EventElapsedTime {
-  static constexpr CallOp op = CallOp::EventElapsedTime;
   uint64_t start = 0, end = 0;
   template <class F> void fields(F&& f) { f(start); f(end); }
 };
@@ -273,7 +280,6 @@ struct EventElapsedTimeResult {
 };
 
 struct CtxSynchronize {
-  static constexpr CallOp op = CallOp::CtxSynchronize;
   template <class F> void fields(F&&) {}
 };
 
@@ -283,23 +289,9 @@ struct CtxSynchronize {
 // inference. The client registers it once; afterwards one ReplaySegment runs
 // a stretch of it with fresh inputs instead of the explicit calls.
 
-// Calls that are operators: the only calls a template may hold.
-template <typename Call>
-inline constexpr bool kIsOperator = false;
-template <> inline constexpr bool kIsOperator<Launch> = true;
-template <> inline constexpr bool kIsOperator<MemcpyHtoD> = true;
-template <> inline constexpr bool kIsOperator<MemcpyDtoH> = true;
-template <> inline constexpr bool kIsOperator<MemcpyDtoD> = true;
-template <> inline constexpr bool kIsOperator<Memset> = true;
-template <> inline constexpr bool kIsOperator<EventRecord> = true;
-template <> inline constexpr bool kIsOperator<StreamWaitEvent> = true;
-template <> inline constexpr bool kIsOperator<StreamSynchronize> = true;
-template <> inline constexpr bool kIsOperator<CtxSynchronize> = true;
-
 // `calls` is a batch (batch.h encoding) of operator calls; the bulk offsets
 // of its MemcpyHtoD calls are unused (inputs come with each ReplaySegment).
 struct TemplateRegister {
-  static constexpr CallOp op = CallOp::TemplateRegister;
   uint32_t tmpl = 0;
   Bytes calls;
   template <class F> void fields(F&& f) { f(tmpl); f(calls); }
@@ -307,7 +299,6 @@ struct TemplateRegister {
 
 inline constexpr uint32_t kAllTemplates = 0xffffffffu;
 struct TemplateDrop {
-  static constexpr CallOp op = CallOp::TemplateDrop;
   uint32_t tmpl = kAllTemplates;
   template <class F> void fields(F&& f) { f(tmpl); }
 };
@@ -318,11 +309,28 @@ struct TemplateDrop {
 // u32 length, bytes}. A MemcpyDtoH may only be the last operator; its bytes
 // come back as the reply's bulk.
 struct ReplaySegment {
-  static constexpr CallOp op = CallOp::ReplaySegment;
   uint32_t tmpl = 0, first = 0, last = 0;
   uint64_t input_offset = 0;
   Bytes deltas;
   template <class F> void fields(F&& f) { f(tmpl); f(first); f(last); f(input_offset); f(deltas); }
 };
+
+// ---------------------------------------------------------------- traits
+
+// The CallOp of each call struct: defined for the calls only.
+template <typename Call>
+struct CallOpOf;
+#define RRTO_CALL_OP_OF(name, wire, is_operator)  \
+  template <>                                     \
+  struct CallOpOf<name> {                         \
+    static constexpr CallOp value = CallOp::name; \
+  };
+RRTO_PROTOCOL_CALLS(RRTO_CALL_OP_OF)
+#undef RRTO_CALL_OP_OF
+
+template <typename Call>
+inline constexpr CallOp kCallOp = CallOpOf<Call>::value;
+template <typename Call>
+inline constexpr bool kIsOperator = is_operator(kCallOp<Call>);
 
 }  // namespace rrto::proto

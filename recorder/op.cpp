@@ -90,10 +90,11 @@ Op Op::event_record(uint64_t event, uint64_t stream) {
   return op;
 }
 
-Op Op::stream_wait_event(uint64_t stream, uint64_t event) {
+Op Op::stream_wait_event(uint64_t stream, uint64_t event, uint32_t flags) {
   Op op;
   op.kind = OpKind::StreamWaitEvent;
   op.event = event;
+  op.value = flags;
   op.stream = stream;
   op.seal();
   return op;
@@ -142,8 +143,8 @@ std::span<const uint8_t> op_operands(const Op& op, std::array<uint8_t, 16>& scra
     case OpKind::MemcpyDtoH: return pack(op.src);
     case OpKind::MemcpyDtoD: return pack2(op.dst, op.src);
     case OpKind::Memset: return pack2(op.dst, op.value);
-    case OpKind::EventRecord:
-    case OpKind::StreamWaitEvent: return pack(op.event);
+    case OpKind::EventRecord: return pack(op.event);
+    case OpKind::StreamWaitEvent: return pack2(op.event, op.value);
     case OpKind::StreamSynchronize:
     case OpKind::ContextSynchronize: break;
   }
@@ -157,8 +158,8 @@ std::span<const KernelParam> operand_layout(OpKind kind, const KernelDef* kernel
     case OpKind::KernelLaunch: return kernel ? std::span<const KernelParam>(kernel->params) : std::span<const KernelParam>();
     case OpKind::MemcpyHtoD:
     case OpKind::MemcpyDtoH:
-    case OpKind::EventRecord:
-    case OpKind::StreamWaitEvent: return kOne;
+    case OpKind::EventRecord: return kOne;
+    case OpKind::StreamWaitEvent:
     case OpKind::MemcpyDtoD:
     case OpKind::Memset: return kTwo;
     case OpKind::StreamSynchronize:

@@ -48,7 +48,7 @@ struct Op {
   // device. Memset: dst. The host side is a reference only: no payload here.
   uint64_t dst = 0, src = 0;
   uint64_t bytes = 0;  // copy or memset size in bytes
-  uint64_t value = 0;  // memset value
+  uint64_t value = 0;  // memset value; StreamWaitEvent: its flags
   uint64_t event = 0;  // event handle id for EventRecord / StreamWaitEvent
   // Packed kernel parameter buffer, laid out as kernel->params says. Borrowed:
   // whoever builds the Op keeps these bytes alive while the Op is in use, or
@@ -73,7 +73,7 @@ struct Op {
   // cuMemsetD8/D16/D32: `count` elements of `elem_size` bytes.
   static Op memset_d(uint64_t dst, uint64_t value, uint8_t elem_size, uint64_t count, uint64_t stream, bool async);
   static Op event_record(uint64_t event, uint64_t stream);
-  static Op stream_wait_event(uint64_t stream, uint64_t event);
+  static Op stream_wait_event(uint64_t stream, uint64_t event, uint32_t flags);
   static Op stream_synchronize(uint64_t stream);
   static Op context_synchronize();
 

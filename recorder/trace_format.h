@@ -13,7 +13,7 @@
 //     memcpy_*          u64 dst | u64 src | u64 bytes | u64 stream
 //     memset            u64 dst | u64 value | u8 elem_size | u64 bytes | u64 stream
 //     event_record      u64 event | u64 stream
-//     stream_wait_event u64 stream | u64 event
+//     stream_wait_event u64 stream | u64 event | u32 flags
 //     stream_sync       u64 stream
 //     context_sync      (nothing)
 //   end     (tag 3): u64 op count | u32 kernel count; nothing may follow it
@@ -27,7 +27,7 @@
 namespace rrto::trace_format {
 
 inline constexpr char kMagic[8] = {'R', 'R', 'T', 'O', 'T', 'R', 'C', '\0'};
-inline constexpr uint32_t kVersion = 1;
+inline constexpr uint32_t kVersion = 2;
 inline constexpr size_t kHeaderBytes = 16;
 inline constexpr size_t kRecordOverhead = 1 + 4 + 4;  // tag, length, check
 

@@ -231,6 +231,7 @@ Status TraceReader::read_op(std::span<const uint8_t> payload, size_t offset, Tra
     case OpKind::StreamWaitEvent:
       r.get(op.stream);
       r.get(op.event);
+      op.value = r.get_or<uint32_t>(0);  // a short record still fails the reader
       break;
     case OpKind::StreamSynchronize:
       r.get(op.stream);

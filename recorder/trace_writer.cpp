@@ -140,6 +140,7 @@ Status TraceWriter::write(const Op& op) {
     case OpKind::StreamWaitEvent:
       w.put<uint64_t>(op.stream);
       w.put<uint64_t>(op.event);
+      w.put<uint32_t>(static_cast<uint32_t>(op.value));
       break;
     case OpKind::StreamSynchronize:
       w.put<uint64_t>(op.stream);

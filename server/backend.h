@@ -1,9 +1,9 @@
 // The device backend interface: one object per device the server offers.
 //
-// Shaped like rdma-core's ops tables: every operation has a default that
-// answers CUDA_ERROR_NOT_SUPPORTED, so a backend implements what it can and
-// the rest fails cleanly. Operations return CUresult because that is what the
-// protocol carries back to the client.
+// Every operation is pure virtual: a backend states what it does for each,
+// and one that cannot do something returns CUDA_ERROR_NOT_SUPPORTED for it
+// explicitly, so no operation is left out by accident. Operations return
+// CUresult because that is what the protocol carries back to the client.
 //
 // A backend knows nothing about sessions or client ids: the session layer
 // (session.h) maps each client's ids to the handles returned here, checks
@@ -68,87 +68,61 @@ class Device {
   virtual const DeviceDescription& description() const = 0;
 
   // ------------------------------------------------------------ memory
-  virtual CUresult mem_alloc(uint64_t size, uint64_t& dptr) { return CUDA_ERROR_NOT_SUPPORTED; }
-  virtual CUresult mem_free(uint64_t dptr) { return CUDA_ERROR_NOT_SUPPORTED; }
-  virtual CUresult mem_get_info(uint64_t& free, uint64_t& total) { return CUDA_ERROR_NOT_SUPPORTED; }
+  virtual CUresult mem_alloc(uint64_t size, uint64_t& dptr) = 0;
+  virtual CUresult mem_free(uint64_t dptr) = 0;
+  virtual CUresult mem_get_info(uint64_t& free, uint64_t& total) = 0;
 
   // `src` is only valid until finish_batch(): a backend that copies
   // asynchronously must be done reading it by then.
-  virtual CUresult copy_htod(uint64_t dst, const void* src, uint64_t size, StreamHandle stream) {
-    return CUDA_ERROR_NOT_SUPPORTED;
-  }
+  virtual CUresult copy_htod(uint64_t dst, const void* src, uint64_t size, StreamHandle stream) = 0;
   // Makes `size` bytes at `src` readable by the host once the work queued on
   // `stream` is done, and points `bytes` at them. The bytes stay valid until the
   // next call on this device (they go out as a reply's bulk).
-  virtual CUresult copy_dtoh_for_reply(uint64_t src, uint64_t size, StreamHandle stream, const uint8_t*& bytes) {
-    return CUDA_ERROR_NOT_SUPPORTED;
-  }
-  virtual CUresult copy_dtod(uint64_t dst, uint64_t src, uint64_t size, StreamHandle stream) {
-    return CUDA_ERROR_NOT_SUPPORTED;
-  }
+  virtual CUresult copy_dtoh_for_reply(uint64_t src, uint64_t size, StreamHandle stream, const uint8_t*& bytes) = 0;
+  virtual CUresult copy_dtod(uint64_t dst, uint64_t src, uint64_t size, StreamHandle stream) = 0;
   // element_size is 1, 2 or 4; count is in elements.
-  virtual CUresult memset(uint64_t dst, uint32_t value, uint32_t element_size, uint64_t count, StreamHandle stream) {
-    return CUDA_ERROR_NOT_SUPPORTED;
-  }
+  virtual CUresult memset(uint64_t dst, uint32_t value, uint32_t element_size, uint64_t count, StreamHandle stream) = 0;
   // Device memory the host can write directly, so that a received payload can
   // land in it with no copy; nullptr when the device's memory is not host
   // memory. The range has been checked by the caller.
-  virtual uint8_t* host_address(uint64_t dptr, uint64_t size) { return nullptr; }
+  virtual uint8_t* host_address(uint64_t dptr, uint64_t size) = 0;
   // The received message's buffers are about to be released.
-  virtual CUresult finish_batch() { return CUDA_SUCCESS; }
+  virtual CUresult finish_batch() = 0;
 
   // ------------------------------------------------------------ modules
-  virtual CUresult module_load(std::span<const uint8_t> image, ModuleHandle& module, std::string& error) {
-    return CUDA_ERROR_NOT_SUPPORTED;
-  }
-  virtual CUresult module_unload(ModuleHandle module) { return CUDA_ERROR_NOT_SUPPORTED; }
-  virtual CUresult module_get_function(ModuleHandle module, std::string_view name, FunctionHandle& function) {
-    return CUDA_ERROR_NOT_SUPPORTED;
-  }
+  virtual CUresult module_load(std::span<const uint8_t> image, ModuleHandle& module, std::string& error) = 0;
+  virtual CUresult module_unload(ModuleHandle module) = 0;
+  virtual CUresult module_get_function(ModuleHandle module, std::string_view name, FunctionHandle& function) = 0;
   // The kernel's parameter layout as the backend knows it; NOT_SUPPORTED when
   // it cannot tell (then the client's layout is trusted).
-  virtual CUresult function_param_layout(FunctionHandle function, ParamLayout& layout) {
-    return CUDA_ERROR_NOT_SUPPORTED;
-  }
+  virtual CUresult function_param_layout(FunctionHandle function, ParamLayout& layout) = 0;
   // Releases what module_get_function created (functions are never unloaded
   // by CUDA itself; a backend that allocated something for one frees it here).
-  virtual void function_release(FunctionHandle function) {}
-  virtual CUresult module_get_global(ModuleHandle module, std::string_view name, uint64_t& dptr, uint64_t& size) {
-    return CUDA_ERROR_NOT_SUPPORTED;
-  }
-  virtual CUresult function_get_attribute(FunctionHandle function, int32_t attribute, int32_t& value) {
-    return CUDA_ERROR_NOT_SUPPORTED;
-  }
+  virtual void function_release(FunctionHandle function) = 0;
+  virtual CUresult module_get_global(ModuleHandle module, std::string_view name, uint64_t& dptr, uint64_t& size) = 0;
+  virtual CUresult function_get_attribute(FunctionHandle function, int32_t attribute, int32_t& value) = 0;
   // `params` is the packed parameter buffer; `layout` has been checked to lie
   // inside it. On failure `error` may explain (it goes back to the client).
   virtual CUresult launch(FunctionHandle function, const LaunchGeometry& geometry, StreamHandle stream,
-                          std::span<const uint8_t> params, const ParamLayout& layout, std::string& error) {
-    return CUDA_ERROR_NOT_SUPPORTED;
-  }
+                          std::span<const uint8_t> params, const ParamLayout& layout, std::string& error) = 0;
 
   // ------------------------------------------------------------ streams
-  virtual CUresult stream_create(uint32_t flags, int32_t priority, StreamHandle& stream) {
-    return CUDA_ERROR_NOT_SUPPORTED;
-  }
-  virtual CUresult stream_destroy(StreamHandle stream) { return CUDA_ERROR_NOT_SUPPORTED; }
-  virtual CUresult stream_synchronize(StreamHandle stream) { return CUDA_ERROR_NOT_SUPPORTED; }
-  virtual CUresult stream_query(StreamHandle stream) { return CUDA_ERROR_NOT_SUPPORTED; }
-  virtual CUresult stream_wait_event(StreamHandle stream, EventHandle event, uint32_t flags) {
-    return CUDA_ERROR_NOT_SUPPORTED;
-  }
+  virtual CUresult stream_create(uint32_t flags, int32_t priority, StreamHandle& stream) = 0;
+  virtual CUresult stream_destroy(StreamHandle stream) = 0;
+  virtual CUresult stream_synchronize(StreamHandle stream) = 0;
+  virtual CUresult stream_query(StreamHandle stream) = 0;
+  virtual CUresult stream_wait_event(StreamHandle stream, EventHandle event, uint32_t flags) = 0;
 
   // ------------------------------------------------------------ events
-  virtual CUresult event_create(uint32_t flags, EventHandle& event) { return CUDA_ERROR_NOT_SUPPORTED; }
-  virtual CUresult event_destroy(EventHandle event) { return CUDA_ERROR_NOT_SUPPORTED; }
-  virtual CUresult event_record(EventHandle event, StreamHandle stream) { return CUDA_ERROR_NOT_SUPPORTED; }
-  virtual CUresult event_synchronize(EventHandle event) { return CUDA_ERROR_NOT_SUPPORTED; }
-  virtual CUresult event_query(EventHandle event) { return CUDA_ERROR_NOT_SUPPORTED; }
-  virtual CUresult event_elapsed(EventHandle start, EventHandle end, float& milliseconds) {
-    return CUDA_ERROR_NOT_SUPPORTED;
-  }
+  virtual CUresult event_create(uint32_t flags, EventHandle& event) = 0;
+  virtual CUresult event_destroy(EventHandle event) = 0;
+  virtual CUresult event_record(EventHandle event, StreamHandle stream) = 0;
+  virtual CUresult event_synchronize(EventHandle event) = 0;
+  virtual CUresult event_query(EventHandle event) = 0;
+  virtual CUresult event_elapsed(EventHandle start, EventHandle end, float& milliseconds) = 0;
 
   // ------------------------------------------------------------ device
-  virtual CUresult synchronize() { return CUDA_ERROR_NOT_SUPPORTED; }
+  virtual CUresult synchronize() = 0;
 };
 
 }  // namespace rrto::server

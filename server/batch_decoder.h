@@ -4,41 +4,40 @@
 // batch that fails here is malformed (the session is closed); value errors
 // (an unknown handle, a range outside the session's memory) are found later,
 // when the call runs, and only fail that call.
+//
+// Decoding needs only the metadata and the bulk's length, so it can happen
+// before the bulk has landed (to choose where it lands); attach_bulk then
+// points the calls at the bytes.
 #pragma once
 
 #include <span>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "common/status.h"
-#include "protocol/calls.h"
+#include "protocol/any_call.h"
 
 namespace rrto::server {
 
-using AnyCall =
-    std::variant<proto::Hello, proto::MemAlloc, proto::MemFree, proto::MemGetInfo, proto::MemcpyHtoD, proto::MemcpyDtoH,
-                 proto::MemcpyDtoD, proto::Memset, proto::ModuleLoad, proto::ModuleUnload, proto::ModuleGetFunction,
-                 proto::ModuleGetGlobal, proto::FuncGetAttribute, proto::Launch, proto::StreamCreate,
-                 proto::StreamDestroy, proto::StreamSynchronize, proto::StreamQuery, proto::StreamWaitEvent,
-                 proto::EventCreate, proto::EventDestroy, proto::EventRecord, proto::EventSynchronize,
-                 proto::EventQuery, proto::EventElapsedTime, proto::CtxSynchronize, proto::TemplateRegister,
-                 proto::TemplateDrop, proto::ReplaySegment>;
-
 struct DecodedCall {
-  AnyCall call;
+  proto::AnyCall call;
   // MemcpyHtoD's payload or ModuleLoad's image: its range of the bulk;
   // ReplaySegment's inputs: the bulk from its input offset on.
   std::span<const uint8_t> bulk;
 };
 
-// On failure returns ProtocolError and says why; `calls` then holds nothing useful.
-// The calls point into `meta` and `bulk`, which must outlive them.
-Status decode_batch(std::span<const uint8_t> meta, std::span<const uint8_t> bulk, std::vector<DecodedCall>& calls,
+// On failure returns ProtocolError and says why; `calls` then holds nothing
+// useful. The calls point into `meta`, which must outlive them.
+Status decode_batch(std::span<const uint8_t> meta, uint64_t bulk_length, std::vector<DecodedCall>& calls,
                     std::string& why);
 
-// Decodes the operator calls of a template (TemplateRegister::calls). Only
-// operators are allowed; their bulk ranges are left empty.
-Status decode_template(std::span<const uint8_t> calls_meta, std::vector<DecodedCall>& calls, std::string& why);
+// Points each call decoded with decode_batch(meta, bulk.size(), ...) at its
+// bytes of `bulk`, which must outlive them.
+void attach_bulk(std::span<DecodedCall> calls, std::span<const uint8_t> bulk);
+
+// Decodes the operator calls of a template (TemplateRegister::calls): at most
+// `max_operators`, and only operators. Their bulk ranges are left empty.
+Status decode_template(std::span<const uint8_t> calls_meta, size_t max_operators, std::vector<DecodedCall>& calls,
+                       std::string& why);
 
 }  // namespace rrto::server

@@ -4,14 +4,6 @@
 #include "protocol/batch.h"
 
 namespace rrto::server {
-namespace {
-
-template <typename... Fs>
-struct Overloaded : Fs... {
-  using Fs::operator()...;
-};
-
-}  // namespace
 
 void encode_error_reply(CUresult status, uint32_t call_index, std::string_view message, std::vector<uint8_t>& meta) {
   meta.clear();
@@ -23,15 +15,105 @@ void encode_error_reply(CUresult status, uint32_t call_index, std::string_view m
   }
 }
 
-CUresult Dispatcher::hello(Session& session, const proto::Hello& hello, BatchReply& reply) {
-  if (session.admitted()) {
-    reply.end_session = true;
-    reply.end_reason = "a second Hello";
-    refusal_ = "Hello is only the first call of a session";
-    RRTO_WARN("server", "session {}: {}", session.id(), refusal_);
-    return CUDA_ERROR_INVALID_VALUE;
+// What the server does for each protocol call, chosen by std::visit: a call
+// added to the protocol does not compile until it has its overload here.
+class Dispatcher::CallRunner {
+ public:
+  CallRunner(Dispatcher& dispatcher, Session& session, const DecodedCall& decoded, BatchReply& reply)
+      : d_(dispatcher), s_(session), decoded_(decoded), reply_(reply) {}
+
+  CUresult operator()(const proto::Hello& c) { return d_.hello(s_, c, reply_); }
+
+  CUresult operator()(const proto::MemAlloc& c) {
+    return with_result<proto::MemAllocResult>([&](auto& out) { return s_.mem_alloc(c.size, out.dptr); });
   }
-  refusal_.clear();
+  CUresult operator()(const proto::MemFree& c) { return s_.mem_free(c.dptr); }
+  CUresult operator()(const proto::MemGetInfo&) {
+    return with_result<proto::MemGetInfoResult>([&](auto& out) { return s_.mem_get_info(out.free, out.total); });
+  }
+  CUresult operator()(const proto::MemcpyHtoD& c) { return s_.memcpy_htod(c.dst, decoded_.bulk, c.stream); }
+  CUresult operator()(const proto::MemcpyDtoH& c) { return s_.memcpy_dtoh(c.src, c.size, c.stream, reply_.bulk); }
+  CUresult operator()(const proto::MemcpyDtoD& c) { return s_.memcpy_dtod(c.dst, c.src, c.size, c.stream); }
+  CUresult operator()(const proto::Memset& c) {
+    return s_.memset(c.dst, c.value, c.element_size, c.count, c.stream);
+  }
+
+  CUresult operator()(const proto::ModuleLoad& c) { return s_.module_load(c.module, decoded_.bulk); }
+  CUresult operator()(const proto::ModuleUnload& c) { return s_.module_unload(c.module); }
+  CUresult operator()(const proto::ModuleGetFunction& c) {
+    return s_.module_get_function(c.module, c.function, c.name, c.param_layout);
+  }
+  CUresult operator()(const proto::ModuleGetGlobal& c) {
+    return with_result<proto::ModuleGetGlobalResult>(
+        [&](auto& out) { return s_.module_get_global(c.module, c.name, out.dptr, out.size); });
+  }
+  CUresult operator()(const proto::FuncGetAttribute& c) {
+    return with_result<proto::FuncGetAttributeResult>(
+        [&](auto& out) { return s_.function_get_attribute(c.function, c.attribute, out.value); });
+  }
+  CUresult operator()(const proto::Launch& c) {
+    const LaunchGeometry geometry{.grid = {c.grid[0], c.grid[1], c.grid[2]},
+                                  .block = {c.block[0], c.block[1], c.block[2]},
+                                  .shared_mem = c.shared_mem};
+    return s_.launch(c.function, geometry, c.stream, c.params);
+  }
+
+  CUresult operator()(const proto::StreamCreate& c) { return s_.stream_create(c.stream, c.flags, c.priority); }
+  CUresult operator()(const proto::StreamDestroy& c) { return s_.stream_destroy(c.stream); }
+  CUresult operator()(const proto::StreamSynchronize& c) { return s_.stream_synchronize(c.stream); }
+  CUresult operator()(const proto::StreamQuery& c) { return s_.stream_query(c.stream); }
+  CUresult operator()(const proto::StreamWaitEvent& c) { return s_.stream_wait_event(c.stream, c.event, c.flags); }
+
+  CUresult operator()(const proto::EventCreate& c) { return s_.event_create(c.event, c.flags); }
+  CUresult operator()(const proto::EventDestroy& c) { return s_.event_destroy(c.event); }
+  CUresult operator()(const proto::EventRecord& c) { return s_.event_record(c.event, c.stream); }
+  CUresult operator()(const proto::EventSynchronize& c) { return s_.event_synchronize(c.event); }
+  CUresult operator()(const proto::EventQuery& c) { return s_.event_query(c.event); }
+  CUresult operator()(const proto::EventElapsedTime& c) {
+    return with_result<proto::EventElapsedTimeResult>(
+        [&](auto& out) { return s_.event_elapsed(c.start, c.end, out.milliseconds); });
+  }
+  CUresult operator()(const proto::CtxSynchronize&) { return s_.ctx_synchronize(); }
+
+  CUresult operator()(const proto::TemplateRegister& c) {
+    std::string why;
+    if (!ok(s_.templates().add(c.tmpl, c.calls, why)))
+      return s_.fail(CUDA_ERROR_INVALID_VALUE, "template {} refused: {}", c.tmpl, why);
+    return CUDA_SUCCESS;
+  }
+  CUresult operator()(const proto::TemplateDrop& c) {
+    s_.templates().drop(c.tmpl);
+    return CUDA_SUCCESS;
+  }
+  CUresult operator()(const proto::ReplaySegment& c) { return d_.replay(s_, c, decoded_.bulk, reply_); }
+
+ private:
+  // Runs `run(result)`; on success the result is the call's reply body.
+  template <typename Result, typename Run>
+  CUresult with_result(Run&& run) {
+    Result result;
+    const CUresult r = run(result);
+    if (r == CUDA_SUCCESS) d_.set_result(result);
+    return r;
+  }
+
+  Dispatcher& d_;
+  Session& s_;
+  const DecodedCall& decoded_;
+  BatchReply& reply_;
+};
+
+CUresult Dispatcher::check_admission(Session& session, const proto::AnyCall& call, BatchReply& reply) {
+  const bool is_hello = std::holds_alternative<proto::Hello>(call);
+  if (is_hello != session.admitted()) return CUDA_SUCCESS;
+  reply.end_session = true;
+  reply.end_reason = is_hello ? "a second Hello" : "a call before Hello";
+  refusal_ = is_hello ? "Hello is only the first call of a session" : "the first call of a session must be Hello";
+  RRTO_WARN("server", "session {} (peer {}): {}", session.id(), session.peer_address(), refusal_);
+  return is_hello ? CUDA_ERROR_INVALID_VALUE : CUDA_ERROR_NOT_INITIALIZED;
+}
+
+CUresult Dispatcher::hello(Session& session, const proto::Hello& hello, BatchReply& reply) {
   if (CUresult r = admission_.admit(session, hello, refusal_)) {
     reply.end_session = true;
     reply.end_reason = "Hello refused: " + refusal_;
@@ -57,87 +139,9 @@ CUresult Dispatcher::hello(Session& session, const proto::Hello& hello, BatchRep
 CUresult Dispatcher::run_call(Session& session, const DecodedCall& decoded, BatchReply& reply) {
   result_.clear();
   refusal_.clear();
-  if (!session.admitted() && !std::holds_alternative<proto::Hello>(decoded.call)) {
-    reply.end_session = true;
-    reply.end_reason = "a call before Hello";
-    refusal_ = "the first call of a session must be Hello";
-    RRTO_WARN("server", "session {} (peer {}): {}", session.id(), session.peer_address(), refusal_);
-    return CUDA_ERROR_NOT_INITIALIZED;
-  }
-  Session& s = session;
-  return std::visit(
-      Overloaded{
-          [&](const proto::Hello& c) { return hello(session, c, reply); },
-          [&](const proto::MemAlloc& c) {
-            proto::MemAllocResult result;
-            CUresult r = s.mem_alloc(c.size, result.dptr);
-            if (r == CUDA_SUCCESS) set_result(result);
-            return r;
-          },
-          [&](const proto::MemFree& c) { return s.mem_free(c.dptr); },
-          [&](const proto::MemGetInfo&) {
-            proto::MemGetInfoResult result;
-            CUresult r = s.mem_get_info(result.free, result.total);
-            if (r == CUDA_SUCCESS) set_result(result);
-            return r;
-          },
-          [&](const proto::MemcpyHtoD& c) { return s.memcpy_htod(c.dst, decoded.bulk, c.stream); },
-          [&](const proto::MemcpyDtoH& c) { return s.memcpy_dtoh(c.src, c.size, c.stream, reply.bulk); },
-          [&](const proto::MemcpyDtoD& c) { return s.memcpy_dtod(c.dst, c.src, c.size, c.stream); },
-          [&](const proto::Memset& c) { return s.memset(c.dst, c.value, c.element_size, c.count, c.stream); },
-          [&](const proto::ModuleLoad& c) { return s.module_load(c.module, decoded.bulk); },
-          [&](const proto::ModuleUnload& c) { return s.module_unload(c.module); },
-          [&](const proto::ModuleGetFunction& c) {
-            return s.module_get_function(c.module, c.function, c.name, c.param_layout);
-          },
-          [&](const proto::ModuleGetGlobal& c) {
-            proto::ModuleGetGlobalResult result;
-            CUresult r = s.module_get_global(c.module, c.name, result.dptr, result.size);
-            if (r == CUDA_SUCCESS) set_result(result);
-            return r;
-          },
-          [&](const proto::FuncGetAttribute& c) {
-            proto::FuncGetAttributeResult result;
-            CUresult r = s.function_get_attribute(c.function, c.attribute, result.value);
-            if (r == CUDA_SUCCESS) set_result(result);
-            return r;
-          },
-          [&](const proto::Launch& c) {
-            LaunchGeometry geometry{.grid = {c.grid[0], c.grid[1], c.grid[2]},
-                                    .block = {c.block[0], c.block[1], c.block[2]},
-                                    .shared_mem = c.shared_mem};
-            return s.launch(c.function, geometry, c.stream, c.params);
-          },
-          [&](const proto::StreamCreate& c) { return s.stream_create(c.stream, c.flags, c.priority); },
-          [&](const proto::StreamDestroy& c) { return s.stream_destroy(c.stream); },
-          [&](const proto::StreamSynchronize& c) { return s.stream_synchronize(c.stream); },
-          [&](const proto::StreamQuery& c) { return s.stream_query(c.stream); },
-          [&](const proto::StreamWaitEvent& c) { return s.stream_wait_event(c.stream, c.event, c.flags); },
-          [&](const proto::EventCreate& c) { return s.event_create(c.event, c.flags); },
-          [&](const proto::EventDestroy& c) { return s.event_destroy(c.event); },
-          [&](const proto::EventRecord& c) { return s.event_record(c.event, c.stream); },
-          [&](const proto::EventSynchronize& c) { return s.event_synchronize(c.event); },
-          [&](const proto::EventQuery& c) { return s.event_query(c.event); },
-          [&](const proto::EventElapsedTime& c) {
-            proto::EventElapsedTimeResult result;
-            CUresult r = s.event_elapsed(c.start, c.end, result.milliseconds);
-            if (r == CUDA_SUCCESS) set_result(result);
-            return r;
-          },
-          [&](const proto::CtxSynchronize&) { return s.ctx_synchronize(); },
-          [&](const proto::TemplateRegister& c) {
-            std::string why;
-            if (!ok(s.templates().add(c.tmpl, c.calls, why)))
-              return s.fail(CUDA_ERROR_INVALID_VALUE, "template {} refused: {}", c.tmpl, why);
-            return CUDA_SUCCESS;
-          },
-          [&](const proto::TemplateDrop& c) {
-            s.templates().drop(c.tmpl);
-            return CUDA_SUCCESS;
-          },
-          [&](const proto::ReplaySegment& c) { return replay(session, c, decoded.bulk, reply); },
-      },
-      decoded.call);
+  session.begin_call();
+  if (CUresult r = check_admission(session, decoded.call, reply)) return r;
+  return std::visit(CallRunner(*this, session, decoded, reply), decoded.call);
 }
 
 CUresult Dispatcher::replay(Session& session, const proto::ReplaySegment& segment, std::span<const uint8_t> inputs,

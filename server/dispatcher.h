@@ -1,7 +1,8 @@
 // Runs a decoded batch on one session, in order, stopping at the first call
 // that fails, and builds the reply: ReplyHeader{status, index of the failing
 // call or of the last call} followed by the last call's result body, or by an
-// ErrorResult when a failed call has something to say.
+// ErrorResult when a failed call has something to say. Whether a session may
+// run a call at all (Hello first, and once) is decided here alone.
 #pragma once
 
 #include <cstdint>
@@ -42,7 +43,10 @@ class Dispatcher {
   void run(Session& session, std::span<const DecodedCall> calls, BatchReply& reply);
 
  private:
+  class CallRunner;
+
   CUresult run_call(Session& session, const DecodedCall& call, BatchReply& reply);
+  CUresult check_admission(Session& session, const proto::AnyCall& call, BatchReply& reply);
   CUresult hello(Session& session, const proto::Hello& hello, BatchReply& reply);
   CUresult replay(Session& session, const proto::ReplaySegment& segment, std::span<const uint8_t> inputs,
                   BatchReply& reply);

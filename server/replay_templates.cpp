@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/limits.h"
 #include "protocol/calls.h"
 
 namespace rrto::server {
@@ -12,13 +13,13 @@ Status TemplateStore::add(uint32_t id, std::span<const uint8_t> calls, std::stri
                       kMaxTemplateBytes);
     return Status::OutOfRange;
   }
-  if (!templates_.count(id) && templates_.size() >= kMaxTemplates) {
-    why = fmt::format("a session may register at most {} templates", kMaxTemplates);
+  if (!templates_.count(id) && templates_.size() >= limits::kReplayTemplates) {
+    why = fmt::format("a session may register at most {} templates", limits::kReplayTemplates);
     return Status::OutOfRange;
   }
   auto t = std::make_unique<Template>();
   t->encoded.assign(calls.begin(), calls.end());
-  if (const Status s = decode_template(t->encoded, t->calls, why); !ok(s)) return s;
+  if (const Status s = decode_template(t->encoded, limits::kTemplateOperators, t->calls, why); !ok(s)) return s;
   templates_[id] = std::move(t);
   return Status::Ok;
 }

@@ -16,8 +16,8 @@ namespace rrto::server {
 
 class TemplateStore {
  public:
-  // Bounds on what one client may make the server keep.
-  static constexpr size_t kMaxTemplates = 64;
+  // Bounds on what one client may make the server keep: the template count
+  // and operators per template are common/limits.h's, shared with the client.
   static constexpr size_t kMaxTemplateBytes = 16u << 20;
 
   struct Template {
@@ -25,7 +25,8 @@ class TemplateStore {
     std::vector<DecodedCall> calls;
   };
 
-  // Keeps a copy of the template; replaces one with the same id.
+  // Keeps a copy of the template; replaces one with the same id. OutOfRange
+  // past a bound, ProtocolError for a malformed template; `why` says which.
   Status add(uint32_t id, std::span<const uint8_t> calls, std::string& why);
   // proto::kAllTemplates drops them all.
   void drop(uint32_t id);

@@ -51,12 +51,6 @@ CUresult Session::fail_with(CUresult code, std::string message) {
   return code;
 }
 
-CUresult Session::begin_call() {
-  error_.clear();
-  if (!device_) return fail(CUDA_ERROR_NOT_INITIALIZED, "no call before Hello");
-  return CUDA_SUCCESS;
-}
-
 CUresult Session::check_range(std::string_view what, uint64_t p, uint64_t n) {
   if (allocations_.contains(p, n)) return CUDA_SUCCESS;
   return fail(CUDA_ERROR_INVALID_VALUE, "{} [{:#x}, +{}) is not inside one allocation of this session", what, p, n);
@@ -93,7 +87,6 @@ CUresult Session::resolve_event(uint64_t id, EventHandle& event) {
 // ---------------------------------------------------------------- memory
 
 CUresult Session::mem_alloc(uint64_t size, uint64_t& dptr) {
-  if (CUresult r = begin_call()) return r;
   if (size == 0) return fail(CUDA_ERROR_INVALID_VALUE, "MemAlloc of 0 bytes");
   if (memory_limit_ && (size > memory_limit_ || allocations_.allocated_bytes() > memory_limit_ - size))
     return fail(CUDA_ERROR_OUT_OF_MEMORY, "MemAlloc of {} bytes exceeds the session limit of {} bytes ({} in use)",
@@ -108,7 +101,6 @@ CUresult Session::mem_alloc(uint64_t size, uint64_t& dptr) {
 }
 
 CUresult Session::mem_free(uint64_t dptr) {
-  if (CUresult r = begin_call()) return r;
   const AllocationTable::Entry* entry = allocations_.find_base(dptr);
   if (!entry || entry->kind != AllocationTable::Kind::Allocation)
     return fail(CUDA_ERROR_INVALID_VALUE, "MemFree of {:#x}: not an allocation of this session", dptr);
@@ -119,7 +111,6 @@ CUresult Session::mem_free(uint64_t dptr) {
 }
 
 CUresult Session::mem_get_info(uint64_t& free, uint64_t& total) {
-  if (CUresult r = begin_call()) return r;
   if (CUresult r = device_->mem_get_info(free, total)) return r;
   if (memory_limit_) {
     // The session sees its own budget when that is the tighter bound.
@@ -131,7 +122,6 @@ CUresult Session::mem_get_info(uint64_t& free, uint64_t& total) {
 }
 
 CUresult Session::memcpy_htod(uint64_t dst, std::span<const uint8_t> payload, uint64_t stream) {
-  if (CUresult r = begin_call()) return r;
   if (payload.empty()) return CUDA_SUCCESS;  // CUDA accepts empty copies whatever the pointer
   if (CUresult r = check_range("MemcpyHtoD destination", dst, payload.size())) return r;
   StreamHandle s;
@@ -141,7 +131,6 @@ CUresult Session::memcpy_htod(uint64_t dst, std::span<const uint8_t> payload, ui
 
 CUresult Session::memcpy_dtoh(uint64_t src, uint64_t size, uint64_t stream, std::span<const uint8_t>& bytes) {
   bytes = {};
-  if (CUresult r = begin_call()) return r;
   if (size == 0) return CUDA_SUCCESS;
   if (CUresult r = check_range("MemcpyDtoH source", src, size)) return r;
   StreamHandle s;
@@ -153,7 +142,6 @@ CUresult Session::memcpy_dtoh(uint64_t src, uint64_t size, uint64_t stream, std:
 }
 
 CUresult Session::memcpy_dtod(uint64_t dst, uint64_t src, uint64_t size, uint64_t stream) {
-  if (CUresult r = begin_call()) return r;
   if (size == 0) return CUDA_SUCCESS;
   if (CUresult r = check_range("MemcpyDtoD destination", dst, size)) return r;
   if (CUresult r = check_range("MemcpyDtoD source", src, size)) return r;
@@ -163,7 +151,6 @@ CUresult Session::memcpy_dtod(uint64_t dst, uint64_t src, uint64_t size, uint64_
 }
 
 CUresult Session::memset(uint64_t dst, uint32_t value, uint32_t element_size, uint64_t count, uint64_t stream) {
-  if (CUresult r = begin_call()) return r;
   if (element_size != 1 && element_size != 2 && element_size != 4)
     return fail(CUDA_ERROR_INVALID_VALUE, "Memset element size {} (must be 1, 2 or 4)", element_size);
   if (count == 0) return CUDA_SUCCESS;
@@ -177,7 +164,8 @@ CUresult Session::memset(uint64_t dst, uint32_t value, uint32_t element_size, ui
 }
 
 uint8_t* Session::direct_destination(uint64_t dst, uint64_t size) {
-  if (!device_ || size == 0 || !allocations_.contains(dst, size)) return nullptr;
+  // A session before Hello has no allocations, so nothing lands for it.
+  if (size == 0 || !allocations_.contains(dst, size)) return nullptr;
   return device_->host_address(dst, size);
 }
 
@@ -186,7 +174,6 @@ CUresult Session::finish_batch() { return device_ ? device_->finish_batch() : CU
 // ---------------------------------------------------------------- modules
 
 CUresult Session::module_load(uint64_t module, std::span<const uint8_t> image) {
-  if (CUresult r = begin_call()) return r;
   if (module == 0 || modules_.find(module))
     return fail(CUDA_ERROR_INVALID_VALUE, "module id {:#x} is null or in use", module);
   ModuleHandle handle;
@@ -198,7 +185,6 @@ CUresult Session::module_load(uint64_t module, std::span<const uint8_t> image) {
 }
 
 CUresult Session::module_unload(uint64_t module) {
-  if (CUresult r = begin_call()) return r;
   const ModuleHandle* handle = modules_.find(module);
   if (!handle) return fail(CUDA_ERROR_INVALID_HANDLE, "unknown module {:#x}", module);
   templates_.drop(proto::kAllTemplates);  // they may launch its kernels
@@ -219,7 +205,6 @@ CUresult Session::module_unload(uint64_t module) {
 
 CUresult Session::module_get_function(uint64_t module, uint64_t function, std::string_view name,
                                       std::span<const uint8_t> client_layout_bytes) {
-  if (CUresult r = begin_call()) return r;
   const ModuleHandle* handle = modules_.find(module);
   if (!handle) return fail(CUDA_ERROR_INVALID_HANDLE, "unknown module {:#x}", module);
   if (function == 0 || functions_.find(function))
@@ -249,7 +234,6 @@ CUresult Session::module_get_function(uint64_t module, uint64_t function, std::s
 }
 
 CUresult Session::module_get_global(uint64_t module, std::string_view name, uint64_t& dptr, uint64_t& size) {
-  if (CUresult r = begin_call()) return r;
   const ModuleHandle* handle = modules_.find(module);
   if (!handle) return fail(CUDA_ERROR_INVALID_HANDLE, "unknown module {:#x}", module);
   if (CUresult r = device_->module_get_global(*handle, name, dptr, size))
@@ -265,7 +249,6 @@ CUresult Session::module_get_global(uint64_t module, std::string_view name, uint
 }
 
 CUresult Session::function_get_attribute(uint64_t function, int32_t attribute, int32_t& value) {
-  if (CUresult r = begin_call()) return r;
   const Function* f = functions_.find(function);
   if (!f) return fail(CUDA_ERROR_INVALID_HANDLE, "unknown function {:#x}", function);
   return device_->function_get_attribute(f->handle, attribute, value);
@@ -273,7 +256,6 @@ CUresult Session::function_get_attribute(uint64_t function, int32_t attribute, i
 
 CUresult Session::launch(uint64_t function, const LaunchGeometry& geometry, uint64_t stream,
                          std::span<const uint8_t> params) {
-  if (CUresult r = begin_call()) return r;
   const Function* f = functions_.find(function);
   if (!f) return fail(CUDA_ERROR_INVALID_HANDLE, "unknown function {:#x}", function);
   // The backend reads each parameter at its offset: all must be inside the buffer.
@@ -288,6 +270,8 @@ CUresult Session::launch(uint64_t function, const LaunchGeometry& geometry, uint
   }
   StreamHandle s;
   if (CUresult r = resolve_stream(stream, s)) return r;
+  // A failed launch is logged here, once, with the session (fail_with); the
+  // backend only says why, naming the kernel.
   std::string why;
   if (CUresult r = device_->launch(f->handle, geometry, s, params, f->layout, why)) {
     if (why.empty()) why = fmt::format("launch of kernel {} failed", f->name);
@@ -299,7 +283,6 @@ CUresult Session::launch(uint64_t function, const LaunchGeometry& geometry, uint
 // ---------------------------------------------------------------- streams
 
 CUresult Session::stream_create(uint64_t stream, uint32_t flags, int32_t priority) {
-  if (CUresult r = begin_call()) return r;
   if (stream == 0 || (stream & proto::kPerThreadStreamBit) || streams_.find(stream))
     return fail(CUDA_ERROR_INVALID_VALUE, "stream id {:#x} is reserved or in use", stream);
   StreamHandle handle;
@@ -309,7 +292,6 @@ CUresult Session::stream_create(uint64_t stream, uint32_t flags, int32_t priorit
 }
 
 CUresult Session::stream_destroy(uint64_t stream) {
-  if (CUresult r = begin_call()) return r;
   const StreamHandle* handle = streams_.find(stream);
   if (!handle || (stream & proto::kPerThreadStreamBit))
     return fail(CUDA_ERROR_INVALID_HANDLE, "StreamDestroy of unknown stream {:#x}", stream);
@@ -319,21 +301,18 @@ CUresult Session::stream_destroy(uint64_t stream) {
 }
 
 CUresult Session::stream_synchronize(uint64_t stream) {
-  if (CUresult r = begin_call()) return r;
   StreamHandle s;
   if (CUresult r = resolve_stream(stream, s)) return r;
   return device_->stream_synchronize(s);
 }
 
 CUresult Session::stream_query(uint64_t stream) {
-  if (CUresult r = begin_call()) return r;
   StreamHandle s;
   if (CUresult r = resolve_stream(stream, s)) return r;
   return device_->stream_query(s);
 }
 
 CUresult Session::stream_wait_event(uint64_t stream, uint64_t event, uint32_t flags) {
-  if (CUresult r = begin_call()) return r;
   StreamHandle s;
   EventHandle e;
   if (CUresult r = resolve_stream(stream, s)) return r;
@@ -344,7 +323,6 @@ CUresult Session::stream_wait_event(uint64_t stream, uint64_t event, uint32_t fl
 // ---------------------------------------------------------------- events
 
 CUresult Session::event_create(uint64_t event, uint32_t flags) {
-  if (CUresult r = begin_call()) return r;
   if (event == 0 || events_.find(event))
     return fail(CUDA_ERROR_INVALID_VALUE, "event id {:#x} is null or in use", event);
   EventHandle handle;
@@ -354,7 +332,6 @@ CUresult Session::event_create(uint64_t event, uint32_t flags) {
 }
 
 CUresult Session::event_destroy(uint64_t event) {
-  if (CUresult r = begin_call()) return r;
   EventHandle e;
   if (CUresult r = resolve_event(event, e)) return r;
   const CUresult r = device_->event_destroy(e);
@@ -363,7 +340,6 @@ CUresult Session::event_destroy(uint64_t event) {
 }
 
 CUresult Session::event_record(uint64_t event, uint64_t stream) {
-  if (CUresult r = begin_call()) return r;
   EventHandle e;
   StreamHandle s;
   if (CUresult r = resolve_event(event, e)) return r;
@@ -372,21 +348,18 @@ CUresult Session::event_record(uint64_t event, uint64_t stream) {
 }
 
 CUresult Session::event_synchronize(uint64_t event) {
-  if (CUresult r = begin_call()) return r;
   EventHandle e;
   if (CUresult r = resolve_event(event, e)) return r;
   return device_->event_synchronize(e);
 }
 
 CUresult Session::event_query(uint64_t event) {
-  if (CUresult r = begin_call()) return r;
   EventHandle e;
   if (CUresult r = resolve_event(event, e)) return r;
   return device_->event_query(e);
 }
 
 CUresult Session::event_elapsed(uint64_t start, uint64_t end, float& milliseconds) {
-  if (CUresult r = begin_call()) return r;
   EventHandle s, e;
   if (CUresult r = resolve_event(start, s)) return r;
   if (CUresult r = resolve_event(end, e)) return r;
@@ -394,7 +367,6 @@ CUresult Session::event_elapsed(uint64_t start, uint64_t end, float& millisecond
 }
 
 CUresult Session::ctx_synchronize() {
-  if (CUresult r = begin_call()) return r;
   return device_->synchronize();
 }
 

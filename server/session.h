@@ -52,10 +52,12 @@ class Session {
   ReleasedResources release();
 
   // Why the last call failed, in words for the client; empty if it did not
-  // say. Cleared at the start of every call.
+  // say. Cleared by begin_call().
   const std::string& error_message() const { return error_; }
+  void begin_call() { error_.clear(); }
 
   // ------------------------------------------------------------ calls
+  // Only for an admitted session: the dispatcher runs none before Hello.
   CUresult mem_alloc(uint64_t size, uint64_t& dptr);
   CUresult mem_free(uint64_t dptr);
   CUresult mem_get_info(uint64_t& free, uint64_t& total);
@@ -100,6 +102,7 @@ class Session {
   const AllocationTable& allocations() const { return allocations_; }
 
   TemplateStore& templates() { return templates_; }
+  const TemplateStore& templates() const { return templates_; }
 
   // Sets the message for the client, logs it at warn and returns `code`.
   template <typename... Args>
@@ -116,7 +119,6 @@ class Session {
   };
 
   CUresult fail_with(CUresult code, std::string message);
-  CUresult begin_call();
   CUresult check_range(std::string_view what, uint64_t p, uint64_t n);
   CUresult resolve_stream(uint64_t id, StreamHandle& stream);
   CUresult resolve_event(uint64_t id, EventHandle& event);

@@ -1,5 +1,7 @@
 #include "server/session_manager.h"
 
+#include <utility>
+
 #include <fmt/format.h>
 
 #include "common/log.h"
@@ -32,6 +34,22 @@ bool same_token(std::string_view given, std::string_view expected) {
   for (size_t i = 0; i < expected.size(); ++i)
     diff |= static_cast<unsigned char>(i < given.size() ? given[i] : 0) ^ static_cast<unsigned char>(expected[i]);
   return diff == 0;
+}
+
+// The one copy of a batch whose payload is the whole bulk, which can be
+// received straight into device memory: a batch of exactly one MemcpyHtoD,
+// or of one ReplaySegment of a stretch whose only input copy comes first.
+const proto::MemcpyHtoD* whole_bulk_copy(const Session& session, const std::vector<DecodedCall>& calls) {
+  if (calls.size() != 1) return nullptr;
+  if (const auto* copy = std::get_if<proto::MemcpyHtoD>(&calls[0].call))
+    return copy->bulk_offset == 0 ? copy : nullptr;
+  const auto* replay = std::get_if<proto::ReplaySegment>(&calls[0].call);
+  if (!replay || replay->input_offset != 0) return nullptr;
+  const TemplateStore::Template* t = session.templates().find(replay->tmpl);
+  if (!t || replay->first > replay->last || replay->last >= t->calls.size()) return nullptr;
+  for (uint32_t i = replay->first + 1; i <= replay->last; ++i)
+    if (std::holds_alternative<proto::MemcpyHtoD>(t->calls[i].call)) return nullptr;
+  return std::get_if<proto::MemcpyHtoD>(&t->calls[replay->first].call);
 }
 
 }  // namespace
@@ -116,56 +134,61 @@ void SessionManager::protocol_error(transport::PeerId peer, Connection& connecti
   close(peer, connection, "protocol error: " + reason);
 }
 
+bool SessionManager::too_large(uint64_t meta_length, uint64_t bulk_length) const {
+  return bulk_length > policy_.max_message_bytes || meta_length > policy_.max_message_bytes - bulk_length;
+}
+
+bool SessionManager::KeptDecode::is_for(transport::PeerId p, std::span<const uint8_t> m, uint64_t length) const {
+  return peer == p && meta.data() == m.data() && meta.size() == m.size() && bulk_length == length;
+}
+
+Status SessionManager::decode(transport::PeerId peer, const transport::Message& message,
+                              const std::optional<KeptDecode>& kept, std::string& why) {
+  if (kept && kept->is_for(peer, message.meta, message.bulk.size())) {
+    why = kept->why;
+    return kept->status;
+  }
+  return decode_batch(message.meta, message.bulk.size(), calls_, why);
+}
+
 void* SessionManager::bulk_destination(transport::PeerId peer, uint16_t opcode, std::span<const uint8_t> meta,
                                        uint64_t bulk_length) {
-  // Only a batch of exactly one MemcpyHtoD, or of one ReplaySegment whose one
-  // input copy comes first, with the payload the whole bulk, can be received
-  // straight into device memory.
+  // Anything kept is of a message that never reached on_message.
+  kept_.reset();
   auto it = connections_.find(peer);
   if (it == connections_.end() || it->second.closing || opcode != proto::kBatchRequest) return nullptr;
-  if (bulk_length == 0 || bulk_length > policy_.max_message_bytes) return nullptr;
-  proto::BatchReader reader(meta);
-  proto::CallView view{};
-  if (reader.count() != 1 || !reader.next(view)) return nullptr;
-  proto::MemcpyHtoD copy;
-  if (view.op == proto::CallOp::MemcpyHtoD) {
-    if (!proto::decode_fields(view.body, copy) || copy.bulk_offset != 0) return nullptr;
-  } else if (view.op == proto::CallOp::ReplaySegment) {
-    // A replayed stretch that starts with its only input copy.
-    proto::ReplaySegment replay;
-    if (!proto::decode_fields(view.body, replay) || replay.input_offset != 0) return nullptr;
-    const TemplateStore::Template* t = it->second.session->templates().find(replay.tmpl);
-    if (!t || replay.first > replay.last || replay.last >= t->calls.size()) return nullptr;
-    const auto* first = std::get_if<proto::MemcpyHtoD>(&t->calls[replay.first].call);
-    if (!first) return nullptr;
-    for (uint32_t i = replay.first + 1; i <= replay.last; ++i)
-      if (std::holds_alternative<proto::MemcpyHtoD>(t->calls[i].call)) return nullptr;
-    copy = *first;
-  } else {
-    return nullptr;
-  }
-  if (reader.next(view) || reader.failed() || copy.size != bulk_length) return nullptr;
-  uint8_t* place = it->second.session->direct_destination(copy.dst, copy.size);
+  if (bulk_length == 0 || too_large(meta.size(), bulk_length)) return nullptr;
+  // Decoded once, here: on_message of this message runs these calls.
+  std::string why;
+  const Status decoded = decode_batch(meta, bulk_length, calls_, why);
+  kept_ = KeptDecode{.peer = peer, .meta = meta, .bulk_length = bulk_length, .status = decoded, .why = std::move(why)};
+  if (!ok(decoded)) return nullptr;  // on_message reports it
+  Session& session = *it->second.session;
+  const proto::MemcpyHtoD* copy = whole_bulk_copy(session, calls_);
+  if (!copy || copy->size != bulk_length) return nullptr;
+  uint8_t* place = session.direct_destination(copy->dst, copy->size);
   if (place)
-    RRTO_TRACE(kLog, "session {}: {} bytes land in device memory at {:#x}", it->second.session->id(), copy.size,
-               copy.dst);
+    RRTO_TRACE(kLog, "session {}: {} bytes land in device memory at {:#x}", session.id(), copy->size, copy->dst);
   return place;
 }
 
 void SessionManager::on_message(transport::PeerId peer, const transport::Message& message) {
+  // What bulk_destination kept is of this message or of none.
+  const std::optional<KeptDecode> kept = std::exchange(kept_, std::nullopt);
   auto it = connections_.find(peer);
   if (it == connections_.end() || it->second.closing) return;
   Connection& connection = it->second;
 
   if (message.opcode != proto::kBatchRequest)
     return protocol_error(peer, connection, fmt::format("unexpected message opcode {}", message.opcode));
-  if (message.meta.size() + message.bulk.size() > policy_.max_message_bytes)
+  if (too_large(message.meta.size(), message.bulk.size()))
     return protocol_error(
         peer, connection,
         fmt::format("a message of {} exceeds the limit of {}", format_bytes(message.meta.size() + message.bulk.size()),
                     format_bytes(policy_.max_message_bytes)));
   std::string why;
-  if (!ok(decode_batch(message.meta, message.bulk, calls_, why))) return protocol_error(peer, connection, why);
+  if (!ok(decode(peer, message, kept, why))) return protocol_error(peer, connection, why);
+  attach_bulk(calls_, message.bulk);
 
   dispatcher_.run(*connection.session, calls_, reply_);
   const transport::Segment bulk{reply_.bulk.data(), reply_.bulk.size()};

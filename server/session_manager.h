@@ -8,6 +8,8 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -60,7 +62,25 @@ class SessionManager final : public transport::Handler, private Admission {
     bool closing = false;  // closed by us, waiting for on_disconnect
   };
 
+  // The batch bulk_destination decoded into calls_, kept for on_message of
+  // the same message so that each message is decoded once. The transport may
+  // drop a message between the two, so a kept decode serves only a message
+  // with the same peer, metadata and bulk length (one with a bulk always has
+  // its own bulk_destination call first, which replaces what was kept).
+  struct KeptDecode {
+    transport::PeerId peer = 0;
+    std::span<const uint8_t> meta;
+    uint64_t bulk_length = 0;
+    Status status = Status::Ok;
+    std::string why;
+    bool is_for(transport::PeerId peer, std::span<const uint8_t> meta, uint64_t bulk_length) const;
+  };
+
   CUresult admit(Session& session, const proto::Hello& hello, std::string& why) override;
+  bool too_large(uint64_t meta_length, uint64_t bulk_length) const;
+  // The message's calls in calls_: as kept, or decoded now.
+  Status decode(transport::PeerId peer, const transport::Message& message, const std::optional<KeptDecode>& kept,
+                std::string& why);
   void protocol_error(transport::PeerId peer, Connection& connection, std::string reason);
   void close(transport::PeerId peer, Connection& connection, std::string_view reason);
   void end_session(Connection& connection, std::string_view reason);
@@ -76,6 +96,7 @@ class SessionManager final : public transport::Handler, private Admission {
   std::atomic<bool> stopping_{false};
   // Reused from message to message.
   std::vector<DecodedCall> calls_;
+  std::optional<KeptDecode> kept_;
   BatchReply reply_;
 };
 

@@ -1,20 +1,15 @@
-// Shared by the files that define the exported cu* entry points. Each entry
-// point is a thin adapter: check arguments, take the client lock, act.
+// Shared by the files that implement the entry points. Each implementation is
+// a thin adapter: check arguments, take the client lock, act. The exported
+// functions that call them, and their declarations, are generated from
+// client/api/implemented.txt (client/gen/gen_entry_points.py).
 #pragma once
 
 #define __CUDA_API_VERSION_INTERNAL 1  // declares every versioned name, so prototypes are checked
 #include <cuda.h>
 
 #include "client/client.h"
+#include "client/generated/entry_points.h"
 #include "common/log.h"
-
-#define RRTO_EXPORT extern "C" __attribute__((visibility("default")))
-
-// Counts the call and returns NOT_INITIALIZED before a successful cuInit.
-#define RRTO_ENTER(name)                                                           \
-  RRTO_COUNT_CALL(name);                                                           \
-  ::rrto::client::Client& c = ::rrto::client::client();                            \
-  if (!c.initialized()) return CUDA_ERROR_NOT_INITIALIZED
 
 // Logs, once per entry point, that a feature of it is not implemented.
 #define RRTO_NOT_SUPPORTED(name, what)                                                              \
@@ -30,8 +25,9 @@ inline bool has_current_context() { return !context_stack().empty(); }
 
 // Sends what is queued and, unless nothing on `stream` can still be
 // running, waits for the stream on the server.
-CUresult synchronize_stream(Client& c, uint64_t stream);
-CUresult synchronize_context(Client& c);
+// The lock must be held.
+CUresult synchronize_stream(ClientState& state, uint64_t stream);
+CUresult synchronize_context(ClientState& state);
 
 // cuMemAlloc and cuMemFree, for the entry points built on them.
 CUresult alloc_device(Client& c, CUdeviceptr* dptr, size_t size);
@@ -47,10 +43,16 @@ CUresult copy_to_host(Client& c, void* dst, CUdeviceptr src, size_t size, uint64
 CUresult copy_on_device(Client& c, CUdeviceptr dst, CUdeviceptr src, size_t size, uint64_t stream, bool async);
 
 // Queued work on `stream`: remembered until a synchronisation covers it.
-inline void note_stream_work(Client& c, uint64_t stream) { c.unsynced_streams.insert(stream); }
+inline void note_stream_work(ClientState& state, uint64_t stream) { state.unsynced_streams.insert(stream); }
 
-// The primary context, created on first use; the lock must be held.
-uint64_t primary_context(Client& c);
+// A stream argument names the legacy stream, a per-thread stream, or one of ours.
+inline bool valid_stream(const ClientState& state, CUstream s) {
+  const auto h = reinterpret_cast<uint64_t>(s);
+  return h == 0 || s == CU_STREAM_LEGACY || s == CU_STREAM_PER_THREAD || state.streams.find(h);
+}
+
+// The primary context, created on first use.
+uint64_t primary_context(ClientState& state);
 
 // Shared by cuModule* and cuLibrary* (a CUlibrary is a module underneath,
 // a CUkernel its function); each takes the lock itself. Loading needs no

@@ -13,11 +13,11 @@ CUcontext to_handle(uint64_t h) { return reinterpret_cast<CUcontext>(h); }
 CUresult create_context(Client& c, CUcontext* pctx, unsigned flags, CUdevice dev) {
   if (!pctx) return CUDA_ERROR_INVALID_VALUE;
   if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
-  std::lock_guard lock(c.mutex);
+  auto state = c.lock();
   auto ctx = std::make_unique<Context>();
   ctx->device = dev;
   ctx->flags = flags;
-  const uint64_t h = c.contexts.insert(std::move(ctx));
+  const uint64_t h = state->contexts.insert(std::move(ctx));
   context_stack().push_back(h);  // a new context becomes current
   *pctx = to_handle(h);
   return CUDA_SUCCESS;
@@ -30,127 +30,116 @@ CUresult named_context(Client& c, CUcontext ctx, uint64_t& out) {
     out = context_stack().back();
     return CUDA_SUCCESS;
   }
-  std::lock_guard lock(c.mutex);
-  if (!c.contexts.find(ctx)) return CUDA_ERROR_INVALID_CONTEXT;
+  auto state = c.lock();
+  if (!state->contexts.find(ctx)) return CUDA_ERROR_INVALID_CONTEXT;
   out = reinterpret_cast<uint64_t>(ctx);
   return CUDA_SUCCESS;
 }
 
 }  // namespace
 
-uint64_t rrto::client::primary_context(Client& c) {
-  if (!c.primary_context) {
+uint64_t rrto::client::primary_context(ClientState& state) {
+  if (!state.primary_context) {
     auto ctx = std::make_unique<Context>();
     ctx->primary = true;
-    ctx->flags = c.primary_flags;
-    c.primary_context = c.contexts.insert(std::move(ctx));
+    ctx->flags = state.primary_flags;
+    state.primary_context = state.contexts.insert(std::move(ctx));
   }
-  return c.primary_context;
+  return state.primary_context;
 }
 
-RRTO_EXPORT CUresult cuDevicePrimaryCtxRetain(CUcontext* pctx, CUdevice dev) {
-  RRTO_ENTER(cuDevicePrimaryCtxRetain);
+CUresult api::cuDevicePrimaryCtxRetain(Client& c, CUcontext* pctx, CUdevice dev) {
   if (!pctx) return CUDA_ERROR_INVALID_VALUE;
   if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
-  std::lock_guard lock(c.mutex);
-  ++c.primary_refcount;
-  *pctx = to_handle(primary_context(c));
+  auto state = c.lock();
+  ++state->primary_refcount;
+  *pctx = to_handle(primary_context(*state));
   return CUDA_SUCCESS;
 }
 
-RRTO_EXPORT CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev) {
-  RRTO_ENTER(cuDevicePrimaryCtxRelease_v2);
+CUresult api::cuDevicePrimaryCtxRelease_v2(Client& c, CUdevice dev) {
   if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
-  std::lock_guard lock(c.mutex);
-  if (c.primary_refcount == 0) return CUDA_ERROR_INVALID_CONTEXT;
-  --c.primary_refcount;  // the context stays: its resources live on the server until exit
+  auto state = c.lock();
+  if (state->primary_refcount == 0) return CUDA_ERROR_INVALID_CONTEXT;
+  --state->primary_refcount;  // the context stays: its resources live on the server until exit
   return CUDA_SUCCESS;
 }
 
-RRTO_EXPORT CUresult cuDevicePrimaryCtxSetFlags_v2(CUdevice dev, unsigned int flags) {
-  RRTO_ENTER(cuDevicePrimaryCtxSetFlags_v2);
+CUresult api::cuDevicePrimaryCtxSetFlags_v2(Client& c, CUdevice dev, unsigned int flags) {
   if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
-  std::lock_guard lock(c.mutex);
-  c.primary_flags = flags;
-  if (Context* ctx = c.contexts.find(c.primary_context)) ctx->flags = flags;
+  auto state = c.lock();
+  state->primary_flags = flags;
+  if (Context* ctx = state->contexts.find(state->primary_context)) ctx->flags = flags;
   return CUDA_SUCCESS;
 }
 
-RRTO_EXPORT CUresult cuDevicePrimaryCtxGetState(CUdevice dev, unsigned int* flags, int* active) {
-  RRTO_ENTER(cuDevicePrimaryCtxGetState);
+CUresult api::cuDevicePrimaryCtxGetState(Client& c, CUdevice dev, unsigned int* flags, int* active) {
   if (!flags || !active) return CUDA_ERROR_INVALID_VALUE;
   if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
-  std::lock_guard lock(c.mutex);
-  *flags = c.primary_flags;
-  *active = c.primary_refcount > 0;
+  auto state = c.lock();
+  *flags = state->primary_flags;
+  *active = state->primary_refcount > 0;
   return CUDA_SUCCESS;
 }
 
-RRTO_EXPORT CUresult cuDevicePrimaryCtxReset_v2(CUdevice dev) {
-  RRTO_ENTER(cuDevicePrimaryCtxReset_v2);
+CUresult api::cuDevicePrimaryCtxReset_v2(Client& c, CUdevice dev) {
   if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
   uint64_t primary = 0;
   {
-    std::lock_guard lock(c.mutex);
-    c.primary_refcount = 0;
-    primary = c.primary_context;
+    auto state = c.lock();
+    state->primary_refcount = 0;
+    primary = state->primary_context;
   }
   if (primary) context_storage().destroy(primary);  // the reset context's state is gone
   return CUDA_SUCCESS;
 }
 
-RRTO_EXPORT CUresult cuCtxCreate_v2(CUcontext* pctx, unsigned int flags, CUdevice dev) {
-  RRTO_ENTER(cuCtxCreate_v2);
+CUresult api::cuCtxCreate_v2(Client& c, CUcontext* pctx, unsigned int flags, CUdevice dev) {
   return create_context(c, pctx, flags, dev);
 }
 
-RRTO_EXPORT CUresult cuCtxCreate_v3(CUcontext* pctx, CUexecAffinityParam* params, int num_params, unsigned int flags,
-                                    CUdevice dev) {
-  RRTO_ENTER(cuCtxCreate_v3);
+CUresult api::cuCtxCreate_v3(Client& c, CUcontext* pctx, CUexecAffinityParam* params, int num_params,
+                             unsigned int flags, CUdevice dev) {
   if (num_params > 0) RRTO_NOT_SUPPORTED(cuCtxCreate_v3, "execution affinity");
   return create_context(c, pctx, flags, dev);
 }
 
-RRTO_EXPORT CUresult cuCtxCreate_v4(CUcontext* pctx, CUctxCreateParams* params, unsigned int flags, CUdevice dev) {
-  RRTO_ENTER(cuCtxCreate_v4);
+CUresult api::cuCtxCreate_v4(Client& c, CUcontext* pctx, CUctxCreateParams* params, unsigned int flags, CUdevice dev) {
   if (params && (params->numExecAffinityParams > 0 || params->cigParams))
     RRTO_NOT_SUPPORTED(cuCtxCreate_v4, "execution affinity and CIG parameters");
   return create_context(c, pctx, flags, dev);
 }
 
-RRTO_EXPORT CUresult cuCtxDestroy_v2(CUcontext ctx) {
-  RRTO_ENTER(cuCtxDestroy_v2);
+CUresult api::cuCtxDestroy_v2(Client& c, CUcontext ctx) {
   const auto h = reinterpret_cast<uint64_t>(ctx);
   {
-    std::lock_guard lock(c.mutex);
-    Context* context = c.contexts.find(h);
+    auto state = c.lock();
+    Context* context = state->contexts.find(h);
     if (!context || context->primary) return CUDA_ERROR_INVALID_CONTEXT;
     auto& stack = context_stack();
     std::erase(stack, h);
-    c.contexts.remove(h);
+    state->contexts.remove(h);
   }
   context_storage().destroy(h);
   return CUDA_SUCCESS;
 }
 
-RRTO_EXPORT CUresult cuCtxGetCurrent(CUcontext* pctx) {
-  RRTO_ENTER(cuCtxGetCurrent);
+CUresult api::cuCtxGetCurrent(Client& c, CUcontext* pctx) {
   if (!pctx) return CUDA_ERROR_INVALID_VALUE;
   const auto& stack = context_stack();
   *pctx = stack.empty() ? nullptr : to_handle(stack.back());
   return CUDA_SUCCESS;
 }
 
-RRTO_EXPORT CUresult cuCtxSetCurrent(CUcontext ctx) {
-  RRTO_ENTER(cuCtxSetCurrent);
+CUresult api::cuCtxSetCurrent(Client& c, CUcontext ctx) {
   auto& stack = context_stack();
   if (!ctx) {
     if (!stack.empty()) stack.pop_back();
     return CUDA_SUCCESS;
   }
   {
-    std::lock_guard lock(c.mutex);
-    if (!c.contexts.find(ctx)) return CUDA_ERROR_INVALID_CONTEXT;
+    auto state = c.lock();
+    if (!state->contexts.find(ctx)) return CUDA_ERROR_INVALID_CONTEXT;
   }
   if (stack.empty())
     stack.push_back(reinterpret_cast<uint64_t>(ctx));
@@ -159,18 +148,16 @@ RRTO_EXPORT CUresult cuCtxSetCurrent(CUcontext ctx) {
   return CUDA_SUCCESS;
 }
 
-RRTO_EXPORT CUresult cuCtxPushCurrent_v2(CUcontext ctx) {
-  RRTO_ENTER(cuCtxPushCurrent_v2);
+CUresult api::cuCtxPushCurrent_v2(Client& c, CUcontext ctx) {
   {
-    std::lock_guard lock(c.mutex);
-    if (!c.contexts.find(ctx)) return CUDA_ERROR_INVALID_CONTEXT;
+    auto state = c.lock();
+    if (!state->contexts.find(ctx)) return CUDA_ERROR_INVALID_CONTEXT;
   }
   context_stack().push_back(reinterpret_cast<uint64_t>(ctx));
   return CUDA_SUCCESS;
 }
 
-RRTO_EXPORT CUresult cuCtxPopCurrent_v2(CUcontext* pctx) {
-  RRTO_ENTER(cuCtxPopCurrent_v2);
+CUresult api::cuCtxPopCurrent_v2(Client& c, CUcontext* pctx) {
   auto& stack = context_stack();
   if (stack.empty()) return CUDA_ERROR_INVALID_CONTEXT;
   if (pctx) *pctx = to_handle(stack.back());
@@ -178,50 +165,44 @@ RRTO_EXPORT CUresult cuCtxPopCurrent_v2(CUcontext* pctx) {
   return CUDA_SUCCESS;
 }
 
-RRTO_EXPORT CUresult cuCtxGetDevice(CUdevice* device) {
-  RRTO_ENTER(cuCtxGetDevice);
+CUresult api::cuCtxGetDevice(Client& c, CUdevice* device) {
   if (!device) return CUDA_ERROR_INVALID_VALUE;
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   *device = 0;
   return CUDA_SUCCESS;
 }
 
-RRTO_EXPORT CUresult cuCtxGetFlags(unsigned int* flags) {
-  RRTO_ENTER(cuCtxGetFlags);
+CUresult api::cuCtxGetFlags(Client& c, unsigned int* flags) {
   if (!flags) return CUDA_ERROR_INVALID_VALUE;
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
-  std::lock_guard lock(c.mutex);
-  const Context* ctx = c.contexts.find(context_stack().back());
+  auto state = c.lock();
+  const Context* ctx = state->contexts.find(context_stack().back());
   *flags = ctx ? ctx->flags : 0;
   return CUDA_SUCCESS;
 }
 
-RRTO_EXPORT CUresult cuCtxGetApiVersion(CUcontext ctx, unsigned int* version) {
-  RRTO_ENTER(cuCtxGetApiVersion);
+CUresult api::cuCtxGetApiVersion(Client& c, CUcontext ctx, unsigned int* version) {
   if (!version) return CUDA_ERROR_INVALID_VALUE;
   *version = 3020;  // what the real driver reports for contexts of the v2 API
   return CUDA_SUCCESS;
 }
 
-RRTO_EXPORT CUresult cuCtxSynchronize() {
-  RRTO_ENTER(cuCtxSynchronize);
+CUresult api::cuCtxSynchronize(Client& c) {
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
-  std::lock_guard lock(c.mutex);
-  return synchronize_context(c);
+  auto state = c.lock();
+  return synchronize_context(*state);
 }
 
 // Every context is the session's one device: synchronising any of them
 // waits for all the session's work.
-RRTO_EXPORT CUresult cuCtxSynchronize_v2(CUcontext ctx) {
-  RRTO_ENTER(cuCtxSynchronize_v2);
+CUresult api::cuCtxSynchronize_v2(Client& c, CUcontext ctx) {
   uint64_t h = 0;
   if (const CUresult r = named_context(c, ctx, h); r != CUDA_SUCCESS) return r;
-  std::lock_guard lock(c.mutex);
-  return synchronize_context(c);
+  auto state = c.lock();
+  return synchronize_context(*state);
 }
 
-RRTO_EXPORT CUresult cuCtxGetDevice_v2(CUdevice* device, CUcontext ctx) {
-  RRTO_ENTER(cuCtxGetDevice_v2);
+CUresult api::cuCtxGetDevice_v2(Client& c, CUdevice* device, CUcontext ctx) {
   if (!device) return CUDA_ERROR_INVALID_VALUE;
   uint64_t h = 0;
   if (const CUresult r = named_context(c, ctx, h); r != CUDA_SUCCESS) return r;
@@ -230,8 +211,7 @@ RRTO_EXPORT CUresult cuCtxGetDevice_v2(CUdevice* device, CUcontext ctx) {
 }
 
 // Context handles are never reused, so they serve as ids.
-RRTO_EXPORT CUresult cuCtxGetId(CUcontext ctx, unsigned long long* id) {
-  RRTO_ENTER(cuCtxGetId);
+CUresult api::cuCtxGetId(Client& c, CUcontext ctx, unsigned long long* id) {
   if (!id) return CUDA_ERROR_INVALID_VALUE;
   uint64_t h = 0;
   if (const CUresult r = named_context(c, ctx, h); r != CUDA_SUCCESS) return r;

@@ -3,7 +3,6 @@
 // cudaDeviceGetStreamPriorityRange...). Kept in the client; the limits a
 // program sets govern device-side malloc, printf and stacks, which the
 // server's contexts keep at their defaults.
-#include <array>
 #include <cstdio>
 
 #include "client/api/api.h"
@@ -12,73 +11,51 @@ using namespace rrto::client;
 
 namespace {
 
-// The driver's defaults; guarded by the client lock.
-std::array<size_t, CU_LIMIT_MAX>& limits() {
-  static std::array<size_t, CU_LIMIT_MAX> values = [] {
-    std::array<size_t, CU_LIMIT_MAX> v{};
-    v[CU_LIMIT_STACK_SIZE] = 1024;
-    v[CU_LIMIT_PRINTF_FIFO_SIZE] = 1 << 20;
-    v[CU_LIMIT_MALLOC_HEAP_SIZE] = 8 << 20;
-    v[CU_LIMIT_DEV_RUNTIME_SYNC_DEPTH] = 2;
-    v[CU_LIMIT_DEV_RUNTIME_PENDING_LAUNCH_COUNT] = 2048;
-    v[CU_LIMIT_MAX_L2_FETCH_GRANULARITY] = 64;
-    return v;
-  }();
-  return values;
-}
-
 bool read_only(CUlimit limit) { return limit == CU_LIMIT_SHMEM_SIZE || limit == CU_LIMIT_CIG_ENABLED; }
-
-CUfunc_cache g_cache_config = CU_FUNC_CACHE_PREFER_NONE;  // guarded by the client lock
 
 // What the GPUs of the last generations report.
 constexpr int kGreatestStreamPriority = -5;
 
 }  // namespace
 
-RRTO_EXPORT CUresult cuCtxGetLimit(size_t* value, CUlimit limit) {
-  RRTO_ENTER(cuCtxGetLimit);
+CUresult api::cuCtxGetLimit(Client& c, size_t* value, CUlimit limit) {
   if (!value || limit < 0 || limit >= CU_LIMIT_MAX) return CUDA_ERROR_INVALID_VALUE;
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
-  std::lock_guard lock(c.mutex);
-  *value = limit == CU_LIMIT_SHMEM_SIZE ? c.device.attributes[CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN]
-                                        : limits()[limit];
+  auto state = c.lock();
+  *value = limit == CU_LIMIT_SHMEM_SIZE ? c.device().attributes[CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN]
+                                        : state->limits[limit];
   return CUDA_SUCCESS;
 }
 
-RRTO_EXPORT CUresult cuCtxSetLimit(CUlimit limit, size_t value) {
-  RRTO_ENTER(cuCtxSetLimit);
+CUresult api::cuCtxSetLimit(Client& c, CUlimit limit, size_t value) {
   if (limit < 0 || limit >= CU_LIMIT_MAX || read_only(limit)) return CUDA_ERROR_INVALID_VALUE;
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   if (limit == CU_LIMIT_MAX_L2_FETCH_GRANULARITY && value > 128) return CUDA_ERROR_INVALID_VALUE;
-  std::lock_guard lock(c.mutex);
-  limits()[limit] = value;
+  auto state = c.lock();
+  state->limits[limit] = value;
   return CUDA_SUCCESS;
 }
 
-RRTO_EXPORT CUresult cuCtxGetCacheConfig(CUfunc_cache* config) {
-  RRTO_ENTER(cuCtxGetCacheConfig);
+CUresult api::cuCtxGetCacheConfig(Client& c, CUfunc_cache* config) {
   if (!config) return CUDA_ERROR_INVALID_VALUE;
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
-  std::lock_guard lock(c.mutex);
-  *config = g_cache_config;
+  auto state = c.lock();
+  *config = state->cache_config;
   return CUDA_SUCCESS;
 }
 
 // A preference only: nothing to pass on.
-RRTO_EXPORT CUresult cuCtxSetCacheConfig(CUfunc_cache config) {
-  RRTO_ENTER(cuCtxSetCacheConfig);
+CUresult api::cuCtxSetCacheConfig(Client& c, CUfunc_cache config) {
   if (config < CU_FUNC_CACHE_PREFER_NONE || config > CU_FUNC_CACHE_PREFER_EQUAL) return CUDA_ERROR_INVALID_VALUE;
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
-  std::lock_guard lock(c.mutex);
-  g_cache_config = config;
+  auto state = c.lock();
+  state->cache_config = config;
   return CUDA_SUCCESS;
 }
 
-RRTO_EXPORT CUresult cuCtxGetStreamPriorityRange(int* least, int* greatest) {
-  RRTO_ENTER(cuCtxGetStreamPriorityRange);
+CUresult api::cuCtxGetStreamPriorityRange(Client& c, int* least, int* greatest) {
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
-  const bool supported = c.device.attributes[CU_DEVICE_ATTRIBUTE_STREAM_PRIORITIES_SUPPORTED] != 0;
+  const bool supported = c.device().attributes[CU_DEVICE_ATTRIBUTE_STREAM_PRIORITIES_SUPPORTED] != 0;
   if (least) *least = 0;
   if (greatest) *greatest = supported ? kGreatestStreamPriority : 0;
   return CUDA_SUCCESS;
@@ -86,24 +63,22 @@ RRTO_EXPORT CUresult cuCtxGetStreamPriorityRange(int* least, int* greatest) {
 
 // Accepts the forms cuDeviceGetPCIBusId writes and the short ones
 // (domain:bus:device.function, bus:device.function).
-RRTO_EXPORT CUresult cuDeviceGetByPCIBusId(CUdevice* dev, const char* bus_id) {
-  RRTO_ENTER(cuDeviceGetByPCIBusId);
+CUresult api::cuDeviceGetByPCIBusId(Client& c, CUdevice* dev, const char* bus_id) {
   if (!dev || !bus_id) return CUDA_ERROR_INVALID_VALUE;
   unsigned domain = 0, bus = 0, device = 0, function = 0;
   if (std::sscanf(bus_id, "%x:%x:%x.%x", &domain, &bus, &device, &function) != 4) {
     domain = 0;
     if (std::sscanf(bus_id, "%x:%x.%x", &bus, &device, &function) != 3) return CUDA_ERROR_INVALID_VALUE;
   }
-  if (static_cast<int>(domain) != c.device.pci_domain || static_cast<int>(bus) != c.device.pci_bus ||
-      static_cast<int>(device) != c.device.pci_device)
+  if (static_cast<int>(domain) != c.device().pci_domain || static_cast<int>(bus) != c.device().pci_bus ||
+      static_cast<int>(device) != c.device().pci_device)
     return CUDA_ERROR_INVALID_DEVICE;
   *dev = 0;
   return CUDA_SUCCESS;
 }
 
 // A session sees one device: it has no peers.
-RRTO_EXPORT CUresult cuDeviceCanAccessPeer(int* can_access, CUdevice dev, CUdevice peer) {
-  RRTO_ENTER(cuDeviceCanAccessPeer);
+CUresult api::cuDeviceCanAccessPeer(Client& c, int* can_access, CUdevice dev, CUdevice peer) {
   if (!can_access) return CUDA_ERROR_INVALID_VALUE;
   if (dev != 0 || peer != 0) return CUDA_ERROR_INVALID_DEVICE;
   *can_access = 0;
@@ -111,7 +86,6 @@ RRTO_EXPORT CUresult cuDeviceCanAccessPeer(int* can_access, CUdevice dev, CUdevi
 }
 
 // The only pair is the device with itself, which the driver refuses too.
-RRTO_EXPORT CUresult cuDeviceGetP2PAttribute(int* value, CUdevice_P2PAttribute, CUdevice, CUdevice) {
-  RRTO_ENTER(cuDeviceGetP2PAttribute);
+CUresult api::cuDeviceGetP2PAttribute(Client& c, int* value, CUdevice_P2PAttribute, CUdevice, CUdevice) {
   return value ? CUDA_ERROR_INVALID_DEVICE : CUDA_ERROR_INVALID_VALUE;
 }

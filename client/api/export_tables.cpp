@@ -79,8 +79,8 @@ CUresult cudart_primary_context(CUcontext* pctx, CUdevice dev) {
   if (!c.initialized()) return CUDA_ERROR_NOT_INITIALIZED;
   if (!pctx) return CUDA_ERROR_INVALID_VALUE;
   if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
-  std::lock_guard lock(c.mutex);
-  *pctx = reinterpret_cast<CUcontext>(primary_context(c));
+  auto state = c.lock();
+  *pctx = reinterpret_cast<CUcontext>(primary_context(*state));
   return CUDA_SUCCESS;
 }
 
@@ -168,8 +168,8 @@ CUresult storage_put(CUcontext ctx, void* key, void* value, ContextStorage::Dest
   uint64_t h = 0;
   if (const CUresult r = storage_context(ctx, h); r != CUDA_SUCCESS) return r;
   {
-    std::lock_guard lock(c.mutex);
-    if (!c.contexts.find(h)) return CUDA_ERROR_INVALID_CONTEXT;
+    auto state = c.lock();
+    if (!state->contexts.find(h)) return CUDA_ERROR_INVALID_CONTEXT;
   }
   context_storage().put(h, key, value, destructor);
   return CUDA_SUCCESS;
@@ -232,10 +232,10 @@ CUresult integrity_check(uint32_t runtime_version, uint64_t unix_seconds, uint8_
   if (runtime_version % 10 >= 2 && !c.initialized()) return CUDA_ERROR_NOT_INITIALIZED;
   IntegrityDevice device{};
   if (c.initialized()) {
-    device.uuid = c.device.uuid;
-    device.pci_domain = c.device.attributes[CU_DEVICE_ATTRIBUTE_PCI_DOMAIN_ID];
-    device.pci_bus = c.device.attributes[CU_DEVICE_ATTRIBUTE_PCI_BUS_ID];
-    device.pci_device = c.device.attributes[CU_DEVICE_ATTRIBUTE_PCI_DEVICE_ID];
+    device.uuid = c.device().uuid;
+    device.pci_domain = c.device().attributes[CU_DEVICE_ATTRIBUTE_PCI_DOMAIN_ID];
+    device.pci_bus = c.device().attributes[CU_DEVICE_ATTRIBUTE_PCI_BUS_ID];
+    device.pci_device = c.device().attributes[CU_DEVICE_ATTRIBUTE_PCI_DEVICE_ID];
   }
   const IntegrityQuery query{
       .driver_version = CUDA_VERSION,  // what cuDriverGetVersion reports
@@ -290,8 +290,7 @@ std::string uuid_hex(const CUuuid& id) {
 
 }  // namespace
 
-RRTO_EXPORT CUresult cuGetExportTable(const void** table, const CUuuid* id) {
-  RRTO_COUNT_CALL(cuGetExportTable);
+CUresult api::cuGetExportTable(const void** table, const CUuuid* id) {
   if (!table || !id) return CUDA_ERROR_INVALID_VALUE;
   for (const KnownTable& known : kTables) {
     if (std::memcmp(known.id.bytes, id->bytes, sizeof id->bytes) != 0) continue;

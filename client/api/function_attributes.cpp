@@ -2,28 +2,12 @@
 // so each is asked of the server once and then answered locally; the ones a
 // program may set are kept here. cudart reads many of them (cudaFuncGetAttributes,
 // occupancy), which must not cost a round trip each time.
-#include <array>
-#include <bitset>
-#include <map>
-
 #include "client/api/api.h"
 
 using namespace rrto::client;
 namespace proto = rrto::proto;
 
 namespace {
-
-struct FunctionAttributes {
-  std::array<int32_t, CU_FUNC_ATTRIBUTE_MAX> value{};
-  std::bitset<CU_FUNC_ATTRIBUTE_MAX> known;
-};
-
-// By function handle; guarded by the client lock. Handles are never reused,
-// so an unloaded function's entry is merely unused.
-std::map<uint64_t, FunctionAttributes>& attribute_cache() {
-  static auto* cache = new std::map<uint64_t, FunctionAttributes>;
-  return *cache;
-}
 
 bool settable(int attribute) {
   switch (attribute) {
@@ -41,7 +25,7 @@ bool settable(int attribute) {
 bool valid_setting(const Client& c, int attribute, int value) {
   switch (attribute) {
     case CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES:
-      return value >= 0 && value <= c.device.attributes[CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN];
+      return value >= 0 && value <= c.device().attributes[CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN];
     case CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT: return value >= -1 && value <= 100;
     default: return value >= 0;
   }
@@ -51,14 +35,14 @@ bool valid_setting(const Client& c, int attribute, int value) {
 
 CUresult rrto::client::function_attribute(Client& c, int* value, int attribute, CUfunction f) {
   if (!value || attribute < 0 || attribute >= CU_FUNC_ATTRIBUTE_MAX) return CUDA_ERROR_INVALID_VALUE;
-  std::lock_guard lock(c.mutex);
-  const Function* function = c.functions.find(f);
+  auto state = c.lock();
+  Function* function = state->functions.find(f);
   if (!function) return CUDA_ERROR_INVALID_HANDLE;
-  FunctionAttributes& cached = attribute_cache()[function->handle];
+  FunctionAttributes& cached = function->attributes;
   if (!cached.known[attribute]) {
     proto::FuncGetAttribute call{.function = function->handle, .attribute = attribute};
     proto::FuncGetAttributeResult result;
-    if (const CUresult r = c.remote.call(call, &result); r != CUDA_SUCCESS) return r;
+    if (const CUresult r = state->remote.call(call, &result); r != CUDA_SUCCESS) return r;
     cached.value[attribute] = result.value;
     cached.known[attribute] = true;
   }
@@ -70,18 +54,18 @@ CUresult rrto::client::function_attribute(Client& c, int* value, int attribute, 
 // for a dynamic shared memory size above the default limit on a real GPU.
 CUresult rrto::client::set_function_attribute(Client& c, CUfunction f, int attribute, int value) {
   if (!settable(attribute)) return CUDA_ERROR_INVALID_VALUE;
-  std::lock_guard lock(c.mutex);
-  const Function* function = c.functions.find(f);
+  auto state = c.lock();
+  Function* function = state->functions.find(f);
   if (!function) return CUDA_ERROR_INVALID_HANDLE;
   if (!valid_setting(c, attribute, value)) return CUDA_ERROR_INVALID_VALUE;
   if (attribute == CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES &&
-      value > c.device.attributes[CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK]) {
+      value > c.device().attributes[CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK]) {
     static std::once_flag once;
     std::call_once(once, [] {
       RRTO_WARN("client", "cuFuncSetAttribute: a larger dynamic shared memory size is not passed on to the server");
     });
   }
-  FunctionAttributes& cached = attribute_cache()[function->handle];
+  FunctionAttributes& cached = function->attributes;
   cached.value[attribute] = value;
   cached.known[attribute] = true;
   return CUDA_SUCCESS;
@@ -96,25 +80,22 @@ CUresult rrto::client::set_function_cache_config(Client& c, CUfunction f, CUfunc
     case CU_FUNC_CACHE_PREFER_EQUAL: break;
     default: return CUDA_ERROR_INVALID_VALUE;
   }
-  std::lock_guard lock(c.mutex);
-  return c.functions.find(f) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+  auto state = c.lock();
+  return state->functions.find(f) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
 }
 
-RRTO_EXPORT CUresult cuFuncSetAttribute(CUfunction f, CUfunction_attribute attribute, int value) {
-  RRTO_ENTER(cuFuncSetAttribute);
+CUresult api::cuFuncSetAttribute(Client& c, CUfunction f, CUfunction_attribute attribute, int value) {
   return set_function_attribute(c, f, attribute, value);
 }
 
-RRTO_EXPORT CUresult cuFuncSetCacheConfig(CUfunction f, CUfunc_cache config) {
-  RRTO_ENTER(cuFuncSetCacheConfig);
+CUresult api::cuFuncSetCacheConfig(Client& c, CUfunction f, CUfunc_cache config) {
   return set_function_cache_config(c, f, config);
 }
 
-RRTO_EXPORT CUresult cuFuncGetName(const char** name, CUfunction f) {
-  RRTO_ENTER(cuFuncGetName);
+CUresult api::cuFuncGetName(Client& c, const char** name, CUfunction f) {
   if (!name) return CUDA_ERROR_INVALID_VALUE;
-  std::lock_guard lock(c.mutex);
-  const Function* function = c.functions.find(f);
+  auto state = c.lock();
+  const Function* function = state->functions.find(f);
   if (!function) return CUDA_ERROR_INVALID_HANDLE;
   *name = function->kernel->name.c_str();
   return CUDA_SUCCESS;

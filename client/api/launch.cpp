@@ -9,9 +9,6 @@ namespace proto = rrto::proto;
 
 namespace {
 
-// The largest parameter buffer a kernel can have (CUDA 12.1 and later).
-constexpr size_t kMaxParamBytes = 32764;
-
 // Packs the arguments into `buffer`; returns the number of bytes or -1.
 long pack_params(const rrto::KernelInfo& kernel, void** kernel_params, void** extra, uint8_t* buffer) {
   if (kernel.param_bytes > kMaxParamBytes) return -1;
@@ -43,7 +40,7 @@ long pack_params(const rrto::KernelInfo& kernel, void** kernel_params, void** ex
 CUresult launch(Client& c, CUfunction f, const unsigned grid[3], const unsigned block[3], unsigned shared_mem,
                 CUstream s, bool per_thread, void** kernel_params, void** extra) {
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
-  const auto& attr = c.device.attributes;
+  const auto& attr = c.device().attributes;
   if (!grid[0] || !grid[1] || !grid[2] || !block[0] || !block[1] || !block[2]) return CUDA_ERROR_INVALID_VALUE;
   if (uint64_t{block[0]} * block[1] * block[2] > static_cast<uint64_t>(attr[CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK]) ||
       block[0] > static_cast<unsigned>(attr[CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_X]) ||
@@ -56,14 +53,14 @@ CUresult launch(Client& c, CUfunction f, const unsigned grid[3], const unsigned 
       shared_mem > static_cast<unsigned>(attr[CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK]))
     return CUDA_ERROR_INVALID_VALUE;
 
-  std::lock_guard lock(c.mutex);
-  const Function* function = c.functions.find(f);
+  auto state = c.lock();
+  const Function* function = state->functions.find(f);
   if (!function) return CUDA_ERROR_INVALID_HANDLE;
   const auto sh = reinterpret_cast<uint64_t>(s);
-  if (sh != 0 && s != CU_STREAM_LEGACY && s != CU_STREAM_PER_THREAD && !c.streams.find(sh))
+  if (sh != 0 && s != CU_STREAM_LEGACY && s != CU_STREAM_PER_THREAD && !state->streams.find(sh))
     return CUDA_ERROR_INVALID_HANDLE;
 
-  static uint8_t params[kMaxParamBytes];  // guarded by c.mutex
+  uint8_t* params = state->launch_params.data();
   const long size = pack_params(*function->kernel, kernel_params, extra, params);
   if (size < 0) return CUDA_ERROR_INVALID_VALUE;
   const uint64_t stream = stream_id(s, per_thread);
@@ -73,11 +70,9 @@ CUresult launch(Client& c, CUfunction f, const unsigned grid[3], const unsigned 
                      .shared_mem = shared_mem,
                      .stream = stream,
                      .params = {params, static_cast<size_t>(size)}};
-  c.on_op(rrto::Op::launch(*function->def, {grid[0], grid[1], grid[2]}, {block[0], block[1], block[2]},
-                                     shared_mem, stream, call.params),
-           function->handle);
-  note_stream_work(c, stream);
-  return c.remote.defer(call);
+  state->on_operator(call, op_of(call, *function->def));
+  note_stream_work(*state, stream);
+  return state->remote.defer(call);
 }
 
 CUresult launch_ex(Client& c, const CUlaunchConfig* config, CUfunction f, void** kernel_params, void** extra,
@@ -91,29 +86,14 @@ CUresult launch_ex(Client& c, const CUlaunchConfig* config, CUfunction f, void**
 
 }  // namespace
 
-RRTO_EXPORT CUresult cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, unsigned int gz, unsigned int bx,
-                                    unsigned int by, unsigned int bz, unsigned int shared_mem, CUstream s,
-                                    void** kernel_params, void** extra) {
-  RRTO_ENTER(cuLaunchKernel);
+CUresult api::cuLaunchKernel(Client& c, bool per_thread, CUfunction f, unsigned int gx, unsigned int gy,
+                             unsigned int gz, unsigned int bx, unsigned int by, unsigned int bz,
+                             unsigned int shared_mem, CUstream s, void** kernel_params, void** extra) {
   const unsigned grid[3] = {gx, gy, gz}, block[3] = {bx, by, bz};
-  return launch(c, f, grid, block, shared_mem, s, false, kernel_params, extra);
+  return launch(c, f, grid, block, shared_mem, s, per_thread, kernel_params, extra);
 }
 
-RRTO_EXPORT CUresult cuLaunchKernel_ptsz(CUfunction f, unsigned int gx, unsigned int gy, unsigned int gz,
-                                         unsigned int bx, unsigned int by, unsigned int bz, unsigned int shared_mem,
-                                         CUstream s, void** kernel_params, void** extra) {
-  RRTO_ENTER(cuLaunchKernel_ptsz);
-  const unsigned grid[3] = {gx, gy, gz}, block[3] = {bx, by, bz};
-  return launch(c, f, grid, block, shared_mem, s, true, kernel_params, extra);
-}
-
-RRTO_EXPORT CUresult cuLaunchKernelEx(const CUlaunchConfig* config, CUfunction f, void** kernel_params, void** extra) {
-  RRTO_ENTER(cuLaunchKernelEx);
-  return launch_ex(c, config, f, kernel_params, extra, false);
-}
-
-RRTO_EXPORT CUresult cuLaunchKernelEx_ptsz(const CUlaunchConfig* config, CUfunction f, void** kernel_params,
-                                           void** extra) {
-  RRTO_ENTER(cuLaunchKernelEx_ptsz);
-  return launch_ex(c, config, f, kernel_params, extra, true);
+CUresult api::cuLaunchKernelEx(Client& c, bool per_thread, const CUlaunchConfig* config, CUfunction f,
+                               void** kernel_params, void** extra) {
+  return launch_ex(c, config, f, kernel_params, extra, per_thread);
 }

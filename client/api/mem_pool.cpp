@@ -5,9 +5,6 @@
 // sent, which the server runs in order. Pools are bookkeeping kept here: their
 // attributes and how much of each is in use.
 #include <algorithm>
-#include <map>
-#include <memory>
-#include <vector>
 
 #include "client/api/api.h"
 
@@ -15,59 +12,20 @@ using namespace rrto::client;
 
 namespace {
 
-struct Pool {
-  CUmemPoolProps props{};
-  cuuint64_t release_threshold = 0;
-  int reuse_follow_event_dependencies = 1;
-  int reuse_allow_opportunistic = 1;
-  int reuse_allow_internal_dependencies = 1;
-  cuuint64_t used = 0, used_high = 0;
-};
-
-// Guarded by the client lock. A pool's handle is its address; the device's
-// default pool is the first and is never destroyed.
-struct Pools {
-  std::vector<std::unique_ptr<Pool>> pools;
-  Pool* current = nullptr;                                      // cuDeviceSetMemPool's choice
-  std::map<CUdeviceptr, std::pair<Pool*, size_t>> allocations;  // made from a pool
-
-  Pools() {
-    pools.push_back(std::make_unique<Pool>());
-    pools[0]->props.allocType = CU_MEM_ALLOCATION_TYPE_PINNED;
-    pools[0]->props.location = {.type = CU_MEM_LOCATION_TYPE_DEVICE, .id = 0};
-    current = pools[0].get();
-  }
-  Pool* find(CUmemoryPool handle) {
-    for (auto& p : pools)
-      if (reinterpret_cast<CUmemoryPool>(p.get()) == handle) return p.get();
-    return nullptr;
-  }
-};
-
 CUmemoryPool handle(Pool* pool) { return reinterpret_cast<CUmemoryPool>(pool); }
-
-Pools& pools() {
-  static auto* p = new Pools;
-  return *p;
-}
-
-bool valid_stream(const Client& c, CUstream s) {
-  const auto h = reinterpret_cast<uint64_t>(s);
-  return h == 0 || s == CU_STREAM_LEGACY || s == CU_STREAM_PER_THREAD || c.streams.find(h);
-}
 
 CUresult alloc_from(Client& c, CUdeviceptr* dptr, size_t size, Pool* pool, CUstream stream) {
   if (!dptr || size == 0) return CUDA_ERROR_INVALID_VALUE;
   // The pool is looked up again after the allocation: the lock is not held across it.
   {
-    std::lock_guard lock(c.mutex);
-    if (!valid_stream(c, stream)) return CUDA_ERROR_INVALID_HANDLE;
-    if (!pool) pool = pools().current;
+    auto state = c.lock();
+    if (!valid_stream(*state, stream)) return CUDA_ERROR_INVALID_HANDLE;
+    if (!pool) pool = state->pools.current;
   }
   if (const CUresult r = alloc_device(c, dptr, size); r != CUDA_SUCCESS) return r;
-  std::lock_guard lock(c.mutex);
-  if (!(pool = pools().find(handle(pool)))) return CUDA_SUCCESS;  // destroyed meanwhile: not counted
-  pools().allocations[*dptr] = {pool, size};
+  auto state = c.lock();
+  if (!(pool = state->pools.find(handle(pool)))) return CUDA_SUCCESS;  // destroyed meanwhile: not counted
+  state->pools.allocations[*dptr] = {pool, size};
   pool->used += size;
   pool->used_high = std::max(pool->used_high, pool->used);
   return CUDA_SUCCESS;
@@ -75,9 +33,9 @@ CUresult alloc_from(Client& c, CUdeviceptr* dptr, size_t size, Pool* pool, CUstr
 
 CUresult free_async(Client& c, CUdeviceptr dptr, CUstream stream) {
   {
-    std::lock_guard lock(c.mutex);
-    if (!valid_stream(c, stream)) return CUDA_ERROR_INVALID_HANDLE;
-    auto& allocations = pools().allocations;
+    auto state = c.lock();
+    if (!valid_stream(*state, stream)) return CUDA_ERROR_INVALID_HANDLE;
+    auto& allocations = state->pools.allocations;
     if (auto it = allocations.find(dptr); it != allocations.end()) {
       it->second.first->used -= it->second.second;
       allocations.erase(it);
@@ -88,92 +46,65 @@ CUresult free_async(Client& c, CUdeviceptr dptr, CUstream stream) {
 
 }  // namespace
 
-RRTO_EXPORT CUresult cuMemAllocAsync(CUdeviceptr* dptr, size_t size, CUstream stream) {
-  RRTO_ENTER(cuMemAllocAsync);
+CUresult api::cuMemAllocAsync(Client& c, bool per_thread, CUdeviceptr* dptr, size_t size, CUstream stream) {
   return alloc_from(c, dptr, size, nullptr, stream);
 }
 
-RRTO_EXPORT CUresult cuMemAllocAsync_ptsz(CUdeviceptr* dptr, size_t size, CUstream stream) {
-  RRTO_ENTER(cuMemAllocAsync_ptsz);
-  return alloc_from(c, dptr, size, nullptr, stream);
-}
-
-RRTO_EXPORT CUresult cuMemAllocFromPoolAsync(CUdeviceptr* dptr, size_t size, CUmemoryPool pool, CUstream stream) {
-  RRTO_ENTER(cuMemAllocFromPoolAsync);
+CUresult api::cuMemAllocFromPoolAsync(Client& c, bool per_thread, CUdeviceptr* dptr, size_t size, CUmemoryPool pool,
+                                      CUstream stream) {
   Pool* p = nullptr;
   {
-    std::lock_guard lock(c.mutex);
-    if (!(p = pools().find(pool))) return CUDA_ERROR_INVALID_VALUE;
+    auto state = c.lock();
+    if (!(p = state->pools.find(pool))) return CUDA_ERROR_INVALID_VALUE;
   }
   return alloc_from(c, dptr, size, p, stream);
 }
 
-RRTO_EXPORT CUresult cuMemAllocFromPoolAsync_ptsz(CUdeviceptr* dptr, size_t size, CUmemoryPool pool, CUstream stream) {
-  RRTO_ENTER(cuMemAllocFromPoolAsync_ptsz);
-  Pool* p = nullptr;
-  {
-    std::lock_guard lock(c.mutex);
-    if (!(p = pools().find(pool))) return CUDA_ERROR_INVALID_VALUE;
-  }
-  return alloc_from(c, dptr, size, p, stream);
-}
-
-RRTO_EXPORT CUresult cuMemFreeAsync(CUdeviceptr dptr, CUstream stream) {
-  RRTO_ENTER(cuMemFreeAsync);
+CUresult api::cuMemFreeAsync(Client& c, bool per_thread, CUdeviceptr dptr, CUstream stream) {
   return free_async(c, dptr, stream);
 }
 
-RRTO_EXPORT CUresult cuMemFreeAsync_ptsz(CUdeviceptr dptr, CUstream stream) {
-  RRTO_ENTER(cuMemFreeAsync_ptsz);
-  return free_async(c, dptr, stream);
-}
-
-RRTO_EXPORT CUresult cuDeviceGetDefaultMemPool(CUmemoryPool* pool, CUdevice dev) {
-  RRTO_ENTER(cuDeviceGetDefaultMemPool);
+CUresult api::cuDeviceGetDefaultMemPool(Client& c, CUmemoryPool* pool, CUdevice dev) {
   if (!pool) return CUDA_ERROR_INVALID_VALUE;
   if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
-  std::lock_guard lock(c.mutex);
-  *pool = handle(pools().pools[0].get());
+  auto state = c.lock();
+  *pool = handle(state->pools.pools[0].get());
   return CUDA_SUCCESS;
 }
 
-RRTO_EXPORT CUresult cuDeviceGetMemPool(CUmemoryPool* pool, CUdevice dev) {
-  RRTO_ENTER(cuDeviceGetMemPool);
+CUresult api::cuDeviceGetMemPool(Client& c, CUmemoryPool* pool, CUdevice dev) {
   if (!pool) return CUDA_ERROR_INVALID_VALUE;
   if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
-  std::lock_guard lock(c.mutex);
-  *pool = handle(pools().current);
+  auto state = c.lock();
+  *pool = handle(state->pools.current);
   return CUDA_SUCCESS;
 }
 
-RRTO_EXPORT CUresult cuDeviceSetMemPool(CUdevice dev, CUmemoryPool pool) {
-  RRTO_ENTER(cuDeviceSetMemPool);
+CUresult api::cuDeviceSetMemPool(Client& c, CUdevice dev, CUmemoryPool pool) {
   if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
-  std::lock_guard lock(c.mutex);
-  Pool* p = pools().find(pool);
+  auto state = c.lock();
+  Pool* p = state->pools.find(pool);
   if (!p) return CUDA_ERROR_INVALID_VALUE;
-  pools().current = p;
+  state->pools.current = p;
   return CUDA_SUCCESS;
 }
 
-RRTO_EXPORT CUresult cuMemPoolCreate(CUmemoryPool* pool, const CUmemPoolProps* props) {
-  RRTO_ENTER(cuMemPoolCreate);
+CUresult api::cuMemPoolCreate(Client& c, CUmemoryPool* pool, const CUmemPoolProps* props) {
   if (!pool || !props) return CUDA_ERROR_INVALID_VALUE;
   if (props->allocType != CU_MEM_ALLOCATION_TYPE_PINNED || props->location.type != CU_MEM_LOCATION_TYPE_DEVICE ||
       props->location.id != 0)
     return CUDA_ERROR_NOT_SUPPORTED;
-  std::lock_guard lock(c.mutex);
+  auto state = c.lock();
   auto p = std::make_unique<Pool>();
   p->props = *props;
   *pool = handle(p.get());
-  pools().pools.push_back(std::move(p));
+  state->pools.pools.push_back(std::move(p));
   return CUDA_SUCCESS;
 }
 
-RRTO_EXPORT CUresult cuMemPoolDestroy(CUmemoryPool pool) {
-  RRTO_ENTER(cuMemPoolDestroy);
-  std::lock_guard lock(c.mutex);
-  Pools& all = pools();
+CUresult api::cuMemPoolDestroy(Client& c, CUmemoryPool pool) {
+  auto state = c.lock();
+  MemoryPools& all = state->pools;
   Pool* p = all.find(pool);
   if (!p || p == all.pools[0].get()) return CUDA_ERROR_INVALID_VALUE;
   // Allocations still out keep working as device memory; they no longer count.
@@ -184,17 +115,15 @@ RRTO_EXPORT CUresult cuMemPoolDestroy(CUmemoryPool pool) {
 }
 
 // Freed memory goes back to the server at once: there is nothing to trim.
-RRTO_EXPORT CUresult cuMemPoolTrimTo(CUmemoryPool pool, size_t) {
-  RRTO_ENTER(cuMemPoolTrimTo);
-  std::lock_guard lock(c.mutex);
-  return pools().find(pool) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+CUresult api::cuMemPoolTrimTo(Client& c, CUmemoryPool pool, size_t) {
+  auto state = c.lock();
+  return state->pools.find(pool) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
 }
 
-RRTO_EXPORT CUresult cuMemPoolSetAttribute(CUmemoryPool pool, CUmemPool_attribute attribute, void* value) {
-  RRTO_ENTER(cuMemPoolSetAttribute);
+CUresult api::cuMemPoolSetAttribute(Client& c, CUmemoryPool pool, CUmemPool_attribute attribute, void* value) {
   if (!value) return CUDA_ERROR_INVALID_VALUE;
-  std::lock_guard lock(c.mutex);
-  Pool* p = pools().find(pool);
+  auto state = c.lock();
+  Pool* p = state->pools.find(pool);
   if (!p) return CUDA_ERROR_INVALID_VALUE;
   switch (attribute) {
     case CU_MEMPOOL_ATTR_REUSE_FOLLOW_EVENT_DEPENDENCIES:
@@ -219,11 +148,10 @@ RRTO_EXPORT CUresult cuMemPoolSetAttribute(CUmemoryPool pool, CUmemPool_attribut
   }
 }
 
-RRTO_EXPORT CUresult cuMemPoolGetAttribute(CUmemoryPool pool, CUmemPool_attribute attribute, void* value) {
-  RRTO_ENTER(cuMemPoolGetAttribute);
+CUresult api::cuMemPoolGetAttribute(Client& c, CUmemoryPool pool, CUmemPool_attribute attribute, void* value) {
   if (!value) return CUDA_ERROR_INVALID_VALUE;
-  std::lock_guard lock(c.mutex);
-  const Pool* p = pools().find(pool);
+  auto state = c.lock();
+  const Pool* p = state->pools.find(pool);
   if (!p) return CUDA_ERROR_INVALID_VALUE;
   switch (attribute) {
     case CU_MEMPOOL_ATTR_REUSE_FOLLOW_EVENT_DEPENDENCIES:

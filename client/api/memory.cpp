@@ -22,15 +22,15 @@ CUresult rrto::client::copy_to_device(Client& c, CUdeviceptr dst, const void* sr
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   if (size == 0) return CUDA_SUCCESS;
   if (!src) return CUDA_ERROR_INVALID_VALUE;
-  std::lock_guard lock(c.mutex);
-  if (c.find_allocation(dst, size) == c.device_allocations.end()) return CUDA_ERROR_INVALID_VALUE;
-  const bool send_now = c.remote.mode() == Mode::Rpc || size >= kZeroCopyThreshold;
+  auto state = c.lock();
+  if (state->find_allocation(dst, size) == state->device_allocations.end()) return CUDA_ERROR_INVALID_VALUE;
+  const bool send_now = state->remote.mode() == Mode::Rpc || size >= kZeroCopyThreshold;
   proto::MemcpyHtoD call{.dst = dst, .size = size, .bulk_offset = 0, .stream = stream};
-  c.on_op(rrto::Op::memcpy_htod(dst, reinterpret_cast<uintptr_t>(src), size, stream, async));
-  call.bulk_offset = send_now ? c.remote.add_bulk_ref(src, size) : c.remote.add_bulk_copy(src, size);
-  note_stream_work(c, stream);
-  CUresult r = c.remote.defer(call);
-  if (r == CUDA_SUCCESS && send_now) r = c.remote.flush();
+  state->on_operator(call, op_of(call, src, async));
+  call.bulk_offset = send_now ? state->remote.add_bulk_ref(src, size) : state->remote.add_bulk_copy(src, size);
+  note_stream_work(*state, stream);
+  CUresult r = state->remote.defer(call);
+  if (r == CUDA_SUCCESS && send_now) r = state->remote.flush();
   return r;
 }
 
@@ -39,15 +39,14 @@ CUresult rrto::client::copy_to_host(Client& c, void* dst, CUdeviceptr src, size_
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   if (size == 0) return CUDA_SUCCESS;
   if (!dst) return CUDA_ERROR_INVALID_VALUE;
-  std::lock_guard lock(c.mutex);
-  if (c.find_allocation(src, size) == c.device_allocations.end()) return CUDA_ERROR_INVALID_VALUE;
-  c.on_op(rrto::Op::memcpy_dtoh(reinterpret_cast<uintptr_t>(dst), src, size, stream, async));
+  auto state = c.lock();
+  if (state->find_allocation(src, size) == state->device_allocations.end()) return CUDA_ERROR_INVALID_VALUE;
   proto::MemcpyDtoH call{.src = src, .size = size, .stream = stream};
-  proto::MemcpyDtoH* no_result = nullptr;
-  const CUresult r = c.remote.call(call, no_result, dst, size);
+  state->on_operator(call, op_of(call, dst, async));
+  const CUresult r = state->remote.call_for_bulk(call, dst, size);
   if (r != CUDA_SUCCESS) return r;
-  if (c.remote.last_bulk_received() != size) return CUDA_ERROR_UNKNOWN;
-  c.unsynced_streams.erase(stream);  // the server waited for the stream before copying
+  if (state->remote.last_bulk_received() != size) return CUDA_ERROR_UNKNOWN;
+  state->unsynced_streams.erase(stream);  // the server waited for the stream before copying
   return CUDA_SUCCESS;
 }
 
@@ -55,14 +54,14 @@ CUresult rrto::client::copy_on_device(Client& c, CUdeviceptr dst, CUdeviceptr sr
                                       bool async) {
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   if (size == 0) return CUDA_SUCCESS;
-  std::lock_guard lock(c.mutex);
-  if (c.find_allocation(dst, size) == c.device_allocations.end() ||
-      c.find_allocation(src, size) == c.device_allocations.end())
+  auto state = c.lock();
+  if (state->find_allocation(dst, size) == state->device_allocations.end() ||
+      state->find_allocation(src, size) == state->device_allocations.end())
     return CUDA_ERROR_INVALID_VALUE;
-  c.on_op(rrto::Op::memcpy_dtod(dst, src, size, stream, async));
   proto::MemcpyDtoD call{.dst = dst, .src = src, .size = size, .stream = stream};
-  note_stream_work(c, stream);
-  return c.remote.defer(call);
+  state->on_operator(call, op_of(call, async));
+  note_stream_work(*state, stream);
+  return state->remote.defer(call);
 }
 
 namespace {
@@ -72,15 +71,14 @@ CUresult memset_device(Client& c, CUdeviceptr dst, uint32_t value, uint32_t elem
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   if (count == 0) return CUDA_SUCCESS;
   if (dst % element_size) return CUDA_ERROR_INVALID_VALUE;
-  std::lock_guard lock(c.mutex);
+  auto state = c.lock();
   if (count > SIZE_MAX / element_size ||
-      c.find_allocation(dst, count * element_size) == c.device_allocations.end())
+      state->find_allocation(dst, count * element_size) == state->device_allocations.end())
     return CUDA_ERROR_INVALID_VALUE;
-  c.on_op(
-      rrto::Op::memset_d(dst, value, static_cast<uint8_t>(element_size), count, stream, async));
   proto::Memset call{.dst = dst, .value = value, .element_size = element_size, .count = count, .stream = stream};
-  note_stream_work(c, stream);
-  return c.remote.defer(call);
+  state->on_operator(call, op_of(call, async));
+  note_stream_work(*state, stream);
+  return state->remote.defer(call);
 }
 
 CUresult alloc_host(Client& c, void** pp, size_t size) {
@@ -88,8 +86,8 @@ CUresult alloc_host(Client& c, void** pp, size_t size) {
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   void* p = std::aligned_alloc(4096, (size + 4095) & ~size_t{4095});
   if (!p) return CUDA_ERROR_OUT_OF_MEMORY;
-  std::lock_guard lock(c.mutex);
-  c.host_allocations[p] = size;
+  auto state = c.lock();
+  state->host_allocations[p] = size;
   *pp = p;
   return CUDA_SUCCESS;
 }
@@ -99,12 +97,12 @@ CUresult alloc_host(Client& c, void** pp, size_t size) {
 CUresult rrto::client::alloc_device(Client& c, CUdeviceptr* dptr, size_t size) {
   if (!dptr || size == 0) return CUDA_ERROR_INVALID_VALUE;
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
-  std::lock_guard lock(c.mutex);
+  auto state = c.lock();
   proto::MemAlloc call{.size = size};
   proto::MemAllocResult result;
-  const CUresult r = c.remote.call(call, &result);
+  const CUresult r = state->remote.call(call, &result);
   if (r != CUDA_SUCCESS) return r;
-  c.device_allocations[result.dptr] = size;
+  state->device_allocations[result.dptr] = size;
   *dptr = result.dptr;
   return CUDA_SUCCESS;
 }
@@ -112,42 +110,38 @@ CUresult rrto::client::alloc_device(Client& c, CUdeviceptr* dptr, size_t size) {
 CUresult rrto::client::free_device(Client& c, CUdeviceptr dptr) {
   if (dptr == 0) return CUDA_SUCCESS;
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
-  std::lock_guard lock(c.mutex);
-  if (!c.device_allocations.erase(dptr)) return CUDA_ERROR_INVALID_VALUE;
-  c.replayer.invalidate();
+  auto state = c.lock();
+  if (!state->device_allocations.erase(dptr)) return CUDA_ERROR_INVALID_VALUE;
+  state->replayer.invalidate();
   proto::MemFree call{.dptr = dptr};
-  return c.remote.defer(call);
+  return state->remote.defer(call);
 }
 
-RRTO_EXPORT CUresult cuMemAlloc_v2(CUdeviceptr* dptr, size_t size) {
-  RRTO_ENTER(cuMemAlloc_v2);
+CUresult api::cuMemAlloc_v2(Client& c, CUdeviceptr* dptr, size_t size) {
   return alloc_device(c, dptr, size);
 }
 
-RRTO_EXPORT CUresult cuMemFree_v2(CUdeviceptr dptr) {
-  RRTO_ENTER(cuMemFree_v2);
+CUresult api::cuMemFree_v2(Client& c, CUdeviceptr dptr) {
   return free_device(c, dptr);
 }
 
-RRTO_EXPORT CUresult cuMemGetInfo_v2(size_t* free, size_t* total) {
-  RRTO_ENTER(cuMemGetInfo_v2);
+CUresult api::cuMemGetInfo_v2(Client& c, size_t* free, size_t* total) {
   if (!free || !total) return CUDA_ERROR_INVALID_VALUE;
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
-  std::lock_guard lock(c.mutex);
+  auto state = c.lock();
   proto::MemGetInfo call;
   proto::MemGetInfoResult result;
-  const CUresult r = c.remote.call(call, &result);
+  const CUresult r = state->remote.call(call, &result);
   if (r != CUDA_SUCCESS) return r;
   *free = result.free;
   *total = result.total;
   return CUDA_SUCCESS;
 }
 
-RRTO_EXPORT CUresult cuMemGetAddressRange_v2(CUdeviceptr* base, size_t* size, CUdeviceptr dptr) {
-  RRTO_ENTER(cuMemGetAddressRange_v2);
-  std::lock_guard lock(c.mutex);
-  auto it = c.find_allocation(dptr);
-  if (it == c.device_allocations.end()) return CUDA_ERROR_NOT_FOUND;
+CUresult api::cuMemGetAddressRange_v2(Client& c, CUdeviceptr* base, size_t* size, CUdeviceptr dptr) {
+  auto state = c.lock();
+  auto it = state->find_allocation(dptr);
+  if (it == state->device_allocations.end()) return CUDA_ERROR_NOT_FOUND;
   if (base) *base = it->first;
   if (size) *size = it->second;
   return CUDA_SUCCESS;
@@ -155,101 +149,93 @@ RRTO_EXPORT CUresult cuMemGetAddressRange_v2(CUdeviceptr* base, size_t* size, CU
 
 // Page-locked host memory means nothing to a remote device: it is ordinary
 // host memory, tracked so pointer queries can recognise it.
-RRTO_EXPORT CUresult cuMemAllocHost_v2(void** pp, size_t size) {
-  RRTO_ENTER(cuMemAllocHost_v2);
+CUresult api::cuMemAllocHost_v2(Client& c, void** pp, size_t size) {
   return alloc_host(c, pp, size);
 }
 
-RRTO_EXPORT CUresult cuMemHostAlloc(void** pp, size_t size, unsigned int flags) {
-  RRTO_ENTER(cuMemHostAlloc);
+CUresult api::cuMemHostAlloc(Client& c, void** pp, size_t size, unsigned int flags) {
   if (flags & CU_MEMHOSTALLOC_DEVICEMAP) RRTO_NOT_SUPPORTED(cuMemHostAlloc, "CU_MEMHOSTALLOC_DEVICEMAP");
   return alloc_host(c, pp, size);
 }
 
-RRTO_EXPORT CUresult cuMemFreeHost(void* p) {
-  RRTO_ENTER(cuMemFreeHost);
-  std::lock_guard lock(c.mutex);
-  if (!c.host_allocations.erase(p)) return CUDA_ERROR_INVALID_VALUE;
+CUresult api::cuMemFreeHost(Client& c, void* p) {
+  auto state = c.lock();
+  if (!state->host_allocations.erase(p)) return CUDA_ERROR_INVALID_VALUE;
   std::free(p);
   return CUDA_SUCCESS;
 }
 
 // ------------------------------------------------------------------ copies
 
-#define RRTO_COPY_ENTRY_POINTS(suffix, per_thread)                                                             \
-  RRTO_EXPORT CUresult cuMemcpyHtoD_v2##suffix(CUdeviceptr dst, const void* src, size_t size) {                \
-    RRTO_ENTER(cuMemcpyHtoD_v2##suffix);                                                                       \
-    return copy_to_device(c, dst, src, size, stream_id(nullptr, per_thread), false);                                  \
-  }                                                                                                            \
-  RRTO_EXPORT CUresult cuMemcpyDtoH_v2##suffix(void* dst, CUdeviceptr src, size_t size) {                      \
-    RRTO_ENTER(cuMemcpyDtoH_v2##suffix);                                                                       \
-    return copy_to_host(c, dst, src, size, stream_id(nullptr, per_thread), false);                                    \
-  }                                                                                                            \
-  RRTO_EXPORT CUresult cuMemcpyDtoD_v2##suffix(CUdeviceptr dst, CUdeviceptr src, size_t size) {                \
-    RRTO_ENTER(cuMemcpyDtoD_v2##suffix);                                                                       \
-    return copy_on_device(c, dst, src, size, stream_id(nullptr, per_thread), false);                                  \
-  }                                                                                                            \
-  RRTO_EXPORT CUresult cuMemsetD8_v2##suffix(CUdeviceptr dst, unsigned char value, size_t count) {             \
-    RRTO_ENTER(cuMemsetD8_v2##suffix);                                                                         \
-    return memset_device(c, dst, value, 1, count, stream_id(nullptr, per_thread), false);                             \
-  }                                                                                                            \
-  RRTO_EXPORT CUresult cuMemsetD16_v2##suffix(CUdeviceptr dst, unsigned short value, size_t count) {           \
-    RRTO_ENTER(cuMemsetD16_v2##suffix);                                                                        \
-    return memset_device(c, dst, value, 2, count, stream_id(nullptr, per_thread), false);                             \
-  }                                                                                                            \
-  RRTO_EXPORT CUresult cuMemsetD32_v2##suffix(CUdeviceptr dst, unsigned int value, size_t count) {             \
-    RRTO_ENTER(cuMemsetD32_v2##suffix);                                                                        \
-    return memset_device(c, dst, value, 4, count, stream_id(nullptr, per_thread), false);                             \
-  }
+CUresult api::cuMemcpyHtoD_v2(Client& c, bool per_thread, CUdeviceptr dst, const void* src, size_t size) {
+  return copy_to_device(c, dst, src, size, stream_id(nullptr, per_thread), false);
+}
 
-#define RRTO_ASYNC_COPY_ENTRY_POINTS(suffix, per_thread)                                                         \
-  RRTO_EXPORT CUresult cuMemcpyHtoDAsync_v2##suffix(CUdeviceptr dst, const void* src, size_t size, CUstream s) { \
-    RRTO_ENTER(cuMemcpyHtoDAsync_v2##suffix);                                                                    \
-    return copy_to_device(c, dst, src, size, stream_id(s, per_thread), true);                                          \
-  }                                                                                                              \
-  RRTO_EXPORT CUresult cuMemcpyDtoHAsync_v2##suffix(void* dst, CUdeviceptr src, size_t size, CUstream s) {       \
-    RRTO_ENTER(cuMemcpyDtoHAsync_v2##suffix);                                                                    \
-    return copy_to_host(c, dst, src, size, stream_id(s, per_thread), true);                                            \
-  }                                                                                                              \
-  RRTO_EXPORT CUresult cuMemcpyDtoDAsync_v2##suffix(CUdeviceptr dst, CUdeviceptr src, size_t size, CUstream s) { \
-    RRTO_ENTER(cuMemcpyDtoDAsync_v2##suffix);                                                                    \
-    return copy_on_device(c, dst, src, size, stream_id(s, per_thread), true);                                          \
-  }                                                                                                              \
-  RRTO_EXPORT CUresult cuMemsetD8Async##suffix(CUdeviceptr dst, unsigned char value, size_t count, CUstream s) {  \
-    RRTO_ENTER(cuMemsetD8Async##suffix);                                                                         \
-    return memset_device(c, dst, value, 1, count, stream_id(s, per_thread), true);                                     \
-  }                                                                                                              \
-  RRTO_EXPORT CUresult cuMemsetD16Async##suffix(CUdeviceptr dst, unsigned short value, size_t count,             \
-                                                CUstream s) {                                                    \
-    RRTO_ENTER(cuMemsetD16Async##suffix);                                                                        \
-    return memset_device(c, dst, value, 2, count, stream_id(s, per_thread), true);                                     \
-  }                                                                                                              \
-  RRTO_EXPORT CUresult cuMemsetD32Async##suffix(CUdeviceptr dst, unsigned int value, size_t count, CUstream s) { \
-    RRTO_ENTER(cuMemsetD32Async##suffix);                                                                        \
-    return memset_device(c, dst, value, 4, count, stream_id(s, per_thread), true);                                     \
-  }
+CUresult api::cuMemcpyDtoH_v2(Client& c, bool per_thread, void* dst, CUdeviceptr src, size_t size) {
+  return copy_to_host(c, dst, src, size, stream_id(nullptr, per_thread), false);
+}
 
-RRTO_COPY_ENTRY_POINTS(, false)
-RRTO_COPY_ENTRY_POINTS(_ptds, true)
-RRTO_ASYNC_COPY_ENTRY_POINTS(, false)
-RRTO_ASYNC_COPY_ENTRY_POINTS(_ptsz, true)
+CUresult api::cuMemcpyDtoD_v2(Client& c, bool per_thread, CUdeviceptr dst, CUdeviceptr src, size_t size) {
+  return copy_on_device(c, dst, src, size, stream_id(nullptr, per_thread), false);
+}
+
+CUresult api::cuMemsetD8_v2(Client& c, bool per_thread, CUdeviceptr dst, unsigned char value, size_t count) {
+  return memset_device(c, dst, value, 1, count, stream_id(nullptr, per_thread), false);
+}
+
+CUresult api::cuMemsetD16_v2(Client& c, bool per_thread, CUdeviceptr dst, unsigned short value, size_t count) {
+  return memset_device(c, dst, value, 2, count, stream_id(nullptr, per_thread), false);
+}
+
+CUresult api::cuMemsetD32_v2(Client& c, bool per_thread, CUdeviceptr dst, unsigned int value, size_t count) {
+  return memset_device(c, dst, value, 4, count, stream_id(nullptr, per_thread), false);
+}
+
+CUresult api::cuMemcpyHtoDAsync_v2(Client& c, bool per_thread, CUdeviceptr dst, const void* src, size_t size,
+                                   CUstream s) {
+  return copy_to_device(c, dst, src, size, stream_id(s, per_thread), true);
+}
+
+CUresult api::cuMemcpyDtoHAsync_v2(Client& c, bool per_thread, void* dst, CUdeviceptr src, size_t size, CUstream s) {
+  return copy_to_host(c, dst, src, size, stream_id(s, per_thread), true);
+}
+
+CUresult api::cuMemcpyDtoDAsync_v2(Client& c, bool per_thread, CUdeviceptr dst, CUdeviceptr src, size_t size,
+                                   CUstream s) {
+  return copy_on_device(c, dst, src, size, stream_id(s, per_thread), true);
+}
+
+CUresult api::cuMemsetD8Async(Client& c, bool per_thread, CUdeviceptr dst, unsigned char value, size_t count,
+                              CUstream s) {
+  return memset_device(c, dst, value, 1, count, stream_id(s, per_thread), true);
+}
+
+CUresult api::cuMemsetD16Async(Client& c, bool per_thread, CUdeviceptr dst, unsigned short value, size_t count,
+                               CUstream s) {
+  return memset_device(c, dst, value, 2, count, stream_id(s, per_thread), true);
+}
+
+CUresult api::cuMemsetD32Async(Client& c, bool per_thread, CUdeviceptr dst, unsigned int value, size_t count,
+                               CUstream s) {
+  return memset_device(c, dst, value, 4, count, stream_id(s, per_thread), true);
+}
 
 // ---------------------------------------------------------- pointer queries
 
 namespace {
 
-CUresult pointer_attribute(Client& c, void* data, CUpointer_attribute attribute, CUdeviceptr ptr) {
-  auto dev = c.find_allocation(ptr);
-  const bool on_device = dev != c.device_allocations.end();
+CUresult pointer_attribute(ClientState& state, void* data, CUpointer_attribute attribute, CUdeviceptr ptr) {
+  auto dev = state.find_allocation(ptr);
+  const bool on_device = dev != state.device_allocations.end();
   const void* host_ptr = reinterpret_cast<const void*>(ptr);
-  auto host = c.host_allocations.upper_bound(host_ptr);
+  auto host = state.host_allocations.upper_bound(host_ptr);
   bool on_host = false;
-  if (host != c.host_allocations.begin()) {
+  if (host != state.host_allocations.begin()) {
     --host;
     on_host = static_cast<const char*>(host_ptr) < static_cast<const char*>(host->first) + host->second;
   }
   if (!on_device && !on_host) return CUDA_ERROR_INVALID_VALUE;
-  const uint64_t current = context_stack().empty() ? c.primary_context : context_stack().back();
+  const uint64_t current = context_stack().empty() ? state.primary_context : context_stack().back();
   switch (attribute) {
     case CU_POINTER_ATTRIBUTE_CONTEXT:
       *static_cast<CUcontext*>(data) = reinterpret_cast<CUcontext>(current);
@@ -293,23 +279,21 @@ CUresult pointer_attribute(Client& c, void* data, CUpointer_attribute attribute,
 
 }  // namespace
 
-RRTO_EXPORT CUresult cuPointerGetAttribute(void* data, CUpointer_attribute attribute, CUdeviceptr ptr) {
-  RRTO_ENTER(cuPointerGetAttribute);
+CUresult api::cuPointerGetAttribute(Client& c, void* data, CUpointer_attribute attribute, CUdeviceptr ptr) {
   if (!data) return CUDA_ERROR_INVALID_VALUE;
-  std::lock_guard lock(c.mutex);
-  return pointer_attribute(c, data, attribute, ptr);
+  auto state = c.lock();
+  return pointer_attribute(*state, data, attribute, ptr);
 }
 
-RRTO_EXPORT CUresult cuPointerGetAttributes(unsigned int count, CUpointer_attribute* attributes, void** data,
-                                            CUdeviceptr ptr) {
-  RRTO_ENTER(cuPointerGetAttributes);
+CUresult api::cuPointerGetAttributes(Client& c, unsigned int count, CUpointer_attribute* attributes, void** data,
+                                     CUdeviceptr ptr) {
   if (!attributes || !data) return CUDA_ERROR_INVALID_VALUE;
-  std::lock_guard lock(c.mutex);
+  auto state = c.lock();
   // Unlike the single query, an unknown pointer is not an error here: its
   // attributes read as zero (memory type 0 = not CUDA memory).
   for (unsigned i = 0; i < count; ++i) {
     if (!data[i]) continue;
-    if (pointer_attribute(c, data[i], attributes[i], ptr) != CUDA_SUCCESS) {
+    if (pointer_attribute(*state, data[i], attributes[i], ptr) != CUDA_SUCCESS) {
       switch (attributes[i]) {
         case CU_POINTER_ATTRIBUTE_CONTEXT:
         case CU_POINTER_ATTRIBUTE_HOST_POINTER:

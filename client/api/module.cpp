@@ -15,15 +15,15 @@ CUresult load_module(Client& c, CUmodule* out, const void* image) {
     RRTO_WARN("client", "cannot load module image: {}", rrto::status_name(s));
     return CUDA_ERROR_INVALID_IMAGE;
   }
-  std::lock_guard lock(c.mutex);
+  auto state = c.lock();
   Module* m = module.get();
-  const uint64_t h = c.modules.insert(std::move(module));
+  const uint64_t h = state->modules.insert(std::move(module));
   proto::ModuleLoad call{.module = h, .bulk_offset = 0, .size = m->image.bytes.size()};
   // The image stays alive in the Module until cuModuleUnload, which flushes first.
-  call.bulk_offset = c.remote.add_bulk_ref(m->image.bytes.data(), m->image.bytes.size());
-  const CUresult r = c.remote.defer(call);
+  call.bulk_offset = state->remote.add_bulk_ref(m->image.bytes.data(), m->image.bytes.size());
+  const CUresult r = state->remote.defer(call);
   if (r != CUDA_SUCCESS) {
-    c.modules.remove(h);
+    state->modules.remove(h);
     return r;
   }
   *out = reinterpret_cast<CUmodule>(h);
@@ -31,27 +31,27 @@ CUresult load_module(Client& c, CUmodule* out, const void* image) {
 }
 
 CUresult unload_module(Client& c, CUmodule hmod) {
-  std::lock_guard lock(c.mutex);
-  Module* m = c.modules.find(hmod);
+  auto state = c.lock();
+  Module* m = state->modules.find(hmod);
   if (!m) return CUDA_ERROR_INVALID_HANDLE;
   // Queued calls may still reference the image bytes.
-  if (const CUresult r = c.remote.flush(); r != CUDA_SUCCESS) return r;
-  for (const uint64_t f : m->functions) c.functions.remove(f);
-  c.replayer.invalidate();
+  if (const CUresult r = state->remote.flush(); r != CUDA_SUCCESS) return r;
+  for (const uint64_t f : m->functions) state->functions.remove(f);
+  state->replayer.invalidate();
   proto::ModuleUnload call{.module = m->handle};
-  c.modules.remove(m->handle);
-  return c.remote.defer(call);
+  state->modules.remove(m->handle);
+  return state->remote.defer(call);
 }
 
 CUresult get_function(Client& c, CUfunction* out, CUmodule hmod, const char* name) {
   if (!out || !name) return CUDA_ERROR_INVALID_VALUE;
-  std::lock_guard lock(c.mutex);
-  Module* m = c.modules.find(hmod);
+  auto state = c.lock();
+  Module* m = state->modules.find(hmod);
   if (!m) return CUDA_ERROR_INVALID_HANDLE;
   const rrto::KernelInfo* kernel = m->image.find(name);
   if (!kernel) return CUDA_ERROR_NOT_FOUND;
   for (const uint64_t f : m->functions) {
-    if (c.functions.find(f)->kernel == kernel) {
+    if (state->functions.find(f)->kernel == kernel) {
       *out = reinterpret_cast<CUfunction>(f);
       return CUDA_SUCCESS;
     }
@@ -61,8 +61,8 @@ CUresult get_function(Client& c, CUfunction* out, CUmodule hmod, const char* nam
   function->kernel = kernel;
   std::vector<rrto::KernelParam> layout;
   for (const rrto::ParamInfo& p : kernel->params) layout.push_back({p.offset, p.size});
-  function->def = c.recorder.kernels().intern(m->image.content_hash, kernel->name, layout);
-  const uint64_t h = c.functions.insert(std::move(function));
+  function->def = state->recorder.kernels().intern(m->image.content_hash, kernel->name, layout);
+  const uint64_t h = state->functions.insert(std::move(function));
   m->functions.push_back(h);
   static_assert(sizeof(rrto::ParamInfo) == 2 * sizeof(uint32_t));
   proto::ModuleGetFunction call{
@@ -71,7 +71,7 @@ CUresult get_function(Client& c, CUfunction* out, CUmodule hmod, const char* nam
       .name = kernel->name,
       .param_layout = {reinterpret_cast<const uint8_t*>(kernel->params.data()),
                        kernel->params.size() * sizeof(rrto::ParamInfo)}};
-  const CUresult r = c.remote.defer(call);
+  const CUresult r = state->remote.defer(call);
   if (r != CUDA_SUCCESS) return r;
   *out = reinterpret_cast<CUfunction>(h);
   return CUDA_SUCCESS;
@@ -79,14 +79,14 @@ CUresult get_function(Client& c, CUfunction* out, CUmodule hmod, const char* nam
 
 CUresult get_global(Client& c, CUdeviceptr* dptr, size_t* bytes, CUmodule hmod, const char* name) {
   if (!name) return CUDA_ERROR_INVALID_VALUE;
-  std::lock_guard lock(c.mutex);
-  Module* m = c.modules.find(hmod);
+  auto state = c.lock();
+  Module* m = state->modules.find(hmod);
   if (!m) return CUDA_ERROR_INVALID_HANDLE;
   proto::ModuleGetGlobal call{.module = m->handle, .name = name};
   proto::ModuleGetGlobalResult result;
-  const CUresult r = c.remote.call(call, &result);
+  const CUresult r = state->remote.call(call, &result);
   if (r != CUDA_SUCCESS) return r;
-  c.device_allocations[result.dptr] = result.size;  // copies to and from it are checked like any allocation
+  state->device_allocations[result.dptr] = result.size;  // copies to and from it are checked like any allocation
   if (dptr) *dptr = result.dptr;
   if (bytes) *bytes = result.size;
   return CUDA_SUCCESS;
@@ -94,49 +94,41 @@ CUresult get_global(Client& c, CUdeviceptr* dptr, size_t* bytes, CUmodule hmod, 
 
 }  // namespace rrto::client
 
-RRTO_EXPORT CUresult cuModuleLoadData(CUmodule* module, const void* image) {
-  RRTO_ENTER(cuModuleLoadData);
+CUresult api::cuModuleLoadData(Client& c, CUmodule* module, const void* image) {
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   return load_module(c, module, image);
 }
 
 // JIT options only tune compilation on the server's driver; they are ignored.
-RRTO_EXPORT CUresult cuModuleLoadDataEx(CUmodule* module, const void* image, unsigned int, CUjit_option*, void**) {
-  RRTO_ENTER(cuModuleLoadDataEx);
+CUresult api::cuModuleLoadDataEx(Client& c, CUmodule* module, const void* image, unsigned int, CUjit_option*, void**) {
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   return load_module(c, module, image);
 }
 
-RRTO_EXPORT CUresult cuModuleLoadFatBinary(CUmodule* module, const void* fatbin) {
-  RRTO_ENTER(cuModuleLoadFatBinary);
+CUresult api::cuModuleLoadFatBinary(Client& c, CUmodule* module, const void* fatbin) {
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   return load_module(c, module, fatbin);
 }
 
-RRTO_EXPORT CUresult cuModuleUnload(CUmodule hmod) {
-  RRTO_ENTER(cuModuleUnload);
+CUresult api::cuModuleUnload(Client& c, CUmodule hmod) {
   return unload_module(c, hmod);
 }
 
-RRTO_EXPORT CUresult cuModuleGetFunction(CUfunction* out, CUmodule hmod, const char* name) {
-  RRTO_ENTER(cuModuleGetFunction);
+CUresult api::cuModuleGetFunction(Client& c, CUfunction* out, CUmodule hmod, const char* name) {
   return get_function(c, out, hmod, name);
 }
 
-RRTO_EXPORT CUresult cuModuleGetGlobal_v2(CUdeviceptr* dptr, size_t* bytes, CUmodule hmod, const char* name) {
-  RRTO_ENTER(cuModuleGetGlobal_v2);
+CUresult api::cuModuleGetGlobal_v2(Client& c, CUdeviceptr* dptr, size_t* bytes, CUmodule hmod, const char* name) {
   return get_global(c, dptr, bytes, hmod, name);
 }
 
-RRTO_EXPORT CUresult cuFuncGetAttribute(int* value, CUfunction_attribute attribute, CUfunction f) {
-  RRTO_ENTER(cuFuncGetAttribute);
+CUresult api::cuFuncGetAttribute(Client& c, int* value, CUfunction_attribute attribute, CUfunction f) {
   return function_attribute(c, value, attribute, f);
 }
 
-RRTO_EXPORT CUresult cuFuncGetParamInfo(CUfunction f, size_t index, size_t* offset, size_t* size) {
-  RRTO_ENTER(cuFuncGetParamInfo);
-  std::lock_guard lock(c.mutex);
-  const Function* function = c.functions.find(f);
+CUresult api::cuFuncGetParamInfo(Client& c, CUfunction f, size_t index, size_t* offset, size_t* size) {
+  auto state = c.lock();
+  const Function* function = state->functions.find(f);
   if (!function) return CUDA_ERROR_INVALID_HANDLE;
   const auto& params = function->kernel->params;
   if (index >= params.size()) return CUDA_ERROR_INVALID_VALUE;

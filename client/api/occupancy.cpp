@@ -32,12 +32,12 @@ int round_up(int value, int unit) { return unit > 0 ? (value + unit - 1) / unit 
 // Shared memory one block takes on an SM: its own plus what the driver reserves.
 long long shared_per_block(const Client& c, const FunctionLimits& f, size_t dynamic_shared) {
   return static_cast<long long>(f.static_shared) + static_cast<long long>(dynamic_shared) +
-         c.device.attributes[CU_DEVICE_ATTRIBUTE_RESERVED_SHARED_MEMORY_PER_BLOCK];
+         c.device().attributes[CU_DEVICE_ATTRIBUTE_RESERVED_SHARED_MEMORY_PER_BLOCK];
 }
 
 // Blocks of `block_size` threads that fit on one SM at once.
 int active_blocks(const Client& c, const FunctionLimits& f, int block_size, size_t dynamic_shared) {
-  const auto& a = c.device.attributes;
+  const auto& a = c.device().attributes;
   const int warp = std::max(1, a[CU_DEVICE_ATTRIBUTE_WARP_SIZE]);
   if (block_size <= 0 || block_size > f.max_threads) return 0;
   const int warps_per_block = (block_size + warp - 1) / warp;
@@ -71,7 +71,7 @@ CUresult max_potential_block_size(Client& c, int* min_grid_size, int* block_size
   if (!min_grid_size || !block_size) return CUDA_ERROR_INVALID_VALUE;
   FunctionLimits limits;
   if (const CUresult r = function_limits(c, f, limits); r != CUDA_SUCCESS) return r;
-  const auto& a = c.device.attributes;
+  const auto& a = c.device().attributes;
   const int warp = std::max(1, a[CU_DEVICE_ATTRIBUTE_WARP_SIZE]);
   int largest = std::min(limits.max_threads, a[CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK]);
   if (block_size_limit > 0) largest = std::min(largest, block_size_limit);
@@ -120,46 +120,40 @@ int config_block_size(const CUlaunchConfig& config) {
 
 }  // namespace
 
-RRTO_EXPORT CUresult cuOccupancyMaxActiveBlocksPerMultiprocessor(int* blocks, CUfunction f, int block_size,
-                                                                 size_t dynamic_shared) {
-  RRTO_ENTER(cuOccupancyMaxActiveBlocksPerMultiprocessor);
+CUresult api::cuOccupancyMaxActiveBlocksPerMultiprocessor(Client& c, int* blocks, CUfunction f, int block_size,
+                                                          size_t dynamic_shared) {
   return max_active_blocks(c, blocks, f, block_size, dynamic_shared);
 }
 
 // The flags only disable the driver's caching override, which has no
 // counterpart here.
-RRTO_EXPORT CUresult cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags(int* blocks, CUfunction f, int block_size,
-                                                                          size_t dynamic_shared, unsigned int) {
-  RRTO_ENTER(cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags);
+CUresult api::cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags(Client& c, int* blocks, CUfunction f, int block_size,
+                                                                   size_t dynamic_shared, unsigned int) {
   return max_active_blocks(c, blocks, f, block_size, dynamic_shared);
 }
 
-RRTO_EXPORT CUresult cuOccupancyMaxPotentialBlockSize(int* min_grid_size, int* block_size, CUfunction f,
-                                                      CUoccupancyB2DSize dynamic_shared_of, size_t dynamic_shared,
-                                                      int block_size_limit) {
-  RRTO_ENTER(cuOccupancyMaxPotentialBlockSize);
+CUresult api::cuOccupancyMaxPotentialBlockSize(Client& c, int* min_grid_size, int* block_size, CUfunction f,
+                                               CUoccupancyB2DSize dynamic_shared_of, size_t dynamic_shared,
+                                               int block_size_limit) {
   return max_potential_block_size(c, min_grid_size, block_size, f, dynamic_shared_of, dynamic_shared, block_size_limit);
 }
 
-RRTO_EXPORT CUresult cuOccupancyMaxPotentialBlockSizeWithFlags(int* min_grid_size, int* block_size, CUfunction f,
-                                                               CUoccupancyB2DSize dynamic_shared_of,
-                                                               size_t dynamic_shared, int block_size_limit,
-                                                               unsigned int) {
-  RRTO_ENTER(cuOccupancyMaxPotentialBlockSizeWithFlags);
+CUresult api::cuOccupancyMaxPotentialBlockSizeWithFlags(Client& c, int* min_grid_size, int* block_size, CUfunction f,
+                                                        CUoccupancyB2DSize dynamic_shared_of, size_t dynamic_shared,
+                                                        int block_size_limit, unsigned int) {
   return max_potential_block_size(c, min_grid_size, block_size, f, dynamic_shared_of, dynamic_shared, block_size_limit);
 }
 
 // The most dynamic shared memory each of `blocks` blocks can have with all of
 // them resident on one SM.
-RRTO_EXPORT CUresult cuOccupancyAvailableDynamicSMemPerBlock(size_t* dynamic_shared, CUfunction f, int blocks,
-                                                             int block_size) {
-  RRTO_ENTER(cuOccupancyAvailableDynamicSMemPerBlock);
+CUresult api::cuOccupancyAvailableDynamicSMemPerBlock(Client& c, size_t* dynamic_shared, CUfunction f, int blocks,
+                                                      int block_size) {
   if (!dynamic_shared || blocks <= 0 || block_size <= 0) return CUDA_ERROR_INVALID_VALUE;
   FunctionLimits limits;
   if (const CUresult r = function_limits(c, f, limits); r != CUDA_SUCCESS) return r;
   *dynamic_shared = 0;
   if (active_blocks(c, limits, block_size, 0) < blocks) return CUDA_SUCCESS;
-  const auto& a = c.device.attributes;
+  const auto& a = c.device().attributes;
   const long long per_block =
       a[CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR] / blocks - shared_per_block(c, limits, 0);
   const long long block_limit =
@@ -170,8 +164,8 @@ RRTO_EXPORT CUresult cuOccupancyAvailableDynamicSMemPerBlock(size_t* dynamic_sha
 
 // The largest cluster whose blocks can all be resident at once, capped at the
 // portable size unless the kernel allows more.
-RRTO_EXPORT CUresult cuOccupancyMaxPotentialClusterSize(int* cluster_size, CUfunction f, const CUlaunchConfig* config) {
-  RRTO_ENTER(cuOccupancyMaxPotentialClusterSize);
+CUresult api::cuOccupancyMaxPotentialClusterSize(Client& c, int* cluster_size, CUfunction f,
+                                                 const CUlaunchConfig* config) {
   if (!cluster_size || !config) return CUDA_ERROR_INVALID_VALUE;
   FunctionLimits limits;
   if (const CUresult r = function_limits(c, f, limits); r != CUDA_SUCCESS) return r;
@@ -180,7 +174,7 @@ RRTO_EXPORT CUresult cuOccupancyMaxPotentialClusterSize(int* cluster_size, CUfun
   if (const CUresult r = function_attribute(c, &non_portable, CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED, f);
       r != CUDA_SUCCESS)
     return r;
-  const auto& a = c.device.attributes;
+  const auto& a = c.device().attributes;
   if (!a[CU_DEVICE_ATTRIBUTE_CLUSTER_LAUNCH]) {
     *cluster_size = 0;
     return CUDA_SUCCESS;
@@ -197,8 +191,7 @@ RRTO_EXPORT CUresult cuOccupancyMaxPotentialClusterSize(int* cluster_size, CUfun
 
 // Clusters of the configured (or required) size resident on the device at
 // once, as the blocks' per-SM occupancy allows.
-RRTO_EXPORT CUresult cuOccupancyMaxActiveClusters(int* clusters, CUfunction f, const CUlaunchConfig* config) {
-  RRTO_ENTER(cuOccupancyMaxActiveClusters);
+CUresult api::cuOccupancyMaxActiveClusters(Client& c, int* clusters, CUfunction f, const CUlaunchConfig* config) {
   if (!clusters || !config) return CUDA_ERROR_INVALID_VALUE;
   FunctionLimits limits;
   if (const CUresult r = function_limits(c, f, limits); r != CUDA_SUCCESS) return r;
@@ -207,7 +200,7 @@ RRTO_EXPORT CUresult cuOccupancyMaxActiveClusters(int* clusters, CUfunction f, c
   const int configured = config_cluster_size(*config);
   if (required > 0 && configured > 0 && required != configured) return CUDA_ERROR_INVALID_CLUSTER_SIZE;
   const int size = required > 0 ? required : configured;
-  const auto& a = c.device.attributes;
+  const auto& a = c.device().attributes;
   if (size <= 0 || size > kNonPortableClusterSize || (size > 1 && !a[CU_DEVICE_ATTRIBUTE_CLUSTER_LAUNCH]))
     return CUDA_ERROR_INVALID_CLUSTER_SIZE;
   const int resident = active_blocks(c, limits, config_block_size(*config), config->sharedMemBytes) *

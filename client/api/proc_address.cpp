@@ -2,8 +2,8 @@
 // cuGetProcAddress_v2 with dlsym, then asks for every other entry point by
 // (name, CUDA version, flags), all before cuInit. The generated table says
 // which exported symbol that means; whether we implement it is whether this
-// library exports it (client/libcuda.map is the list). Nothing here needs the
-// server.
+// library exports it (client/api/implemented.txt is the list). Nothing here
+// needs the server.
 #include <dlfcn.h>
 
 #include "client/api/api.h"
@@ -63,13 +63,11 @@ CUresult get_proc_address(const char* symbol, void** pfn, int cuda_version, cuui
 
 }  // namespace
 
-RRTO_EXPORT CUresult cuGetProcAddress(const char* symbol, void** pfn, int cuda_version, cuuint64_t flags) {
-  RRTO_COUNT_CALL(cuGetProcAddress);
+CUresult api::cuGetProcAddress(const char* symbol, void** pfn, int cuda_version, cuuint64_t flags) {
   return get_proc_address(symbol, pfn, cuda_version, flags, nullptr);
 }
 
-RRTO_EXPORT CUresult cuGetProcAddress_v2(const char* symbol, void** pfn, int cuda_version, cuuint64_t flags,
-                                         CUdriverProcAddressQueryResult* status) {
-  RRTO_COUNT_CALL(cuGetProcAddress_v2);
+CUresult api::cuGetProcAddress_v2(const char* symbol, void** pfn, int cuda_version, cuuint64_t flags,
+                                  CUdriverProcAddressQueryResult* status) {
   return get_proc_address(symbol, pfn, cuda_version, flags, status);
 }

@@ -7,22 +7,22 @@ namespace proto = rrto::proto;
 
 namespace rrto::client {
 
-CUresult synchronize_stream(Client& c, uint64_t stream) {
-  c.on_op(rrto::Op::stream_synchronize(stream));
-  const bool may_run = c.unsynced_streams.count(stream) || (stream == 0 && !c.unsynced_streams.empty());
-  if (c.remote.mode() == Mode::Async && !c.remote.has_pending_work() && !may_run) return CUDA_SUCCESS;
+CUresult synchronize_stream(ClientState& state, uint64_t stream) {
   proto::StreamSynchronize call{.stream = stream};
-  const CUresult r = c.remote.call(call);
-  if (r == CUDA_SUCCESS) c.unsynced_streams.erase(stream);
+  state.on_operator(call, op_of(call));
+  const bool may_run = state.unsynced_streams.count(stream) || (stream == 0 && !state.unsynced_streams.empty());
+  if (state.remote.queues_calls() && !state.remote.has_pending_work() && !may_run) return CUDA_SUCCESS;
+  const CUresult r = state.remote.call(call);
+  if (r == CUDA_SUCCESS) state.unsynced_streams.erase(stream);
   return r;
 }
 
-CUresult synchronize_context(Client& c) {
-  c.on_op(rrto::Op::context_synchronize());
-  if (c.remote.mode() == Mode::Async && !c.remote.has_pending_work() && c.unsynced_streams.empty()) return CUDA_SUCCESS;
+CUresult synchronize_context(ClientState& state) {
   proto::CtxSynchronize call;
-  const CUresult r = c.remote.call(call);
-  if (r == CUDA_SUCCESS) c.unsynced_streams.clear();
+  state.on_operator(call, op_of(call));
+  if (state.remote.queues_calls() && !state.remote.has_pending_work() && state.unsynced_streams.empty()) return CUDA_SUCCESS;
+  const CUresult r = state.remote.call(call);
+  if (r == CUDA_SUCCESS) state.unsynced_streams.clear();
   return r;
 }
 
@@ -33,187 +33,146 @@ namespace {
 CUresult create_stream(Client& c, CUstream* out, unsigned flags, int priority) {
   if (!out) return CUDA_ERROR_INVALID_VALUE;
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
-  std::lock_guard lock(c.mutex);
+  auto state = c.lock();
   auto stream = std::make_unique<Stream>();
   stream->flags = flags;
   stream->priority = priority;
-  const uint64_t h = c.streams.insert(std::move(stream));
+  const uint64_t h = state->streams.insert(std::move(stream));
   proto::StreamCreate call{.stream = h, .flags = flags, .priority = priority};
-  const CUresult r = c.remote.defer(call);
+  const CUresult r = state->remote.defer(call);
   if (r != CUDA_SUCCESS) {
-    c.streams.remove(h);
+    state->streams.remove(h);
     return r;
   }
   *out = reinterpret_cast<CUstream>(h);
   return CUDA_SUCCESS;
 }
 
-// A stream argument names the legacy stream, a per-thread stream, or one of ours.
-bool valid_stream(const Client& c, CUstream s) {
-  const auto h = reinterpret_cast<uint64_t>(s);
-  return h == 0 || s == CU_STREAM_LEGACY || s == CU_STREAM_PER_THREAD || c.streams.find(h);
-}
-
 CUresult stream_query(Client& c, CUstream s, bool per_thread) {
-  std::lock_guard lock(c.mutex);
-  if (!valid_stream(c, s)) return CUDA_ERROR_INVALID_HANDLE;
+  auto state = c.lock();
+  if (!valid_stream(*state, s)) return CUDA_ERROR_INVALID_HANDLE;
   const uint64_t id = stream_id(s, per_thread);
-  if (c.remote.mode() == Mode::Async && !c.remote.has_pending_work() && !c.unsynced_streams.count(id))
+  if (state->remote.queues_calls() && !state->remote.has_pending_work() && !state->unsynced_streams.count(id))
     return CUDA_SUCCESS;
   proto::StreamQuery call{.stream = id};
-  const CUresult r = c.remote.call(call);
-  if (r == CUDA_SUCCESS) c.unsynced_streams.erase(id);
+  const CUresult r = state->remote.call(call);
+  if (r == CUDA_SUCCESS) state->unsynced_streams.erase(id);
   return r;
 }
 
 CUresult stream_wait_event(Client& c, CUstream s, CUevent e, unsigned flags, bool per_thread) {
-  std::lock_guard lock(c.mutex);
-  if (!valid_stream(c, s) || !c.events.find(e)) return CUDA_ERROR_INVALID_HANDLE;
+  auto state = c.lock();
+  if (!valid_stream(*state, s) || !state->events.find(e)) return CUDA_ERROR_INVALID_HANDLE;
   const uint64_t id = stream_id(s, per_thread);
   proto::StreamWaitEvent call{.stream = id, .event = reinterpret_cast<uint64_t>(e), .flags = flags};
-  c.on_op(rrto::Op::stream_wait_event(id, call.event));
-  note_stream_work(c, id);
-  return c.remote.defer(call);
+  state->on_operator(call, op_of(call));
+  note_stream_work(*state, id);
+  return state->remote.defer(call);
 }
 
 }  // namespace
 
 CUresult rrto::client::event_record(Client& c, CUevent e, CUstream s, bool per_thread) {
-  std::lock_guard lock(c.mutex);
-  Event* event = c.events.find(e);
-  if (!event || !valid_stream(c, s)) return CUDA_ERROR_INVALID_HANDLE;
+  auto state = c.lock();
+  Event* event = state->events.find(e);
+  if (!event || !valid_stream(*state, s)) return CUDA_ERROR_INVALID_HANDLE;
   const uint64_t id = stream_id(s, per_thread);
   proto::EventRecord call{.event = event->handle, .stream = id};
-  c.on_op(rrto::Op::event_record(event->handle, id));
-  note_stream_work(c, id);
-  return c.remote.defer(call);
+  state->on_operator(call, op_of(call));
+  note_stream_work(*state, id);
+  return state->remote.defer(call);
 }
 
-RRTO_EXPORT CUresult cuStreamCreate(CUstream* stream, unsigned int flags) {
-  RRTO_ENTER(cuStreamCreate);
+CUresult api::cuStreamCreate(Client& c, CUstream* stream, unsigned int flags) {
   return create_stream(c, stream, flags, 0);
 }
 
-RRTO_EXPORT CUresult cuStreamCreateWithPriority(CUstream* stream, unsigned int flags, int priority) {
-  RRTO_ENTER(cuStreamCreateWithPriority);
+CUresult api::cuStreamCreateWithPriority(Client& c, CUstream* stream, unsigned int flags, int priority) {
   return create_stream(c, stream, flags, priority);
 }
 
-RRTO_EXPORT CUresult cuStreamDestroy_v2(CUstream s) {
-  RRTO_ENTER(cuStreamDestroy_v2);
-  std::lock_guard lock(c.mutex);
+CUresult api::cuStreamDestroy_v2(Client& c, CUstream s) {
+  auto state = c.lock();
   const auto h = reinterpret_cast<uint64_t>(s);
-  if (!c.streams.remove(h)) return CUDA_ERROR_INVALID_HANDLE;
+  if (!state->streams.remove(h)) return CUDA_ERROR_INVALID_HANDLE;
   proto::StreamDestroy call{.stream = h};
-  return c.remote.defer(call);
+  return state->remote.defer(call);
 }
 
-RRTO_EXPORT CUresult cuStreamSynchronize(CUstream s) {
-  RRTO_ENTER(cuStreamSynchronize);
-  std::lock_guard lock(c.mutex);
-  if (!valid_stream(c, s)) return CUDA_ERROR_INVALID_HANDLE;
-  return synchronize_stream(c, stream_id(s, false));
+CUresult api::cuStreamSynchronize(Client& c, bool per_thread, CUstream s) {
+  auto state = c.lock();
+  if (!valid_stream(*state, s)) return CUDA_ERROR_INVALID_HANDLE;
+  return synchronize_stream(*state, stream_id(s, per_thread));
 }
 
-RRTO_EXPORT CUresult cuStreamSynchronize_ptsz(CUstream s) {
-  RRTO_ENTER(cuStreamSynchronize_ptsz);
-  std::lock_guard lock(c.mutex);
-  if (!valid_stream(c, s)) return CUDA_ERROR_INVALID_HANDLE;
-  return synchronize_stream(c, stream_id(s, true));
+CUresult api::cuStreamQuery(Client& c, bool per_thread, CUstream s) {
+  return stream_query(c, s, per_thread);
 }
 
-RRTO_EXPORT CUresult cuStreamQuery(CUstream s) {
-  RRTO_ENTER(cuStreamQuery);
-  return stream_query(c, s, false);
+CUresult api::cuStreamWaitEvent(Client& c, bool per_thread, CUstream s, CUevent e, unsigned int flags) {
+  return stream_wait_event(c, s, e, flags, per_thread);
 }
 
-RRTO_EXPORT CUresult cuStreamQuery_ptsz(CUstream s) {
-  RRTO_ENTER(cuStreamQuery_ptsz);
-  return stream_query(c, s, true);
-}
-
-RRTO_EXPORT CUresult cuStreamWaitEvent(CUstream s, CUevent e, unsigned int flags) {
-  RRTO_ENTER(cuStreamWaitEvent);
-  return stream_wait_event(c, s, e, flags, false);
-}
-
-RRTO_EXPORT CUresult cuStreamWaitEvent_ptsz(CUstream s, CUevent e, unsigned int flags) {
-  RRTO_ENTER(cuStreamWaitEvent_ptsz);
-  return stream_wait_event(c, s, e, flags, true);
-}
-
-RRTO_EXPORT CUresult cuEventCreate(CUevent* out, unsigned int flags) {
-  RRTO_ENTER(cuEventCreate);
+CUresult api::cuEventCreate(Client& c, CUevent* out, unsigned int flags) {
   if (!out) return CUDA_ERROR_INVALID_VALUE;
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
-  std::lock_guard lock(c.mutex);
+  auto state = c.lock();
   auto event = std::make_unique<Event>();
   event->flags = flags;
-  const uint64_t h = c.events.insert(std::move(event));
+  const uint64_t h = state->events.insert(std::move(event));
   proto::EventCreate call{.event = h, .flags = flags};
-  const CUresult r = c.remote.defer(call);
+  const CUresult r = state->remote.defer(call);
   if (r != CUDA_SUCCESS) {
-    c.events.remove(h);
+    state->events.remove(h);
     return r;
   }
   *out = reinterpret_cast<CUevent>(h);
   return CUDA_SUCCESS;
 }
 
-RRTO_EXPORT CUresult cuEventDestroy_v2(CUevent e) {
-  RRTO_ENTER(cuEventDestroy_v2);
-  std::lock_guard lock(c.mutex);
+CUresult api::cuEventDestroy_v2(Client& c, CUevent e) {
+  auto state = c.lock();
   const auto h = reinterpret_cast<uint64_t>(e);
-  if (!c.events.remove(h)) return CUDA_ERROR_INVALID_HANDLE;
+  if (!state->events.remove(h)) return CUDA_ERROR_INVALID_HANDLE;
   proto::EventDestroy call{.event = h};
-  return c.remote.defer(call);
+  return state->remote.defer(call);
 }
 
-RRTO_EXPORT CUresult cuEventRecord(CUevent e, CUstream s) {
-  RRTO_ENTER(cuEventRecord);
-  return event_record(c, e, s, false);
+CUresult api::cuEventRecord(Client& c, bool per_thread, CUevent e, CUstream s) {
+  return event_record(c, e, s, per_thread);
 }
 
-RRTO_EXPORT CUresult cuEventRecord_ptsz(CUevent e, CUstream s) {
-  RRTO_ENTER(cuEventRecord_ptsz);
-  return event_record(c, e, s, true);
-}
-
-RRTO_EXPORT CUresult cuEventSynchronize(CUevent e) {
-  RRTO_ENTER(cuEventSynchronize);
-  std::lock_guard lock(c.mutex);
-  if (!c.events.find(e)) return CUDA_ERROR_INVALID_HANDLE;
-  if (c.remote.mode() == Mode::Async && !c.remote.has_pending_work() && c.unsynced_streams.empty()) return CUDA_SUCCESS;
+CUresult api::cuEventSynchronize(Client& c, CUevent e) {
+  auto state = c.lock();
+  if (!state->events.find(e)) return CUDA_ERROR_INVALID_HANDLE;
+  if (state->remote.queues_calls() && !state->remote.has_pending_work() && state->unsynced_streams.empty()) return CUDA_SUCCESS;
   proto::EventSynchronize call{.event = reinterpret_cast<uint64_t>(e)};
-  return c.remote.call(call);
+  return state->remote.call(call);
 }
 
-RRTO_EXPORT CUresult cuEventQuery(CUevent e) {
-  RRTO_ENTER(cuEventQuery);
-  std::lock_guard lock(c.mutex);
-  if (!c.events.find(e)) return CUDA_ERROR_INVALID_HANDLE;
-  if (c.remote.mode() == Mode::Async && !c.remote.has_pending_work() && c.unsynced_streams.empty()) return CUDA_SUCCESS;
+CUresult api::cuEventQuery(Client& c, CUevent e) {
+  auto state = c.lock();
+  if (!state->events.find(e)) return CUDA_ERROR_INVALID_HANDLE;
+  if (state->remote.queues_calls() && !state->remote.has_pending_work() && state->unsynced_streams.empty()) return CUDA_SUCCESS;
   proto::EventQuery call{.event = reinterpret_cast<uint64_t>(e)};
-  return c.remote.call(call);
+  return state->remote.call(call);
 }
 
 static CUresult elapsed_time(Client& c, float* ms, CUevent start, CUevent end) {
   if (!ms) return CUDA_ERROR_INVALID_VALUE;
-  std::lock_guard lock(c.mutex);
-  if (!c.events.find(start) || !c.events.find(end)) return CUDA_ERROR_INVALID_HANDLE;
+  auto state = c.lock();
+  if (!state->events.find(start) || !state->events.find(end)) return CUDA_ERROR_INVALID_HANDLE;
   proto::EventElapsedTime call{.start = reinterpret_cast<uint64_t>(start), .end = reinterpret_cast<uint64_t>(end)};
   proto::EventElapsedTimeResult result;
-  const CUresult r = c.remote.call(call, &result);
+  const CUresult r = state->remote.call(call, &result);
   if (r == CUDA_SUCCESS) *ms = result.milliseconds;
   return r;
 }
 
-RRTO_EXPORT CUresult cuEventElapsedTime(float* ms, CUevent start, CUevent end) {
-  RRTO_ENTER(cuEventElapsedTime);
+CUresult api::cuEventElapsedTime(Client& c, float* ms, CUevent start, CUevent end) {
   return elapsed_time(c, ms, start, end);
 }
 
-RRTO_EXPORT CUresult cuEventElapsedTime_v2(float* ms, CUevent start, CUevent end) {
-  RRTO_ENTER(cuEventElapsedTime_v2);
+CUresult api::cuEventElapsedTime_v2(Client& c, float* ms, CUevent start, CUevent end) {
   return elapsed_time(c, ms, start, end);
 }

@@ -17,8 +17,8 @@ struct StreamFacts {
 CUresult stream_facts(Client& c, CUstream s, StreamFacts& out) {
   const auto h = reinterpret_cast<uint64_t>(s);
   if (h == 0 || s == CU_STREAM_LEGACY || s == CU_STREAM_PER_THREAD) return CUDA_SUCCESS;
-  std::lock_guard lock(c.mutex);
-  const Stream* stream = c.streams.find(h);
+  auto state = c.lock();
+  const Stream* stream = state->streams.find(h);
   if (!stream) return CUDA_ERROR_INVALID_HANDLE;
   out = {stream->flags, stream->priority};
   return CUDA_SUCCESS;
@@ -68,9 +68,9 @@ CUresult get_context(Client& c, CUstream s, CUcontext* ctx) {
     *ctx = reinterpret_cast<CUcontext>(context_stack().back());
     return CUDA_SUCCESS;
   }
-  std::lock_guard lock(c.mutex);
-  if (!c.primary_context) return CUDA_ERROR_INVALID_CONTEXT;
-  *ctx = reinterpret_cast<CUcontext>(c.primary_context);
+  auto state = c.lock();
+  if (!state->primary_context) return CUDA_ERROR_INVALID_CONTEXT;
+  *ctx = reinterpret_cast<CUcontext>(state->primary_context);
   return CUDA_SUCCESS;
 }
 
@@ -98,132 +98,62 @@ thread_local CUstreamCaptureMode t_capture_mode = CU_STREAM_CAPTURE_MODE_GLOBAL;
 
 }  // namespace
 
-RRTO_EXPORT CUresult cuStreamGetPriority(CUstream s, int* priority) {
-  RRTO_ENTER(cuStreamGetPriority);
+CUresult api::cuStreamGetPriority(Client& c, bool per_thread, CUstream s, int* priority) {
   return get_priority(c, s, priority);
 }
 
-RRTO_EXPORT CUresult cuStreamGetPriority_ptsz(CUstream s, int* priority) {
-  RRTO_ENTER(cuStreamGetPriority_ptsz);
-  return get_priority(c, s, priority);
-}
-
-RRTO_EXPORT CUresult cuStreamGetFlags(CUstream s, unsigned int* flags) {
-  RRTO_ENTER(cuStreamGetFlags);
+CUresult api::cuStreamGetFlags(Client& c, bool per_thread, CUstream s, unsigned int* flags) {
   return get_flags(c, s, flags);
 }
 
-RRTO_EXPORT CUresult cuStreamGetFlags_ptsz(CUstream s, unsigned int* flags) {
-  RRTO_ENTER(cuStreamGetFlags_ptsz);
-  return get_flags(c, s, flags);
-}
-
-RRTO_EXPORT CUresult cuStreamGetDevice(CUstream s, CUdevice* device) {
-  RRTO_ENTER(cuStreamGetDevice);
+CUresult api::cuStreamGetDevice(Client& c, bool per_thread, CUstream s, CUdevice* device) {
   return get_device(c, s, device);
 }
 
-RRTO_EXPORT CUresult cuStreamGetDevice_ptsz(CUstream s, CUdevice* device) {
-  RRTO_ENTER(cuStreamGetDevice_ptsz);
-  return get_device(c, s, device);
+CUresult api::cuStreamGetId(Client& c, bool per_thread, CUstream s, unsigned long long* id) {
+  return get_id(c, s, id, per_thread);
 }
 
-RRTO_EXPORT CUresult cuStreamGetId(CUstream s, unsigned long long* id) {
-  RRTO_ENTER(cuStreamGetId);
-  return get_id(c, s, id, false);
-}
-
-RRTO_EXPORT CUresult cuStreamGetId_ptsz(CUstream s, unsigned long long* id) {
-  RRTO_ENTER(cuStreamGetId_ptsz);
-  return get_id(c, s, id, true);
-}
-
-RRTO_EXPORT CUresult cuStreamGetCtx(CUstream s, CUcontext* ctx) {
-  RRTO_ENTER(cuStreamGetCtx);
+CUresult api::cuStreamGetCtx(Client& c, bool per_thread, CUstream s, CUcontext* ctx) {
   return get_context(c, s, ctx);
 }
 
-RRTO_EXPORT CUresult cuStreamGetCtx_ptsz(CUstream s, CUcontext* ctx) {
-  RRTO_ENTER(cuStreamGetCtx_ptsz);
-  return get_context(c, s, ctx);
-}
-
-RRTO_EXPORT CUresult cuStreamGetCtx_v2(CUstream s, CUcontext* ctx, CUgreenCtx* green_ctx) {
-  RRTO_ENTER(cuStreamGetCtx_v2);
+CUresult api::cuStreamGetCtx_v2(Client& c, bool per_thread, CUstream s, CUcontext* ctx, CUgreenCtx* green_ctx) {
   if (green_ctx) *green_ctx = nullptr;
   return get_context(c, s, ctx);
 }
 
-RRTO_EXPORT CUresult cuStreamGetCtx_v2_ptsz(CUstream s, CUcontext* ctx, CUgreenCtx* green_ctx) {
-  RRTO_ENTER(cuStreamGetCtx_v2_ptsz);
-  if (green_ctx) *green_ctx = nullptr;
-  return get_context(c, s, ctx);
-}
-
-RRTO_EXPORT CUresult cuStreamIsCapturing(CUstream s, CUstreamCaptureStatus* status) {
-  RRTO_ENTER(cuStreamIsCapturing);
+CUresult api::cuStreamIsCapturing(Client& c, bool per_thread, CUstream s, CUstreamCaptureStatus* status) {
   return is_capturing(c, s, status);
 }
 
-RRTO_EXPORT CUresult cuStreamIsCapturing_ptsz(CUstream s, CUstreamCaptureStatus* status) {
-  RRTO_ENTER(cuStreamIsCapturing_ptsz);
-  return is_capturing(c, s, status);
-}
-
-RRTO_EXPORT CUresult cuStreamGetCaptureInfo(CUstream s, CUstreamCaptureStatus* status, cuuint64_t* id) {
-  RRTO_ENTER(cuStreamGetCaptureInfo);
+CUresult api::cuStreamGetCaptureInfo(Client& c, bool per_thread, CUstream s, CUstreamCaptureStatus* status,
+                                     cuuint64_t* id) {
   return capture_info(c, s, status, id, nullptr, nullptr, nullptr, nullptr);
 }
 
-RRTO_EXPORT CUresult cuStreamGetCaptureInfo_ptsz(CUstream s, CUstreamCaptureStatus* status, cuuint64_t* id) {
-  RRTO_ENTER(cuStreamGetCaptureInfo_ptsz);
-  return capture_info(c, s, status, id, nullptr, nullptr, nullptr, nullptr);
-}
-
-RRTO_EXPORT CUresult cuStreamGetCaptureInfo_v2(CUstream s, CUstreamCaptureStatus* status, cuuint64_t* id,
-                                               CUgraph* graph, const CUgraphNode** dependencies, size_t* count) {
-  RRTO_ENTER(cuStreamGetCaptureInfo_v2);
+CUresult api::cuStreamGetCaptureInfo_v2(Client& c, bool per_thread, CUstream s, CUstreamCaptureStatus* status,
+                                        cuuint64_t* id, CUgraph* graph, const CUgraphNode** dependencies,
+                                        size_t* count) {
   return capture_info(c, s, status, id, graph, dependencies, nullptr, count);
 }
 
-RRTO_EXPORT CUresult cuStreamGetCaptureInfo_v2_ptsz(CUstream s, CUstreamCaptureStatus* status, cuuint64_t* id,
-                                                    CUgraph* graph, const CUgraphNode** dependencies, size_t* count) {
-  RRTO_ENTER(cuStreamGetCaptureInfo_v2_ptsz);
-  return capture_info(c, s, status, id, graph, dependencies, nullptr, count);
-}
-
-RRTO_EXPORT CUresult cuStreamGetCaptureInfo_v3(CUstream s, CUstreamCaptureStatus* status, cuuint64_t* id,
-                                               CUgraph* graph, const CUgraphNode** dependencies,
-                                               const CUgraphEdgeData** edge_data, size_t* count) {
-  RRTO_ENTER(cuStreamGetCaptureInfo_v3);
-  return capture_info(c, s, status, id, graph, dependencies, edge_data, count);
-}
-
-RRTO_EXPORT CUresult cuStreamGetCaptureInfo_v3_ptsz(CUstream s, CUstreamCaptureStatus* status, cuuint64_t* id,
-                                                    CUgraph* graph, const CUgraphNode** dependencies,
-                                                    const CUgraphEdgeData** edge_data, size_t* count) {
-  RRTO_ENTER(cuStreamGetCaptureInfo_v3_ptsz);
+CUresult api::cuStreamGetCaptureInfo_v3(Client& c, bool per_thread, CUstream s, CUstreamCaptureStatus* status,
+                                        cuuint64_t* id, CUgraph* graph, const CUgraphNode** dependencies,
+                                        const CUgraphEdgeData** edge_data, size_t* count) {
   return capture_info(c, s, status, id, graph, dependencies, edge_data, count);
 }
 
 // The thread's capture mode only matters while some stream captures; it is
 // kept so that a program swapping it in and out gets back what it set.
-RRTO_EXPORT CUresult cuThreadExchangeStreamCaptureMode(CUstreamCaptureMode* mode) {
-  RRTO_ENTER(cuThreadExchangeStreamCaptureMode);
+CUresult api::cuThreadExchangeStreamCaptureMode(Client& c, CUstreamCaptureMode* mode) {
   if (!mode) return CUDA_ERROR_INVALID_VALUE;
   std::swap(*mode, t_capture_mode);
   return CUDA_SUCCESS;
 }
 
 // CU_EVENT_RECORD_EXTERNAL only means something inside a graph capture.
-RRTO_EXPORT CUresult cuEventRecordWithFlags(CUevent e, CUstream s, unsigned int flags) {
-  RRTO_ENTER(cuEventRecordWithFlags);
+CUresult api::cuEventRecordWithFlags(Client& c, bool per_thread, CUevent e, CUstream s, unsigned int flags) {
   if (flags & ~CU_EVENT_RECORD_EXTERNAL) return CUDA_ERROR_INVALID_VALUE;
-  return event_record(c, e, s, false);
-}
-
-RRTO_EXPORT CUresult cuEventRecordWithFlags_ptsz(CUevent e, CUstream s, unsigned int flags) {
-  RRTO_ENTER(cuEventRecordWithFlags_ptsz);
-  if (flags & ~CU_EVENT_RECORD_EXTERNAL) return CUDA_ERROR_INVALID_VALUE;
-  return event_record(c, e, s, true);
+  return event_record(c, e, s, per_thread);
 }

@@ -13,9 +13,9 @@ namespace {
 enum class Direction { HostToDevice, DeviceToHost, DeviceToDevice, HostToHost };
 
 Direction direction(Client& c, CUdeviceptr dst, CUdeviceptr src) {
-  std::lock_guard lock(c.mutex);
-  const bool dst_device = c.find_allocation(dst) != c.device_allocations.end();
-  const bool src_device = c.find_allocation(src) != c.device_allocations.end();
+  auto state = c.lock();
+  const bool dst_device = state->find_allocation(dst) != state->device_allocations.end();
+  const bool src_device = state->find_allocation(src) != state->device_allocations.end();
   if (dst_device) return src_device ? Direction::DeviceToDevice : Direction::HostToDevice;
   return src_device ? Direction::DeviceToHost : Direction::HostToHost;
 }
@@ -41,22 +41,11 @@ CUresult unified_copy(Client& c, CUdeviceptr dst, CUdeviceptr src, size_t size, 
 
 }  // namespace
 
-RRTO_EXPORT CUresult cuMemcpy(CUdeviceptr dst, CUdeviceptr src, size_t size) {
-  RRTO_ENTER(cuMemcpy);
-  return unified_copy(c, dst, src, size, stream_id(nullptr, false), false);
+CUresult api::cuMemcpy(Client& c, bool per_thread, CUdeviceptr dst, CUdeviceptr src, size_t size) {
+  return unified_copy(c, dst, src, size, stream_id(nullptr, per_thread), false);
 }
 
-RRTO_EXPORT CUresult cuMemcpy_ptds(CUdeviceptr dst, CUdeviceptr src, size_t size) {
-  RRTO_ENTER(cuMemcpy_ptds);
-  return unified_copy(c, dst, src, size, stream_id(nullptr, true), false);
-}
-
-RRTO_EXPORT CUresult cuMemcpyAsync(CUdeviceptr dst, CUdeviceptr src, size_t size, CUstream stream) {
-  RRTO_ENTER(cuMemcpyAsync);
-  return unified_copy(c, dst, src, size, stream_id(stream, false), true);
-}
-
-RRTO_EXPORT CUresult cuMemcpyAsync_ptsz(CUdeviceptr dst, CUdeviceptr src, size_t size, CUstream stream) {
-  RRTO_ENTER(cuMemcpyAsync_ptsz);
-  return unified_copy(c, dst, src, size, stream_id(stream, true), true);
+CUresult api::cuMemcpyAsync(Client& c, bool per_thread, CUdeviceptr dst, CUdeviceptr src, size_t size,
+                            CUstream stream) {
+  return unified_copy(c, dst, src, size, stream_id(stream, per_thread), true);
 }

@@ -2,7 +2,9 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <optional>
 #include <string_view>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -41,102 +43,131 @@ std::vector<std::string> split(std::string_view text) {
   return parts;
 }
 
-}  // namespace
+// Sets one option from its value; false with `error` set when the value is
+// not one the option takes.
+using Setter = bool (*)(std::string_view name, std::string_view value, Options& o, std::string& error);
 
-bool parse_options(int argc, const char* const* argv, Options& o, std::string& error) {
-  if (const char* link = std::getenv("RRTO_LINK")) o.link = link;
+struct ValueOption {
+  std::string_view name;
+  Setter set;
+};
+
+struct Flag {
+  std::string_view name;
+  bool Options::*field;
+};
+
+template <std::string Options::*field>
+bool set_text(std::string_view, std::string_view value, Options& o, std::string&) {
+  o.*field = std::string(value);
+  return true;
+}
+
+template <std::vector<std::string> Options::*field>
+bool set_list(std::string_view, std::string_view value, Options& o, std::string&) {
+  o.*field = split(value);
+  return true;
+}
+
+// A whole number in [min, max].
+template <auto field, uint64_t min, uint64_t max>
+bool set_number(std::string_view name, std::string_view value, Options& o, std::string& error) {
+  uint64_t n = 0;
+  if (!to_u64(value, n) || n < min || n > max) {
+    error = fmt::format("{}: '{}' is not a valid number here", name, value);
+    return false;
+  }
+  o.*field = static_cast<std::remove_reference_t<decltype(o.*field)>>(n);
+  return true;
+}
+
+bool set_sizes(std::string_view, std::string_view value, Options& o, std::string& error) {
+  o.sizes.clear();
+  for (const std::string& part : split(value)) {
+    uint64_t n = 0;
+    if (!to_u64(part, n) || n == 0) {
+      error = fmt::format("-s: '{}' is not a size in bytes (at least 1)", part);
+      return false;
+    }
+    o.sizes.push_back(n);
+  }
+  return true;
+}
+
+bool set_percentile(std::string_view, std::string_view value, Options& o, std::string& error) {
+  if (!to_double(value, o.percentile) || !(o.percentile > 0 && o.percentile < 100)) {
+    error = fmt::format("-R: '{}' is not a percentile rank between 0 and 100", value);
+    return false;
+  }
+  return true;
+}
+
+bool set_max_time(std::string_view, std::string_view value, Options& o, std::string& error) {
+  if (!to_double(value, o.max_seconds) || !(o.max_seconds >= 0)) {
+    error = fmt::format("--max-time: '{}' is not a number of seconds", value);
+    return false;
+  }
+  return true;
+}
+
+constexpr uint64_t kAny = UINT64_MAX;
+
+constexpr Flag kFlags[] = {
+    {"-h", &Options::help},
+    {"--help", &Options::help},
+    {"-f", &Options::final_only},
+    {"--json", &Options::json},
+    {"--changing-scalar", &Options::changing_scalar},
+};
+
+constexpr ValueOption kValueOptions[] = {
+    {"-t", set_text<&Options::test>},
+    {"-s", set_sizes},
+    {"-n", set_number<&Options::iterations, 0, kAny>},
+    {"-w", set_number<&Options::warmup, 0, kAny>},
+    {"-p", set_number<&Options::port, 0, 65535>},
+    {"-O", set_number<&Options::outstanding, 1, 1024>},
+    {"-R", set_percentile},
+    {"--max-time", set_max_time},
+    {"--link", set_text<&Options::link>},
+    {"--server", set_text<&Options::server>},
+    {"--mode", set_list<&Options::modes>},
+    {"--workload", set_list<&Options::workloads>},
+    {"--listen", set_text<&Options::listen>},
+    {"--port-file", set_text<&Options::port_file>},
+    {"--backend", set_text<&Options::backend>},
+    {"--config", set_text<&Options::config>},
+};
+
+template <typename T, size_t N>
+const T* find_option(const T (&table)[N], std::string_view name) {
+  for (const T& entry : table) {
+    if (entry.name == name) return &entry;
+  }
+  return nullptr;
+}
+
+// The command line into `o`, option by option. A long option may carry its
+// value after '=' ("--mode=rpc"); flags ignore such a value.
+bool parse_arguments(int argc, const char* const* argv, Options& o, std::string& error) {
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
-    std::string_view inline_value;
-    bool has_inline = false;
+    std::optional<std::string_view> inline_value;
     if (arg.starts_with("--")) {
       if (const size_t eq = arg.find('='); eq != std::string_view::npos) {
         inline_value = arg.substr(eq + 1);
         arg = arg.substr(0, eq);
-        has_inline = true;
       }
     }
-    auto value = [&](std::string_view& out) {
-      if (has_inline) {
-        out = inline_value;
-        return true;
-      }
-      if (i + 1 >= argc) {
+    if (const Flag* flag = find_option(kFlags, arg)) {
+      o.*(flag->field) = true;
+    } else if (const ValueOption* option = find_option(kValueOptions, arg)) {
+      if (!inline_value && i + 1 >= argc) {
         error = fmt::format("{} needs a value", arg);
         return false;
       }
-      out = argv[++i];
-      return true;
-    };
-    std::string_view v;
-    uint64_t n = 0;
-    if (arg == "-h" || arg == "--help") {
-      o.help = true;
-    } else if (arg == "-f") {
-      o.final_only = true;
-    } else if (arg == "--json") {
-      o.json = true;
-    } else if (arg == "--changing-scalar") {
-      o.changing_scalar = true;
-    } else if (arg == "-t") {
-      if (!value(v)) return false;
-      o.test = std::string(v);
-    } else if (arg == "-s") {
-      if (!value(v)) return false;
-      o.sizes.clear();
-      for (const std::string& part : split(v)) {
-        if (!to_u64(part, n) || n == 0) {
-          error = fmt::format("-s: '{}' is not a size in bytes (at least 1)", part);
-          return false;
-        }
-        o.sizes.push_back(n);
-      }
-    } else if (arg == "-n" || arg == "-w" || arg == "-p" || arg == "-O") {
-      if (!value(v)) return false;
-      if (!to_u64(v, n) || (arg == "-p" && n > 65535) || (arg == "-O" && (n == 0 || n > 1024))) {
-        error = fmt::format("{}: '{}' is not a valid number here", arg, v);
-        return false;
-      }
-      if (arg == "-n") o.iterations = n;
-      if (arg == "-w") o.warmup = n;
-      if (arg == "-p") o.port = static_cast<uint16_t>(n);
-      if (arg == "-O") o.outstanding = static_cast<unsigned>(n);
-    } else if (arg == "-R") {
-      if (!value(v)) return false;
-      if (!to_double(v, o.percentile) || !(o.percentile > 0 && o.percentile < 100)) {
-        error = fmt::format("-R: '{}' is not a percentile rank between 0 and 100", v);
-        return false;
-      }
-    } else if (arg == "--max-time") {
-      if (!value(v)) return false;
-      if (!to_double(v, o.max_seconds) || !(o.max_seconds >= 0)) {
-        error = fmt::format("--max-time: '{}' is not a number of seconds", v);
-        return false;
-      }
-    } else if (arg == "--link") {
-      if (!value(v)) return false;
-      o.link = std::string(v);
-    } else if (arg == "--server") {
-      if (!value(v)) return false;
-      o.server = std::string(v);
-    } else if (arg == "--mode") {
-      if (!value(v)) return false;
-      o.modes = split(v);
-    } else if (arg == "--workload") {
-      if (!value(v)) return false;
-      o.workloads = split(v);
-    } else if (arg == "--listen") {
-      if (!value(v)) return false;
-      o.listen = std::string(v);
-    } else if (arg == "--port-file") {
-      if (!value(v)) return false;
-      o.port_file = std::string(v);
-    } else if (arg == "--backend") {
-      if (!value(v)) return false;
-      o.backend = std::string(v);
-    } else if (arg == "--config") {
-      if (!value(v)) return false;
-      o.config = std::string(v);
+      const std::string_view value = inline_value ? *inline_value : std::string_view(argv[++i]);
+      if (!option->set(arg, value, o, error)) return false;
     } else if (!arg.empty() && arg[0] != '-' && o.peer.empty()) {
       o.peer = std::string(arg);
     } else {
@@ -144,8 +175,12 @@ bool parse_options(int argc, const char* const* argv, Options& o, std::string& e
       return false;
     }
   }
-  if (o.help) return true;
+  return true;
+}
 
+// What the options say together: a known link, and for the client side a
+// known test and modes.
+bool check_options(const Options& o, std::string& error) {
   transport::LinkProfile link;
   std::string why;
   if (!ok(transport::parse_link(o.link, link, why))) {
@@ -170,6 +205,15 @@ bool parse_options(int argc, const char* const* argv, Options& o, std::string& e
     }
   }
   return true;
+}
+
+}  // namespace
+
+bool parse_options(int argc, const char* const* argv, Options& o, std::string& error) {
+  if (const char* link = std::getenv("RRTO_LINK")) o.link = link;
+  if (!parse_arguments(argc, argv, o, error)) return false;
+  if (o.help) return true;
+  return check_options(o, error);
 }
 
 std::string usage() {

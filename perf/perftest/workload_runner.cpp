@@ -116,11 +116,15 @@ struct LineReader {
   }
 };
 
-}  // namespace
+// A started rrto-perf-workload and the read ends of its report pipe (its fd
+// 3) and of its stdout and stderr.
+struct Child {
+  pid_t pid = -1;
+  int report_fd = -1, output_fd = -1;
+};
 
-WorkloadOutcome run_workload(const WorkloadRun& run, const std::function<void()>& on_ready,
-                             const std::function<void(uint64_t)>& on_sample) {
-  WorkloadOutcome out;
+// Forks and execs the workload; false with `reason` set when it cannot.
+bool start_child(const WorkloadRun& run, Child& child, std::string& reason) {
   const std::vector<std::string> args = child_arguments(run);
   const std::vector<std::string> env = child_environment(run);
   std::vector<char*> argv, envp;
@@ -131,14 +135,14 @@ WorkloadOutcome run_workload(const WorkloadRun& run, const std::function<void()>
 
   int report[2], output[2];
   if (pipe2(report, O_CLOEXEC) != 0) {
-    out.reason = fmt::format("pipe: {}", std::strerror(errno));
-    return out;
+    reason = fmt::format("pipe: {}", std::strerror(errno));
+    return false;
   }
   if (pipe2(output, O_CLOEXEC) != 0) {
-    out.reason = fmt::format("pipe: {}", std::strerror(errno));
+    reason = fmt::format("pipe: {}", std::strerror(errno));
     ::close(report[0]);
     ::close(report[1]);
-    return out;
+    return false;
   }
   const pid_t pid = fork();
   if (pid == 0) {
@@ -156,49 +160,85 @@ WorkloadOutcome run_workload(const WorkloadRun& run, const std::function<void()>
   if (pid < 0) {
     ::close(report[0]);
     ::close(output[0]);
-    out.reason = fmt::format("fork: {}", std::strerror(errno));
-    return out;
+    reason = fmt::format("fork: {}", std::strerror(errno));
+    return false;
   }
+  child = Child{pid, report[0], output[0]};
+  return true;
+}
 
-  std::string reported_error;
-  std::vector<std::string> log_errors;
-  std::deque<std::string> tail;
-  bool done = false;
-  LineReader reports{report[0]}, outputs{output[0]};
-  auto on_report = [&](const std::string& line) {
+// "done iterations=N wall=NS up=B down=B checksum=X", after the word "done".
+void parse_done(std::istringstream& in, WorkloadOutcome& out) {
+  for (std::string item; in >> item;) {
+    const size_t eq = item.find('=');
+    const std::string key = item.substr(0, eq), value = eq == std::string::npos ? "" : item.substr(eq + 1);
+    if (key == "iterations") out.iterations = std::strtoull(value.c_str(), nullptr, 10);
+    if (key == "wall") out.wall_ns = std::strtoull(value.c_str(), nullptr, 10);
+    if (key == "up") out.payload_up = std::strtoull(value.c_str(), nullptr, 10);
+    if (key == "down") out.payload_down = std::strtoull(value.c_str(), nullptr, 10);
+    if (key == "checksum") out.checksum = value;
+  }
+}
+
+// What the workload tells: its report lines and its output.
+class ChildListener {
+ public:
+  ChildListener(WorkloadOutcome& out, const std::function<void()>& on_ready,
+                const std::function<void(uint64_t)>& on_sample)
+      : out_(out), on_ready_(on_ready), on_sample_(on_sample) {}
+
+  void report(const std::string& line) {
     std::istringstream in(line);
     std::string word;
     in >> word;
+    uint64_t ns = 0;
     if (word == "ready") {
-      on_ready();
+      on_ready_();
     } else if (word == "sample") {
-      uint64_t ns = 0;
-      if (in >> ns) on_sample(ns);
+      if (in >> ns) on_sample_(ns);
     } else if (word == "compute") {
-      uint64_t ns = 0;
-      if (in >> ns) out.compute_ns.push_back(ns);
+      if (in >> ns) out_.compute_ns.push_back(ns);
     } else if (word == "done") {
-      done = true;
-      for (std::string item; in >> item;) {
-        const size_t eq = item.find('=');
-        const std::string key = item.substr(0, eq), value = eq == std::string::npos ? "" : item.substr(eq + 1);
-        if (key == "iterations") out.iterations = std::strtoull(value.c_str(), nullptr, 10);
-        if (key == "wall") out.wall_ns = std::strtoull(value.c_str(), nullptr, 10);
-        if (key == "up") out.payload_up = std::strtoull(value.c_str(), nullptr, 10);
-        if (key == "down") out.payload_down = std::strtoull(value.c_str(), nullptr, 10);
-        if (key == "checksum") out.checksum = value;
-      }
+      done_ = true;
+      parse_done(in, out_);
     } else if (word == "error") {
-      reported_error = line.size() > 6 ? line.substr(6) : line;
+      reported_error_ = line.size() > 6 ? line.substr(6) : line;
     }
-  };
-  auto on_output = [&](const std::string& line) {
-    if (parse_counts(line, out.counts)) return;
+  }
+
+  void output(const std::string& line) {
+    if (parse_counts(line, out_.counts)) return;
     std::string message;
-    if (log_error_message(line, message)) log_errors.push_back(message);
-    tail.push_back(line);
-    if (tail.size() > kKeptOutputLines) tail.pop_front();
-  };
+    if (log_error_message(line, message)) log_errors_.push_back(message);
+    tail_.push_back(line);
+    if (tail_.size() > kKeptOutputLines) tail_.pop_front();
+  }
+
+  bool done() const { return done_; }
+  // The last output line, "" when there was none.
+  std::string last_output() const { return tail_.empty() ? std::string() : tail_.back(); }
+  // The errors the client library logged, else the one the workload reported.
+  std::string why() const {
+    std::string why;
+    for (const std::string& m : log_errors_) why += (why.empty() ? "" : "; ") + m;
+    return why.empty() ? reported_error_ : why;
+  }
+
+ private:
+  WorkloadOutcome& out_;
+  const std::function<void()>& on_ready_;
+  const std::function<void(uint64_t)>& on_sample_;
+  bool done_ = false;
+  std::string reported_error_;
+  std::vector<std::string> log_errors_;
+  std::deque<std::string> tail_;
+};
+
+// Hands the child's lines to `listener` until it closes both pipes.
+void listen(const Child& child, ChildListener& listener) {
+  LineReader reports{child.report_fd}, outputs{child.output_fd};
+  auto on_report = [&](const std::string& line) { listener.report(line); };
+  auto on_output = [&](const std::string& line) { listener.output(line); };
   while (reports.open() || outputs.open()) {
     pollfd fds[2] = {{reports.fd, POLLIN, 0}, {outputs.fd, POLLIN, 0}};
     if (::poll(fds, 2, -1) < 0) {
@@ -210,14 +250,13 @@ WorkloadOutcome run_workload(const WorkloadRun& run, const std::function<void()>
   }
   if (reports.open()) ::close(reports.fd);
   if (outputs.open()) ::close(outputs.fd);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+}
 
-  std::string why;
-  for (const std::string& m : log_errors) why += (why.empty() ? "" : "; ") + m;
-  if (why.empty()) why = reported_error;
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && done) {
+// The outcome from the exit `status` and what the child said.
+void judge_exit(int status, const ChildListener& listener, const std::string& program, WorkloadOutcome& out) {
+  std::string why = listener.why();
+  const std::string last = listener.last_output();
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && listener.done()) {
     out.result = WorkloadOutcome::Result::Ok;
   } else if (WIFEXITED(status) && WEXITSTATUS(status) == kExitRefused) {
     out.result = WorkloadOutcome::Result::NotAvailable;
@@ -225,11 +264,26 @@ WorkloadOutcome run_workload(const WorkloadRun& run, const std::function<void()>
   } else {
     out.result = WorkloadOutcome::Result::Failed;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && why.empty())
-      why = tail.empty() ? "cannot run " + run.program : tail.back();  // the dynamic loader's complaint
+      why = last.empty() ? "cannot run " + program : last;  // the dynamic loader's complaint
     if (WIFSIGNALED(status)) why += fmt::format("{}killed by signal {}", why.empty() ? "" : "; ", WTERMSIG(status));
-    if (why.empty() && !tail.empty()) why = tail.back();
+    if (why.empty()) why = last;
     out.reason = why.empty() ? fmt::format("exit status {}", WEXITSTATUS(status)) : why;
   }
+}
+
+}  // namespace
+
+WorkloadOutcome run_workload(const WorkloadRun& run, const std::function<void()>& on_ready,
+                             const std::function<void(uint64_t)>& on_sample) {
+  WorkloadOutcome out;
+  Child child;
+  if (!start_child(run, child, out.reason)) return out;
+  ChildListener listener(out, on_ready, on_sample);
+  listen(child, listener);
+  int status = 0;
+  while (waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  judge_exit(status, listener, run.program, out);
   return out;
 }
 

@@ -15,8 +15,8 @@
 
 #include <fmt/format.h>
 
-#include "client/module_image/module_image.h"
 #include "common/codec.h"
+#include "module_image/module_image.h"
 #include "perf/perftest/rpc_session.h"
 #include "perf/workloads/driver.h"
 #include "transport/link.h"

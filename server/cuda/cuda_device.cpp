@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "common/log.h"
-#include "server/cuda/image_check.h"
+#include "module_image/validate.h"
 
 namespace rrto::server::cuda {
 namespace {
@@ -169,8 +169,8 @@ CUresult CudaDevice::memset(uint64_t dst, uint32_t value, uint32_t element_size,
 // ---------------------------------------------------------------- modules
 
 CUresult CudaDevice::module_load(std::span<const uint8_t> image, ModuleHandle& module, std::string& error) {
-  ImageKind kind{};
-  if (!check_module_image(image, kind, error)) return CUDA_ERROR_INVALID_IMAGE;
+  ModuleImage::Kind kind{};
+  if (!ok(validate_module_image(image, kind, error))) return CUDA_ERROR_INVALID_IMAGE;
   // An aligned copy, NUL-terminated so that PTX text ends inside it.
   std::vector<uint8_t> copy(image.size() + 1, 0);
   std::memcpy(copy.data(), image.data(), image.size());

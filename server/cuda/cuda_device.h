@@ -27,12 +27,16 @@ class CudaDevice final : public Device {
   CUresult copy_dtoh_for_reply(uint64_t src, uint64_t size, StreamHandle stream, const uint8_t*& bytes) override;
   CUresult copy_dtod(uint64_t dst, uint64_t src, uint64_t size, StreamHandle stream) override;
   CUresult memset(uint64_t dst, uint32_t value, uint32_t element_size, uint64_t count, StreamHandle stream) override;
+  // GPU memory: a payload cannot land in it straight from the network.
+  uint8_t* host_address(uint64_t, uint64_t) override { return nullptr; }
   CUresult finish_batch() override;
 
   CUresult module_load(std::span<const uint8_t> image, ModuleHandle& module, std::string& error) override;
   CUresult module_unload(ModuleHandle module) override;
   CUresult module_get_function(ModuleHandle module, std::string_view name, FunctionHandle& function) override;
   CUresult function_param_layout(FunctionHandle function, ParamLayout& layout) override;
+  // A CUfunction belongs to its module; nothing to free.
+  void function_release(FunctionHandle) override {}
   CUresult module_get_global(ModuleHandle module, std::string_view name, uint64_t& dptr, uint64_t& size) override;
   CUresult function_get_attribute(FunctionHandle function, int32_t attribute, int32_t& value) override;
   CUresult launch(FunctionHandle function, const LaunchGeometry& geometry, StreamHandle stream,

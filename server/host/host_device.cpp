@@ -9,13 +9,11 @@
 
 #include <fmt/format.h>
 
-#include "common/log.h"
 #include "server/host/host_attributes.h"
 
 namespace rrto::server::host {
 namespace {
 
-constexpr const char* kLog = "host";
 // CUDA guarantees at least 256-byte alignment for cuMemAlloc.
 constexpr uint64_t kAlignment = 256;
 // Larger allocations come straight from mmap: zeroed by the kernel and only
@@ -210,7 +208,6 @@ CUresult HostDevice::launch(FunctionHandle function, const LaunchGeometry& geome
   const HostFunction* f = object<HostFunction>(function);
   if (!f->kernel) {
     error = f->missing_reason.empty() ? fmt::format("kernel {} has no CPU version", f->name) : f->missing_reason;
-    RRTO_ERROR(kLog, "{}", error);
     return CUDA_ERROR_NOT_FOUND;
   }
   // The plug-in's layout is the one the session confirmed, so the packed form

@@ -37,6 +37,32 @@ std::string dl_error() {
   return e != nullptr ? e : "unknown dynamic loader error";
 }
 
+// The library's kernel table, checked against this server's ABI.
+Status read_table(void* handle, const rrto_host_kernel_table*& table, std::string& why) {
+  auto fail = [&](Status s, std::string reason) {
+    why = std::move(reason);
+    return s;
+  };
+  dlerror();
+  void* entry_point = dlsym(handle, RRTO_HOST_KERNEL_ENTRY_POINT);
+  if (entry_point == nullptr)
+    return fail(Status::NotFound, "it does not export " RRTO_HOST_KERNEL_ENTRY_POINT
+                                  "(), so it is not a host-kernel library (build its kernels with "
+                                  "rrto_host_kernel.h and register them with RRTO_HOST_KERNEL)");
+  table = reinterpret_cast<rrto_host_kernels_fn>(entry_point)();
+  if (table == nullptr) return fail(Status::InvalidArgument, RRTO_HOST_KERNEL_ENTRY_POINT "() returned no table");
+  if (table->abi_version != RRTO_HOST_KERNEL_ABI_VERSION)
+    return fail(Status::NotSupported, fmt::format("built for host-kernel ABI version {}, this server supports version {}",
+                                                  table->abi_version, RRTO_HOST_KERNEL_ABI_VERSION));
+  if (table->entry_size != sizeof(rrto_host_kernel_entry))
+    return fail(Status::InvalidArgument, fmt::format("table entries of {} bytes, ABI version {} has {}",
+                                                     table->entry_size, RRTO_HOST_KERNEL_ABI_VERSION,
+                                                     sizeof(rrto_host_kernel_entry)));
+  if (table->count > 0 && table->entries == nullptr)
+    return fail(Status::InvalidArgument, fmt::format("table of {} kernels without entries", table->count));
+  return Status::Ok;
+}
+
 }  // namespace
 
 // ---- HostKernel ------------------------------------------------------------------------
@@ -58,9 +84,7 @@ Status HostKernel::check_params(const std::vector<HostKernelParam>& expected, st
 
 Status HostKernel::launch(HostDim3 grid, HostDim3 block, void* const* args, std::string* error) const {
   auto fail = [&](Status s, std::string why) {
-    std::string message = "launch of kernel " + describe(name_.empty() ? source_name_ : name_) + ": " + why;
-    RRTO_DEBUG(kLog, "{}", message);
-    if (error != nullptr) *error = std::move(message);
+    if (error != nullptr) *error = "launch of kernel " + describe(name_.empty() ? source_name_ : name_) + ": " + why;
     return s;
   };
   if (grid.x == 0 || grid.y == 0 || grid.z == 0 || block.x == 0 || block.y == 0 || block.z == 0)
@@ -128,72 +152,58 @@ Status HostKernelLibrary::open(const std::string& path, std::unique_ptr<HostKern
   lib->handle_ = handle;  // closed by lib's destructor on any error below
   lib->path_ = path;
 
-  auto fail = [&](Status s, std::string why) {
+  std::string why;
+  const rrto_host_kernel_table* table = nullptr;
+  Status s = read_table(handle, table, why);
+  for (uint32_t k = 0; ok(s) && k < table->count; ++k) s = lib->add_kernel(table->entries[k], k, why);
+  if (!ok(s)) {
     error = "host-kernel library " + path + ": " + why;
     return s;
-  };
-
-  dlerror();
-  void* entry_point = dlsym(handle, RRTO_HOST_KERNEL_ENTRY_POINT);
-  if (entry_point == nullptr)
-    return fail(Status::NotFound, "it does not export " RRTO_HOST_KERNEL_ENTRY_POINT
-                                  "(), so it is not a host-kernel library (build its kernels with "
-                                  "rrto_host_kernel.h and register them with RRTO_HOST_KERNEL)");
-  auto get_table = reinterpret_cast<rrto_host_kernels_fn>(entry_point);
-  const rrto_host_kernel_table* table = get_table();
-  if (table == nullptr) return fail(Status::InvalidArgument, RRTO_HOST_KERNEL_ENTRY_POINT "() returned no table");
-  if (table->abi_version != RRTO_HOST_KERNEL_ABI_VERSION)
-    return fail(Status::NotSupported, fmt::format("built for host-kernel ABI version {}, this server supports version {}",
-                                                  table->abi_version, RRTO_HOST_KERNEL_ABI_VERSION));
-  if (table->entry_size != sizeof(rrto_host_kernel_entry))
-    return fail(Status::InvalidArgument, fmt::format("table entries of {} bytes, ABI version {} has {}",
-                                                     table->entry_size, RRTO_HOST_KERNEL_ABI_VERSION,
-                                                     sizeof(rrto_host_kernel_entry)));
-  if (table->count > 0 && table->entries == nullptr)
-    return fail(Status::InvalidArgument, fmt::format("table of {} kernels without entries", table->count));
-
-  for (uint32_t k = 0; k < table->count; ++k) {
-    const rrto_host_kernel_entry& e = table->entries[k];
-    const std::string source = e.source_name != nullptr ? e.source_name : fmt::format("#{}", k);
-    if (e.function == nullptr || e.launch == nullptr)
-      return fail(Status::InvalidArgument, fmt::format("kernel {} has no function or no launch trampoline", source));
-    if (e.param_count > 0 && e.params == nullptr)
-      return fail(Status::InvalidArgument, fmt::format("kernel {} has {} parameters but no layout", source,
-                                                       e.param_count));
-    if (e.param_buffer_size > kMaxParamBytes)
-      return fail(Status::InvalidArgument, fmt::format("kernel {}: parameters of {} bytes exceed {}", source,
-                                                       e.param_buffer_size, kMaxParamBytes));
-    std::unique_ptr<HostKernel> kernel(new HostKernel());
-    kernel->library_ = lib.get();
-    kernel->function_ = e.function;
-    kernel->launch_ = e.launch;
-    kernel->source_name_ = source;
-    kernel->param_buffer_size_ = e.param_buffer_size;
-    uint32_t end = 0;
-    for (uint32_t i = 0; i < e.param_count; ++i) {
-      const rrto_host_kernel_param& p = e.params[i];
-      if (p.size == 0 || p.offset < end || uint64_t{p.offset} + p.size > e.param_buffer_size)
-        return fail(Status::InvalidArgument,
-                    fmt::format("kernel {}: parameter {} (offset {}, size {}) overlaps or lies outside {} bytes",
-                                source, i, p.offset, p.size, e.param_buffer_size));
-      end = p.offset + p.size;
-      kernel->params_.push_back(HostKernelParam{p.offset, p.size});
-    }
-    // The name the kernel is exported under: find() reaches it by that name.
-    Dl_info info{};
-    if (dladdr(e.function, &info) != 0 && info.dli_saddr == e.function && info.dli_sname != nullptr) {
-      kernel->name_ = info.dli_sname;
-    } else {
-      RRTO_WARN(kLog,
-                "{}: kernel {} is registered but not exported (hidden visibility?), it cannot be found by name",
-                path, source);
-    }
-    if (lib->by_address_.count(e.function) != 0) continue;  // registered twice
-    lib->by_address_.emplace(e.function, kernel.get());
-    lib->kernels_.push_back(std::move(kernel));
   }
   RRTO_INFO(kLog, "loaded host-kernel library {} ({} kernels)", path, lib->kernels_.size());
   out = std::move(lib);
+  return Status::Ok;
+}
+
+Status HostKernelLibrary::add_kernel(const rrto_host_kernel_entry& e, uint32_t index, std::string& why) {
+  const std::string source = e.source_name != nullptr ? e.source_name : fmt::format("#{}", index);
+  auto fail = [&](std::string reason) {
+    why = std::move(reason);
+    return Status::InvalidArgument;
+  };
+  if (e.function == nullptr || e.launch == nullptr)
+    return fail(fmt::format("kernel {} has no function or no launch trampoline", source));
+  if (e.param_count > 0 && e.params == nullptr)
+    return fail(fmt::format("kernel {} has {} parameters but no layout", source, e.param_count));
+  if (e.param_buffer_size > kMaxParamBytes)
+    return fail(fmt::format("kernel {}: parameters of {} bytes exceed {}", source, e.param_buffer_size,
+                            kMaxParamBytes));
+  std::unique_ptr<HostKernel> kernel(new HostKernel());
+  kernel->library_ = this;
+  kernel->function_ = e.function;
+  kernel->launch_ = e.launch;
+  kernel->source_name_ = source;
+  kernel->param_buffer_size_ = e.param_buffer_size;
+  uint32_t end = 0;
+  for (uint32_t i = 0; i < e.param_count; ++i) {
+    const rrto_host_kernel_param& p = e.params[i];
+    if (p.size == 0 || p.offset < end || uint64_t{p.offset} + p.size > e.param_buffer_size)
+      return fail(fmt::format("kernel {}: parameter {} (offset {}, size {}) overlaps or lies outside {} bytes",
+                              source, i, p.offset, p.size, e.param_buffer_size));
+    end = p.offset + p.size;
+    kernel->params_.push_back(HostKernelParam{p.offset, p.size});
+  }
+  // The name the kernel is exported under: find() reaches it by that name.
+  Dl_info info{};
+  if (dladdr(e.function, &info) != 0 && info.dli_saddr == e.function && info.dli_sname != nullptr) {
+    kernel->name_ = info.dli_sname;
+  } else {
+    RRTO_WARN(kLog, "{}: kernel {} is registered but not exported (hidden visibility?), it cannot be found by name",
+              path_, source);
+  }
+  if (by_address_.count(e.function) != 0) return Status::Ok;  // registered twice
+  by_address_.emplace(e.function, kernel.get());
+  kernels_.push_back(std::move(kernel));
   return Status::Ok;
 }
 

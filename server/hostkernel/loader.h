@@ -96,6 +96,9 @@ class HostKernelLibrary {
  private:
   friend class HostKernelRegistry;
   HostKernelLibrary() = default;
+  // Adds entry `index` of the library's table, checked; on a malformed entry
+  // InvalidArgument and `why`.
+  Status add_kernel(const rrto_host_kernel_entry& entry, uint32_t index, std::string& why);
   // lookup(), also telling whether the library exports the name at all.
   Status lookup(std::string_view mangled_name, const HostKernel*& out, std::string& error, bool& exported) const;
   void* handle_ = nullptr;

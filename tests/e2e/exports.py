@@ -1,13 +1,25 @@
 #!/usr/bin/env python3
-"""Checks libcuda.so.1: SONAME libcuda.so.1, and its dynamic symbol table
-defines exactly the cu* entry points of the version script, which are exactly
-the entry points the sources define with default visibility."""
-import glob
+"""Checks libcuda.so.1: SONAME libcuda.so.1; its dynamic symbol table defines
+exactly the cu* entry points of the generated version script, which are
+exactly the functions its objects define with default visibility; those are
+the symbols client/api/implemented.txt lists plus their _ptds/_ptsz twins,
+and cuda.h (as the client includes it) declares every one of them.
+
+Usage: exports.py LIB VERSION_SCRIPT OBJECT_DIR IMPLEMENTED_LIST CXX [-IDIR]...
+"""
+import importlib.util
+import pathlib
 import re
 import subprocess
 import sys
 
-lib, version_script, _core, api_objects = sys.argv[1:5]
+lib, version_script, object_dir, implemented, cxx = sys.argv[1:6]
+include_dirs = [a[2:] for a in sys.argv[6:]]
+
+generator_path = pathlib.Path(__file__).resolve().parents[2] / "client/gen/gen_entry_points.py"
+spec = importlib.util.spec_from_file_location("gen_entry_points", generator_path)
+generator = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(generator)
 
 
 def run(*cmd):
@@ -28,23 +40,33 @@ not_cu = sorted(s for s in exported if not s.startswith("cu"))
 if not_cu:
     failures.append(f"exports that are not cu* entry points: {not_cu[:20]}")
 
-listed = set(re.findall(r"^\s+(cu\w+);", open(version_script).read(), re.M))
+mapped = set(re.findall(r"^\s+(cu\w+);", open(version_script).read(), re.M))
 
 defined = set()
-for obj in glob.glob(f"{api_objects}/*.o"):
-    for line in run("readelf", "-sW", obj).splitlines():
+for obj in pathlib.Path(object_dir).rglob("*.o"):
+    for line in run("readelf", "-sW", str(obj)).splitlines():
         f = line.split()
         # Num Value Size Type Bind Vis Ndx Name
         if len(f) == 8 and f[3] == "FUNC" and f[4] == "GLOBAL" and f[5] == "DEFAULT" and f[6] != "UND":
             defined.add(f[7])
 
-if exported != listed:
-    failures.append(f"listed but not exported: {sorted(listed - exported)}; "
-                    f"exported but not listed: {sorted(exported - listed)}")
-if defined != listed:
-    failures.append(f"defined but not listed (hidden by mistake): {sorted(defined - listed)}; "
-                    f"listed but not defined: {sorted(listed - defined)}")
+if exported != mapped:
+    failures.append(f"in the version script but not exported: {sorted(mapped - exported)}; "
+                    f"exported but not in the version script: {sorted(exported - mapped)}")
+if defined != mapped:
+    failures.append(f"defined but not in the version script (hidden by mistake): {sorted(defined - mapped)}; "
+                    f"in the version script but not defined: {sorted(mapped - defined)}")
+
+listed = {line.split("#", 1)[0].split()[0] for line in open(implemented) if line.split("#", 1)[0].strip()}
+unlisted = sorted(s for s in exported if re.sub(r"_pt(ds|sz)$", "", s) not in listed)
+if unlisted or not listed <= exported:
+    failures.append(f"exported but not listed: {unlisted}; listed but not exported: {sorted(listed - exported)}")
+declared = generator.declarations(cxx, include_dirs)
+undeclared = sorted((listed | exported) - set(declared))
+if undeclared:
+    failures.append(f"not declared by cuda.h: {undeclared}")
+
 if failures:
     print("\n".join(failures))
     sys.exit(1)
-print(f"libcuda.so.1 exports exactly its {len(exported)} entry points")
+print(f"libcuda.so.1 exports exactly its {len(exported)} entry points ({len(listed)} listed)")

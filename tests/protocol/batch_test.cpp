@@ -1,7 +1,10 @@
 #include <doctest/doctest.h>
 
+#include <cstring>
 #include <random>
+#include <string>
 
+#include "protocol/any_call.h"
 #include "protocol/batch.h"
 
 using namespace rrto;
@@ -18,6 +21,19 @@ std::vector<uint8_t> two_call_batch() {
                 .params = Bytes(params)};
   w.add(launch);
   return {w.bytes().begin(), w.bytes().end()};
+}
+
+// Every call of the batch is known and decodes, with no byte left over.
+bool decodes_fully(std::span<const uint8_t> meta) {
+  BatchReader r(meta);
+  CallView view{};
+  uint32_t calls = 0;
+  while (r.next(view)) {
+    AnyCall call;
+    if (!decode_call(view, call)) return false;
+    ++calls;
+  }
+  return !r.failed() && calls == r.count();
 }
 
 }  // namespace
@@ -97,16 +113,22 @@ TEST_CASE("an unknown call opcode and trailing garbage are malformed") {
 }
 
 TEST_CASE("random garbage never decodes into a full batch of valid calls") {
+  // The check itself says yes to a real batch and no to a cut one.
+  REQUIRE(decodes_fully(two_call_batch()));
+  auto cut = two_call_batch();
+  cut.pop_back();
+  REQUIRE_FALSE(decodes_fully(cut));
+
   std::mt19937 rng(1234);
-  for (int i = 0; i < 2000; ++i) {
+  for (int i = 0; i < 4000; ++i) {
     std::vector<uint8_t> junk(rng() % 64);
     for (auto& b : junk) b = static_cast<uint8_t>(rng());
-    BatchReader r(junk);
-    CallView call{};
-    while (r.next(call)) {
-      Launch l;
-      decode_fields(call.body, l);  // must not read out of bounds (ASan/valgrind)
+    // Half with a small call count, so that the calls' bodies get decoded too.
+    if (i % 2 == 1 && junk.size() >= 4) {
+      const uint32_t count = 1 + rng() % 3;
+      std::memcpy(junk.data(), &count, sizeof count);
     }
+    CHECK_FALSE_MESSAGE(decodes_fully(junk), "junk ", i, " decoded as a batch");
   }
 }
 
@@ -126,4 +148,43 @@ TEST_CASE("reply header and result body") {
   CHECK(got.dptr == 0x1234);
   uint8_t tiny[3] = {};
   CHECK_FALSE(decode_reply(tiny, h, body));
+}
+
+TEST_CASE("the calls keep their numbers on the wire, their names and which are operators") {
+  // Numbers a client and server of another build must agree on.
+  CHECK(static_cast<uint16_t>(CallOp::Hello) == 1);
+  CHECK(static_cast<uint16_t>(CallOp::MemcpyHtoD) == 5);
+  CHECK(static_cast<uint16_t>(CallOp::Launch) == 14);
+  CHECK(static_cast<uint16_t>(CallOp::CtxSynchronize) == 26);
+  CHECK(static_cast<uint16_t>(CallOp::ReplaySegment) == 29);
+  CHECK_FALSE(is_call_op(0));
+  CHECK_FALSE(is_call_op(0xffff));
+  // Calls 1 to 29 are those of protocol version 1; later ones may follow.
+  std::string operators;
+  for (uint16_t n = 1; n <= 29; ++n) {
+    REQUIRE(is_call_op(n));
+    const auto op = static_cast<CallOp>(n);
+    if (is_operator(op)) operators += std::string(operators.empty() ? "" : " ") + call_op_name(op);
+  }
+  CHECK(operators ==
+        "MemcpyHtoD MemcpyDtoH MemcpyDtoD Memset Launch StreamSynchronize StreamWaitEvent EventRecord CtxSynchronize");
+  CHECK(std::string(call_op_name(CallOp::ModuleGetFunction)) == "ModuleGetFunction");
+  CHECK(kIsOperator<Launch>);
+  CHECK_FALSE(kIsOperator<MemAlloc>);
+  CHECK(kCallOp<TemplateRegister> == CallOp::TemplateRegister);
+}
+
+TEST_CASE("a decoded call is the struct its number names") {
+  const auto meta = two_call_batch();
+  BatchReader r(meta);
+  CallView view{};
+  AnyCall call;
+  REQUIRE(r.next(view));
+  REQUIRE(decode_call(view, call));
+  REQUIRE(std::holds_alternative<MemAlloc>(call));
+  CHECK(std::get<MemAlloc>(call).size == 4096);
+  REQUIRE(r.next(view));
+  REQUIRE(decode_call(view, call));
+  CHECK(call_op(call) == CallOp::Launch);
+  CHECK(std::get<Launch>(call).block[0] == 64);
 }

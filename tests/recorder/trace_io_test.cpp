@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <unistd.h>
 
@@ -38,7 +39,7 @@ void fill(Trace& t) {
   t.append(Op::memcpy_dtod(0x7f1000, 0x7f2000, 64, 1, false));
   t.append(Op::memset_d(0x7f3000, 0xff, 2, 100, 2, true));
   t.append(Op::event_record(5, 1));
-  t.append(Op::stream_wait_event(2, 5));
+  t.append(Op::stream_wait_event(2, 5, 1));
   t.append(Op::memcpy_dtoh(0x560000, 0x7f4000, 4000, 1, false));
   t.append(Op::stream_synchronize(1));
   t.append(Op::context_synchronize());
@@ -152,9 +153,10 @@ TEST_CASE("trace errors say what was wrong") {
   }
   SUBCASE("newer version") {
     std::vector<uint8_t> bad = bytes;
-    bad[8] = 2;
+    bad[8] = static_cast<uint8_t>(trace_format::kVersion + 1);
     CHECK(reader.read_bytes(bad, back) == Status::ProtocolError);
-    CHECK(reader.error().find("unsupported trace version 2") != std::string::npos);
+    CHECK(reader.error().find(fmt::format("unsupported trace version {}", trace_format::kVersion + 1)) !=
+          std::string::npos);
   }
   SUBCASE("payload corrupted") {
     std::vector<uint8_t> bad = bytes;

@@ -80,9 +80,10 @@ struct Gpu {
     return;                                         \
   }
 
+// With its NUL, as the client sends PTX (the server refuses text without one).
 Outcome load_module(Harness& h, transport::PeerId peer, uint64_t module) {
   Request r;
-  r.add(proto::ModuleLoad{.module = module, .bulk_offset = r.add_bulk(kPtx, sizeof kPtx - 1), .size = sizeof kPtx - 1});
+  r.add(proto::ModuleLoad{.module = module, .bulk_offset = r.add_bulk(kPtx, sizeof kPtx), .size = sizeof kPtx});
   return h.send(peer, r);
 }
 

@@ -1,10 +1,14 @@
 // The session manager and dispatcher, driven in process with the host backend.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <numeric>
 
+#include "common/log.h"
 #include "tests/server/harness.h"
 
 using namespace rrto;
@@ -17,6 +21,34 @@ std::vector<uint8_t> pattern(size_t n, uint8_t seed) {
   std::vector<uint8_t> v(n);
   for (size_t i = 0; i < n; ++i) v[i] = static_cast<uint8_t>(seed + i * 7);
   return v;
+}
+
+// What the log (stderr) says, at every level, while `run` runs.
+template <typename Run>
+std::string logged(Run&& run) {
+  const log::Level level = log::level();
+  log::set_level(log::Level::Trace);
+  std::fflush(stderr);
+  FILE* file = std::tmpfile();
+  REQUIRE(file != nullptr);
+  const int saved = dup(STDERR_FILENO);
+  dup2(fileno(file), STDERR_FILENO);
+  run();
+  std::fflush(stderr);
+  dup2(saved, STDERR_FILENO);
+  close(saved);
+  log::set_level(level);
+  std::string text;
+  std::rewind(file);
+  for (int c; (c = std::fgetc(file)) != EOF;) text += static_cast<char>(c);
+  std::fclose(file);
+  return text;
+}
+
+size_t count_of(std::string_view text, std::string_view what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string_view::npos; at = text.find(what, at + what.size())) ++n;
+  return n;
 }
 
 }  // namespace
@@ -276,6 +308,27 @@ TEST_CASE("a closed session's later messages are ignored") {
   CHECK(h.manager().connection_count() == 0);
 }
 
+TEST_CASE("a message dropped after bulk_destination does not stand in for the next one") {
+  Harness h;
+  const auto peer = h.open_session();
+  const uint64_t p = h.alloc(peer, 64);
+  const auto data = pattern(8, 1);
+  REQUIRE(h.write(peer, p + 8, data.data(), data.size()).status == CUDA_SUCCESS);
+  // The transport asks where a copy's 8 bytes land, then drops the message...
+  proto::BatchWriter copy_up;
+  copy_up.add(proto::MemcpyHtoD{.dst = p, .size = 8});
+  std::vector<uint8_t> meta(copy_up.bytes().begin(), copy_up.bytes().end());
+  REQUIRE(h.manager().bulk_destination(peer, proto::kBatchRequest, meta, 8) != nullptr);
+  // ...and the next message, in the same buffer and as long, is another call.
+  proto::BatchWriter copy_across;
+  copy_across.add(proto::MemcpyDtoD{.dst = p + 16, .src = p + 8, .size = 8});
+  REQUIRE(copy_across.bytes().size() == meta.size());
+  std::copy(copy_across.bytes().begin(), copy_across.bytes().end(), meta.begin());
+  // Without a bulk, the transport asks bulk_destination nothing for it.
+  h.manager().on_message(peer, transport::Message{.opcode = proto::kBatchRequest, .meta = meta, .bulk = {}});
+  CHECK(h.read(peer, p + 16, 8).bulk == data);
+}
+
 TEST_CASE("the first call must be Hello, and there is only one") {
   Harness h;
   const auto peer = h.connect();
@@ -507,9 +560,14 @@ TEST_CASE("launching a kernel without a CPU version fails with its name") {
 
   Request missing;
   missing.add(proto::Launch{.function = 3});
-  const Outcome m = h.send(peer, missing);
+  Outcome m;
+  const std::string log = logged([&] { m = h.send(peer, missing); });
   CHECK(m.status == CUDA_ERROR_NOT_FOUND);
   CHECK(m.error().find("_Z7missingv") != std::string::npos);
+  // Logged once, at warn, naming the kernel and why.
+  CHECK_MESSAGE(count_of(log, "_Z7missingv") == 1, log);
+  CHECK(log.find("warn] session ") != std::string::npos);
+  CHECK(log.find("has no host version") != std::string::npos);
 }
 
 TEST_CASE("module globals are session memory while their module lives") {

@@ -4,6 +4,9 @@
 #include <cstring>
 #include <numeric>
 
+#include <fmt/format.h>
+
+#include "common/limits.h"
 #include "tests/server/harness.h"
 
 using namespace rrto;
@@ -186,4 +189,40 @@ TEST_CASE("another session cannot replay a session's template") {
   const uint64_t at = r.add_bulk(input.data(), input.size() * sizeof(float));
   r.add(proto::ReplaySegment{.tmpl = 7, .first = 0, .last = 2, .input_offset = at});
   CHECK(s.h.send(other, r).status == CUDA_ERROR_INVALID_HANDLE);
+}
+
+TEST_CASE("registrations past the template limits are refused, and the session goes on") {
+  Scene s;
+  auto register_as = [&](uint32_t id, const proto::BatchWriter& calls) {
+    Request r;
+    r.add(proto::TemplateRegister{.tmpl = id, .calls = calls.bytes()});
+    return s.h.send(s.peer, r);
+  };
+  const proto::BatchWriter inference = s.inference();
+  for (uint32_t id = 0; id < limits::kReplayTemplates; ++id) REQUIRE(register_as(id, inference).status == CUDA_SUCCESS);
+
+  const Outcome one_more = register_as(limits::kReplayTemplates, inference);
+  CHECK(one_more.status == CUDA_ERROR_INVALID_VALUE);
+  CHECK(one_more.error().find(fmt::format("at most {} templates", limits::kReplayTemplates)) != std::string::npos);
+  CHECK_FALSE(one_more.closed);
+  CHECK(register_as(3, inference).status == CUDA_SUCCESS);  // replacing one is not one more
+
+  proto::BatchWriter longest, too_long;
+  for (uint32_t i = 0; i < limits::kTemplateOperators; ++i) longest.add(proto::CtxSynchronize{});
+  too_long = longest;
+  too_long.add(proto::CtxSynchronize{});
+  const Outcome refused = register_as(5, too_long);
+  CHECK(refused.status == CUDA_ERROR_INVALID_VALUE);
+  CHECK(refused.error().find("operators, more than the") != std::string::npos);
+  CHECK_FALSE(refused.closed);
+  CHECK(register_as(5, longest).status == CUDA_SUCCESS);
+
+  // Template 0 still runs.
+  Request r;
+  const std::vector<float> input = ramp(1.0f);
+  const uint64_t at = r.add_bulk(input.data(), input.size() * sizeof(float));
+  r.add(proto::ReplaySegment{.tmpl = 0, .first = 0, .last = 2, .input_offset = at});
+  const Outcome replayed = s.h.send(s.peer, r);
+  REQUIRE(replayed.status == CUDA_SUCCESS);
+  CHECK(floats(replayed.bulk)[1] == 4.0f);
 }

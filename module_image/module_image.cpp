@@ -1,15 +1,16 @@
-#include "client/module_image/module_image.h"
+#include "module_image/module_image.h"
 
 #include <algorithm>
 #include <cstring>
 #include <map>
 #include <new>
 
-#include "client/module_image/elf.h"
-#include "client/module_image/fatbin.h"
-#include "client/module_image/hash.h"
-#include "client/module_image/ptx.h"
 #include "common/log.h"
+#include "module_image/elf.h"
+#include "module_image/fatbin.h"
+#include "module_image/hash.h"
+#include "module_image/image_kind.h"
+#include "module_image/ptx.h"
 
 namespace rrto {
 namespace {
@@ -23,33 +24,11 @@ struct FatbinWrapper {
   const unsigned long long* data;
   const void* filename_or_fatbins;
 };
-constexpr int32_t kWrapperMagic = 0x466243b1;
-constexpr uint32_t kFatbinMagic = 0xBA55ED50;
-
-// Compares a magic number byte by byte so that a short NUL-terminated PTX
-// string is never read past its terminator (no magic contains a zero byte).
-bool has_prefix(const uint8_t* p, size_t max_bytes, const void* magic, size_t n) {
-  if (max_bytes < n) return false;
-  const auto* m = static_cast<const uint8_t*>(magic);
-  for (size_t i = 0; i < n; ++i) {
-    if (p[i] != m[i]) return false;
-  }
-  return true;
-}
-
-template <typename T>
-bool has_magic(const uint8_t* p, size_t max_bytes, T magic) {
-  return has_prefix(p, max_bytes, &magic, sizeof(magic));
-}
 
 using KernelMap = std::map<std::string, KernelInfo, std::less<>>;
 
 bool same_layout(const KernelInfo& a, const KernelInfo& b) {
-  if (a.param_bytes != b.param_bytes || a.params.size() != b.params.size()) return false;
-  for (size_t i = 0; i < a.params.size(); ++i) {
-    if (a.params[i].offset != b.params[i].offset || a.params[i].size != b.params[i].size) return false;
-  }
-  return true;
+  return a.param_bytes == b.param_bytes && a.params == b.params;
 }
 
 void add_kernels(std::vector<KernelInfo>& from, KernelMap& to) {
@@ -85,49 +64,51 @@ Status copy_fatbin(const uint8_t* p, size_t max_bytes, ModuleImage& out) {
   return parse_fatbin_into(out);
 }
 
-Status parse(const uint8_t* p, size_t max_bytes, ModuleImage& out) {
-  static constexpr uint8_t kElfMagic[] = {0x7f, 'E', 'L', 'F'};
-  if (has_prefix(p, max_bytes, kElfMagic, sizeof(kElfMagic))) {
-    out.kind = ModuleImage::Kind::Cubin;
-    size_t size = 0;
-    if (Status st = elf_image_size(p, max_bytes, size); !ok(st)) return st;
-    out.bytes.assign(p, p + size);
-    CubinContents c;
-    if (Status st = parse_cubin(out.bytes, c); !ok(st)) return st;
-    out.kernels = std::move(c.kernels);
-    out.globals = std::move(c.globals);
-    return Status::Ok;
-  }
-  if (has_magic(p, max_bytes, kFatbinMagic)) {
-    out.kind = ModuleImage::Kind::Fatbin;
-    return copy_fatbin(p, max_bytes, out);
-  }
-  if (has_magic(p, max_bytes, kWrapperMagic)) {
-    out.kind = ModuleImage::Kind::FatbinWrapper;
-    FatbinWrapper w;
-    if (max_bytes < sizeof(w)) return Status::InvalidArgument;
-    std::memcpy(&w, p, sizeof(w));
-    // Version 2 is what -rdc registration uses; `data` is a fatbin in both.
-    if ((w.version != 1 && w.version != 2) || w.data == nullptr) return Status::InvalidArgument;
-    return copy_fatbin(reinterpret_cast<const uint8_t*>(w.data), SIZE_MAX, out);
-  }
-  out.kind = ModuleImage::Kind::Ptx;
-  const auto* text = reinterpret_cast<const char*>(p);
-  const size_t len = strnlen(text, max_bytes);
-  if (len == max_bytes) return Status::InvalidArgument;  // no terminator in reach
-  const std::string_view ptx(text, len);
+Status copy_cubin(const uint8_t* p, size_t max_bytes, ModuleImage& out) {
+  size_t size = 0;
+  if (Status st = elf_image_size(p, max_bytes, size); !ok(st)) return st;
+  out.bytes.assign(p, p + size);
+  CubinContents c;
+  if (Status st = parse_cubin(out.bytes, c); !ok(st)) return st;
+  out.kernels = std::move(c.kernels);
+  out.globals = std::move(c.globals);
+  return Status::Ok;
+}
+
+Status follow_wrapper(const uint8_t* p, size_t max_bytes, ModuleImage& out) {
+  FatbinWrapper w;
+  if (max_bytes < sizeof(w)) return Status::InvalidArgument;
+  std::memcpy(&w, p, sizeof(w));
+  // Version 2 is what -rdc registration uses; `data` is a fatbin in both.
+  if ((w.version != 1 && w.version != 2) || w.data == nullptr) return Status::InvalidArgument;
+  return copy_fatbin(reinterpret_cast<const uint8_t*>(w.data), SIZE_MAX, out);
+}
+
+Status copy_ptx(const uint8_t* p, size_t max_bytes, ModuleImage& out) {
+  std::string_view ptx;
+  if (!terminated_text(p, max_bytes, ptx)) return Status::InvalidArgument;
   if (!looks_like_ptx(ptx)) {
     RRTO_WARN(kLog, "module image is neither a cubin, a fatbin, a fatbin wrapper nor PTX");
     return Status::InvalidArgument;
   }
-  out.bytes.assign(p, p + len + 1);
-  if (Status st = parse_ptx(ptx, out.kernels); !ok(st)) return st;
-  std::vector<KernelInfo> kernels = std::move(out.kernels);
-  out.kernels.clear();
+  out.bytes.assign(p, p + ptx.size() + 1);
+  std::vector<KernelInfo> kernels;
+  if (Status st = parse_ptx(ptx, kernels); !ok(st)) return st;
   KernelMap unique;
   add_kernels(kernels, unique);
   for (auto& [name, k] : unique) out.kernels.push_back(std::move(k));
   return Status::Ok;
+}
+
+Status parse(const uint8_t* p, size_t max_bytes, ModuleImage& out) {
+  out.kind = image_kind(p, max_bytes);
+  switch (out.kind) {
+    case ModuleImage::Kind::Cubin: return copy_cubin(p, max_bytes, out);
+    case ModuleImage::Kind::Fatbin: return copy_fatbin(p, max_bytes, out);
+    case ModuleImage::Kind::FatbinWrapper: return follow_wrapper(p, max_bytes, out);
+    case ModuleImage::Kind::Ptx: return copy_ptx(p, max_bytes, out);
+  }
+  return Status::InternalError;
 }
 
 }  // namespace

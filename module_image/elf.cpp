@@ -1,4 +1,4 @@
-#include "client/module_image/elf.h"
+#include "module_image/elf.h"
 
 #include <algorithm>
 #include <optional>

@@ -3,8 +3,8 @@
 #include <cstring>
 #include <string>
 
-#include "client/module_image/hash.h"
-#include "client/module_image/module_image.h"
+#include "module_image/hash.h"
+#include "module_image/module_image.h"
 #include "test_data.h"
 
 namespace rrto {

@@ -1,4 +1,4 @@
-#include "client/module_image/decompress.h"
+#include "module_image/decompress.h"
 
 #include <zstd.h>
 

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "client/module_image/bytes.h"
 #include "common/status.h"
+#include "module_image/bytes.h"
 
 namespace rrto {
 

@@ -1,4 +1,4 @@
-#include "client/module_image/hash.h"
+#include "module_image/hash.h"
 
 #include <bit>
 #include <cstring>

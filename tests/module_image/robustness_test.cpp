@@ -2,11 +2,15 @@
 // the image (run under ASan or valgrind to check the latter).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <random>
+#include <string>
 
-#include "client/module_image/module_image.h"
+#include "module_image/hash.h"
+#include "module_image/module_image.h"
+#include "module_image/validate.h"
 #include "test_data.h"
 
 namespace rrto {
@@ -16,11 +20,39 @@ using test::load_image;
 
 // Parses an exact-size heap copy of bytes[0, n), so any read past `n` is a
 // heap overflow that ASan and valgrind report.
-Status parse_prefix(const std::vector<uint8_t>& bytes, size_t n) {
+Status parse_prefix(const std::vector<uint8_t>& bytes, size_t n, ModuleImage& m) {
   auto copy = std::make_unique<uint8_t[]>(n);
   if (n) std::memcpy(copy.get(), bytes.data(), n);
-  ModuleImage m;
   return parse_module_image(copy.get(), n, m);
+}
+
+Status parse_prefix(const std::vector<uint8_t>& bytes, size_t n) {
+  ModuleImage m;
+  return parse_prefix(bytes, n, m);
+}
+
+// What a successful parse of `input` promises its user: the bytes to forward
+// are a prefix of the input, hashed, and pass the server's validation; the
+// kernels are sorted by name with ordered, non-overlapping parameters.
+void check_consistent(const ModuleImage& m, const std::vector<uint8_t>& input) {
+  REQUIRE(m.bytes.size() <= input.size());
+  CHECK(std::equal(m.bytes.begin(), m.bytes.end(), input.begin()));
+  CHECK(m.content_hash == xxh64(m.bytes.data(), m.bytes.size()));
+  ModuleImage::Kind kind{};
+  std::string why;
+  CHECK_MESSAGE(validate_module_image(m.bytes, kind, why) == Status::Ok, why);
+  CHECK(kind == m.kind);
+  for (size_t i = 0; i < m.kernels.size(); ++i) {
+    const KernelInfo& k = m.kernels[i];
+    if (i > 0) CHECK(m.kernels[i - 1].name < k.name);
+    uint64_t end = 0;
+    for (const ParamInfo& p : k.params) {
+      CHECK(p.offset >= end);
+      end = uint64_t{p.offset} + p.size;
+    }
+    if (!k.params.empty()) CHECK(k.param_bytes == end);
+    CHECK(k.param_bytes <= 0x10000);
+  }
 }
 
 const char* kImages[] = {"kernels.cubin", "kernels.fatbin", "kernels_zstd_all.fatbin", "kernels_lz4_all.fatbin",
@@ -47,16 +79,33 @@ TEST_CASE("truncated PTX: no terminator in reach, or cut inside a signature") {
     CHECK(parse_prefix(ptx, cut) != Status::Ok);
   }
   // Terminated early: inside the oddParams parameter list must fail; a cut
-  // elsewhere may parse (with fewer kernels) but must not crash.
+  // elsewhere may parse, with some of the kernels, each as in the whole text.
   const std::string text(ptx.begin(), ptx.end());
   const size_t sig = text.find("oddParams(");
   REQUIRE(sig != std::string::npos);
+  std::vector<uint8_t> whole = ptx;
+  whole.push_back(0);
+  ModuleImage full;
+  REQUIRE(parse_prefix(whole, whole.size(), full) == Status::Ok);
+  size_t parsed = 0;
   for (size_t cut = 1; cut < ptx.size(); ++cut) {
+    CAPTURE(cut);
     std::vector<uint8_t> t(ptx.begin(), ptx.begin() + cut);
     t.push_back(0);
-    const Status st = parse_prefix(t, t.size());
+    ModuleImage m;
+    const Status st = parse_prefix(t, t.size(), m);
     if (cut > sig + 10 && cut < text.find(')', sig)) CHECK(st != Status::Ok);
+    if (st != Status::Ok) continue;
+    ++parsed;
+    CHECK(m.kernels.size() <= full.kernels.size());
+    for (const KernelInfo& k : m.kernels) {
+      const KernelInfo* whole_kernel = full.find(k.name);
+      REQUIRE(whole_kernel != nullptr);
+      CHECK(k.params == whole_kernel->params);
+      CHECK(k.param_bytes == whole_kernel->param_bytes);
+    }
   }
+  CHECK(parsed > 0);  // cuts between entries
 }
 
 TEST_CASE("a fatbin whose header cuts an entry short is an error") {
@@ -71,7 +120,7 @@ TEST_CASE("a fatbin whose header cuts an entry short is an error") {
   }
 }
 
-TEST_CASE("random byte corruption never crashes") {
+TEST_CASE("random byte corruption: an error or a consistent result, never a crash") {
   std::mt19937_64 rng(12345);
   for (const char* name : {"kernels.cubin", "kernels.fatbin", "kernels_lz4_all.fatbin", "kernels_zstd_all.fatbin",
                            "kernels.ptx", "big_params.cubin"}) {
@@ -80,6 +129,7 @@ TEST_CASE("random byte corruption never crashes") {
     auto bytes = load_image(name);
     RRTO_REQUIRE_IMAGE(bytes, name);
     bytes.push_back(0);  // PTX terminator; harmless trailing byte for the others
+    int parsed = 0, refused = 0;
     for (int iter = 0; iter < 3000; ++iter) {
       auto mutated = bytes;
       const int flips = 1 + static_cast<int>(rng() % 8);
@@ -88,8 +138,18 @@ TEST_CASE("random byte corruption never crashes") {
         const size_t span = (rng() & 1) ? std::min<size_t>(mutated.size(), 256) : mutated.size();
         mutated[rng() % span] = static_cast<uint8_t>(rng());
       }
-      parse_prefix(mutated, mutated.size());
+      ModuleImage m;
+      if (parse_prefix(mutated, mutated.size(), m) != Status::Ok) {
+        ++refused;
+        continue;
+      }
+      ++parsed;
+      CAPTURE(iter);
+      check_consistent(m, mutated);
     }
+    // Both outcomes occur, so both paths were exercised.
+    CHECK(parsed > 0);
+    CHECK(refused > 0);
   }
 }
 

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "client/module_image/module_image.h"
+#include "module_image/module_image.h"
 
 namespace rrto {
 namespace {

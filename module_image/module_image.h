@@ -16,6 +16,8 @@ namespace rrto {
 struct ParamInfo {
   uint32_t offset;
   uint32_t size;
+
+  friend bool operator==(const ParamInfo&, const ParamInfo&) = default;
 };
 
 struct KernelInfo {

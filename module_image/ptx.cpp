@@ -1,6 +1,7 @@
-#include "client/module_image/ptx.h"
+#include "module_image/ptx.h"
 
 #include <charconv>
+#include <cstring>
 #include <string>
 
 #include "common/log.h"
@@ -210,6 +211,15 @@ class Parser {
 };
 
 }  // namespace
+
+bool terminated_text(const uint8_t* p, size_t max_bytes, std::string_view& text) {
+  if (max_bytes == 0) return false;
+  const auto* begin = reinterpret_cast<const char*>(p);
+  const size_t len = strnlen(begin, max_bytes);
+  if (len == max_bytes) return false;
+  text = std::string_view(begin, len);
+  return true;
+}
 
 bool looks_like_ptx(std::string_view text) {
   Lexer lex(text);

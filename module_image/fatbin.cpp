@@ -1,22 +1,17 @@
-#include "client/module_image/fatbin.h"
+#include "module_image/fatbin.h"
 
-#include <cstring>
 #include <string_view>
 
-#include "client/module_image/decompress.h"
-#include "client/module_image/ptx.h"
 #include "common/codec.h"
 #include "common/log.h"
+#include "module_image/decompress.h"
+#include "module_image/ptx.h"
 
 namespace rrto {
 namespace {
 
-constexpr uint32_t kFatbinMagic = 0xBA55ED50;
 constexpr uint16_t kFatbinVersion = 1;
 constexpr size_t kFatbinHeaderSize = 16;
-
-constexpr uint16_t kKindPtx = 1;
-constexpr uint16_t kKindElf = 2;
 
 constexpr uint64_t kFlagLz4 = 0x2000;
 constexpr uint64_t kFlagZstd = 0x8000;
@@ -35,15 +30,6 @@ struct FatbinHeader {
   uint64_t fat_size = 0;
 };
 
-struct EntryHeader {
-  uint16_t kind = 0, version = 0;
-  uint32_t header_size = 0;
-  uint64_t payload_size = 0;
-  uint32_t compressed_size = 0;
-  uint64_t flags = 0;
-  uint64_t uncompressed_size = 0;
-};
-
 Status read_header(Bytes b, FatbinHeader& h) {
   ByteReader r(b);
   r.get(h.magic);
@@ -59,15 +45,17 @@ Status read_header(Bytes b, FatbinHeader& h) {
   return Status::Ok;
 }
 
-Status read_entry_header(Bytes b, EntryHeader& e) {
+// The header of the entry at the start of `b`; its size is `header_size`,
+// the payload follows.
+Status read_entry_header(Bytes b, FatbinEntry& e, uint32_t& header_size, uint64_t& payload_size) {
   ByteReader r(b);
+  uint16_t version = 0, minor = 0, major = 0;
   uint32_t unknown = 0, arch = 0, name_offset = 0, name_size = 0;
-  uint16_t minor = 0, major = 0;
   uint64_t reserved = 0;
   r.get(e.kind);
-  r.get(e.version);
-  r.get(e.header_size);
-  r.get(e.payload_size);
+  r.get(version);
+  r.get(header_size);
+  r.get(payload_size);
   r.get(e.compressed_size);
   r.get(unknown);
   r.get(minor);
@@ -78,19 +66,77 @@ Status read_entry_header(Bytes b, EntryHeader& e) {
   r.get(e.flags);
   r.get(reserved);
   r.get(e.uncompressed_size);
-  if (r.failed() || e.header_size < kEntryHeaderMin) return Status::InvalidArgument;
+  if (r.failed() || header_size < kEntryHeaderMin) return Status::InvalidArgument;
   return Status::Ok;
 }
 
-// The entry's payload, decompressed into `storage` when it is compressed.
-Status payload_bytes(const EntryHeader& e, Bytes payload, std::vector<uint8_t>& storage, Bytes& out) {
+Status parse_entry(const FatbinEntry& e, FatbinContents& out) {
+  if (e.kind != kFatbinKindElf && e.kind != kFatbinKindPtx) {
+    RRTO_DEBUG(kLog, "skipping fatbin entry of kind {}", e.kind);
+    return Status::Ok;
+  }
+  std::vector<uint8_t> storage;
+  Bytes data;
+  if (Status st = entry_data(e, storage, data); !ok(st)) return st;
+  if (e.kind == kFatbinKindElf) {
+    size_t size = 0;
+    if (Status st = elf_image_size(data.data(), data.size(), size); !ok(st)) return st;
+    CubinContents cubin;
+    if (Status st = parse_cubin(data.first(size), cubin); !ok(st)) return st;
+    out.cubins.push_back(std::move(cubin));
+    return Status::Ok;
+  }
+  // PTX text ends at its NUL inside the (padded) payload: the driver reads it
+  // as a C string, so an entry without one is malformed, not just unreadable.
+  std::string_view ptx;
+  if (!terminated_text(data.data(), data.size(), ptx)) return Status::InvalidArgument;
+  std::vector<KernelInfo> kernels;
+  Status st = looks_like_ptx(ptx) ? parse_ptx(ptx, kernels) : Status::InvalidArgument;
+  if (!ok(st)) {
+    out.ptx_errors.push_back(st);
+    return Status::Ok;
+  }
+  out.ptxs.push_back(std::move(kernels));
+  return Status::Ok;
+}
+
+}  // namespace
+
+Status FatbinReader::open(Bytes image) {
+  FatbinHeader h;
+  if (Status st = read_header(image, h); !ok(st)) return status_ = st;
+  if (!slice(image, h.header_size, h.fat_size, entries_)) return status_ = Status::InvalidArgument;
+  header_size_ = h.header_size;
+  at_ = next_ = 0;
+  return status_ = Status::Ok;
+}
+
+bool FatbinReader::next(FatbinEntry& e) {
+  at_ = next_;
+  if (!ok(status_) || at_ >= entries_.size()) return false;
+  const Bytes rest = entries_.subspan(at_);
+  uint32_t header_size = 0;
+  uint64_t payload_size = 0;
+  if (Status st = read_entry_header(rest, e, header_size, payload_size); !ok(st)) {
+    status_ = st;
+    return false;
+  }
+  if (!slice(rest, header_size, payload_size, e.payload)) {
+    status_ = Status::InvalidArgument;
+    return false;
+  }
+  next_ = at_ + header_size + payload_size;
+  return true;
+}
+
+Status entry_data(const FatbinEntry& e, std::vector<uint8_t>& storage, Bytes& out) {
   const uint64_t method = e.flags & (kFlagLz4 | kFlagZstd);
   if (method == 0) {
-    out = payload;
+    out = e.payload;
     return Status::Ok;
   }
   Bytes in;
-  if (e.compressed_size == 0 || !slice(payload, 0, e.compressed_size, in)) return Status::InvalidArgument;
+  if (e.compressed_size == 0 || !slice(e.payload, 0, e.compressed_size, in)) return Status::InvalidArgument;
   const uint64_t n = e.uncompressed_size;
   if (n == 0 || n > kMaxUncompressed) return Status::InvalidArgument;
   Status st;
@@ -110,37 +156,6 @@ Status payload_bytes(const EntryHeader& e, Bytes payload, std::vector<uint8_t>& 
   return Status::Ok;
 }
 
-Status parse_entry(const EntryHeader& e, Bytes payload, FatbinContents& out) {
-  if (e.kind != kKindElf && e.kind != kKindPtx) {
-    RRTO_DEBUG(kLog, "skipping fatbin entry of kind {}", e.kind);
-    return Status::Ok;
-  }
-  std::vector<uint8_t> storage;
-  Bytes data;
-  if (Status st = payload_bytes(e, payload, storage, data); !ok(st)) return st;
-  if (e.kind == kKindElf) {
-    size_t size = 0;
-    if (Status st = elf_image_size(data.data(), data.size(), size); !ok(st)) return st;
-    CubinContents cubin;
-    if (Status st = parse_cubin(data.first(size), cubin); !ok(st)) return st;
-    out.cubins.push_back(std::move(cubin));
-    return Status::Ok;
-  }
-  // PTX text ends at its NUL (the payload is padded) or at the payload's end.
-  const auto* text = reinterpret_cast<const char*>(data.data());
-  const std::string_view ptx(text, strnlen(text, data.size()));
-  std::vector<KernelInfo> kernels;
-  Status st = looks_like_ptx(ptx) ? parse_ptx(ptx, kernels) : Status::InvalidArgument;
-  if (!ok(st)) {
-    out.ptx_errors.push_back(st);
-    return Status::Ok;
-  }
-  out.ptxs.push_back(std::move(kernels));
-  return Status::Ok;
-}
-
-}  // namespace
-
 Status fatbin_image_size(const uint8_t* p, size_t max_bytes, size_t& size) {
   if (max_bytes < kFatbinHeaderSize) return Status::InvalidArgument;
   FatbinHeader h;
@@ -151,20 +166,13 @@ Status fatbin_image_size(const uint8_t* p, size_t max_bytes, size_t& size) {
 }
 
 Status parse_fatbin(Bytes image, FatbinContents& out) {
-  FatbinHeader h;
-  if (Status st = read_header(image, h); !ok(st)) return st;
-  Bytes entries;
-  if (!slice(image, h.header_size, h.fat_size, entries)) return Status::InvalidArgument;
-  uint64_t off = 0;
-  while (off < entries.size()) {
-    Bytes rest = entries.subspan(off);
-    EntryHeader e;
-    if (Status st = read_entry_header(rest, e); !ok(st)) return st;
-    Bytes payload;
-    if (!slice(rest, e.header_size, e.payload_size, payload)) return Status::InvalidArgument;
-    if (Status st = parse_entry(e, payload, out); !ok(st)) return st;
-    off += e.header_size + e.payload_size;
+  FatbinReader reader;
+  if (Status st = reader.open(image); !ok(st)) return st;
+  FatbinEntry e;
+  while (reader.next(e)) {
+    if (Status st = parse_entry(e, out); !ok(st)) return st;
   }
+  if (!ok(reader.status())) return reader.status();
   if (!out.ptx_errors.empty()) {
     // The driver runs a cubin when there is one, so an unreadable PTX entry
     // beside cubins costs at most the kernels only it has.

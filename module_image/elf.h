@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "client/module_image/bytes.h"
-#include "client/module_image/module_image.h"
+#include "module_image/bytes.h"
+#include "module_image/module_image.h"
 
 namespace rrto {
 

@@ -1,0 +1,24 @@
+// The recorder's view of each operator call. An intercepted operator is
+// captured once, as the protocol call the queue sends; its Op (what the
+// recorder writes and the matcher compares) is derived from that same value
+// here, so the two can never disagree.
+#pragma once
+
+#include "protocol/calls.h"
+#include "recorder/op.h"
+
+namespace rrto::client {
+
+Op op_of(const proto::Launch& call, const KernelDef& kernel);
+// Copies name their host side only as a reference; `async` says whether the
+// program called the *Async form.
+Op op_of(const proto::MemcpyHtoD& call, const void* host_src, bool async);
+Op op_of(const proto::MemcpyDtoH& call, const void* host_dst, bool async);
+Op op_of(const proto::MemcpyDtoD& call, bool async);
+Op op_of(const proto::Memset& call, bool async);
+Op op_of(const proto::EventRecord& call);
+Op op_of(const proto::StreamWaitEvent& call);
+Op op_of(const proto::StreamSynchronize& call);
+Op op_of(const proto::CtxSynchronize& call);
+
+}  // namespace rrto::client

@@ -1,0 +1,229 @@
+// Replay's rewrite of outgoing batches, against a fake connection: what the
+// client sends for a program that repeats one inference, and for one that
+// leaves the pattern.
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "client/client.h"
+
+namespace rrto::client {
+namespace {
+
+struct SentBatch {
+  std::vector<uint8_t> meta;
+  std::vector<uint8_t> bulk;
+};
+
+// Answers every batch with success; a reply bulk (a device-to-host copy) is
+// filled with 0xab.
+class FakeConnection final : public transport::ClientConnection {
+ public:
+  explicit FakeConnection(std::vector<SentBatch>& sent) : sent_(sent) {}
+  Status call(uint16_t, std::span<const uint8_t> meta, std::span<const transport::Segment> bulk,
+              transport::Reply& reply) override {
+    SentBatch& b = sent_.emplace_back();
+    b.meta.assign(meta.begin(), meta.end());
+    for (const auto& s : bulk) b.bulk.insert(b.bulk.end(), static_cast<const uint8_t*>(s.data),
+                                             static_cast<const uint8_t*>(s.data) + s.length);
+    proto::BatchReader reader(meta);
+    reply.opcode = proto::kBatchReply;
+    reply.meta.clear();
+    ByteWriter w(reply.meta);
+    proto::encode_reply_header(w, {.status = 0, .call_index = reader.count() - 1});
+    if (reply.bulk_dest) std::memset(reply.bulk_dest, 0xab, reply.bulk_capacity);
+    reply.bulk_received = reply.bulk_dest ? reply.bulk_capacity : 0;
+    return Status::Ok;
+  }
+  std::string transport_name() const override { return "fake"; }
+
+ private:
+  std::vector<SentBatch>& sent_;
+};
+
+std::vector<proto::CallView> calls_of(std::span<const uint8_t> meta) {
+  std::vector<proto::CallView> out;
+  proto::BatchReader reader(meta);
+  proto::CallView view{};
+  while (reader.next(view)) out.push_back(view);
+  REQUIRE_FALSE(reader.failed());
+  return out;
+}
+
+template <typename Call>
+Call decode(const proto::CallView& view) {
+  REQUIRE(view.op == proto::kCallOp<Call>);
+  Call call;
+  REQUIRE(proto::decode_fields(view.body, call));
+  return call;
+}
+
+// A program of one stream: each inference uploads its input, runs two
+// kernels (with a stream wait between them) and reads its output back.
+class Program {
+ public:
+  static constexpr uint64_t kInput = 0x1000, kHidden = 0x2000, kOutput = 0x3000, kStream = 0x11, kEvent = 0x21;
+
+  Program() {
+    remote_.attach(std::make_unique<FakeConnection>(sent), "fake");
+    remote_.set_mode(Mode::Replay);
+    replayer_.enable();
+    remote_.set_rewriter(&replayer_);
+    const KernelParam layout[] = {{0, 8}, {8, 8}, {16, 4}};
+    first_ = kernels_.intern(0x5eed, "layer1", layout);
+    second_ = kernels_.intern(0x5eed, "layer2", layout);
+  }
+
+  // `interleave`: the program creates a stream amid the inference.
+  void inference(uint32_t scale = 1, uint32_t wait_flags = CU_EVENT_WAIT_DEFAULT, bool interleave = false) {
+    input_.assign(16, static_cast<uint8_t>(sent.size()));
+    proto::MemcpyHtoD up{.dst = kInput, .size = input_.size(), .bulk_offset = 0, .stream = kStream};
+    show(up, op_of(up, input_.data(), true));
+    up.bulk_offset = remote_.add_bulk_copy(input_.data(), input_.size());
+    REQUIRE(remote_.defer(up) == CUDA_SUCCESS);
+    launch(*first_, 1, kInput, kHidden, scale);
+    if (interleave) {
+      proto::StreamCreate create{.stream = 0x99, .flags = 0, .priority = 0};
+      REQUIRE(remote_.defer(create) == CUDA_SUCCESS);
+    }
+    proto::StreamWaitEvent wait{.stream = kStream, .event = kEvent, .flags = wait_flags};
+    show(wait, op_of(wait));
+    REQUIRE(remote_.defer(wait) == CUDA_SUCCESS);
+    launch(*second_, 2, kHidden, kOutput, 1);
+    proto::MemcpyDtoH down{.src = kOutput, .size = sizeof output, .stream = kStream};
+    show(down, op_of(down, output, false));
+    REQUIRE(remote_.call_for_bulk(down, output, sizeof output) == CUDA_SUCCESS);
+  }
+
+  std::string stats() const { return replayer_.stats_json(); }
+
+  std::vector<SentBatch> sent;
+
+ private:
+  template <typename Call>
+  void show(const Call& call, const Op& op) {
+    show_replayer(replayer_, remote_, call, op);
+  }
+  void launch(const KernelDef& kernel, uint64_t function, uint64_t in, uint64_t out, uint32_t scale) {
+    uint8_t args[20];
+    std::memcpy(args, &in, 8);
+    std::memcpy(args + 8, &out, 8);
+    std::memcpy(args + 16, &scale, 4);
+    proto::Launch call{.function = function, .grid = {4, 1, 1}, .block = {64, 1, 1}, .shared_mem = 0,
+                       .stream = kStream, .params = args};
+    show(call, op_of(call, kernel));
+    REQUIRE(remote_.defer(call) == CUDA_SUCCESS);
+  }
+
+  Remote remote_;
+  Replayer replayer_;
+  KernelTable kernels_;
+  const KernelDef* first_ = nullptr;
+  const KernelDef* second_ = nullptr;
+  std::vector<uint8_t> input_;
+  uint8_t output[8] = {};
+};
+
+constexpr size_t kOperators = 5;  // per inference
+
+// The registration the program sent, decoded.
+std::vector<proto::CallView> registered(const Program& p, std::vector<uint8_t>& storage) {
+  for (const SentBatch& b : p.sent) {
+    for (const proto::CallView& view : calls_of(b.meta)) {
+      if (view.op != proto::CallOp::TemplateRegister) continue;
+      const auto reg = decode<proto::TemplateRegister>(view);
+      storage.assign(reg.calls.begin(), reg.calls.end());
+      return calls_of(storage);
+    }
+  }
+  return {};
+}
+
+TEST_CASE("a repeating inference becomes one ReplaySegment carrying only its input") {
+  Program p;
+  for (int i = 0; i < 6; ++i) p.inference();
+  std::vector<uint8_t> storage;
+  const auto tmpl = registered(p, storage);
+  REQUIRE(tmpl.size() == kOperators);
+  CHECK(tmpl.front().op == proto::CallOp::MemcpyHtoD);
+  CHECK(tmpl.back().op == proto::CallOp::MemcpyDtoH);
+
+  const SentBatch& last = p.sent.back();
+  const auto calls = calls_of(last.meta);
+  REQUIRE(calls.size() == 1);
+  const auto replay = decode<proto::ReplaySegment>(calls[0]);
+  CHECK(replay.first == 0);
+  CHECK(replay.last == kOperators - 1);
+  CHECK(replay.input_offset == 0);
+  CHECK(replay.deltas.empty());
+  CHECK(last.bulk == std::vector<uint8_t>(16, static_cast<uint8_t>(p.sent.size() - 1)));
+  // The first inferences went call by call.
+  CHECK(calls_of(p.sent.front().meta).size() == kOperators);
+}
+
+TEST_CASE("a changed kernel argument travels as a delta of its launch") {
+  Program p;
+  for (int i = 0; i < 6; ++i) p.inference();
+  p.inference(7);
+  const auto calls = calls_of(p.sent.back().meta);
+  REQUIRE(calls.size() == 1);
+  const auto replay = decode<proto::ReplaySegment>(calls[0]);
+  ByteReader deltas(replay.deltas);
+  uint32_t position = 0;
+  REQUIRE(deltas.get(position));
+  CHECK(position == 1);  // the first launch
+  const auto args = deltas.get_blob();
+  REQUIRE(args.size() == 20);
+  uint32_t scale = 0;
+  std::memcpy(&scale, args.data() + 16, 4);
+  CHECK(scale == 7);
+  CHECK(deltas.done());
+}
+
+TEST_CASE("the registered template keeps each call exactly, stream-wait flags included") {
+  Program p;
+  for (int i = 0; i < 4; ++i) p.inference(1, CU_EVENT_WAIT_EXTERNAL);
+  std::vector<uint8_t> storage;
+  const auto tmpl = registered(p, storage);
+  REQUIRE(tmpl.size() == kOperators);
+  const auto wait = decode<proto::StreamWaitEvent>(tmpl[2]);
+  CHECK(wait.flags == CU_EVENT_WAIT_EXTERNAL);
+  CHECK(wait.event == Program::kEvent);
+  const auto up = decode<proto::MemcpyHtoD>(tmpl[0]);
+  CHECK(up.bulk_offset == 0);
+  CHECK(up.dst == Program::kInput);
+}
+
+TEST_CASE("a stream-wait whose flags change leaves the template") {
+  Program p;
+  for (int i = 0; i < 6; ++i) p.inference();
+  p.inference(1, CU_EVENT_WAIT_EXTERNAL);
+  const auto calls = calls_of(p.sent.back().meta);
+  REQUIRE(calls.size() >= 2);
+  bool sent_wait = false;
+  for (const auto& view : calls)
+    if (view.op == proto::CallOp::StreamWaitEvent)
+      sent_wait = decode<proto::StreamWaitEvent>(view).flags == CU_EVENT_WAIT_EXTERNAL;
+  CHECK(sent_wait);
+  CHECK(p.stats().find(R"("operands":1)") != std::string::npos);
+}
+
+TEST_CASE("a call queued amid the stretch keeps the batch explicit") {
+  Program p;
+  for (int i = 0; i < 6; ++i) p.inference();
+  const size_t before = p.sent.size();
+  p.inference(1, CU_EVENT_WAIT_DEFAULT, true);
+  REQUIRE(p.sent.size() == before + 1);
+  const auto calls = calls_of(p.sent.back().meta);
+  CHECK(calls.size() == kOperators + 1);
+  CHECK(calls[2].op == proto::CallOp::StreamCreate);
+  CHECK(p.stats().find(R"("interleaved":1)") != std::string::npos);
+  // The stretch after the interruption replays again.
+  p.inference();
+  CHECK(calls_of(p.sent.back().meta).size() == 1);
+}
+
+}  // namespace
+}  // namespace rrto::client
