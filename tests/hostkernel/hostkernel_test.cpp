@@ -1,5 +1,5 @@
 // The host-kernel plug-in ABI and loader: libraries built from kernel sources
-// with rrto_host_kernel.h, kernels found by their mangled names, parameter
+// with rrto/host_kernel.h, kernels found by their mangled names, parameter
 // layouts as nvcc has them, launches over grid x block.
 #include "server/hostkernel/loader.h"
 

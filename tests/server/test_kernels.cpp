@@ -1,5 +1,5 @@
 // Host-kernel library of the server tests: CPU versions of a few kernels,
-// written as CUDA source (see server/hostkernel/rrto_host_kernel.h).
+// written as CUDA source (see include/rrto/host_kernel.h).
 #include <rrto/host_kernel.h>
 
 __global__ void server_test_scale(float* data, float factor, int n) {
