@@ -142,6 +142,8 @@ struct ClientState {
 
   // The device allocation holding [p, p+size), or end().
   std::map<CUdeviceptr, size_t>::const_iterator find_allocation(CUdeviceptr p, size_t size = 1) const;
+  // Whether [p, p+size) lies inside one device allocation.
+  bool on_device(CUdeviceptr p, size_t size = 1) const { return find_allocation(p, size) != device_allocations.end(); }
 };
 
 class Client {

@@ -98,12 +98,7 @@ CUresult api::cuKernelSetCacheConfig(Client& c, CUkernel kernel, CUfunc_cache co
 }
 
 CUresult api::cuKernelGetName(Client& c, const char** name, CUkernel kernel) {
-  if (!name) return CUDA_ERROR_INVALID_VALUE;
-  auto state = c.lock();
-  const Function* function = state->functions.find(kernel);
-  if (!function) return CUDA_ERROR_INVALID_HANDLE;
-  *name = function->kernel->name.c_str();
-  return CUDA_SUCCESS;
+  return api::cuFuncGetName(c, name, reinterpret_cast<CUfunction>(kernel));
 }
 
 CUresult api::cuKernelGetParamInfo(Client& c, CUkernel kernel, size_t index, size_t* offset, size_t* size) {

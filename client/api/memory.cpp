@@ -23,7 +23,7 @@ CUresult rrto::client::copy_to_device(Client& c, CUdeviceptr dst, const void* sr
   if (size == 0) return CUDA_SUCCESS;
   if (!src) return CUDA_ERROR_INVALID_VALUE;
   auto state = c.lock();
-  if (state->find_allocation(dst, size) == state->device_allocations.end()) return CUDA_ERROR_INVALID_VALUE;
+  if (!state->on_device(dst, size)) return CUDA_ERROR_INVALID_VALUE;
   const bool send_now = state->remote.mode() == Mode::Rpc || size >= kZeroCopyThreshold;
   proto::MemcpyHtoD call{.dst = dst, .size = size, .bulk_offset = 0, .stream = stream};
   state->on_operator(call, op_of(call, src, async));
@@ -40,7 +40,7 @@ CUresult rrto::client::copy_to_host(Client& c, void* dst, CUdeviceptr src, size_
   if (size == 0) return CUDA_SUCCESS;
   if (!dst) return CUDA_ERROR_INVALID_VALUE;
   auto state = c.lock();
-  if (state->find_allocation(src, size) == state->device_allocations.end()) return CUDA_ERROR_INVALID_VALUE;
+  if (!state->on_device(src, size)) return CUDA_ERROR_INVALID_VALUE;
   proto::MemcpyDtoH call{.src = src, .size = size, .stream = stream};
   state->on_operator(call, op_of(call, dst, async));
   const CUresult r = state->remote.call_for_bulk(call, dst, size);
@@ -55,8 +55,7 @@ CUresult rrto::client::copy_on_device(Client& c, CUdeviceptr dst, CUdeviceptr sr
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   if (size == 0) return CUDA_SUCCESS;
   auto state = c.lock();
-  if (state->find_allocation(dst, size) == state->device_allocations.end() ||
-      state->find_allocation(src, size) == state->device_allocations.end())
+  if (!state->on_device(dst, size) || !state->on_device(src, size))
     return CUDA_ERROR_INVALID_VALUE;
   proto::MemcpyDtoD call{.dst = dst, .src = src, .size = size, .stream = stream};
   state->on_operator(call, op_of(call, async));
@@ -73,7 +72,7 @@ CUresult memset_device(Client& c, CUdeviceptr dst, uint32_t value, uint32_t elem
   if (dst % element_size) return CUDA_ERROR_INVALID_VALUE;
   auto state = c.lock();
   if (count > SIZE_MAX / element_size ||
-      state->find_allocation(dst, count * element_size) == state->device_allocations.end())
+      !state->on_device(dst, count * element_size))
     return CUDA_ERROR_INVALID_VALUE;
   proto::Memset call{.dst = dst, .value = value, .element_size = element_size, .count = count, .stream = stream};
   state->on_operator(call, op_of(call, async));

@@ -24,46 +24,21 @@ CUresult stream_facts(Client& c, CUstream s, StreamFacts& out) {
   return CUDA_SUCCESS;
 }
 
-CUresult get_priority(Client& c, CUstream s, int* priority) {
-  if (!priority) return CUDA_ERROR_INVALID_VALUE;
+// Answers a query about a valid stream: `*out = pick(facts)`.
+template <typename T, typename Pick>
+CUresult answer(Client& c, CUstream s, T* out, Pick pick) {
+  if (!out) return CUDA_ERROR_INVALID_VALUE;
   StreamFacts facts;
   if (const CUresult r = stream_facts(c, s, facts); r != CUDA_SUCCESS) return r;
-  *priority = facts.priority;
-  return CUDA_SUCCESS;
-}
-
-CUresult get_flags(Client& c, CUstream s, unsigned* flags) {
-  if (!flags) return CUDA_ERROR_INVALID_VALUE;
-  StreamFacts facts;
-  if (const CUresult r = stream_facts(c, s, facts); r != CUDA_SUCCESS) return r;
-  *flags = facts.flags;
-  return CUDA_SUCCESS;
-}
-
-CUresult get_device(Client& c, CUstream s, CUdevice* device) {
-  if (!device) return CUDA_ERROR_INVALID_VALUE;
-  StreamFacts facts;
-  if (const CUresult r = stream_facts(c, s, facts); r != CUDA_SUCCESS) return r;
-  *device = 0;
-  return CUDA_SUCCESS;
-}
-
-// The id the server knows the stream by: unique per stream and per thread's
-// default stream.
-CUresult get_id(Client& c, CUstream s, unsigned long long* id, bool per_thread) {
-  if (!id) return CUDA_ERROR_INVALID_VALUE;
-  StreamFacts facts;
-  if (const CUresult r = stream_facts(c, s, facts); r != CUDA_SUCCESS) return r;
-  *id = stream_id(s, per_thread);
+  *out = pick(facts);
   return CUDA_SUCCESS;
 }
 
 // Streams are not tied to a context here; a stream belongs to whichever
 // context is current (they all are the session's one device).
 CUresult get_context(Client& c, CUstream s, CUcontext* ctx) {
-  if (!ctx) return CUDA_ERROR_INVALID_VALUE;
-  StreamFacts facts;
-  if (const CUresult r = stream_facts(c, s, facts); r != CUDA_SUCCESS) return r;
+  if (const CUresult r = answer(c, s, ctx, [](const StreamFacts&) { return CUcontext{}; }); r != CUDA_SUCCESS)
+    return r;
   if (has_current_context()) {
     *ctx = reinterpret_cast<CUcontext>(context_stack().back());
     return CUDA_SUCCESS;
@@ -75,11 +50,7 @@ CUresult get_context(Client& c, CUstream s, CUcontext* ctx) {
 }
 
 CUresult is_capturing(Client& c, CUstream s, CUstreamCaptureStatus* status) {
-  if (!status) return CUDA_ERROR_INVALID_VALUE;
-  StreamFacts facts;
-  if (const CUresult r = stream_facts(c, s, facts); r != CUDA_SUCCESS) return r;
-  *status = CU_STREAM_CAPTURE_STATUS_NONE;
-  return CUDA_SUCCESS;
+  return answer(c, s, status, [](const StreamFacts&) { return CU_STREAM_CAPTURE_STATUS_NONE; });
 }
 
 // Outside a capture only the status is meaningful; the rest is zeroed.
@@ -99,19 +70,21 @@ thread_local CUstreamCaptureMode t_capture_mode = CU_STREAM_CAPTURE_MODE_GLOBAL;
 }  // namespace
 
 CUresult api::cuStreamGetPriority(Client& c, bool per_thread, CUstream s, int* priority) {
-  return get_priority(c, s, priority);
+  return answer(c, s, priority, [](const StreamFacts& f) { return f.priority; });
 }
 
 CUresult api::cuStreamGetFlags(Client& c, bool per_thread, CUstream s, unsigned int* flags) {
-  return get_flags(c, s, flags);
+  return answer(c, s, flags, [](const StreamFacts& f) { return f.flags; });
 }
 
 CUresult api::cuStreamGetDevice(Client& c, bool per_thread, CUstream s, CUdevice* device) {
-  return get_device(c, s, device);
+  return answer(c, s, device, [](const StreamFacts&) { return CUdevice{0}; });
 }
 
 CUresult api::cuStreamGetId(Client& c, bool per_thread, CUstream s, unsigned long long* id) {
-  return get_id(c, s, id, per_thread);
+  // The id the server knows the stream by: unique per stream and per
+  // thread's default stream.
+  return answer(c, s, id, [&](const StreamFacts&) { return static_cast<unsigned long long>(stream_id(s, per_thread)); });
 }
 
 CUresult api::cuStreamGetCtx(Client& c, bool per_thread, CUstream s, CUcontext* ctx) {

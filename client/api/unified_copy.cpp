@@ -14,8 +14,8 @@ enum class Direction { HostToDevice, DeviceToHost, DeviceToDevice, HostToHost };
 
 Direction direction(Client& c, CUdeviceptr dst, CUdeviceptr src) {
   auto state = c.lock();
-  const bool dst_device = state->find_allocation(dst) != state->device_allocations.end();
-  const bool src_device = state->find_allocation(src) != state->device_allocations.end();
+  const bool dst_device = state->on_device(dst);
+  const bool src_device = state->on_device(src);
   if (dst_device) return src_device ? Direction::DeviceToDevice : Direction::HostToDevice;
   return src_device ? Direction::DeviceToHost : Direction::HostToHost;
 }
