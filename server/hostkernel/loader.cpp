@@ -48,7 +48,7 @@ Status read_table(void* handle, const rrto_host_kernel_table*& table, std::strin
   if (entry_point == nullptr)
     return fail(Status::NotFound, "it does not export " RRTO_HOST_KERNEL_ENTRY_POINT
                                   "(), so it is not a host-kernel library (build its kernels with "
-                                  "rrto_host_kernel.h and register them with RRTO_HOST_KERNEL)");
+                                  "<rrto/host_kernel.h> and register them with RRTO_HOST_KERNEL)");
   table = reinterpret_cast<rrto_host_kernels_fn>(entry_point)();
   if (table == nullptr) return fail(Status::InvalidArgument, RRTO_HOST_KERNEL_ENTRY_POINT "() returned no table");
   if (table->abi_version != RRTO_HOST_KERNEL_ABI_VERSION)

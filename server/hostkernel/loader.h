@@ -1,5 +1,5 @@
 // Loading host-kernel libraries (the `host` backend's kernels) and finding
-// kernels in them by mangled name. The plug-in ABI is rrto_host_kernel_abi.h;
+// kernels in them by mangled name. The plug-in ABI is <rrto/host_kernel_abi.h>;
 // how to write a library is README.md.
 #pragma once
 
