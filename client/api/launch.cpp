@@ -55,10 +55,7 @@ CUresult launch(Client& c, CUfunction f, const unsigned grid[3], const unsigned 
 
   auto state = c.lock();
   const Function* function = state->functions.find(f);
-  if (!function) return CUDA_ERROR_INVALID_HANDLE;
-  const auto sh = reinterpret_cast<uint64_t>(s);
-  if (sh != 0 && s != CU_STREAM_LEGACY && s != CU_STREAM_PER_THREAD && !state->streams.find(sh))
-    return CUDA_ERROR_INVALID_HANDLE;
+  if (!function || !valid_stream(*state, s)) return CUDA_ERROR_INVALID_HANDLE;
 
   uint8_t* params = state->launch_params.data();
   const long size = pack_params(*function->kernel, kernel_params, extra, params);

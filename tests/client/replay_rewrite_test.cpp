@@ -8,57 +8,10 @@
 #include <vector>
 
 #include "client/client.h"
+#include "fake_connection.h"
 
 namespace rrto::client {
 namespace {
-
-struct SentBatch {
-  std::vector<uint8_t> meta;
-  std::vector<uint8_t> bulk;
-};
-
-// Answers every batch with success; a reply bulk (a device-to-host copy) is
-// filled with 0xab.
-class FakeConnection final : public transport::ClientConnection {
- public:
-  explicit FakeConnection(std::vector<SentBatch>& sent) : sent_(sent) {}
-  Status call(uint16_t, std::span<const uint8_t> meta, std::span<const transport::Segment> bulk,
-              transport::Reply& reply) override {
-    SentBatch& b = sent_.emplace_back();
-    b.meta.assign(meta.begin(), meta.end());
-    for (const auto& s : bulk) b.bulk.insert(b.bulk.end(), static_cast<const uint8_t*>(s.data),
-                                             static_cast<const uint8_t*>(s.data) + s.length);
-    proto::BatchReader reader(meta);
-    reply.opcode = proto::kBatchReply;
-    reply.meta.clear();
-    ByteWriter w(reply.meta);
-    proto::encode_reply_header(w, {.status = 0, .call_index = reader.count() - 1});
-    if (reply.bulk_dest) std::memset(reply.bulk_dest, 0xab, reply.bulk_capacity);
-    reply.bulk_received = reply.bulk_dest ? reply.bulk_capacity : 0;
-    return Status::Ok;
-  }
-  std::string transport_name() const override { return "fake"; }
-
- private:
-  std::vector<SentBatch>& sent_;
-};
-
-std::vector<proto::CallView> calls_of(std::span<const uint8_t> meta) {
-  std::vector<proto::CallView> out;
-  proto::BatchReader reader(meta);
-  proto::CallView view{};
-  while (reader.next(view)) out.push_back(view);
-  REQUIRE_FALSE(reader.failed());
-  return out;
-}
-
-template <typename Call>
-Call decode(const proto::CallView& view) {
-  REQUIRE(view.op == proto::kCallOp<Call>);
-  Call call;
-  REQUIRE(proto::decode_fields(view.body, call));
-  return call;
-}
 
 // A program of one stream: each inference uploads its input, runs two
 // kernels (with a stream wait between them) and reads its output back.
