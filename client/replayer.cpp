@@ -22,7 +22,6 @@ Replayer::Logged& Replayer::next_slot(const Op& op) {
   Logged& slot = log_[logged_++ % log_.size()];
   slot.structural_sig = op.structural_sig;
   slot.full_sig = op.full_sig;
-  slot.body.clear();  // keeps its capacity
   return slot;
 }
 
@@ -98,7 +97,7 @@ void Replayer::register_template(TemplateId id) {
     const Logged& entry = log_[i % log_.size()];
     t->structural_sig.push_back(entry.structural_sig);
     t->full_sig.push_back(entry.full_sig);
-    calls.add_encoded(entry.kind, entry.body);
+    std::visit([&calls](const auto& call) { calls.add(call); }, entry.call);
   }
   proto::TemplateRegister reg{.tmpl = id, .calls = calls.bytes()};
   control_.add(reg);  // queued before the operator that confirmed it

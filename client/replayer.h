@@ -21,6 +21,7 @@
 
 #include "client/outgoing_batch.h"
 #include "matcher/matcher.h"
+#include "protocol/any_call.h"
 #include "protocol/batch.h"
 #include "recorder/op.h"
 
@@ -58,11 +59,12 @@ class Replayer final : public BatchRewriter {
   std::string stats_json() const;
 
  private:
-  // An operator as it was queued: its signatures and its encoded call.
+  // An operator as it was queued: its signatures and its call, whose
+  // launch arguments (if any) live in `params`.
   struct Logged {
     uint64_t structural_sig = 0, full_sig = 0;
-    proto::CallOp kind = proto::CallOp::CtxSynchronize;
-    std::vector<uint8_t> body;
+    proto::AnyCall call;
+    std::vector<uint8_t> params;
   };
   struct Fallbacks {
     uint64_t broken = 0;       // the program left the template mid-stretch
@@ -88,12 +90,14 @@ class Replayer final : public BatchRewriter {
   template <typename Call>
   void log(const Op& op, const Call& call) {
     Logged& slot = next_slot(op);
-    slot.kind = proto::kCallOp<Call>;
     Call copy = call;
     // A template's input copies take their bytes from each ReplaySegment.
     if constexpr (requires { copy.bulk_offset; }) copy.bulk_offset = 0;
-    ByteWriter body(slot.body);
-    proto::encode_fields(body, copy);
+    if constexpr (requires { copy.params; }) {
+      slot.params.assign(call.params.begin(), call.params.end());  // reuses the slot's capacity
+      copy.params = slot.params;
+    }
+    slot.call = copy;
   }
   Logged& next_slot(const Op& op);
   void follow(const Op& op, const QueueMark& queued);

@@ -72,14 +72,8 @@ class BatchWriter {
     encode_fields(w, call);
     const auto length = static_cast<uint32_t>(meta_.size() - length_at - sizeof(uint32_t));
     std::memcpy(meta_.data() + length_at, &length, sizeof length);
-    counted();
-  }
-  // Adds a call whose body was encoded elsewhere (encode_fields).
-  void add_encoded(CallOp op, std::span<const uint8_t> body) {
-    ByteWriter w(meta_);
-    w.put<uint16_t>(static_cast<uint16_t>(op));
-    w.put_blob(body);
-    counted();
+    ++count_;
+    std::memcpy(meta_.data(), &count_, sizeof count_);
   }
 
   // Adds every call of `other`, as encoded there.
@@ -102,11 +96,6 @@ class BatchWriter {
   std::span<const uint8_t> bytes() const { return meta_; }
 
  private:
-  void counted() {
-    ++count_;
-    std::memcpy(meta_.data(), &count_, sizeof count_);
-  }
-
   std::vector<uint8_t> meta_;
   uint32_t count_ = 0;
 };
