@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 
 #include "common/status.h"
@@ -18,6 +19,8 @@ class ReplySink {
                        std::span<const transport::Segment> bulk) = 0;
   // on_disconnect follows, later.
   virtual void close_peer(transport::PeerId peer) = 0;
+  // Runs `task` on the transport thread (from any thread).
+  virtual void post(std::function<void()> task) = 0;
 };
 
 class TransportReplySink final : public ReplySink {
@@ -28,6 +31,7 @@ class TransportReplySink final : public ReplySink {
     return server_.reply(peer, opcode, meta, bulk);
   }
   void close_peer(transport::PeerId peer) override { server_.close_peer(peer); }
+  void post(std::function<void()> task) override { server_.post(std::move(task)); }
 
  private:
   transport::Server& server_;

@@ -52,19 +52,40 @@ const proto::MemcpyHtoD* whole_bulk_copy(const Session& session, const std::vect
   return std::get_if<proto::MemcpyHtoD>(&t->calls[replay->first].call);
 }
 
+// A batch that only does bookkeeping: nothing in it can wait for the device
+// or run for long, so it may run on the transport thread.
+bool only_bookkeeping(const std::vector<DecodedCall>& calls) {
+  for (const DecodedCall& c : calls) {
+    const proto::CallOp op = proto::call_op(c.call);
+    if (proto::is_operator(op)) return false;
+    switch (op) {
+      case proto::CallOp::MemFree:  // the real driver's may wait for the device
+      case proto::CallOp::ModuleLoad:
+      case proto::CallOp::ModuleUnload:
+      case proto::CallOp::EventSynchronize:
+      case proto::CallOp::ReplaySegment: return false;
+      default: break;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 SessionManager::SessionManager(std::vector<Device*> devices, Scheduler& scheduler, SessionPolicy policy)
-    : devices_(std::move(devices)), scheduler_(scheduler), policy_(std::move(policy)) {}
+    : devices_(std::move(devices)), scheduler_(scheduler), policy_(std::move(policy)) {
+  for (size_t i = 0; i < devices_.size(); ++i)
+    executors_.push_back(std::make_unique<DeviceExecutor>(fmt::format("rrto-device{}", i)));
+}
 
 SessionManager::~SessionManager() { end_all("server shutdown"); }
 
 void SessionManager::on_connect(transport::PeerId peer, const std::string& peer_address) {
   Connection& connection = connections_[peer];
-  if (connection.session && !connection.closing) end_session(connection, "its peer id was reused");
-  connection.session = std::make_unique<Session>(next_session_id_++, peer_address);
+  if (connection.work && !connection.closing) end_session(connection, "its peer id was reused");
+  connection.work = std::make_shared<SessionWork>(next_session_id_++, peer_address, static_cast<Admission&>(*this));
   connection.closing = false;
-  RRTO_DEBUG(kLog, "connection from {}: session {}, waiting for Hello", peer_address, connection.session->id());
+  RRTO_DEBUG(kLog, "connection from {}: session {}, waiting for Hello", peer_address, connection.work->session.id());
 }
 
 void SessionManager::on_disconnect(transport::PeerId peer) {
@@ -106,18 +127,26 @@ CUresult SessionManager::admit(Session& session, const proto::Hello& hello, std:
 }
 
 void SessionManager::end_session(Connection& connection, std::string_view reason) {
-  Session& session = *connection.session;
-  if (!session.admitted()) {
-    RRTO_DEBUG(kLog, "connection from {} ended before a session began: {}", session.peer_address(), reason);
+  std::shared_ptr<SessionWork> work = connection.work;
+  if (!work->session.admitted()) {
+    RRTO_DEBUG(kLog, "connection from {} ended before a session began: {}", work->session.peer_address(), reason);
     return;
   }
-  const size_t device = session.device_index();
-  const ReleasedResources freed = session.release();
+  const size_t device = work->session.device_index();
   scheduler_.release(device);
   --admitted_;
-  RRTO_INFO(kLog, "session {} ended ({}): freed {} allocations ({}), {} modules, {} functions, {} streams, {} events",
-            session.id(), reason, freed.allocations, format_bytes(freed.bytes), freed.modules, freed.functions,
-            freed.streams, freed.events);
+  // Freed on the device's thread, after the session's batch in flight.
+  auto release = [work, reason = std::string(reason)] {
+    const ReleasedResources freed = work->session.release();
+    RRTO_INFO(kLog, "session {} ended ({}): freed {} allocations ({}), {} modules, {} functions, {} streams, {} events",
+              work->session.id(), reason, freed.allocations, format_bytes(freed.bytes), freed.modules, freed.functions,
+              freed.streams, freed.events);
+  };
+  DeviceExecutor& executor = *executors_.at(device);
+  if (!work->busy && executor.idle())
+    release();
+  else
+    executor.submit(work->queue, std::move(release));
 }
 
 void SessionManager::close(transport::PeerId peer, Connection& connection, std::string_view reason) {
@@ -127,10 +156,10 @@ void SessionManager::close(transport::PeerId peer, Connection& connection, std::
 }
 
 void SessionManager::protocol_error(transport::PeerId peer, Connection& connection, std::string reason) {
-  RRTO_WARN(kLog, "session {} (peer {}): malformed request: {}", connection.session->id(),
-            connection.session->peer_address(), reason);
-  encode_error_reply(CUDA_ERROR_INVALID_VALUE, 0, "malformed request: " + reason, reply_.meta);
-  if (sink_) sink_->reply(peer, proto::kBatchReply, reply_.meta, {});
+  RRTO_WARN(kLog, "session {} (peer {}): malformed request: {}", connection.work->session.id(),
+            connection.work->session.peer_address(), reason);
+  encode_error_reply(CUDA_ERROR_INVALID_VALUE, 0, "malformed request: " + reason, error_meta_);
+  if (sink_) sink_->reply(peer, proto::kBatchReply, error_meta_, {});
   close(peer, connection, "protocol error: " + reason);
 }
 
@@ -142,13 +171,39 @@ bool SessionManager::KeptDecode::is_for(transport::PeerId p, std::span<const uin
   return peer == p && meta.data() == m.data() && meta.size() == m.size() && bulk_length == length;
 }
 
-Status SessionManager::decode(transport::PeerId peer, const transport::Message& message,
-                              const std::optional<KeptDecode>& kept, std::string& why) {
-  if (kept && kept->is_for(peer, message.meta, message.bulk.size())) {
-    why = kept->why;
-    return kept->status;
+Status SessionManager::take_batch(transport::PeerId peer, const transport::Message& message,
+                                  const std::optional<KeptDecode>& kept, SessionWork& work, std::string& why) {
+  std::span<const uint8_t> bulk = message.bulk;
+  if (kept && kept->is_for(peer, message.meta, bulk.size())) {
+    // Decoded by bulk_destination; the bulk landed where it said (in the
+    // transport's buffer only before Hello, when the batch runs at once).
+    if (!ok(kept->status)) {
+      why = kept->why;
+      return kept->status;
+    }
+  } else {
+    work.meta.assign(message.meta.begin(), message.meta.end());
+    if (Status s = decode_batch(work.meta, bulk.size(), work.calls, why); !ok(s)) return s;
+    if (!bulk.empty() && work.session.admitted()) {
+      work.bulk.assign(bulk.begin(), bulk.end());  // the transport's buffer is reused
+      bulk = work.bulk;
+    }
   }
-  return decode_batch(message.meta, message.bulk.size(), calls_, why);
+  attach_bulk(work.calls, bulk);
+  return Status::Ok;
+}
+
+uint8_t* SessionManager::landing_place(SessionWork& work, uint64_t bulk_length) {
+  // Before Hello everything runs at once, from the transport's buffer.
+  if (!work.session.admitted()) return nullptr;
+  if (const proto::MemcpyHtoD* copy = whole_bulk_copy(work.session, work.calls); copy && copy->size == bulk_length) {
+    if (uint8_t* place = work.session.direct_destination(copy->dst, copy->size)) {
+      RRTO_TRACE(kLog, "session {}: {} bytes land in device memory at {:#x}", work.session.id(), copy->size, copy->dst);
+      return place;
+    }
+  }
+  work.bulk.resize(bulk_length);
+  return work.bulk.data();
 }
 
 void* SessionManager::bulk_destination(transport::PeerId peer, uint16_t opcode, std::span<const uint8_t> meta,
@@ -158,18 +213,15 @@ void* SessionManager::bulk_destination(transport::PeerId peer, uint16_t opcode, 
   auto it = connections_.find(peer);
   if (it == connections_.end() || it->second.closing || opcode != proto::kBatchRequest) return nullptr;
   if (bulk_length == 0 || too_large(meta.size(), bulk_length)) return nullptr;
-  // Decoded once, here: on_message of this message runs these calls.
+  SessionWork& work = *it->second.work;
+  if (work.busy) return nullptr;  // on_message refuses the message
+  // Decoded once, here, from a copy the batch keeps: on_message runs these calls.
+  work.meta.assign(meta.begin(), meta.end());
   std::string why;
-  const Status decoded = decode_batch(meta, bulk_length, calls_, why);
+  const Status decoded = decode_batch(work.meta, bulk_length, work.calls, why);
   kept_ = KeptDecode{.peer = peer, .meta = meta, .bulk_length = bulk_length, .status = decoded, .why = std::move(why)};
   if (!ok(decoded)) return nullptr;  // on_message reports it
-  Session& session = *it->second.session;
-  const proto::MemcpyHtoD* copy = whole_bulk_copy(session, calls_);
-  if (!copy || copy->size != bulk_length) return nullptr;
-  uint8_t* place = session.direct_destination(copy->dst, copy->size);
-  if (place)
-    RRTO_TRACE(kLog, "session {}: {} bytes land in device memory at {:#x}", session.id(), copy->size, copy->dst);
-  return place;
+  return landing_place(work, bulk_length);
 }
 
 void SessionManager::on_message(transport::PeerId peer, const transport::Message& message) {
@@ -186,25 +238,58 @@ void SessionManager::on_message(transport::PeerId peer, const transport::Message
         peer, connection,
         fmt::format("a message of {} exceeds the limit of {}", format_bytes(message.meta.size() + message.bulk.size()),
                     format_bytes(policy_.max_message_bytes)));
+  if (connection.work->busy)
+    return protocol_error(peer, connection, "a request came before the reply to the one before it");
   std::string why;
-  if (!ok(decode(peer, message, kept, why))) return protocol_error(peer, connection, why);
-  attach_bulk(calls_, message.bulk);
+  if (!ok(take_batch(peer, message, kept, *connection.work, why))) return protocol_error(peer, connection, why);
+  run_batch(peer, connection.work);
+}
 
-  dispatcher_.run(*connection.session, calls_, reply_);
-  const transport::Segment bulk{reply_.bulk.data(), reply_.bulk.size()};
-  const std::span<const transport::Segment> segments(&bulk, reply_.bulk.empty() ? 0 : 1);
-  if (sink_) {
-    if (Status s = sink_->reply(peer, proto::kBatchReply, reply_.meta, segments); !ok(s))
-      RRTO_DEBUG(kLog, "session {}: reply not sent ({})", connection.session->id(), status_name(s));
+void SessionManager::run_batch(transport::PeerId peer, const std::shared_ptr<SessionWork>& work) {
+  if (!work->session.admitted() ||
+      (only_bookkeeping(work->calls) && executors_[work->session.device_index()]->idle())) {
+    work->dispatcher.run(work->session, work->calls, work->reply);
+    send_reply(peer, connections_.at(peer));
+    return;
   }
-  if (reply_.end_session) close(peer, connection, reply_.end_reason);
+  work->busy = true;
+  ++in_flight_;
+  executors_[work->session.device_index()]->submit(work->queue, [this, peer, work] {
+    work->dispatcher.run(work->session, work->calls, work->reply);
+    sink_->post([this, peer, work] { batch_done(peer, work); });
+  });
+}
+
+void SessionManager::batch_done(transport::PeerId peer, const std::shared_ptr<SessionWork>& work) {
+  work->busy = false;
+  --in_flight_;
+  auto it = connections_.find(peer);
+  // The client may have gone meanwhile; its session was ended then.
+  if (it == connections_.end() || it->second.work != work || it->second.closing) return;
+  send_reply(peer, it->second);
+}
+
+void SessionManager::send_reply(transport::PeerId peer, Connection& connection) {
+  const BatchReply& reply = connection.work->reply;
+  const transport::Segment bulk{reply.bulk.data(), reply.bulk.size()};
+  const std::span<const transport::Segment> segments(&bulk, reply.bulk.empty() ? 0 : 1);
+  if (sink_) {
+    if (Status s = sink_->reply(peer, proto::kBatchReply, reply.meta, segments); !ok(s))
+      RRTO_DEBUG(kLog, "session {}: reply not sent ({})", connection.work->session.id(), status_name(s));
+  }
+  if (reply.end_session) close(peer, connection, reply.end_reason);
 }
 
 void SessionManager::end_all(std::string_view reason) {
+  // The transport has stopped: what is on the executors finishes, and the
+  // sessions are freed here, with every device idle.
+  for (auto& executor : executors_) executor->wait_idle();
   for (auto& [peer, connection] : connections_) {
+    connection.work->busy = false;
     if (!connection.closing) end_session(connection, reason);
   }
   connections_.clear();
+  in_flight_ = 0;
 }
 
 }  // namespace rrto::server

@@ -3,6 +3,13 @@
 // device, runs their batches, and ends them — freeing all they held — when
 // the client goes away, breaks the protocol or the server stops. A malformed
 // message closes that client's connection only; everyone else keeps going.
+//
+// Threads: everything here runs on the transport thread, except the batches
+// of admitted sessions, which run on their device's executor (executor.h);
+// the reply is posted back to the transport thread when the batch is done.
+// A batch that only does bookkeeping runs at once on the transport thread
+// when its device's executor is idle, which spares the hand-off. A session
+// has at most one batch in flight: the protocol is request and reply.
 #pragma once
 
 #include <atomic>
@@ -17,6 +24,7 @@
 #include "server/backend.h"
 #include "server/batch_decoder.h"
 #include "server/dispatcher.h"
+#include "server/executor.h"
 #include "server/reply_sink.h"
 #include "server/scheduler.h"
 #include "server/session.h"
@@ -55,10 +63,27 @@ class SessionManager final : public transport::Handler, private Admission {
 
   size_t connection_count() const { return connections_.size(); }
   size_t session_count() const { return admitted_; }
+  // Batches out on an executor whose reply has not been sent yet.
+  size_t batches_in_flight() const { return in_flight_; }
 
  private:
+  // A session and what running its batches needs: shared by its connection
+  // and by the tasks of it that are on an executor.
+  struct SessionWork {
+    SessionWork(uint64_t id, const std::string& peer_address, Admission& admission)
+        : session(id, peer_address), dispatcher(admission) {}
+    Session session;
+    Dispatcher dispatcher;
+    WorkQueue queue;
+    // The batch being run: its metadata and bulk (unless the bulk landed in
+    // device memory), decoded calls and reply.
+    std::vector<uint8_t> meta, bulk;
+    std::vector<DecodedCall> calls;
+    BatchReply reply;
+    bool busy = false;  // the batch is on the executor
+  };
   struct Connection {
-    std::unique_ptr<Session> session;
+    std::shared_ptr<SessionWork> work;
     bool closing = false;  // closed by us, waiting for on_disconnect
   };
 
@@ -68,7 +93,7 @@ class SessionManager final : public transport::Handler, private Admission {
   // with the same peer, metadata and bulk length (one with a bulk always has
   // its own bulk_destination call first, which replaces what was kept).
   struct KeptDecode {
-    transport::PeerId peer = 0;
+    transport::PeerId peer = 0;  // its calls are in that connection's SessionWork
     std::span<const uint8_t> meta;
     uint64_t bulk_length = 0;
     Status status = Status::Ok;
@@ -78,9 +103,16 @@ class SessionManager final : public transport::Handler, private Admission {
 
   CUresult admit(Session& session, const proto::Hello& hello, std::string& why) override;
   bool too_large(uint64_t meta_length, uint64_t bulk_length) const;
-  // The message's calls in calls_: as kept, or decoded now.
-  Status decode(transport::PeerId peer, const transport::Message& message, const std::optional<KeptDecode>& kept,
-                std::string& why);
+  // The message's calls in work.calls, decoded from work.meta: as kept, or
+  // decoded now; its bulk where it stays until the batch is done.
+  Status take_batch(transport::PeerId peer, const transport::Message& message, const std::optional<KeptDecode>& kept,
+                    SessionWork& work, std::string& why);
+  // Where the bulk of a session's message lands (nullptr: the transport's buffer).
+  uint8_t* landing_place(SessionWork& work, uint64_t bulk_length);
+  // Runs the batch at once, or hands it to the session's device executor.
+  void run_batch(transport::PeerId peer, const std::shared_ptr<SessionWork>& work);
+  void batch_done(transport::PeerId peer, const std::shared_ptr<SessionWork>& work);
+  void send_reply(transport::PeerId peer, Connection& connection);
   void protocol_error(transport::PeerId peer, Connection& connection, std::string reason);
   void close(transport::PeerId peer, Connection& connection, std::string_view reason);
   void end_session(Connection& connection, std::string_view reason);
@@ -89,15 +121,15 @@ class SessionManager final : public transport::Handler, private Admission {
   Scheduler& scheduler_;
   SessionPolicy policy_;
   ReplySink* sink_ = nullptr;
-  Dispatcher dispatcher_{*this};
   std::unordered_map<transport::PeerId, Connection> connections_;
   uint64_t next_session_id_ = 1;
   size_t admitted_ = 0;
+  size_t in_flight_ = 0;
   std::atomic<bool> stopping_{false};
-  // Reused from message to message.
-  std::vector<DecodedCall> calls_;
   std::optional<KeptDecode> kept_;
-  BatchReply reply_;
+  std::vector<uint8_t> error_meta_;  // a malformed request's reply
+  // Last: their threads stop before anything they use goes.
+  std::vector<std::unique_ptr<DeviceExecutor>> executors_;
 };
 
 }  // namespace rrto::server

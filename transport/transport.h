@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -136,6 +137,11 @@ class Server {
 
   // Safe to call from a signal handler or another thread.
   virtual void stop() = 0;
+
+  // Runs `task` on the thread that runs run(), soon; callable from any
+  // thread. This is how work done elsewhere gets its reply() sent. Tasks
+  // still waiting when run() returns are dropped.
+  virtual void post(std::function<void()> task) = 0;
 
   // Replies to the message currently being handled (or any earlier one) of
   // `peer`. Returns once the bulk memory may be reused or freed (the send has

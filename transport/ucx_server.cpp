@@ -12,6 +12,7 @@
 #include <cstring>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <unordered_map>
 #include <vector>
@@ -43,6 +44,7 @@ class UcxServer final : public Server {
   uint16_t port() const override { return port_; }
   Status run() override;
   void stop() override;
+  void post(std::function<void()> task) override;
   Status reply(PeerId peer, uint16_t opcode, std::span<const uint8_t> meta,
                std::span<const Segment> bulk) override;
   void close_peer(PeerId peer) override;
@@ -92,6 +94,8 @@ class UcxServer final : public Server {
     hold_message(link_, direction, bytes, [this] { worker_->progress(); });
   }
 
+  // Runs what other threads posted, in order.
+  void run_posted();
   void dispatch(Event& event);
   void deliver_message(Event& event);
   // Receives a rendezvous payload into `parts` and waits for it; false (and
@@ -127,6 +131,10 @@ class UcxServer final : public Server {
   std::unordered_map<ucp_ep_h, PeerId> by_ep_;
 
   std::deque<Event> events_;
+  std::mutex posted_mutex_;
+  std::vector<std::function<void()>> posted_;  // guarded by posted_mutex_
+  std::vector<std::function<void()>> running_posted_;
+  std::atomic<bool> has_posted_{false};
   std::vector<ucp_conn_request_h> conn_requests_;
   std::vector<PeerId> handshakes_;
   std::vector<PeerId> to_close_;
@@ -341,7 +349,9 @@ void UcxServer::wait_for(const Completion& done) {
 
 Status UcxServer::run() {
   while (!finished_ && !stop_requested_.load(std::memory_order_relaxed)) {
-    if (!worker_->progress() && events_.empty()) worker_->idle(kServerPollMs, wake_fd_);
+    const bool posted = has_posted_.load(std::memory_order_acquire);
+    if (!worker_->progress() && events_.empty() && !posted) worker_->idle(kServerPollMs, wake_fd_);
+    if (posted) run_posted();
     service();
     while (!events_.empty() && !stop_requested_.load(std::memory_order_relaxed)) {
       Event ev = std::move(events_.front());
@@ -359,6 +369,35 @@ void UcxServer::stop() {
   // Only async-signal-safe calls here: an atomic store and write(2).
   ssize_t n = ::write(wake_fd_, &one, sizeof(one));
   (void)n;
+}
+
+void UcxServer::post(std::function<void()> task) {
+  bool first = false;
+  {
+    std::lock_guard lock(posted_mutex_);
+    first = posted_.empty();
+    posted_.push_back(std::move(task));
+    has_posted_.store(true, std::memory_order_release);
+  }
+  // One wake-up per burst; a loop that is still spinning finds the flag first.
+  if (first) {
+    const uint64_t one = 1;
+    ssize_t n = ::write(wake_fd_, &one, sizeof(one));
+    (void)n;
+  }
+}
+
+void UcxServer::run_posted() {
+  {
+    std::lock_guard lock(posted_mutex_);
+    running_posted_.swap(posted_);
+    has_posted_.store(false, std::memory_order_relaxed);
+  }
+  uint64_t count = 0;
+  ssize_t n = ::read(wake_fd_, &count, sizeof(count));  // non-blocking: clears the wake-up
+  (void)n;
+  for (auto& task : running_posted_) task();
+  running_posted_.clear();
 }
 
 void UcxServer::dispatch(Event& event) {

@@ -94,7 +94,7 @@ TEST_CASE("alloc, copy up, copy down: the bytes come back") {
 
   const Outcome up = h.write(peer, p, data.data(), data.size());
   CHECK(up.status == CUDA_SUCCESS);
-  CHECK(up.received_in_place);  // one HtoD: the payload lands in device memory directly
+  CHECK(up.landed_at(p));  // one HtoD: the payload lands in device memory directly
 
   const Outcome down = h.read(peer, p, data.size());
   REQUIRE(down.status == CUDA_SUCCESS);
@@ -110,7 +110,7 @@ TEST_CASE("alloc, copy up, copy down: the bytes come back") {
   const Outcome batch = h.send(peer, r);
   REQUIRE(batch.status == CUDA_SUCCESS);
   CHECK(batch.call_index == 3);
-  CHECK_FALSE(batch.received_in_place);
+  CHECK_FALSE(batch.landed_at(p + 100));
   REQUIRE(batch.bulk.size() == 1100);
   CHECK(std::all_of(batch.bulk.begin(), batch.bulk.begin() + 100, [](uint8_t b) { return b == 0xab; }));
   CHECK(std::equal(second.begin(), second.end(), batch.bulk.begin() + 100));
@@ -147,7 +147,7 @@ TEST_CASE("copies past the end of an allocation are refused, and the session goe
 
   Outcome o = h.write(peer, p + 252, data.data(), 8);
   CHECK(o.status == CUDA_ERROR_INVALID_VALUE);
-  CHECK_FALSE(o.received_in_place);  // never lands outside the allocation
+  CHECK_FALSE(o.landed_at(p + 252));  // never lands outside the allocation
   CHECK_FALSE(o.closed);
   CHECK(o.error().find("not inside one allocation") != std::string::npos);
 
@@ -177,7 +177,7 @@ TEST_CASE("a session cannot read, write or free another session's memory") {
   const auto junk = pattern(16, 0);
   const Outcome write = h.write(mallory, secret, junk.data(), junk.size());
   CHECK(write.status == CUDA_ERROR_INVALID_VALUE);
-  CHECK_FALSE(write.received_in_place);
+  CHECK_FALSE(write.landed_at(secret));
   const Outcome read = h.read(mallory, secret, 16);
   CHECK(read.status == CUDA_ERROR_INVALID_VALUE);
   CHECK(read.bulk.empty());
@@ -326,7 +326,28 @@ TEST_CASE("a message dropped after bulk_destination does not stand in for the ne
   std::copy(copy_across.bytes().begin(), copy_across.bytes().end(), meta.begin());
   // Without a bulk, the transport asks bulk_destination nothing for it.
   h.manager().on_message(peer, transport::Message{.opcode = proto::kBatchRequest, .meta = meta, .bulk = {}});
+  h.settle();
   CHECK(h.read(peer, p + 16, 8).bulk == data);
+}
+
+TEST_CASE("a request sent before the reply to the one before it closes that connection only") {
+  Harness h;
+  const auto peer = h.open_session();
+  const auto other = h.open_session();
+  const uint64_t p = h.alloc(peer, 64);
+  proto::BatchWriter memset;
+  memset.add(proto::Memset{.dst = p, .value = 1, .element_size = 1, .count = 64});
+  const std::vector<uint8_t> meta(memset.bytes().begin(), memset.bytes().end());
+  // Device work goes to the executor: its reply waits for the test to settle.
+  h.manager().on_message(peer, transport::Message{.opcode = proto::kBatchRequest, .meta = meta, .bulk = {}});
+  REQUIRE(h.manager().batches_in_flight() == 1);
+  h.manager().on_message(peer, transport::Message{.opcode = proto::kBatchRequest, .meta = meta, .bulk = {}});
+  REQUIRE(h.sink().closed.size() == 1);
+  CHECK(h.sink().closed.back() == peer);
+  h.disconnect(peer);
+  CHECK(h.manager().batches_in_flight() == 0);
+  CHECK(h.manager().session_count() == 1);
+  CHECK(h.mem_info(other).free == h.mem_info(other).total);
 }
 
 TEST_CASE("the first call must be Hello, and there is only one") {

@@ -6,8 +6,12 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <cstring>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -42,9 +46,27 @@ class FakeSink final : public ReplySink {
     return Status::Ok;
   }
   void close_peer(transport::PeerId peer) override { closed.push_back(peer); }
+  // Executors post from their threads; the test's thread runs what they posted.
+  void post(std::function<void()> task) override {
+    std::lock_guard lock(mutex_);
+    posted_.push_back(std::move(task));
+  }
+  bool run_posted() {
+    std::vector<std::function<void()>> tasks;
+    {
+      std::lock_guard lock(mutex_);
+      tasks.swap(posted_);
+    }
+    for (auto& task : tasks) task();
+    return !tasks.empty();
+  }
 
   std::vector<Sent> replies;
   std::vector<transport::PeerId> closed;
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::function<void()>> posted_;
 };
 
 // A batch being built: calls and the bulk bytes they refer to.
@@ -73,7 +95,11 @@ struct Outcome {
   std::vector<uint8_t> body;  // the last call's result, or an ErrorResult
   std::vector<uint8_t> bulk;
   bool closed = false;             // the server closed the connection
-  bool received_in_place = false;  // bulk_destination gave a place for the payload
+  const uint8_t* landed = nullptr;  // where bulk_destination put the payload, if it chose a place
+
+  // The payload was received straight into device memory at `dptr` (host
+  // devices' memory is at its device addresses).
+  bool landed_at(uint64_t dptr) const { return landed == reinterpret_cast<const uint8_t*>(dptr); }
 
   template <typename Result>
   Result result() const {
@@ -126,7 +152,20 @@ class Harness {
     manager_->on_connect(peer, "10.0.0." + std::to_string(peer) + ":5000");
     return peer;
   }
-  void disconnect(transport::PeerId peer) { manager_->on_disconnect(peer); }
+  void disconnect(transport::PeerId peer) {
+    manager_->on_disconnect(peer);
+    settle();
+  }
+
+  // Waits until every batch on an executor has had its reply sent (what the
+  // transport thread would do meanwhile: run what the executors post).
+  void settle() {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (sink_.run_posted() || manager_->batches_in_flight() > 0) {
+      REQUIRE_MESSAGE(std::chrono::steady_clock::now() < give_up, "a batch never finished");
+      std::this_thread::yield();
+    }
+  }
 
   Outcome send(transport::PeerId peer, Request& request) {
     return send_raw(peer, request.opcode, request.calls.bytes(), request.bulk);
@@ -140,7 +179,7 @@ class Harness {
     if (void* place = manager_->bulk_destination(peer, opcode, meta, bulk.size())) {
       std::memcpy(place, bulk.data(), bulk.size());
       landed = {static_cast<uint8_t*>(place), bulk.size()};
-      out.received_in_place = true;
+      out.landed = static_cast<const uint8_t*>(place);
     } else {
       landing.assign(bulk.begin(), bulk.end());
       landed = landing;
@@ -148,6 +187,7 @@ class Harness {
     const size_t replies_before = sink_.replies.size();
     const size_t closed_before = sink_.closed.size();
     manager_->on_message(peer, transport::Message{.opcode = opcode, .meta = meta, .bulk = landed});
+    settle();
     if (sink_.replies.size() > replies_before) {
       const FakeSink::Sent& sent = sink_.replies.back();
       CHECK(sent.peer == peer);

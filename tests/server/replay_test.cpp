@@ -86,7 +86,7 @@ TEST_CASE("a registered template runs with fresh inputs, and its input lands in 
   for (float start : {0.0f, 100.0f}) {
     const Outcome o = s.replay(ramp(start));
     REQUIRE(o.status == CUDA_SUCCESS);
-    CHECK(o.received_in_place);
+    CHECK(o.landed_at(s.data));
     const auto out = floats(o.bulk);
     REQUIRE(out.size() == kN);
     for (int i = 0; i < kN; ++i) CHECK(out[i] == (start + i) * 2.0f);
