@@ -24,6 +24,9 @@
 
 namespace rrto::config {
 
+// How the server puts sessions on devices.
+inline constexpr std::string_view kPlacements[] = {"spread", "pack"};
+
 // The client's execution modes (RRTO_MODE), in the order of client::Mode.
 inline constexpr std::string_view kClientModes[] = {"rpc", "async", "replay"};
 
@@ -63,6 +66,7 @@ struct ServerConfig {
   } limits;
   std::string auth_token;  // empty = no auth; clients must present it
   std::string link;        // link emulation spec, opaque here ("rtt=5ms,bw=100mbit", a preset name)
+  std::string placement = "spread";  // one of kPlacements: how sessions are put on devices
 };
 
 struct ServerAddress {

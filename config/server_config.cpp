@@ -101,13 +101,14 @@ bool parse_server(std::string_view text, const std::string& origin, const std::s
   Reader r(origin, err);
   Object top(r, doc, "",
              {"description", "listen", "backend", "devices", "cuda_devices", "host_kernel_libraries", "limits", "auth",
-              "link"});
+              "link", "placement"});
   ServerConfig cfg;
   std::string description;  // free text for people; not used
   bool ok = top.ok() && top.read_string("description", description, Need::Optional) && read_listen(r, top, cfg) &&
             top.read_enum("backend", detail::kBackends, cfg.backend, Need::Required) && read_devices(r, top, cfg) &&
             read_cuda_devices(r, top, cfg) && read_libraries(r, top, base_dir, cfg) && read_limits(top, cfg.limits) &&
-            read_auth(top, cfg.auth_token) && top.read_string("link", cfg.link, Need::Optional);
+            read_auth(top, cfg.auth_token) && top.read_string("link", cfg.link, Need::Optional) &&
+            top.read_enum("placement", kPlacements, cfg.placement, Need::Optional);
   if (!ok) return false;
   detail::settle_backend(cfg);
   out = std::move(cfg);

@@ -12,7 +12,6 @@
 #include "common/log.h"
 #include "server/devices.h"
 #include "server/reply_sink.h"
-#include "server/scheduler.h"
 #include "server/session_manager.h"
 #include "transport/transport.h"
 
@@ -93,12 +92,12 @@ int run_server(const Options& options) {
     fmt::print(stderr, "rrto-server: {}\n", error);
     return kExitFailure;
   }
-  RoundRobinScheduler scheduler(devices->devices().size());
   SessionPolicy policy{.auth_token = cfg.auth_token,
                        .max_sessions = cfg.limits.max_sessions,
                        .max_message_bytes = cfg.limits.max_message_mb << 20,
                        .session_memory_bytes = cfg.limits.session_memory_mb << 20};
-  SessionManager sessions(devices->devices(), scheduler, policy);
+  parse_placement(cfg.placement, policy.placement);  // the config allows only valid names
+  SessionManager sessions(devices->devices(), policy);
 
   std::unique_ptr<transport::Server> server;
   const transport::ListenOptions listen{.address = cfg.listen_address, .port = cfg.port, .link = link};

@@ -1,32 +1,36 @@
-// Places sessions on devices. Round-robin for now; the interface is what a
-// load-aware scheduler (memory in use, queued work per device) would replace.
+// Places sessions on devices by load: the memory the device has free, the
+// sessions already on it, and the device time they used recently. "spread"
+// (the default) puts a new session where there is most room and least
+// work; "pack" fills the busiest device that still has room before opening
+// another, leaving whole devices free.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <string_view>
 #include <vector>
 
 namespace rrto::server {
 
-class Scheduler {
- public:
-  virtual ~Scheduler() = default;
-  // The index of the device a new session goes to.
-  virtual size_t place() = 0;
-  // A session placed on `device` ended.
-  virtual void release(size_t device) = 0;
+enum class Placement { Spread, Pack };
+// False for a name that is neither "spread" nor "pack".
+bool parse_placement(std::string_view name, Placement& out);
+
+struct DeviceLoad {
+  uint64_t total_memory = 0;
+  uint64_t memory_in_use = 0;  // by the sessions on it
+  size_t sessions = 0;
+  uint64_t busy_ns = 0;  // device time used since the last placement
 };
 
-class RoundRobinScheduler final : public Scheduler {
+class Scheduler {
  public:
-  explicit RoundRobinScheduler(size_t device_count) : sessions_(device_count, 0) {}
-
-  size_t place() override;
-  void release(size_t device) override;
-  size_t sessions_on(size_t device) const { return sessions_.at(device); }
+  explicit Scheduler(Placement placement) : placement_(placement) {}
+  // The device a new session that needs `memory` bytes goes to.
+  size_t place(const std::vector<DeviceLoad>& loads, uint64_t memory) const;
 
  private:
-  std::vector<size_t> sessions_;  // live sessions per device
-  size_t next_ = 0;
+  Placement placement_;
 };
 
 }  // namespace rrto::server

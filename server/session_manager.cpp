@@ -72,10 +72,32 @@ bool only_bookkeeping(const std::vector<DecodedCall>& calls) {
 
 }  // namespace
 
-SessionManager::SessionManager(std::vector<Device*> devices, Scheduler& scheduler, SessionPolicy policy)
-    : devices_(std::move(devices)), scheduler_(scheduler), policy_(std::move(policy)) {
-  for (size_t i = 0; i < devices_.size(); ++i)
+SessionManager::SessionManager(std::vector<Device*> devices, SessionPolicy policy)
+    : devices_(std::move(devices)), policy_(std::move(policy)), scheduler_(policy_.placement) {
+  for (size_t i = 0; i < devices_.size(); ++i) {
     executors_.push_back(std::make_unique<DeviceExecutor>(fmt::format("rrto-device{}", i)));
+    loads_.push_back({.total_memory = devices_[i]->description().total_memory});
+  }
+  busy_seen_.assign(devices_.size(), 0);
+}
+
+size_t SessionManager::place() {
+  for (size_t i = 0; i < loads_.size(); ++i) {
+    const uint64_t busy = executors_[i]->busy_ns();
+    loads_[i].busy_ns = busy - busy_seen_[i];
+    busy_seen_[i] = busy;
+  }
+  const size_t device = scheduler_.place(loads_, policy_.session_memory_bytes);
+  ++loads_[device].sessions;
+  return device;
+}
+
+void SessionManager::account_memory(SessionWork& work) {
+  if (!work.session.admitted()) return;
+  const uint64_t now = work.session.allocations().allocated_bytes();
+  DeviceLoad& load = loads_[work.session.device_index()];
+  load.memory_in_use = load.memory_in_use - work.memory_seen + now;
+  work.memory_seen = now;
 }
 
 SessionManager::~SessionManager() { end_all("server shutdown"); }
@@ -117,7 +139,7 @@ CUresult SessionManager::admit(Session& session, const proto::Hello& hello, std:
     return refusal;
   }
 
-  const size_t index = scheduler_.place();
+  const size_t index = place();
   Device& device = *devices_.at(index);
   session.admit(device, index, client, policy_.session_memory_bytes);
   ++admitted_;
@@ -133,7 +155,9 @@ void SessionManager::end_session(Connection& connection, std::string_view reason
     return;
   }
   const size_t device = work->session.device_index();
-  scheduler_.release(device);
+  --loads_[device].sessions;
+  loads_[device].memory_in_use -= work->memory_seen;
+  work->memory_seen = 0;
   --admitted_;
   // Freed on the device's thread, after the session's batch in flight.
   auto release = [work, reason = std::string(reason)] {
@@ -270,6 +294,7 @@ void SessionManager::batch_done(transport::PeerId peer, const std::shared_ptr<Se
 }
 
 void SessionManager::send_reply(transport::PeerId peer, Connection& connection) {
+  account_memory(*connection.work);
   const BatchReply& reply = connection.work->reply;
   const transport::Segment bulk{reply.bulk.data(), reply.bulk.size()};
   const std::span<const transport::Segment> segments(&bulk, reply.bulk.empty() ? 0 : 1);

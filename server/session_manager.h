@@ -37,11 +37,12 @@ struct SessionPolicy {
   uint32_t max_sessions = 64;
   uint64_t max_message_bytes = 1024ull << 20;
   uint64_t session_memory_bytes = 0;  // 0: no per-session limit
+  Placement placement = Placement::Spread;
 };
 
 class SessionManager final : public transport::Handler, private Admission {
  public:
-  SessionManager(std::vector<Device*> devices, Scheduler& scheduler, SessionPolicy policy);
+  SessionManager(std::vector<Device*> devices, SessionPolicy policy);
   ~SessionManager() override;
   SessionManager(const SessionManager&) = delete;
   SessionManager& operator=(const SessionManager&) = delete;
@@ -81,6 +82,7 @@ class SessionManager final : public transport::Handler, private Admission {
     std::vector<DecodedCall> calls;
     BatchReply reply;
     bool busy = false;  // the batch is on the executor
+    uint64_t memory_seen = 0;  // the session's allocations after its last batch
   };
   struct Connection {
     std::shared_ptr<SessionWork> work;
@@ -113,13 +115,19 @@ class SessionManager final : public transport::Handler, private Admission {
   void run_batch(transport::PeerId peer, const std::shared_ptr<SessionWork>& work);
   void batch_done(transport::PeerId peer, const std::shared_ptr<SessionWork>& work);
   void send_reply(transport::PeerId peer, Connection& connection);
+  // The device a new session goes to, by the load of each.
+  size_t place();
+  // Keeps the devices' memory in use up to date after a session's batch.
+  void account_memory(SessionWork& work);
   void protocol_error(transport::PeerId peer, Connection& connection, std::string reason);
   void close(transport::PeerId peer, Connection& connection, std::string_view reason);
   void end_session(Connection& connection, std::string_view reason);
 
   std::vector<Device*> devices_;
-  Scheduler& scheduler_;
   SessionPolicy policy_;
+  Scheduler scheduler_;
+  std::vector<DeviceLoad> loads_;  // busy_ns: as of the last placement
+  std::vector<uint64_t> busy_seen_;
   ReplySink* sink_ = nullptr;
   std::unordered_map<transport::PeerId, Connection> connections_;
   uint64_t next_session_id_ = 1;

@@ -75,6 +75,7 @@ TEST_CASE("a minimal server file takes the defaults for everything else") {
   CHECK(cfg.limits.session_memory_mb == 0);
   CHECK(cfg.host_kernel_libraries.empty());
   CHECK(cfg.link.empty());
+  CHECK(cfg.placement == "spread");
 }
 
 TEST_CASE("every server field is read") {
@@ -84,7 +85,7 @@ TEST_CASE("every server field is read") {
       "devices": [{"memory_mb": 1024, "name": "small"}, {}],
       "host_kernel_libraries": ["/opt/k.so"],
       "limits": {"max_sessions": 2, "max_message_mb": 16, "session_memory_mb": 512},
-      "auth": {"token": "s3cret"}, "link": "rtt=5ms,bw=100mbit")"),
+      "auth": {"token": "s3cret"}, "link": "rtt=5ms,bw=100mbit", "placement": "pack")"),
                                       "mem", "/base", cfg, err),
                   err.text());
   REQUIRE(cfg.devices.size() == 2);
@@ -97,6 +98,7 @@ TEST_CASE("every server field is read") {
   CHECK(cfg.limits.session_memory_mb == 512);
   CHECK(cfg.auth_token == "s3cret");
   CHECK(cfg.link == "rtt=5ms,bw=100mbit");
+  CHECK(cfg.placement == "pack");
 
   REQUIRE(parse_server_config(R"({"listen": "0.0.0.0:1", "backend": "cuda", "cuda_devices": [1, 0]})", "mem", "", cfg,
                               err));
@@ -187,6 +189,8 @@ TEST_CASE("bad enum values, ports and ranges are named") {
   expect_bad(with(R"("limits": {"max_message_mb": 0})"), "limits.max_message_mb");
   expect_bad(with(R"("auth": {"token": ""})"), "auth.token");
   expect_bad(with(R"("host_kernel_libraries": [""])"), "host_kernel_libraries[0]");
+  CHECK(expect_bad(with(R"("placement": "random")"), "placement").message ==
+        "expected one of spread, pack, got 'random'");
 }
 
 TEST_CASE("device lists must match the backend") {

@@ -19,7 +19,6 @@
 #include "server/host/host_device.h"
 #include "server/hostkernel/loader.h"
 #include "server/reply_sink.h"
-#include "server/scheduler.h"
 #include "server/session_manager.h"
 
 namespace rrto::server::test {
@@ -253,14 +252,12 @@ class Harness {
 
  private:
   void start(const std::vector<Device*>& devices, const SessionPolicy& policy) {
-    scheduler_ = std::make_unique<RoundRobinScheduler>(devices.size());
-    manager_ = std::make_unique<SessionManager>(devices, *scheduler_, policy);
+    manager_ = std::make_unique<SessionManager>(devices, policy);
     manager_->set_sink(sink_);
   }
 
   std::shared_ptr<HostKernelRegistry> kernels_;
   std::vector<std::unique_ptr<host::HostDevice>> devices_;
-  std::unique_ptr<RoundRobinScheduler> scheduler_;
   FakeSink sink_;
   std::unique_ptr<SessionManager> manager_;
   transport::PeerId next_peer_ = 1;
