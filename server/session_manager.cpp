@@ -64,6 +64,7 @@ void SessionManager::on_connect(transport::PeerId peer, const std::string& peer_
   if (connection.session && !connection.closing) end_session(connection, "its peer id was reused");
   connection.session = std::make_unique<Session>(next_session_id_++, peer_address);
   connection.closing = false;
+  status_.connections(connections_.size());
   RRTO_DEBUG(kLog, "connection from {}: session {}, waiting for Hello", peer_address, connection.session->id());
 }
 
@@ -73,6 +74,7 @@ void SessionManager::on_disconnect(transport::PeerId peer) {
   if (!it->second.closing)
     end_session(it->second, stopping_.load(std::memory_order_relaxed) ? "server shutdown" : "client disconnected");
   connections_.erase(it);
+  status_.connections(connections_.size());
 }
 
 CUresult SessionManager::admit(Session& session, const proto::Hello& hello, std::string& why) {
@@ -92,6 +94,7 @@ CUresult SessionManager::admit(Session& session, const proto::Hello& hello, std:
     refusal = CUDA_ERROR_NO_DEVICE;
   }
   if (refusal != CUDA_SUCCESS) {
+    status_.refused(refusal);
     RRTO_WARN(kLog, "session {} refused: peer {}, client '{}': {}", session.id(), session.peer_address(), client, why);
     return refusal;
   }
@@ -100,6 +103,7 @@ CUresult SessionManager::admit(Session& session, const proto::Hello& hello, std:
   Device& device = *devices_.at(index);
   session.admit(device, index, client, policy_.session_memory_bytes);
   ++admitted_;
+  status_.admitted(session);
   RRTO_INFO(kLog, "session {} started: peer {}, client '{}', device {} ({})", session.id(), session.peer_address(),
             client, index, device.description().name);
   return CUDA_SUCCESS;
@@ -112,6 +116,7 @@ void SessionManager::end_session(Connection& connection, std::string_view reason
     return;
   }
   const size_t device = session.device_index();
+  status_.ended(session);
   const ReleasedResources freed = session.release();
   scheduler_.release(device);
   --admitted_;
@@ -130,6 +135,7 @@ void SessionManager::protocol_error(transport::PeerId peer, Connection& connecti
   RRTO_WARN(kLog, "session {} (peer {}): malformed request: {}", connection.session->id(),
             connection.session->peer_address(), reason);
   encode_error_reply(CUDA_ERROR_INVALID_VALUE, 0, "malformed request: " + reason, reply_.meta);
+  status_.protocol_error(reply_.meta.size());
   if (sink_) sink_->reply(peer, proto::kBatchReply, reply_.meta, {});
   close(peer, connection, "protocol error: " + reason);
 }
@@ -175,6 +181,7 @@ void* SessionManager::bulk_destination(transport::PeerId peer, uint16_t opcode, 
 void SessionManager::on_message(transport::PeerId peer, const transport::Message& message) {
   // What bulk_destination kept is of this message or of none.
   const std::optional<KeptDecode> kept = std::exchange(kept_, std::nullopt);
+  status_.received(message.meta.size() + message.bulk.size());
   auto it = connections_.find(peer);
   if (it == connections_.end() || it->second.closing) return;
   Connection& connection = it->second;
@@ -190,7 +197,9 @@ void SessionManager::on_message(transport::PeerId peer, const transport::Message
   if (!ok(decode(peer, message, kept, why))) return protocol_error(peer, connection, why);
   attach_bulk(calls_, message.bulk);
 
+  const StatusRecorder::Clock::time_point started = StatusRecorder::Clock::now();
   dispatcher_.run(*connection.session, calls_, reply_);
+  status_.batch_ran(*connection.session, calls_, reply_, started);
   const transport::Segment bulk{reply_.bulk.data(), reply_.bulk.size()};
   const std::span<const transport::Segment> segments(&bulk, reply_.bulk.empty() ? 0 : 1);
   if (sink_) {
@@ -205,6 +214,7 @@ void SessionManager::end_all(std::string_view reason) {
     if (!connection.closing) end_session(connection, reason);
   }
   connections_.clear();
+  status_.connections(0);
 }
 
 }  // namespace rrto::server

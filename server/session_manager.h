@@ -20,6 +20,7 @@
 #include "server/reply_sink.h"
 #include "server/scheduler.h"
 #include "server/session.h"
+#include "server/status/status_recorder.h"
 #include "transport/transport.h"
 
 namespace rrto::server {
@@ -54,6 +55,9 @@ class SessionManager final : public transport::Handler, private Admission {
   void mark_stopping() noexcept { stopping_.store(true, std::memory_order_relaxed); }
 
   size_t connection_count() const { return connections_.size(); }
+
+  // What the status endpoint reports; records nothing until attached.
+  StatusRecorder& status() { return status_; }
   size_t session_count() const { return admitted_; }
 
  private:
@@ -98,6 +102,7 @@ class SessionManager final : public transport::Handler, private Admission {
   std::vector<DecodedCall> calls_;
   std::optional<KeptDecode> kept_;
   BatchReply reply_;
+  StatusRecorder status_;
 };
 
 }  // namespace rrto::server
