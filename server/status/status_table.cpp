@@ -10,7 +10,7 @@
 namespace rrto::server {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;  // keeps the order the server wrote
 
 std::string human_bytes(uint64_t bytes) {
   static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
