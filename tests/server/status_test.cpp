@@ -110,9 +110,10 @@ TEST_CASE("an inference is a batch with a ReplaySegment or ending in a copy to t
 }
 
 TEST_CASE("the session manager records sessions, refusals, bytes, batches, inferences and memory") {
-  Harness h({.device_memory_mb = {64, 64}});
+  // Declared first: the harness's session manager reports to them until it is gone.
   Metrics metrics(2);
   SessionBoard board;
+  Harness h({.device_memory_mb = {64, 64}});
   h.manager().status().report_to(metrics, board);
 
   const transport::PeerId a = h.open_session();  // device 0
