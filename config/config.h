@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,6 +49,11 @@ struct HostDeviceConfig {
   std::string name = "RRTO host device";
 };
 
+struct ServerAddress {
+  std::string host;  // a name or address; an IPv6 address without brackets
+  uint16_t port = kDefaultPort;
+};
+
 struct ServerConfig {
   std::string listen_address = "0.0.0.0";
   uint16_t port = kDefaultPort;  // 0 = any free port
@@ -67,11 +73,9 @@ struct ServerConfig {
   std::string auth_token;  // empty = no auth; clients must present it
   std::string link;        // link emulation spec, opaque here ("rtt=5ms,bw=100mbit", a preset name)
   std::string placement = "spread";  // one of kPlacements: how sessions are put on devices
-};
-
-struct ServerAddress {
-  std::string host;  // a name or address; an IPv6 address without brackets
-  uint16_t port = kDefaultPort;
+  // The HTTP status endpoint (/metrics, /status); none when empty. A bare
+  // port in the file or RRTO_STATUS_LISTEN means the loopback address.
+  std::optional<ServerAddress> status_listen;
 };
 
 struct ClientConfig {
@@ -98,7 +102,7 @@ bool parse_client_config(std::string_view json_text, const std::string& origin,
 
 // Environment overrides, applied after the file (or over the defaults when
 // there is no file). A variable that is unset or empty changes nothing.
-//   server: RRTO_LISTEN, RRTO_BACKEND, RRTO_HOST_KERNELS, RRTO_LINK, RRTO_AUTH_TOKEN
+//   server: RRTO_LISTEN, RRTO_BACKEND, RRTO_HOST_KERNELS, RRTO_LINK, RRTO_AUTH_TOKEN, RRTO_STATUS_LISTEN
 //   client: RRTO_SERVER, RRTO_MODE, RRTO_LINK, RRTO_AUTH_TOKEN, RRTO_STATS, RRTO_TRACE
 // A bad value returns false with err.file = "environment", err.field = the
 // variable, and `cfg` unchanged (no variable is applied).

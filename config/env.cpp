@@ -80,6 +80,12 @@ bool server_env(ServerConfig& cfg, Env& env) {
   }
   env.read_string("RRTO_LINK", cfg.link);
   env.read_string("RRTO_AUTH_TOKEN", cfg.auth_token);
+  if (const char* v = env.get("RRTO_STATUS_LISTEN")) {
+    ServerAddress address;
+    std::string why = detail::status_listen_problem(v, address);
+    if (!why.empty()) return env.fail("RRTO_STATUS_LISTEN", fmt::format("expected host:port or a port, got '{}': {}", v, why));
+    cfg.status_listen = address;
+  }
   return true;
 }
 

@@ -50,6 +50,12 @@ std::string server_address_problem(std::string_view text, ServerAddress& out) {
   return "";
 }
 
+std::string status_listen_problem(std::string_view text, ServerAddress& out) {
+  const bool bare_port = !text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos;
+  if (bare_port) return host_port_problem(fmt::format("{}:{}", kStatusLoopback, text), out);
+  return host_port_problem(text, out);
+}
+
 }  // namespace detail
 
 bool parse_host_port(std::string_view text, ServerAddress& out) {

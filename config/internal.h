@@ -19,6 +19,11 @@ std::string host_port_problem(std::string_view text, ServerAddress& out);
 // The same for a server a client connects to (port 0 is not allowed).
 std::string server_address_problem(std::string_view text, ServerAddress& out);
 
+// The same for the status endpoint: a bare port means kStatusLoopback, so
+// that only an address written out serves the status beyond this machine.
+inline constexpr std::string_view kStatusLoopback = "127.0.0.1";
+std::string status_listen_problem(std::string_view text, ServerAddress& out);
+
 // paths.cpp.
 bool read_text_file(const std::string& path, std::string& out, std::string& why);
 // The absolute directory holding `path`.

@@ -94,6 +94,19 @@ bool read_auth(Object& top, std::string& token) {
   return top.read_object("auth", {"token"}, [&](Object& o) { return o.read_string("token", token, Need::Required, false); });
 }
 
+bool read_status(Reader& r, Object& top, ServerConfig& cfg) {
+  return top.read_object("status", {"listen"}, [&](Object& o) {
+    std::string text;
+    if (!o.read_string("listen", text, Need::Required)) return false;
+    ServerAddress address;
+    const std::string why = detail::status_listen_problem(text, address);
+    if (!why.empty())
+      return r.fail(o.path("listen"), fmt::format("expected \"host:port\" or a port, got '{}': {}", text, why));
+    cfg.status_listen = address;
+    return true;
+  });
+}
+
 bool parse_server(std::string_view text, const std::string& origin, const std::string& base_dir, ServerConfig& out,
                   ConfigError& err) {
   json doc;
@@ -101,14 +114,14 @@ bool parse_server(std::string_view text, const std::string& origin, const std::s
   Reader r(origin, err);
   Object top(r, doc, "",
              {"description", "listen", "backend", "devices", "cuda_devices", "host_kernel_libraries", "limits", "auth",
-              "link", "placement"});
+              "link", "placement", "status"});
   ServerConfig cfg;
   std::string description;  // free text for people; not used
   bool ok = top.ok() && top.read_string("description", description, Need::Optional) && read_listen(r, top, cfg) &&
             top.read_enum("backend", detail::kBackends, cfg.backend, Need::Required) && read_devices(r, top, cfg) &&
             read_cuda_devices(r, top, cfg) && read_libraries(r, top, base_dir, cfg) && read_limits(top, cfg.limits) &&
             read_auth(top, cfg.auth_token) && top.read_string("link", cfg.link, Need::Optional) &&
-            top.read_enum("placement", kPlacements, cfg.placement, Need::Optional);
+            top.read_enum("placement", kPlacements, cfg.placement, Need::Optional) && read_status(r, top, cfg);
   if (!ok) return false;
   detail::settle_backend(cfg);
   out = std::move(cfg);

@@ -13,6 +13,8 @@
 #include "server/devices.h"
 #include "server/reply_sink.h"
 #include "server/session_manager.h"
+#include "server/status/status_query.h"
+#include "server/status/status_service.h"
 #include "transport/transport.h"
 
 namespace rrto::server {
@@ -49,7 +51,32 @@ bool write_port_file(const std::string& path, uint16_t port) {
   return std::rename(temporary.c_str(), path.c_str()) == 0;
 }
 
+ServerIdentity identify(const config::ServerConfig& cfg, const DeviceSet& devices, uint16_t port) {
+  ServerIdentity identity;
+  identity.version = RRTO_VERSION;
+  identity.backend = devices.backend_name();
+  identity.listen = config::format_host_port({cfg.listen_address, port});
+  for (Device* device : devices.devices())
+    identity.devices.push_back({.name = device->description().name, .memory_total = device->description().total_memory});
+  return identity;
+}
+
 }  // namespace
+
+int print_status(const Options& options) {
+  std::string table, error;
+  const Status s = query_status_table(options.status, table, error);
+  if (s == Status::InvalidArgument) {
+    fmt::print(stderr, "rrto-server: {}\n", error);
+    return kExitBadUsage;
+  }
+  if (!ok(s)) {
+    fmt::print(stderr, "rrto-server: {}\n", error);
+    return kExitFailure;
+  }
+  fmt::print("{}", table);
+  return kExitOk;
+}
 
 bool load_config(const Options& options, config::ServerConfig& cfg, std::string& error) {
   config::ConfigError err;
@@ -108,6 +135,14 @@ int run_server(const Options& options) {
   }
   TransportReplySink sink(*server);
   sessions.set_sink(sink);
+  std::unique_ptr<StatusService> status;
+  if (cfg.status_listen) {
+    if (!ok(StatusService::start(*cfg.status_listen, identify(cfg, *devices, server->port()), sessions, status, error))) {
+      fmt::print(stderr, "rrto-server: {}\n", error);
+      return kExitFailure;
+    }
+    RRTO_INFO(kLog, "status: /metrics and /status on http://{}", status->address());
+  }
   if (!options.port_file.empty() && !write_port_file(options.port_file, server->port())) {
     fmt::print(stderr, "rrto-server: cannot write the port file {}\n", options.port_file);
     return kExitFailure;

@@ -21,4 +21,7 @@ bool load_config(const Options& options, config::ServerConfig& config, std::stri
 // Runs the server in the foreground; returns the process's exit code.
 int run_server(const Options& options);
 
+// --status: prints a running server's status; 0, or 1 when it cannot be read.
+int print_status(const Options& options);
+
 }  // namespace rrto::server

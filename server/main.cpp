@@ -22,5 +22,6 @@ int main(int argc, char** argv) {
       return rrto::server::kExitBadUsage;
     case rrto::server::ParseOutcome::Run: break;
   }
+  if (!options.status.empty()) return rrto::server::print_status(options);
   return rrto::server::run_server(options);
 }

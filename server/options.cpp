@@ -6,15 +6,17 @@ namespace rrto::server {
 
 const char* usage() {
   return "usage: rrto-server [--config FILE] [--listen ADDR:PORT] [--backend host|cuda] [--port-file PATH]\n"
+         "       rrto-server --status HOST:PORT\n"
          "\n"
          "  --config FILE      server config (JSON, see config/README.md); without it, built-in defaults\n"
          "  --listen ADDR:PORT address to listen on, overrides the config (port 0: any free port)\n"
          "  --backend NAME     host (emulated device on the CPU) or cuda (the GPUs), overrides the config\n"
          "  --port-file PATH   write the bound port to PATH once listening\n"
+         "  --status HOST:PORT print the status of the server whose status endpoint is there, and exit\n"
          "  -h, --help         this text\n"
          "\n"
          "Environment: RRTO_LOG (error|warn|info|debug|trace; info by default), RRTO_LISTEN, RRTO_BACKEND,\n"
-         "RRTO_HOST_KERNELS, RRTO_AUTH_TOKEN, RRTO_LINK. Stops on SIGINT or SIGTERM.\n";
+         "RRTO_HOST_KERNELS, RRTO_AUTH_TOKEN, RRTO_LINK, RRTO_STATUS_LISTEN. Stops on SIGINT or SIGTERM.\n";
 }
 
 ParseOutcome parse_options(int argc, const char* const* argv, Options& out, std::string& error) {
@@ -25,7 +27,8 @@ ParseOutcome parse_options(int argc, const char* const* argv, Options& out, std:
   const Flag flags[] = {{"--config", &out.config_path},
                         {"--listen", &out.listen},
                         {"--backend", &out.backend},
-                        {"--port-file", &out.port_file}};
+                        {"--port-file", &out.port_file},
+                        {"--status", &out.status}};
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "-h" || arg == "--help") return ParseOutcome::Help;

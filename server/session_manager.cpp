@@ -107,6 +107,7 @@ void SessionManager::on_connect(transport::PeerId peer, const std::string& peer_
   if (connection.work && !connection.closing) end_session(connection, "its peer id was reused");
   connection.work = std::make_shared<SessionWork>(next_session_id_++, peer_address, static_cast<Admission&>(*this));
   connection.closing = false;
+  status_.connections(connections_.size());
   RRTO_DEBUG(kLog, "connection from {}: session {}, waiting for Hello", peer_address, connection.work->session.id());
 }
 
@@ -116,6 +117,7 @@ void SessionManager::on_disconnect(transport::PeerId peer) {
   if (!it->second.closing)
     end_session(it->second, stopping_.load(std::memory_order_relaxed) ? "server shutdown" : "client disconnected");
   connections_.erase(it);
+  status_.connections(connections_.size());
 }
 
 CUresult SessionManager::admit(Session& session, const proto::Hello& hello, std::string& why) {
@@ -135,6 +137,7 @@ CUresult SessionManager::admit(Session& session, const proto::Hello& hello, std:
     refusal = CUDA_ERROR_NO_DEVICE;
   }
   if (refusal != CUDA_SUCCESS) {
+    status_.refused(refusal);
     RRTO_WARN(kLog, "session {} refused: peer {}, client '{}': {}", session.id(), session.peer_address(), client, why);
     return refusal;
   }
@@ -143,6 +146,7 @@ CUresult SessionManager::admit(Session& session, const proto::Hello& hello, std:
   Device& device = *devices_.at(index);
   session.admit(device, index, client, policy_.session_memory_bytes);
   ++admitted_;
+  status_.admitted(session);
   RRTO_INFO(kLog, "session {} started: peer {}, client '{}', device {} ({})", session.id(), session.peer_address(),
             client, index, device.description().name);
   return CUDA_SUCCESS;
@@ -155,6 +159,7 @@ void SessionManager::end_session(Connection& connection, std::string_view reason
     return;
   }
   const size_t device = work->session.device_index();
+  status_.ended(work->session);
   --loads_[device].sessions;
   loads_[device].memory_in_use -= work->memory_seen;
   work->memory_seen = 0;
@@ -183,6 +188,7 @@ void SessionManager::protocol_error(transport::PeerId peer, Connection& connecti
   RRTO_WARN(kLog, "session {} (peer {}): malformed request: {}", connection.work->session.id(),
             connection.work->session.peer_address(), reason);
   encode_error_reply(CUDA_ERROR_INVALID_VALUE, 0, "malformed request: " + reason, error_meta_);
+  status_.protocol_error(error_meta_.size());
   if (sink_) sink_->reply(peer, proto::kBatchReply, error_meta_, {});
   close(peer, connection, "protocol error: " + reason);
 }
@@ -251,6 +257,7 @@ void* SessionManager::bulk_destination(transport::PeerId peer, uint16_t opcode, 
 void SessionManager::on_message(transport::PeerId peer, const transport::Message& message) {
   // What bulk_destination kept is of this message or of none.
   const std::optional<KeptDecode> kept = std::exchange(kept_, std::nullopt);
+  status_.received(message.meta.size() + message.bulk.size());
   auto it = connections_.find(peer);
   if (it == connections_.end() || it->second.closing) return;
   Connection& connection = it->second;
@@ -272,16 +279,22 @@ void SessionManager::on_message(transport::PeerId peer, const transport::Message
 void SessionManager::run_batch(transport::PeerId peer, const std::shared_ptr<SessionWork>& work) {
   if (!work->session.admitted() ||
       (only_bookkeeping(work->calls) && executors_[work->session.device_index()]->idle())) {
-    work->dispatcher.run(work->session, work->calls, work->reply);
+    run_now(*work);
     send_reply(peer, connections_.at(peer));
     return;
   }
   work->busy = true;
   ++in_flight_;
   executors_[work->session.device_index()]->submit(work->queue, [this, peer, work] {
-    work->dispatcher.run(work->session, work->calls, work->reply);
+    run_now(*work);
     sink_->post([this, peer, work] { batch_done(peer, work); });
   });
+}
+
+void SessionManager::run_now(SessionWork& work) {
+  const StatusRecorder::Clock::time_point started = StatusRecorder::Clock::now();
+  work.dispatcher.run(work.session, work.calls, work.reply);
+  status_.batch_ran(work.session, work.calls, work.reply, started);
 }
 
 void SessionManager::batch_done(transport::PeerId peer, const std::shared_ptr<SessionWork>& work) {
@@ -315,6 +328,7 @@ void SessionManager::end_all(std::string_view reason) {
   }
   connections_.clear();
   in_flight_ = 0;
+  status_.connections(0);
 }
 
 }  // namespace rrto::server

@@ -28,6 +28,7 @@
 #include "server/reply_sink.h"
 #include "server/scheduler.h"
 #include "server/session.h"
+#include "server/status/status_recorder.h"
 #include "transport/transport.h"
 
 namespace rrto::server {
@@ -63,6 +64,9 @@ class SessionManager final : public transport::Handler, private Admission {
   void mark_stopping() noexcept { stopping_.store(true, std::memory_order_relaxed); }
 
   size_t connection_count() const { return connections_.size(); }
+
+  // What the status endpoint reports; records nothing until attached.
+  StatusRecorder& status() { return status_; }
   size_t session_count() const { return admitted_; }
   // Batches out on an executor whose reply has not been sent yet.
   size_t batches_in_flight() const { return in_flight_; }
@@ -113,6 +117,8 @@ class SessionManager final : public transport::Handler, private Admission {
   uint8_t* landing_place(SessionWork& work, uint64_t bulk_length);
   // Runs the batch at once, or hands it to the session's device executor.
   void run_batch(transport::PeerId peer, const std::shared_ptr<SessionWork>& work);
+  // Runs the batch here (on whichever thread calls it).
+  void run_now(SessionWork& work);
   void batch_done(transport::PeerId peer, const std::shared_ptr<SessionWork>& work);
   void send_reply(transport::PeerId peer, Connection& connection);
   // The device a new session goes to, by the load of each.
@@ -136,6 +142,7 @@ class SessionManager final : public transport::Handler, private Admission {
   std::atomic<bool> stopping_{false};
   std::optional<KeptDecode> kept_;
   std::vector<uint8_t> error_meta_;  // a malformed request's reply
+  StatusRecorder status_;
   // Last: their threads stop before anything they use goes.
   std::vector<std::unique_ptr<DeviceExecutor>> executors_;
 };

@@ -70,6 +70,21 @@ TEST_CASE("server variables override single fields of the file") {
   CHECK(cfg.port == 9000);
 }
 
+TEST_CASE("RRTO_STATUS_LISTEN turns the status endpoint on; a bare port is loopback") {
+  ServerConfig cfg;
+  ConfigError err;
+  FakeEnv port{{{"RRTO_STATUS_LISTEN", "9464"}}};
+  REQUIRE_MESSAGE(apply_server_env(cfg, err, port.getenv()), err.text());
+  REQUIRE(cfg.status_listen.has_value());
+  CHECK(cfg.status_listen->host == "127.0.0.1");
+  CHECK(cfg.status_listen->port == 9464);
+
+  FakeEnv address{{{"RRTO_STATUS_LISTEN", "[::]:9465"}}};
+  REQUIRE_MESSAGE(apply_server_env(cfg, err, address.getenv()), err.text());
+  CHECK(cfg.status_listen->host == "::");
+  CHECK(cfg.status_listen->port == 9465);
+}
+
 TEST_CASE("RRTO_BACKEND switches the device lists with the backend") {
   ServerConfig cfg;  // defaults: host, one device
   ConfigError err;
@@ -123,7 +138,11 @@ TEST_CASE("bad variables are errors naming them, and change nothing") {
   ConfigError err;
   ServerConfig server;
   for (auto [name, value] : std::multimap<std::string, std::string>{
-           {"RRTO_LISTEN", "localhost"}, {"RRTO_LISTEN", "::1:80"}, {"RRTO_BACKEND", "gpu"}}) {
+           {"RRTO_LISTEN", "localhost"},
+           {"RRTO_LISTEN", "::1:80"},
+           {"RRTO_BACKEND", "gpu"},
+           {"RRTO_STATUS_LISTEN", "localhost"},
+           {"RRTO_STATUS_LISTEN", "70000"}}) {
     CAPTURE(value);
     FakeEnv env{{{name, value}, {"RRTO_AUTH_TOKEN", "new"}}};
     CHECK_FALSE(apply_server_env(server, err, env.getenv()));

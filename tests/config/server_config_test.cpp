@@ -214,3 +214,27 @@ TEST_CASE("an unreadable file is an error naming it, and the output is left alon
   CHECK_FALSE(parse_server_config(with(R"("limits": {"max_sessions": 0})"), "mem", "", cfg, err));
   CHECK(cfg.port == 1234);
 }
+
+TEST_CASE("the status endpoint: off by default, a bare port is loopback, an address written out is kept") {
+  ServerConfig cfg;
+  ConfigError err;
+  REQUIRE_MESSAGE(parse_server_config(with(""), "s.json", "", cfg, err), err.text());
+  CHECK_FALSE(cfg.status_listen.has_value());
+
+  REQUIRE_MESSAGE(parse_server_config(with(R"("status": {"listen": "9464"})"), "s.json", "", cfg, err), err.text());
+  REQUIRE(cfg.status_listen.has_value());
+  CHECK(cfg.status_listen->host == "127.0.0.1");
+  CHECK(cfg.status_listen->port == 9464);
+
+  REQUIRE_MESSAGE(parse_server_config(with(R"("status": {"listen": "0.0.0.0:0"})"), "s.json", "", cfg, err),
+                  err.text());
+  REQUIRE(cfg.status_listen.has_value());
+  CHECK(cfg.status_listen->host == "0.0.0.0");
+  CHECK(cfg.status_listen->port == 0);
+
+  expect_bad(with(R"("status": {})"), "status.listen");
+  expect_bad(with(R"("status": {"listen": "0.0.0.0"})"), "status.listen");
+  expect_bad(with(R"("status": {"listen": "65536"})"), "status.listen");
+  expect_bad(with(R"("status": {"listen": ":9464"})"), "status.listen");
+  expect_bad(with(R"("status": {"port": 9464})"), "status.port");
+}

@@ -24,6 +24,9 @@ TEST_CASE("command line: flags with separate and joined values") {
   CHECK(o.listen == "127.0.0.1:0");
   CHECK(o.backend == "cuda");
   CHECK(o.port_file == "p");
+  CHECK(o.status.empty());
+  REQUIRE(parse({"--status", "127.0.0.1:9464"}, o, error) == ParseOutcome::Run);
+  CHECK(o.status == "127.0.0.1:9464");
 }
 
 TEST_CASE("command line: help, unknown flags, missing values, bad backend") {
