@@ -285,10 +285,12 @@ void SessionManager::run_batch(transport::PeerId peer, const std::shared_ptr<Ses
   }
   work->busy = true;
   ++in_flight_;
-  executors_[work->session.device_index()]->submit(work->queue, [this, peer, work] {
+  DeviceExecutor& executor = *executors_[work->session.device_index()];
+  executor.submit(work->queue, [this, peer, work] {
     run_now(*work);
     sink_->post([this, peer, work] { batch_done(peer, work); });
   });
+  status_.queue_depth(work->session.device_index(), executor.queued());
 }
 
 void SessionManager::run_now(SessionWork& work) {
@@ -300,6 +302,8 @@ void SessionManager::run_now(SessionWork& work) {
 void SessionManager::batch_done(transport::PeerId peer, const std::shared_ptr<SessionWork>& work) {
   work->busy = false;
   --in_flight_;
+  if (work->session.admitted())
+    status_.queue_depth(work->session.device_index(), executors_[work->session.device_index()]->queued());
   auto it = connections_.find(peer);
   // The client may have gone meanwhile; its session was ended then.
   if (it == connections_.end() || it->second.work != work || it->second.closing) return;

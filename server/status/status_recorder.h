@@ -41,6 +41,10 @@ class StatusRecorder {
   // which is then sent.
   void batch_ran(const Session& session, std::span<const DecodedCall> calls, const BatchReply& reply,
                  Clock::time_point started);
+  // Batches waiting for or running on a device's executor.
+  void queue_depth(size_t device, uint64_t batches) {
+    if (metrics_) metrics_->set_queue_depth(device, batches);
+  }
   // A malformed request, answered with an error reply of `reply_bytes`.
   void protocol_error(uint64_t reply_bytes);
 

@@ -3,6 +3,7 @@
 // depends on real timing), and idleness.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -31,6 +32,19 @@ struct Log {
   }
 };
 
+// Fills the executor's queues while it is held on a first task, so that the
+// order the tasks run in is the scheduler's alone; returns when all ran.
+template <typename Fill>
+void run_held(DeviceExecutor& executor, Fill fill) {
+  std::mutex gate;
+  gate.lock();
+  WorkQueue opener;
+  executor.submit(opener, [&gate] { std::lock_guard hold(gate); });
+  fill();
+  gate.unlock();
+  executor.wait_idle();
+}
+
 TEST_CASE("one session's tasks run in the order they came") {
   FakeClock time;
   Log log;
@@ -49,16 +63,10 @@ TEST_CASE("a session that used more device time waits while another has work") {
   Log log;
   WorkQueue slow, quick;
   DeviceExecutor executor("test", time.clock());
-  // Hold the executor until both queues are full, so the order is the
-  // scheduler's alone.
-  std::mutex gate;
-  gate.lock();
-  WorkQueue opener;
-  executor.submit(opener, [&gate] { std::lock_guard hold(gate); });
-  for (int i = 0; i < 3; ++i) executor.submit(slow, [&] { log.add('S'), time.now += 10'000'000; });
-  for (int i = 0; i < 20; ++i) executor.submit(quick, [&] { log.add('q'), time.now += 1'000'000; });
-  gate.unlock();
-  executor.wait_idle();
+  run_held(executor, [&] {
+    for (int i = 0; i < 3; ++i) executor.submit(slow, [&] { log.add('S'), time.now += 10'000'000; });
+    for (int i = 0; i < 20; ++i) executor.submit(quick, [&] { log.add('q'), time.now += 1'000'000; });
+  });
   // After each 10 ms task the slow session owes 8 ms beyond its 2 ms
   // quantum: the quick one runs about ten 1 ms tasks before it goes again.
   const std::string& order = log.order;
@@ -75,14 +83,10 @@ TEST_CASE("a weight of 2 buys twice the device time") {
   WorkQueue heavy, light;
   heavy.weight = 2;
   DeviceExecutor executor("test", time.clock());
-  std::mutex gate;
-  gate.lock();
-  WorkQueue opener;
-  executor.submit(opener, [&gate] { std::lock_guard hold(gate); });
-  for (int i = 0; i < 60; ++i) executor.submit(heavy, [&] { log.add('H'), time.now += 1'000'000; });
-  for (int i = 0; i < 60; ++i) executor.submit(light, [&] { log.add('L'), time.now += 1'000'000; });
-  gate.unlock();
-  executor.wait_idle();
+  run_held(executor, [&] {
+    for (int i = 0; i < 60; ++i) executor.submit(heavy, [&] { log.add('H'), time.now += 1'000'000; });
+    for (int i = 0; i < 60; ++i) executor.submit(light, [&] { log.add('L'), time.now += 1'000'000; });
+  });
   // While both had work (the first 60 of the 120 tasks), heavy ran twice as often.
   const std::string both = log.order.substr(0, 60);
   const auto h = std::count(both.begin(), both.end(), 'H');
