@@ -25,6 +25,11 @@ struct WorkloadRun {
   double max_seconds = 0;
   bool events = false;
   bool changing_scalar = false;
+  uint32_t kernel_us = 0;  // 0: the workload's default
+  // The child waits after set-up and warm-up until on_ready has returned
+  // (rrto-perf-workload --start-fd), so that several clients can start their
+  // measured iterations together.
+  bool gated = false;
 };
 
 // The client library's RRTO_STATS line.
@@ -46,8 +51,9 @@ struct WorkloadOutcome {
   ClientCounts counts{};
 };
 
-// `on_ready`: set-up and warm-up are done; `on_sample`: one measured
-// iteration, in ns. Both run on the caller's thread, as the lines arrive.
+// `on_ready`: set-up and warm-up are done (with `gated`, the measured
+// iterations begin when it returns); `on_sample`: one measured iteration, in
+// ns. Both run on the caller's thread, as the lines arrive.
 WorkloadOutcome run_workload(const WorkloadRun& run, const std::function<void()>& on_ready,
                              const std::function<void(uint64_t)>& on_sample);
 
