@@ -122,16 +122,19 @@ def git_state(root):
 
 
 class PerftestServer:
-    def __init__(self, perftest, log_path):
+    """An rrto-perftest server side on a free loopback port; `args`: more of its options (--devices)."""
+
+    def __init__(self, perftest, log_path, args=()):
         self.perftest = perftest
         self.log_path = log_path
+        self.args = list(args)
 
     def __enter__(self):
         self.dir = tempfile.mkdtemp(prefix="rrto-bench-")
         port_file = os.path.join(self.dir, "port")
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([self.perftest, "-p", "0", "--listen", "127.0.0.1", "--port-file", port_file],
-                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen([self.perftest, "-p", "0", "--listen", "127.0.0.1", "--port-file", port_file,
+                                      *self.args], stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.time() + 60
         while time.time() < deadline:
             if self.proc.poll() is not None:
