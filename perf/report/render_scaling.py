@@ -3,11 +3,11 @@ scaling.png (aggregate throughput against clients, a line per device count;
 drawn by gnuplot when it is installed).
 
 Usage: render_scaling.py RESULTS_DIR"""
-import json
 import os
 import shutil
-import subprocess
 import sys
+
+from render import load_results, run_gnuplot
 
 NA = "n/a"
 
@@ -95,14 +95,7 @@ def plot(data, out_dir):
               "plot " + ", ".join(f"'{dat}' using 1:{3 + 2 * i} with linespoints lw 2 title '{d} device(s)'"
                                   for i, d in enumerate(devices)),
               "unset multiplot"]
-    script_path = os.path.join(out_dir, "scaling.gp")
-    with open(script_path, "w") as f:
-        f.write("\n".join(script) + "\n")
-    r = subprocess.run([gnuplot, script_path], capture_output=True, text=True)
-    if r.returncode != 0:
-        print(f"render_scaling: gnuplot failed: {r.stderr.strip()}", file=sys.stderr)
-        return None
-    return "scaling.png"
+    return "scaling.png" if run_gnuplot(gnuplot, script, os.path.join(out_dir, "scaling.gp")) else None
 
 
 def report(data, png):
@@ -143,11 +136,7 @@ def report(data, png):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit(__doc__)
-    out_dir = os.path.abspath(sys.argv[1])
-    with open(os.path.join(out_dir, "scaling.json")) as f:
-        data = json.load(f)
+    out_dir, data = load_results("scaling.json", __doc__)
     png = plot(data, out_dir)
     path = os.path.join(out_dir, "scaling.md")
     with open(path, "w") as f:

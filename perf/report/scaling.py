@@ -7,14 +7,11 @@ emulated devices are busy without occupying the machine's cores. Writes
 scaling.json; render_scaling.py turns it into scaling.md and scaling.png.
 
 Usage: scaling.py BUILD_DIR OUT_DIR [--quick]"""
-import datetime
-import json
 import os
-import subprocess
 import sys
 import time
 
-from benchmark import PerftestServer, git_state, machine, progress
+from benchmark import PerftestServer, arguments, progress, run_client, write_report
 
 CLIENTS = [1, 2, 4, 8, 16, 32]
 DEVICES = [1, 2, 4, 8]
@@ -31,15 +28,7 @@ def plan(quick):
 
 
 def main():
-    if len(sys.argv) < 3:
-        sys.exit(__doc__)
-    build, out_dir = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-    quick = "--quick" in sys.argv[3:]
-    perftest = os.path.join(build, "bin", "rrto-perftest")
-    if not os.path.exists(perftest):
-        sys.exit(f"scaling: {perftest} is missing; build first")
-    os.makedirs(out_dir, exist_ok=True)
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    perftest, out_dir, quick, root = arguments("scaling", __doc__)
 
     points = plan(quick)
     results = []
@@ -58,42 +47,11 @@ def main():
                            "--workload", "sleep", "--kernel-us", str(KERNEL_US), "--mode", MODE,
                            "--clients", str(clients), "--devices", str(devices),
                            "-n", "100000", "--max-time", str(SECONDS_PER_POINT), "-w", str(WARMUP)]
-                t0 = time.time()
-                try:
-                    r = subprocess.run(command, capture_output=True, text=True, timeout=600)
-                    stdout, stderr, code = r.stdout, r.stderr, r.returncode
-                except subprocess.TimeoutExpired as e:
-                    stdout, stderr, code = "", f"timed out after {e.timeout} s", -1
-                try:
-                    doc = json.loads(stdout)
-                except ValueError:
-                    doc = None
-                results.append({"label": label, "clients": clients, "devices": devices, "exit_code": code,
-                                "seconds": round(time.time() - t0, 2), "perftest": doc,
-                                "stderr": stderr[-2000:] if (code != 0 or doc is None) else ""})
-    if sys.stderr.isatty():
-        sys.stderr.write("\n")
+                results.append({"label": label, "clients": clients, "devices": devices, **run_client(command)})
 
-    report = {
-        "generated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "duration_s": round(time.time() - start, 1),
-        "quick": quick,
-        "git": git_state(root),
-        "machine": machine(),
-        "workload": {"name": "sleep", "kernel_us": KERNEL_US, "mode": MODE, "seconds_per_point": SECONDS_PER_POINT,
-                     "warmup": WARMUP},
-        "results": results,
-    }
-    path = os.path.join(out_dir, "scaling.json")
-    with open(path + ".tmp", "w") as f:
-        json.dump(report, f, indent=1)
-    os.replace(path + ".tmp", path)
-    failed = [r["label"] for r in results if r["exit_code"] != 0]
-    print(f"scaling: {len(results)} points in {report['duration_s']} s, written to {path}", file=sys.stderr)
-    if failed:
-        print(f"scaling: {len(failed)} point(s) failed: {', '.join(failed)}", file=sys.stderr)
-        return 1
-    return 0
+    fields = {"workload": {"name": "sleep", "kernel_us": KERNEL_US, "mode": MODE,
+                           "seconds_per_point": SECONDS_PER_POINT, "warmup": WARMUP}}
+    return write_report(os.path.join(out_dir, "scaling.json"), "scaling", start, quick, root, fields, results)
 
 
 if __name__ == "__main__":
