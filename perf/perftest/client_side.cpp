@@ -83,8 +83,10 @@ class Client {
   // Records a run that did not complete (not available or failed); nullopt
   // when `out` is Ok, else what the run returns (false: a failure).
   std::optional<bool> settle_unless_ok(const WorkloadOutcome& out, RunRecord& r);
-  // Per iteration over all `outs`, less each one's set-up and warm-up (`baseline`).
-  void add_counts(RunRecord& r, std::span<const WorkloadOutcome> outs, const WorkloadOutcome& baseline) const;
+  // What the first of `outs` reported (transport, link, payload, checksum),
+  // and the counts per iteration over all `outs`, less each one's set-up and
+  // warm-up (`baseline`).
+  void record_outcomes(RunRecord& r, std::span<const WorkloadOutcome> outs, const WorkloadOutcome& baseline) const;
   void check_outputs(RunRecord& r, const std::string& label, uint64_t iterations, References& references);
 
   std::vector<std::pair<std::string, std::string>> box(const std::string& api, const std::string& mode,
@@ -325,7 +327,7 @@ std::optional<bool> Client::settle_unless_ok(const WorkloadOutcome& out, RunReco
   return false;
 }
 
-void Client::add_counts(RunRecord& r, std::span<const WorkloadOutcome> outs, const WorkloadOutcome& baseline) const {
+void Client::record_outcomes(RunRecord& r, std::span<const WorkloadOutcome> outs, const WorkloadOutcome& baseline) const {
   const WorkloadOutcome& first = outs.front();
   r.transport = first.counts.transport;
   r.client_link = first.counts.link;
@@ -375,7 +377,7 @@ bool Client::workload_run(const std::string& workload, size_t size, const std::s
   Measurement m(size, o_.percentile);
   const WorkloadOutcome out = run_workload(run, [&] { m.start(); }, [&](uint64_t ns) { sample(m, ns); });
   if (const auto settled = settle_unless_ok(out, r)) return *settled;
-  add_counts(r, std::span(&out, 1), baseline);
+  record_outcomes(r, std::span(&out, 1), baseline);
   if (compute_us) {
     r.server_compute_us = compute_us;
     double transfer_s = 0;
@@ -413,10 +415,11 @@ bool Client::clients_run(const std::string& workload, const std::string& mode, R
       run_concurrently(run, count, [&] { all.start(); }, [&](size_t, uint64_t ns) { sample(all, ns); });
   std::vector<WorkloadOutcome> outs;
   for (const ClientRun& c : together.clients) {
-    if (const auto settled = settle_unless_ok(c.outcome, r)) return *settled;
     outs.push_back(c.outcome);
+    outs.back().reason = fmt::format("client {}: {}", outs.size(), c.outcome.reason);
+    if (const auto settled = settle_unless_ok(outs.back(), r)) return *settled;
   }
-  add_counts(r, outs, baseline);
+  record_outcomes(r, outs, baseline);
   r.clients = summarise_clients(together, o_.percentile);
   r.clients->devices = server_.devices;
   r.clients->time_scale_us = server_.time_scale_us;
