@@ -303,7 +303,7 @@ WorkloadRun Client::base_run(const std::string& workload, size_t size, const std
                      .iterations = 0,
                      .warmup = warmup(),
                      .changing_scalar = o_.changing_scalar,
-                     .kernel_us = o_.kernel_us.value_or(0)};
+                     .kernel_us = o_.kernel_us};
 }
 
 std::optional<double> Client::server_compute(const std::string& workload) {
@@ -327,7 +327,8 @@ std::optional<bool> Client::settle_unless_ok(const WorkloadOutcome& out, RunReco
   return false;
 }
 
-void Client::record_outcomes(RunRecord& r, std::span<const WorkloadOutcome> outs, const WorkloadOutcome& baseline) const {
+void Client::record_outcomes(RunRecord& r, std::span<const WorkloadOutcome> outs,
+                             const WorkloadOutcome& baseline) const {
   const WorkloadOutcome& first = outs.front();
   r.transport = first.counts.transport;
   r.client_link = first.counts.link;

@@ -79,7 +79,8 @@ bool generates_config(const Options& o) { return o.devices || o.time_scale_us; }
 // many default devices with that time scale (--listen overrides "listen").
 bool write_device_config(const Options& o, const std::string& path) {
   nlohmann::json devices = nlohmann::json::array();
-  for (uint32_t i = 0; i < o.devices.value_or(1); ++i) devices.push_back({{"time_scale_us", o.time_scale_us.value_or(0)}});
+  for (uint32_t i = 0; i < o.devices.value_or(1); ++i)
+    devices.push_back({{"time_scale_us", o.time_scale_us.value_or(0)}});
   const nlohmann::json config = {{"description", "written by rrto-perftest for --devices / --time-scale-us"},
                                  {"listen", "127.0.0.1:0"},
                                  {"backend", "host"},
@@ -95,7 +96,8 @@ class ChildServer {
   ~ChildServer() { stop(); }
 
   bool start(const Options& o, std::string& error) {
-    const std::string temp = fmt::format("{}/rrto-perftest-{}", std::filesystem::temp_directory_path().string(), getpid());
+    const std::string temp =
+        fmt::format("{}/rrto-perftest-{}", std::filesystem::temp_directory_path().string(), getpid());
     port_file_ = temp + ".port";
     std::remove(port_file_.c_str());
     std::vector<std::string> args = {rrto_server_program(), "--listen", fmt::format("{}:0", bracketed(o.listen)),

@@ -56,7 +56,7 @@ std::vector<std::string> child_arguments(const WorkloadRun& run) {
   if (run.max_seconds > 0) args.insert(args.end(), {"--max-seconds", fmt::format("{}", run.max_seconds)});
   if (run.events) args.push_back("--events");
   if (run.changing_scalar) args.push_back("--changing-scalar");
-  if (run.kernel_us) args.insert(args.end(), {"--kernel-us", std::to_string(run.kernel_us)});
+  if (run.kernel_us) args.insert(args.end(), {"--kernel-us", std::to_string(*run.kernel_us)});
   if (run.gated) args.insert(args.end(), {"--start-fd", std::to_string(kStartFd)});
   return args;
 }

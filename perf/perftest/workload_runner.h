@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,7 +26,7 @@ struct WorkloadRun {
   double max_seconds = 0;
   bool events = false;
   bool changing_scalar = false;
-  uint32_t kernel_us = 0;  // 0: the workload's default
+  std::optional<uint32_t> kernel_us{};  // sleep: the kernel's duration (unset: the workload's default)
   // The child waits after set-up and warm-up until on_ready has returned
   // (rrto-perf-workload --start-fd), so that several clients can start their
   // measured iterations together.

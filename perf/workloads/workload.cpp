@@ -36,7 +36,8 @@ void fill_input(uint64_t iteration, uint32_t which, std::vector<float>& out) {
 }
 
 const std::vector<std::string_view>& workload_names() {
-  static const std::vector<std::string_view> names = {"launch", "htod", "dtoh", "cnn", "resnet50", "bert", "detector", "sleep"};
+  static const std::vector<std::string_view> names = {"launch", "htod", "dtoh", "cnn",
+                                                      "resnet50", "bert", "detector", "sleep"};
   return names;
 }
 
