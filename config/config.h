@@ -44,9 +44,15 @@ struct ConfigError {
   std::string text() const;
 };
 
+// The largest HostDeviceConfig::time_scale_us: a second per thread block.
+inline constexpr double kMaxTimeScaleUs = 1e6;
+
 struct HostDeviceConfig {
   uint64_t memory_mb = 4096;
   std::string name = "RRTO host device";
+  // Simulated device time: a launch of G thread blocks keeps the device busy
+  // for G x time_scale_us microseconds, its CPU run included. 0 = off.
+  double time_scale_us = 0;
 };
 
 struct ServerAddress {

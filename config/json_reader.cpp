@@ -165,6 +165,14 @@ bool Reader::read_uint(const json& v, const std::string& path, uint64_t min, uin
   return true;
 }
 
+bool Reader::read_number(const json& v, const std::string& path, double min, double max, double& out) {
+  if (!v.is_number()) return fail(path, expected("a number", v));
+  const double n = v.get<double>();
+  if (!(n >= min && n <= max)) return fail(path, fmt::format("must be between {} and {}, got {}", min, max, v.dump()));
+  out = n;
+  return true;
+}
+
 bool Reader::read_enum(const json& v, const std::string& path, std::span<const std::string_view> allowed,
                        std::string& out) {
   if (!v.is_string()) return fail(path, expected("a string", v));
@@ -229,6 +237,11 @@ bool Object::read_bool(std::string_view key, bool& out, Need need) {
 bool Object::read_uint(std::string_view key, uint64_t min, uint64_t max, uint64_t& out, Need need) {
   const json* v = find(key, need);
   return v ? r_.read_uint(*v, path(key), min, max, out) : need == Need::Optional;
+}
+
+bool Object::read_number(std::string_view key, double min, double max, double& out, Need need) {
+  const json* v = find(key, need);
+  return v ? r_.read_number(*v, path(key), min, max, out) : need == Need::Optional;
 }
 
 bool Object::read_enum(std::string_view key, std::span<const std::string_view> allowed, std::string& out,

@@ -37,6 +37,8 @@ class Reader {
   bool read_string(const json& v, const std::string& path, std::string& out, bool allow_empty);
   bool read_bool(const json& v, const std::string& path, bool& out);
   bool read_uint(const json& v, const std::string& path, uint64_t min, uint64_t max, uint64_t& out);
+  // An integer or a fraction in [min, max].
+  bool read_number(const json& v, const std::string& path, double min, double max, double& out);
   bool read_enum(const json& v, const std::string& path, std::span<const std::string_view> allowed,
                  std::string& out);
   // Calls `each(element, element_path)` for every element of an array of at
@@ -66,6 +68,7 @@ class Object {
   bool read_string(std::string_view key, std::string& out, Need need, bool allow_empty = true);
   bool read_bool(std::string_view key, bool& out, Need need = Need::Optional);
   bool read_uint(std::string_view key, uint64_t min, uint64_t max, uint64_t& out, Need need = Need::Optional);
+  bool read_number(std::string_view key, double min, double max, double& out, Need need = Need::Optional);
   bool read_enum(std::string_view key, std::span<const std::string_view> allowed, std::string& out,
                  Need need);
   bool read_array(std::string_view key, size_t min_size,

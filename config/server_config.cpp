@@ -34,10 +34,11 @@ bool read_listen(Reader& r, Object& top, ServerConfig& cfg) {
 }
 
 bool read_device(Reader& r, const json& v, const std::string& path, ServerConfig& cfg) {
-  Object device(r, v, path, {"memory_mb", "name"});
+  Object device(r, v, path, {"memory_mb", "name", "time_scale_us"});
   HostDeviceConfig d;
   if (!device.ok() || !device.read_uint("memory_mb", 1, kMaxMb, d.memory_mb) ||
-      !device.read_string("name", d.name, Need::Optional, false)) {
+      !device.read_string("name", d.name, Need::Optional, false) ||
+      !device.read_number("time_scale_us", 0, kMaxTimeScaleUs, d.time_scale_us)) {
     return false;
   }
   if (d.name.size() > kMaxDeviceName) {

@@ -56,9 +56,15 @@ Status open_host_devices(const config::ServerConfig& config, std::unique_ptr<Dev
   }
   for (size_t i = 0; i < config.devices.size(); ++i) {
     const config::HostDeviceConfig& d = config.devices[i];
-    host::HostDeviceOptions options{.index = i, .name = d.name, .memory_bytes = d.memory_mb << 20};
+    host::HostDeviceOptions options{
+        .index = i, .name = d.name, .memory_bytes = d.memory_mb << 20, .time_scale_us = d.time_scale_us};
     set->devices_.push_back(std::make_unique<host::HostDevice>(options, set->kernels));
-    RRTO_INFO(kLog, "device {}: {} (host, {} MiB)", i, d.name, d.memory_mb);
+    if (d.time_scale_us > 0) {
+      RRTO_INFO(kLog, "device {}: {} (host, {} MiB, simulated time {} us per thread block)", i, d.name, d.memory_mb,
+                d.time_scale_us);
+    } else {
+      RRTO_INFO(kLog, "device {}: {} (host, {} MiB)", i, d.name, d.memory_mb);
+    }
   }
   out = std::move(set);
   return Status::Ok;

@@ -2,23 +2,27 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "config/config.h"
+#include "perf/perftest/concurrent_runs.h"
 #include "perf/perftest/measurement.h"
 #include "perf/perftest/paths.h"
 #include "perf/perftest/raw_client.h"
 #include "perf/perftest/rpc_session.h"
 #include "perf/perftest/run_record.h"
+#include "perf/perftest/server_info.h"
 #include "perf/perftest/table.h"
 #include "perf/perftest/tests.h"
 #include "perf/perftest/workload_runner.h"
@@ -72,7 +76,18 @@ class Client {
   // "not available").
   bool workload_run(const std::string& workload, size_t size, const std::string& mode,
                     std::optional<double> compute_us, References& references);
+  // infer_lat --clients: the clients of one workload and mode at once.
+  bool clients_run(const std::string& workload, const std::string& mode, References& references);
   std::optional<double> server_compute(const std::string& workload);
+  WorkloadRun base_run(const std::string& workload, size_t size, const std::string& mode) const;
+  // Records a run that did not complete (not available or failed); nullopt
+  // when `out` is Ok, else what the run returns (false: a failure).
+  std::optional<bool> settle_unless_ok(const WorkloadOutcome& out, RunRecord& r);
+  // What the first of `outs` reported (transport, link, payload, checksum),
+  // and the counts per iteration over all `outs`, less each one's set-up and
+  // warm-up (`baseline`).
+  void record_outcomes(RunRecord& r, std::span<const WorkloadOutcome> outs, const WorkloadOutcome& baseline) const;
+  void check_outputs(RunRecord& r, const std::string& label, uint64_t iterations, References& references);
 
   std::vector<std::pair<std::string, std::string>> box(const std::string& api, const std::string& mode,
                                                         const std::string& workload, size_t size) const;
@@ -92,6 +107,7 @@ class Client {
   std::string rrto_host_;
   uint16_t rrto_port_ = 0;
   std::string transport_;
+  ServerInfo server_;  // what the server side said of its rrto-server
   std::vector<RunRecord> records_;
 };
 
@@ -112,13 +128,19 @@ bool Client::find_rrto_server() {
   std::string address = o_.server;
   if (address.empty()) {
     if (!connect_raw()) return false;
-    const std::string& info = raw_->info();
-    if (info.rfind("rrto=", 0) != 0) {
+    if (!parse_server_info(raw_->info(), server_)) {
       fmt::print(stderr, "rrto-perftest: the server at {} did not say where its rrto-server is\n", o_.peer);
       return false;
     }
-    address = info.substr(5);
+    address = server_.rrto_address;
     if (!address.empty() && address[0] == ':') address = o_.peer + address;
+  }
+  if (o_.devices && server_.devices != o_.devices) {
+    fmt::print(stderr, "rrto-perftest: --devices {}: the server side {}\n", *o_.devices,
+               server_.devices ? fmt::format("has {} host device(s)", *server_.devices)
+                               : std::string("did not say how many devices its rrto-server has (start it with "
+                                             "--devices)"));
+    return false;
   }
   config::ServerAddress parsed;
   if (!config::parse_host_port(address, parsed) || parsed.port == 0) {
@@ -172,6 +194,7 @@ void Client::finish(RunRecord& r, Measurement& m, std::optional<std::chrono::nan
   if (table_) {
     table_->final_row(r.name, r.summary);
     if (const std::string line = r.counts_line(); !line.empty()) table_->note(line);
+    if (r.clients) table_->note(r.clients->summary_line());
   }
   records_.push_back(r);
 }
@@ -269,19 +292,69 @@ int Client::rpc_latency() {
 
 // ------------------------------------------------------ through libcuda.so.1
 
+WorkloadRun Client::base_run(const std::string& workload, size_t size, const std::string& mode) const {
+  return WorkloadRun{.program = workload_program(),
+                     .library_dir = client_library_dir(),
+                     .workload = workload,
+                     .size = size,
+                     .mode = mode,
+                     .server = fmt::format("{}:{}", rrto_host_, rrto_port_),
+                     .link = "",
+                     .iterations = 0,
+                     .warmup = warmup(),
+                     .changing_scalar = o_.changing_scalar,
+                     .kernel_us = o_.kernel_us};
+}
+
 std::optional<double> Client::server_compute(const std::string& workload) {
-  WorkloadRun run{.program = workload_program(),
-                  .library_dir = client_library_dir(),
-                  .workload = workload,
-                  .mode = "async",
-                  .server = fmt::format("{}:{}", rrto_host_, rrto_port_),
-                  .iterations = std::min(iterations(), kComputeIterations),
-                  .warmup = std::min<uint64_t>(warmup(), 3),
-                  .events = true,
-                  .changing_scalar = o_.changing_scalar};
+  WorkloadRun run = base_run(workload, 0, "async");
+  run.iterations = std::min(iterations(), kComputeIterations);
+  run.warmup = std::min<uint64_t>(warmup(), 3);
+  run.events = true;
   WorkloadOutcome out = run_workload(run, [] {}, [](uint64_t) {});
   if (out.result != WorkloadOutcome::Result::Ok || out.compute_ns.empty()) return std::nullopt;
   return percentile(out.compute_ns, 50.0) / 1e3;
+}
+
+std::optional<bool> Client::settle_unless_ok(const WorkloadOutcome& out, RunRecord& r) {
+  if (out.result == WorkloadOutcome::Result::Ok) return std::nullopt;
+  r.reason = out.reason;
+  if (out.result == WorkloadOutcome::Result::NotAvailable) {
+    unavailable(r);
+    return true;
+  }
+  failed(r);
+  return false;
+}
+
+void Client::record_outcomes(RunRecord& r, std::span<const WorkloadOutcome> outs,
+                             const WorkloadOutcome& baseline) const {
+  const WorkloadOutcome& first = outs.front();
+  r.transport = first.counts.transport;
+  r.client_link = first.counts.link;
+  r.payload_up = first.payload_up;
+  r.payload_down = first.payload_down;
+  r.checksum = first.checksum;
+  uint64_t n = 0, round_trips = 0, up = 0, down = 0;
+  for (const WorkloadOutcome& out : outs) {
+    if (!out.counts.present || !baseline.counts.present) return;
+    n += out.iterations;
+    round_trips += out.counts.round_trips - baseline.counts.round_trips;
+    up += out.counts.bytes_up - baseline.counts.bytes_up;
+    down += out.counts.bytes_down - baseline.counts.bytes_down;
+  }
+  if (n == 0) return;
+  r.round_trips = static_cast<double>(round_trips) / static_cast<double>(n);
+  r.bytes_up = static_cast<double>(up) / static_cast<double>(n);
+  r.bytes_down = static_cast<double>(down) / static_cast<double>(n);
+}
+
+void Client::check_outputs(RunRecord& r, const std::string& label, uint64_t iterations, References& references) {
+  // Same program, same inputs, same number of iterations: same outputs, in
+  // every mode.
+  const auto [reference, first] = references.try_emplace(label, iterations, r.checksum);
+  if (!first && reference->second.first == iterations && !r.checksum.empty())
+    r.outputs_match = reference->second.second == r.checksum;
 }
 
 bool Client::workload_run(const std::string& workload, size_t size, const std::string& mode,
@@ -289,63 +362,23 @@ bool Client::workload_run(const std::string& workload, size_t size, const std::s
   const std::string label = size ? fmt::format("{} {}", workload, size) : workload;
   std::string name = test_.name == std::string_view("launch_lat") ? mode : fmt::format("{} {}", mode, label);
   if (test_.name == std::string_view("memcpy_bw") && (o_.modes.empty() || o_.modes.size() == 1)) name = label;
-  RunRecord r{.name = name,
-              .mode = mode,
-              .workload = workload,
-              .size = size,
-              .warmup = warmup()};
+  RunRecord r{.name = name, .mode = mode, .workload = workload, .size = size, .warmup = warmup()};
   begin(box("RRTO client library (libcuda.so.1), in rrto-perf-workload", mode, workload == "launch" ? "" : workload,
             size));
 
-  WorkloadRun run{.program = workload_program(),
-                  .library_dir = client_library_dir(),
-                  .workload = workload,
-                  .size = size,
-                  .mode = mode,
-                  .server = fmt::format("{}:{}", rrto_host_, rrto_port_),
-                  .link = "",
-                  .iterations = 0,
-                  .warmup = warmup(),
-                  .changing_scalar = o_.changing_scalar};
+  WorkloadRun run = base_run(workload, size, mode);
   // What the set-up and warm-up cost in calls and bytes, to take away from
   // the measured run's totals (the counts do not depend on the link).
   const WorkloadOutcome baseline = run_workload(run, [] {}, [](uint64_t) {});
-  if (baseline.result == WorkloadOutcome::Result::NotAvailable) {
-    r.reason = baseline.reason;
-    unavailable(r);
-    return true;
-  }
-  if (baseline.result == WorkloadOutcome::Result::Failed) {
-    r.reason = baseline.reason;
-    failed(r);
-    return false;
-  }
+  if (const auto settled = settle_unless_ok(baseline, r)) return *settled;
 
   run.link = link_.enabled() ? link_.describe() : "";
   run.iterations = iterations();
   run.max_seconds = o_.max_seconds;
   Measurement m(size, o_.percentile);
   const WorkloadOutcome out = run_workload(run, [&] { m.start(); }, [&](uint64_t ns) { sample(m, ns); });
-  if (out.result != WorkloadOutcome::Result::Ok) {
-    r.reason = out.reason;
-    if (out.result == WorkloadOutcome::Result::NotAvailable) {
-      unavailable(r);
-      return true;
-    }
-    failed(r);
-    return false;
-  }
-  r.transport = out.counts.transport;
-  r.client_link = out.counts.link;
-  r.payload_up = out.payload_up;
-  r.payload_down = out.payload_down;
-  r.checksum = out.checksum;
-  if (out.counts.present && baseline.counts.present && out.iterations > 0) {
-    const auto n = static_cast<double>(out.iterations);
-    r.round_trips = static_cast<double>(out.counts.round_trips - baseline.counts.round_trips) / n;
-    r.bytes_up = static_cast<double>(out.counts.bytes_up - baseline.counts.bytes_up) / n;
-    r.bytes_down = static_cast<double>(out.counts.bytes_down - baseline.counts.bytes_down) / n;
-  }
+  if (const auto settled = settle_unless_ok(out, r)) return *settled;
+  record_outcomes(r, std::span(&out, 1), baseline);
   if (compute_us) {
     r.server_compute_us = compute_us;
     double transfer_s = 0;
@@ -355,12 +388,53 @@ bool Client::workload_run(const std::string& workload, size_t size, const std::s
       transfer_s += static_cast<double>(out.payload_down) * 8 / static_cast<double>(link_.down_bits_per_second);
     r.floor_us = static_cast<double>(link_.rtt().count()) / 1e3 + transfer_s * 1e6 + *compute_us;
   }
-  // Same program, same inputs, same number of iterations: same outputs, in
-  // every mode.
-  const auto [reference, first] = references.try_emplace(label, out.iterations, r.checksum);
-  if (!first && reference->second.first == out.iterations && !r.checksum.empty())
-    r.outputs_match = reference->second.second == r.checksum;
+  check_outputs(r, label, out.iterations, references);
   finish(r, m, std::chrono::nanoseconds(out.wall_ns));
+  return true;
+}
+
+bool Client::clients_run(const std::string& workload, const std::string& mode, References& references) {
+  const uint32_t count = o_.clients.value_or(1);
+  RunRecord r{.name = fmt::format("{} {} x{}", mode, workload, count), .mode = mode, .workload = workload,
+              .warmup = warmup()};
+  auto lines = box("RRTO client library (libcuda.so.1), in rrto-perf-workload", mode, workload, 0);
+  lines.emplace_back("Clients", fmt::format("{} at once, each its own process and session", count));
+  if (server_.devices)
+    lines.emplace_back("Devices", fmt::format("{} host device(s), simulated time {:g} us per thread block",
+                                              *server_.devices, server_.time_scale_us.value_or(0)));
+  begin(lines);
+
+  WorkloadRun run = base_run(workload, 0, mode);
+  const WorkloadOutcome baseline = run_workload(run, [] {}, [](uint64_t) {});
+  if (const auto settled = settle_unless_ok(baseline, r)) return *settled;
+
+  run.link = link_.enabled() ? link_.describe() : "";
+  run.iterations = iterations();
+  run.max_seconds = o_.max_seconds;
+  Measurement all(0, o_.percentile);
+  const ConcurrentOutcome together =
+      run_concurrently(run, count, [&] { all.start(); }, [&](size_t, uint64_t ns) { sample(all, ns); });
+  std::vector<WorkloadOutcome> outs;
+  for (const ClientRun& c : together.clients) {
+    outs.push_back(c.outcome);
+    outs.back().reason = fmt::format("client {}: {}", outs.size(), c.outcome.reason);
+    if (const auto settled = settle_unless_ok(outs.back(), r)) return *settled;
+  }
+  record_outcomes(r, outs, baseline);
+  r.clients = summarise_clients(together, o_.percentile);
+  r.clients->devices = server_.devices;
+  r.clients->time_scale_us = server_.time_scale_us;
+  // Clients that ran as many iterations (--max-time can end them apart)
+  // computed the same outputs.
+  const bool clients_agree = std::all_of(outs.begin(), outs.end(), [&](const WorkloadOutcome& o) {
+    return o.iterations != outs.front().iterations || o.checksum == r.checksum;
+  });
+  check_outputs(r, workload, outs.front().iterations, references);
+  if (outs.size() > 1) r.outputs_match = clients_agree && r.outputs_match.value_or(true);
+  if (table_)
+    for (size_t c = 0; c < r.clients->per_client.size(); ++c)
+      table_->named_row(fmt::format("client {}", c + 1), r.clients->per_client[c].summary);
+  finish(r, all, together.window);
   return true;
 }
 
@@ -382,6 +456,10 @@ int Client::workload_test() {
   bool all_ok = true;
   References references;
   for (const std::string& workload : workloads) {
+    if (o_.clients) {
+      for (const std::string& mode : modes) all_ok &= clients_run(workload, mode, references);
+      continue;
+    }
     std::optional<double> compute_us;
     if (test_.name == std::string_view("infer_lat")) compute_us = server_compute(workload);
     for (size_t size : run_sizes)

@@ -1,5 +1,6 @@
 #include "perf/perftest/options.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <optional>
@@ -8,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "config/config.h"
 #include "perf/perftest/tests.h"
 #include "transport/link.h"
 
@@ -102,6 +104,17 @@ bool set_percentile(std::string_view, std::string_view value, Options& o, std::s
   return true;
 }
 
+bool set_time_scale(std::string_view, std::string_view value, Options& o, std::string& error) {
+  double us = 0;
+  if (!to_double(value, us) || !(us >= 0 && us <= config::kMaxTimeScaleUs)) {
+    error = fmt::format("--time-scale-us: '{}' is not a number of microseconds from 0 to {:g}", value,
+                        config::kMaxTimeScaleUs);
+    return false;
+  }
+  o.time_scale_us = us;
+  return true;
+}
+
 bool set_max_time(std::string_view, std::string_view value, Options& o, std::string& error) {
   if (!to_double(value, o.max_seconds) || !(o.max_seconds >= 0)) {
     error = fmt::format("--max-time: '{}' is not a number of seconds", value);
@@ -111,6 +124,7 @@ bool set_max_time(std::string_view, std::string_view value, Options& o, std::str
 }
 
 constexpr uint64_t kAny = UINT64_MAX;
+constexpr uint64_t kMaxClients = 1024, kMaxDevices = 64;
 
 constexpr Flag kFlags[] = {
     {"-h", &Options::help},
@@ -128,6 +142,10 @@ constexpr ValueOption kValueOptions[] = {
     {"-p", set_number<&Options::port, 0, 65535>},
     {"-O", set_number<&Options::outstanding, 1, 1024>},
     {"-R", set_percentile},
+    {"--kernel-us", set_number<&Options::kernel_us, 0, INT32_MAX>},
+    {"--clients", set_number<&Options::clients, 1, kMaxClients>},
+    {"--devices", set_number<&Options::devices, 1, kMaxDevices>},
+    {"--time-scale-us", set_time_scale},
     {"--max-time", set_max_time},
     {"--link", set_text<&Options::link>},
     {"--server", set_text<&Options::server>},
@@ -187,7 +205,26 @@ bool check_options(const Options& o, std::string& error) {
     error = fmt::format("link emulation '{}': {}", o.link, why);
     return false;
   }
-  if (!o.client()) return true;
+  if (!o.client()) {
+    if ((o.devices || o.time_scale_us) && (!o.config.empty() || !o.server.empty() || o.backend == "cuda")) {
+      error = "--devices and --time-scale-us describe the host devices of the rrto-server started here: not with "
+              "--config, --server or --backend cuda";
+      return false;
+    }
+    return true;
+  }
+  if (o.time_scale_us) {
+    error = "--time-scale-us is an option of the server side (the rrto-server it starts)";
+    return false;
+  }
+  if (o.clients && o.test != "infer_lat") {
+    error = "--clients: only for -t infer_lat";
+    return false;
+  }
+  if (o.kernel_us && std::find(o.workloads.begin(), o.workloads.end(), "sleep") == o.workloads.end()) {
+    error = "--kernel-us: only for --workload sleep";
+    return false;
+  }
   if (o.test.empty()) {
     error = "no test given (-t TEST; -h lists them)";
     return false;
@@ -244,8 +281,13 @@ std::string usage() {
       "     --mode <m>[,<m>]       client modes of launch_lat and infer_lat: rpc, async, replay, ideal\n"
       "                            (all by default; one the client library refuses is reported as not\n"
       "                            available); memcpy_bw: rpc by default\n"
-      "     --workload <w>[,<w>]   infer_lat workloads: cnn, resnet50, bert, detector (cnn,resnet50,bert)\n"
+      "     --workload <w>[,<w>]   infer_lat workloads: cnn, resnet50, bert, detector, sleep\n"
+      "                            (cnn,resnet50,bert)\n"
       "     --changing-scalar      infer_lat: one kernel argument changes every inference\n"
+      "     --kernel-us <us>       infer_lat --workload sleep: how long its one kernel takes (1000)\n"
+      "     --clients <n>          infer_lat: run n workload processes at once, each its own session, and\n"
+      "                            report their aggregate throughput and each one's latency\n"
+      "     --devices <d>          fail unless the server side's rrto-server has d host devices\n"
       "     --link <spec>          emulated link for every message, both ways (default: RRTO_LINK);\n"
       "                            \"rtt=5ms,bw=100mbit\", or a preset:",
       kDefaultPort);
@@ -259,6 +301,8 @@ std::string usage() {
       "     --port-file <path>     write the port once listening (useful with -p 0)\n"
       "     --backend host|cuda    backend of the rrto-server it starts\n"
       "     --config <file>        config file of the rrto-server it starts\n"
+      "     --devices <d>          the rrto-server it starts has d host devices (its config is written here)\n"
+      "     --time-scale-us <us>   ... each with this simulated device time per thread block (0)\n"
       "     --server <host:port>   start no rrto-server; send clients to this one\n"
       "\n"
       "  Output format:\n"

@@ -30,12 +30,18 @@ struct Options {
   double max_seconds = 0;  // 0: no limit; else stop a run after this long (at least 3 iterations)
   unsigned outstanding = 8;
   bool changing_scalar = false;
+  std::optional<uint32_t> kernel_us;  // infer_lat --workload sleep: the kernel's duration
+  std::optional<uint32_t> clients;    // infer_lat: this many workload processes at once
 
   // Server side.
   std::string listen = "0.0.0.0";
   std::string port_file;
   std::string backend;  // host | cuda (default: rrto-server's)
   std::string config;   // rrto-server config file
+  // Both sides: the server side starts its rrto-server with this many host
+  // devices; the client side requires the server side to have that many.
+  std::optional<uint32_t> devices;
+  std::optional<double> time_scale_us;  // server side: each host device's time_scale_us
 
   // A server hostname or a test makes the client side; --server alone is an
   // option of the server side.

@@ -1,5 +1,7 @@
 #include "perf/perftest/run_record.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace rrto::perf {
@@ -52,7 +54,46 @@ nlohmann::json RunRecord::to_json(double rank) const {
   j["floor_us"] = optional(floor_us);
   j["checksum"] = checksum.empty() ? nlohmann::json(nullptr) : nlohmann::json(checksum);
   j["outputs_match"] = optional(outputs_match);
+  if (clients) j["clients"] = clients->to_json();
   return j;
+}
+
+nlohmann::json ClientsRecord::to_json() const {
+  nlohmann::json each = nlohmann::json::array();
+  for (const PerClient& c : per_client)
+    each.push_back({{"iterations", c.summary.iterations},
+                    {"latency_us", {{"p50", c.p50_us}, {"p99", c.summary.p99_us}}},
+                    {"per_second", c.per_second}});
+  return {{"count", per_client.size()},
+          {"window_s", window_s},
+          {"aggregate_per_second", aggregate_per_second},
+          {"spread", spread},
+          {"per_client", each},
+          {"devices", optional(devices)},
+          {"time_scale_us", optional(time_scale_us)},
+          // Per device busy time: to come from rrto-server's status endpoint;
+          // null until then, never estimated here.
+          {"device_busy", nullptr}};
+}
+
+std::string ClientsRecord::summary_line() const {
+  auto range = [&](auto value) {
+    double lo = 0, hi = 0;
+    for (size_t i = 0; i < per_client.size(); ++i) {
+      const double v = value(per_client[i]);
+      lo = i == 0 ? v : std::min(lo, v);
+      hi = i == 0 ? v : std::max(hi, v);
+    }
+    return fmt::format("{:.3f}-{:.3f} ms", lo / 1e3, hi / 1e3);
+  };
+  std::string line = fmt::format(
+      "Clients: {} at once, {:.1f} inferences/s together over {:.3f} s; per client: median {}, p99 {}, "
+      "throughput max/min {:.2f}",
+      per_client.size(), aggregate_per_second, window_s, range([](const PerClient& c) { return c.p50_us; }),
+      range([](const PerClient& c) { return c.summary.p99_us; }), spread);
+  if (devices) line += fmt::format("; server: {} host device(s), time scale {:g} us per block", *devices,
+                                   time_scale_us.value_or(0));
+  return line;
 }
 
 std::string RunRecord::counts_line() const {

@@ -4,12 +4,32 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "perf/perftest/measurement.h"
 
 namespace rrto::perf {
+
+// infer_lat --clients: what each client measured and what they did together.
+struct ClientsRecord {
+  struct PerClient {
+    Summary summary{};  // over its own measured wall time
+    double p50_us = 0;
+    double per_second = 0;  // its iterations / its own measured wall time
+  };
+  std::vector<PerClient> per_client{};
+  double window_s = 0;              // common start to the last client's last iteration
+  double aggregate_per_second = 0;  // all clients' iterations / window_s
+  double spread = 0;                // max / min of per_second
+  std::optional<uint32_t> devices{};      // the server side's host devices, when it said
+  std::optional<double> time_scale_us{};  // and their simulated time per thread block
+
+  nlohmann::json to_json() const;
+  // "Clients: ..." under the rows.
+  std::string summary_line() const;
+};
 
 struct RunRecord {
   std::string name{};  // the row's name: "rpc resnet50", "htod 4194304"...
@@ -30,6 +50,7 @@ struct RunRecord {
   std::optional<double> floor_us{};  // link RTT + payload / bandwidth + server compute
   std::string checksum{};
   std::optional<bool> outputs_match{};  // against the first mode that ran the same iterations
+  std::optional<ClientsRecord> clients{};  // infer_lat --clients
 
   nlohmann::json to_json(double rank) const;
   // "Per iteration: ..." under a workload run's rows; empty when nothing to say.

@@ -16,9 +16,11 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "perf/perftest/paths.h"
 #include "perf/perftest/raw_server.h"
+#include "perf/perftest/server_info.h"
 
 extern char** environ;
 
@@ -71,17 +73,44 @@ bool write_port_file(const std::string& path, uint16_t port) {
   return std::rename(temporary.c_str(), path.c_str()) == 0;
 }
 
+bool generates_config(const Options& o) { return o.devices || o.time_scale_us; }
+
+// The rrto-server config of --devices and --time-scale-us: host backend, that
+// many default devices with that time scale (--listen overrides "listen").
+bool write_device_config(const Options& o, const std::string& path) {
+  nlohmann::json devices = nlohmann::json::array();
+  for (uint32_t i = 0; i < o.devices.value_or(1); ++i)
+    devices.push_back({{"time_scale_us", o.time_scale_us.value_or(0)}});
+  const nlohmann::json config = {{"description", "written by rrto-perftest for --devices / --time-scale-us"},
+                                 {"listen", "127.0.0.1:0"},
+                                 {"backend", "host"},
+                                 {"devices", devices}};
+  std::ofstream out(path, std::ios::trunc);
+  out << config.dump(1) << '\n';
+  return static_cast<bool>(out.flush());
+}
+
 // The rrto-server this rrto-perftest starts for the RRTO tests.
 class ChildServer {
  public:
   ~ChildServer() { stop(); }
 
   bool start(const Options& o, std::string& error) {
-    port_file_ = fmt::format("{}/rrto-perftest-{}.port", std::filesystem::temp_directory_path().string(), getpid());
+    const std::string temp =
+        fmt::format("{}/rrto-perftest-{}", std::filesystem::temp_directory_path().string(), getpid());
+    port_file_ = temp + ".port";
     std::remove(port_file_.c_str());
     std::vector<std::string> args = {rrto_server_program(), "--listen", fmt::format("{}:0", bracketed(o.listen)),
                                      "--port-file", port_file_};
-    if (!o.config.empty()) args.insert(args.end(), {"--config", o.config});
+    if (generates_config(o)) {
+      config_file_ = temp + ".json";
+      if (!write_device_config(o, config_file_)) {
+        error = fmt::format("cannot write {}", config_file_);
+        return false;
+      }
+    }
+    const std::string& config = config_file_.empty() ? o.config : config_file_;
+    if (!config.empty()) args.insert(args.end(), {"--config", config});
     if (!o.backend.empty()) args.insert(args.end(), {"--backend", o.backend});
     std::vector<std::string> env;
     const std::string kernel_dir = host_kernel_dir();
@@ -162,6 +191,7 @@ class ChildServer {
       pid_ = -1;
     }
     std::remove(port_file_.c_str());
+    if (!config_file_.empty()) std::remove(config_file_.c_str());
   }
 
  private:
@@ -173,6 +203,7 @@ class ChildServer {
   int status_ = 0;
   uint16_t port_ = 0;
   std::string port_file_;
+  std::string config_file_;  // written here for --devices / --time-scale-us
 };
 
 }  // namespace
@@ -200,8 +231,14 @@ int run_server_side(const Options& o) {
     fmt::print("rrto-server (pid {}) listening on {}:{}\n", child.pid(), o.listen, child.port());
   }
 
+  ServerInfo info;
+  info.rrto_address = rrto_address;
+  if (generates_config(o)) {
+    info.devices = o.devices.value_or(1);
+    info.time_scale_us = o.time_scale_us.value_or(0);
+  }
   std::unique_ptr<RawServer> raw;
-  if (!ok(RawServer::listen(o.listen, o.port, "rrto=" + rrto_address, raw))) {
+  if (!ok(RawServer::listen(o.listen, o.port, format_server_info(info), raw))) {
     fmt::print(stderr, "rrto-perftest: cannot listen on {}:{}\n", o.listen, o.port);
     return 1;
   }

@@ -72,6 +72,10 @@ void TablePrinter::final_row(const std::string& run_name, const Summary& total) 
   row(final_only_ ? run_name : "Final:", total);
 }
 
+void TablePrinter::named_row(const std::string& label, const Summary& s) {
+  if (!final_only_) row(label, s);
+}
+
 void TablePrinter::unavailable(const std::string& run_name, const std::string& reason) {
   fmt::print("{:<14}{:>14} {}\n", final_only_ ? run_name : "Final:", "-", "not available: " + reason);
   std::fflush(stdout);

@@ -23,6 +23,9 @@ class TablePrinter {
   void header();
   void progress(const Summary& interval);
   void final_row(const std::string& run_name, const Summary& total);
+  // A named row before a run's Final: row (a --clients run's clients);
+  // nothing with -f.
+  void named_row(const std::string& label, const Summary& s);
   // In place of the rows of a run that could not run.
   void unavailable(const std::string& run_name, const std::string& reason);
   // A line of counts under a run's rows; nothing with -f.

@@ -23,6 +23,8 @@ namespace {
 // rrto-perf-workload's exit status when cuInit refused (workload_main.cpp).
 constexpr int kExitRefused = 4;
 constexpr size_t kKeptOutputLines = 40;
+// The child's end of the start pipe (--start-fd); its report pipe is fd 3.
+constexpr int kStartFd = 4;
 
 std::vector<std::string> child_environment(const WorkloadRun& run) {
   std::vector<std::string> env;
@@ -54,6 +56,8 @@ std::vector<std::string> child_arguments(const WorkloadRun& run) {
   if (run.max_seconds > 0) args.insert(args.end(), {"--max-seconds", fmt::format("{}", run.max_seconds)});
   if (run.events) args.push_back("--events");
   if (run.changing_scalar) args.push_back("--changing-scalar");
+  if (run.kernel_us) args.insert(args.end(), {"--kernel-us", std::to_string(*run.kernel_us)});
+  if (run.gated) args.insert(args.end(), {"--start-fd", std::to_string(kStartFd)});
   return args;
 }
 
@@ -116,12 +120,30 @@ struct LineReader {
   }
 };
 
-// A started rrto-perf-workload and the read ends of its report pipe (its fd
-// 3) and of its stdout and stderr.
+// A started rrto-perf-workload, the read ends of its report pipe (its fd 3)
+// and of its stdout and stderr, and with `gated` the write end of its start
+// pipe.
 struct Child {
   pid_t pid = -1;
-  int report_fd = -1, output_fd = -1;
+  int report_fd = -1, output_fd = -1, start_fd = -1;
+  // Lets a gated child begin its measured iterations (end of file on its
+  // start pipe).
+  void release() {
+    if (start_fd >= 0) ::close(start_fd);
+    start_fd = -1;
+  }
 };
+
+bool open_pipe(int fds[2], std::string& reason) {
+  if (pipe2(fds, O_CLOEXEC) == 0) return true;
+  reason = fmt::format("pipe: {}", std::strerror(errno));
+  return false;
+}
+
+void close_pipe(int fds[2]) {
+  for (int i = 0; i < 2; ++i)
+    if (fds[i] >= 0) ::close(fds[i]);
+}
 
 // Forks and execs the workload; false with `reason` set when it cannot.
 bool start_child(const WorkloadRun& run, Child& child, std::string& reason) {
@@ -133,15 +155,10 @@ bool start_child(const WorkloadRun& run, Child& child, std::string& reason) {
   argv.push_back(nullptr);
   envp.push_back(nullptr);
 
-  int report[2], output[2];
-  if (pipe2(report, O_CLOEXEC) != 0) {
-    reason = fmt::format("pipe: {}", std::strerror(errno));
-    return false;
-  }
-  if (pipe2(output, O_CLOEXEC) != 0) {
-    reason = fmt::format("pipe: {}", std::strerror(errno));
-    ::close(report[0]);
-    ::close(report[1]);
+  int report[2] = {-1, -1}, output[2] = {-1, -1}, start[2] = {-1, -1};
+  if (!open_pipe(report, reason) || !open_pipe(output, reason) || (run.gated && !open_pipe(start, reason))) {
+    close_pipe(report);
+    close_pipe(output);
     return false;
   }
   const pid_t pid = fork();
@@ -152,18 +169,21 @@ bool start_child(const WorkloadRun& run, Child& child, std::string& reason) {
     place(output[1], STDOUT_FILENO);
     place(output[1], STDERR_FILENO);
     place(report[1], 3);
+    if (start[0] >= 0) place(start[0], kStartFd);
     execve(argv[0], argv.data(), envp.data());
     _exit(127);
   }
   ::close(report[1]);
   ::close(output[1]);
+  if (start[0] >= 0) ::close(start[0]);
   if (pid < 0) {
     ::close(report[0]);
     ::close(output[0]);
+    if (start[1] >= 0) ::close(start[1]);
     reason = fmt::format("fork: {}", std::strerror(errno));
     return false;
   }
-  child = Child{pid, report[0], output[0]};
+  child = Child{pid, report[0], output[0], start[1]};
   return true;
 }
 
@@ -278,8 +298,13 @@ WorkloadOutcome run_workload(const WorkloadRun& run, const std::function<void()>
   WorkloadOutcome out;
   Child child;
   if (!start_child(run, child, out.reason)) return out;
-  ChildListener listener(out, on_ready, on_sample);
+  const std::function<void()> ready = [&] {
+    on_ready();
+    child.release();
+  };
+  ChildListener listener(out, ready, on_sample);
   listen(child, listener);
+  child.release();
   int status = 0;
   while (waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {
   }

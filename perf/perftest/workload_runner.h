@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,11 @@ struct WorkloadRun {
   double max_seconds = 0;
   bool events = false;
   bool changing_scalar = false;
+  std::optional<uint32_t> kernel_us{};  // sleep: the kernel's duration (unset: the workload's default)
+  // The child waits after set-up and warm-up until on_ready has returned
+  // (rrto-perf-workload --start-fd), so that several clients can start their
+  // measured iterations together.
+  bool gated = false;
 };
 
 // The client library's RRTO_STATS line.
@@ -46,8 +52,9 @@ struct WorkloadOutcome {
   ClientCounts counts{};
 };
 
-// `on_ready`: set-up and warm-up are done; `on_sample`: one measured
-// iteration, in ns. Both run on the caller's thread, as the lines arrive.
+// `on_ready`: set-up and warm-up are done (with `gated`, the measured
+// iterations begin when it returns); `on_sample`: one measured iteration, in
+// ns. Both run on the caller's thread, as the lines arrive.
 WorkloadOutcome run_workload(const WorkloadRun& run, const std::function<void()>& on_ready,
                              const std::function<void(uint64_t)>& on_sample);
 

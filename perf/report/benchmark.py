@@ -122,16 +122,19 @@ def git_state(root):
 
 
 class PerftestServer:
-    def __init__(self, perftest, log_path):
+    """An rrto-perftest server side on a free loopback port; `args`: more of its options (--devices)."""
+
+    def __init__(self, perftest, log_path, args=()):
         self.perftest = perftest
         self.log_path = log_path
+        self.args = list(args)
 
     def __enter__(self):
         self.dir = tempfile.mkdtemp(prefix="rrto-bench-")
         port_file = os.path.join(self.dir, "port")
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([self.perftest, "-p", "0", "--listen", "127.0.0.1", "--port-file", port_file],
-                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen([self.perftest, "-p", "0", "--listen", "127.0.0.1", "--port-file", port_file,
+                                      *self.args], stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.time() + 60
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -153,6 +156,48 @@ class PerftestServer:
         return False
 
 
+def run_client(command):
+    """One rrto-perftest client run with --json: its exit code, time, document (None when it printed none) and,
+    when something went wrong, the end of its stderr."""
+    t0 = time.time()
+    try:
+        r = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        stdout, stderr, code = r.stdout, r.stderr, r.returncode
+    except subprocess.TimeoutExpired as e:
+        stdout, stderr, code = "", f"timed out after {e.timeout} s", -1
+    try:
+        doc = json.loads(stdout)
+    except ValueError:
+        doc = None
+    return {"exit_code": code, "seconds": round(time.time() - t0, 2), "perftest": doc,
+            "stderr": stderr[-2000:] if (code != 0 or doc is None) else ""}
+
+
+def write_report(path, name, start, quick, root, fields, results):
+    """Writes the report to `path` (atomically): when and where it ran, then `fields`, then `results`; says how
+    the runs went; returns the exit status."""
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")  # after the progress line
+    report = {
+        "generated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "duration_s": round(time.time() - start, 1),
+        "quick": quick,
+        "git": git_state(root),
+        "machine": machine(),
+        **fields,
+        "results": results,
+    }
+    with open(path + ".tmp", "w") as f:
+        json.dump(report, f, indent=1)
+    os.replace(path + ".tmp", path)
+    failed = [r["label"] for r in results if r["exit_code"] != 0]
+    print(f"{name}: {len(results)} runs in {report['duration_s']} s, written to {path}", file=sys.stderr)
+    if failed:
+        print(f"{name}: {len(failed)} run(s) failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def progress(index, total, start, label):
     elapsed = int(time.time() - start)
     line = f"[{index:3}/{total}] {elapsed // 60}m{elapsed % 60:02}s  {label}"
@@ -163,16 +208,21 @@ def progress(index, total, start, label):
     sys.stderr.flush()
 
 
-def main():
+def arguments(name, usage):
+    """BUILD_DIR OUT_DIR [--quick]: rrto-perftest's path, the output directory (made), quick, the source root."""
     if len(sys.argv) < 3:
-        sys.exit(__doc__)
+        sys.exit(usage)
     build, out_dir = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-    quick = "--quick" in sys.argv[3:]
     perftest = os.path.join(build, "bin", "rrto-perftest")
     if not os.path.exists(perftest):
-        sys.exit(f"benchmark: {perftest} is missing; build first")
+        sys.exit(f"{name}: {perftest} is missing; build first")
     os.makedirs(out_dir, exist_ok=True)
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return perftest, out_dir, "--quick" in sys.argv[3:], root
+
+
+def main():
+    perftest, out_dir, quick, root = arguments("benchmark", __doc__)
 
     runs = plan(quick)
     results = []
@@ -182,47 +232,13 @@ def main():
             progress(i, len(runs), start, label)
             load = os.getloadavg()[0]
             command = [perftest, "127.0.0.1", "-p", str(server.port), "-t", test, "--json", "--link", spec] + args
-            t0 = time.time()
-            try:
-                r = subprocess.run(command, capture_output=True, text=True, timeout=600)
-                stdout, stderr, code = r.stdout, r.stderr, r.returncode
-            except subprocess.TimeoutExpired as e:
-                stdout, stderr, code = "", f"timed out after {e.timeout} s", -1
-            try:
-                doc = json.loads(stdout)
-            except ValueError:
-                doc = None
             results.append({"label": label, "test": test, "link": link_name, "link_spec": spec, "args": args,
-                            "pair": pair, "load_before": round(load, 2),
-                            "exit_code": code, "seconds": round(time.time() - t0, 2), "perftest": doc,
-                            "stderr": stderr[-2000:] if (code != 0 or doc is None) else ""})
-    if sys.stderr.isatty():
-        sys.stderr.write("\n")
+                            "pair": pair, "load_before": round(load, 2), **run_client(command)})
 
     links = [{"name": n, "spec": s, "rtt_ms": r, "kind": "sweep"} for n, s, r in SWEEP]
     links += [{"name": n, "spec": s, "rtt_ms": None, "kind": "preset"} for n, s in PRESETS]
-    report = {
-        "generated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "duration_s": round(time.time() - start, 1),
-        "quick": quick,
-        "git": git_state(root),
-        "machine": machine(),
-        "backend": "host",
-        "links": links,
-        "modes": MODES,
-        "workloads": ["cnn"] if quick else WORKLOADS,
-        "results": results,
-    }
-    path = os.path.join(out_dir, "latest.json")
-    with open(path + ".tmp", "w") as f:
-        json.dump(report, f, indent=1)
-    os.replace(path + ".tmp", path)
-    failed = [r["label"] for r in results if r["exit_code"] != 0]
-    print(f"benchmark: {len(results)} runs in {report['duration_s']} s, written to {path}", file=sys.stderr)
-    if failed:
-        print(f"benchmark: {len(failed)} run(s) failed: {', '.join(failed)}", file=sys.stderr)
-        return 1
-    return 0
+    fields = {"backend": "host", "links": links, "modes": MODES, "workloads": ["cnn"] if quick else WORKLOADS}
+    return write_report(os.path.join(out_dir, "latest.json"), "benchmark", start, quick, root, fields, results)
 
 
 if __name__ == "__main__":

@@ -427,22 +427,32 @@ def plot(res, out_dir):
         parts.append(f"'{data}' using 1:{len(modes) + 2} with lines dt 2 lc rgb 'black' title 'floor'")
         script += [f"set title '{workload}'", "plot " + ", ".join(parts)]
     script.append("unset multiplot")
-    script_path = os.path.join(out_dir, "latest.gp")
+    return "latest.png" if run_gnuplot(gnuplot, script, os.path.join(out_dir, "latest.gp")) else None
+
+
+def run_gnuplot(gnuplot, script, script_path):
+    """Writes the gnuplot `script` (lines) to `script_path` and runs it; False (said on stderr) when it fails."""
     with open(script_path, "w") as f:
         f.write("\n".join(script) + "\n")
     r = subprocess.run([gnuplot, script_path], capture_output=True, text=True)
     if r.returncode != 0:
-        print(f"render: gnuplot failed: {r.stderr.strip()}", file=sys.stderr)
-        return None
-    return "latest.png"
+        print(f"{os.path.basename(sys.argv[0])}: gnuplot failed: {r.stderr.strip()}", file=sys.stderr)
+        return False
+    return True
+
+
+def load_results(file_name, usage):
+    """RESULTS_DIR from the command line, and the JSON document `file_name` there."""
+    if len(sys.argv) != 2:
+        sys.exit(usage)
+    out_dir = os.path.abspath(sys.argv[1])
+    with open(os.path.join(out_dir, file_name)) as f:
+        return out_dir, json.load(f)
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit(__doc__)
-    out_dir = os.path.abspath(sys.argv[1])
-    with open(os.path.join(out_dir, "latest.json")) as f:
-        res = Results(json.load(f))
+    out_dir, data = load_results("latest.json", __doc__)
+    res = Results(data)
     lines = setup_section(res) + headline(res)
     png = plot(res, out_dir)
     if png:

@@ -14,6 +14,11 @@
 // workload asks cuModuleGetFunction for.
 #include <rrto/host_kernel.h>
 
+#if RRTO_HOST_KERNEL_BUILD
+#include <chrono>
+#include <thread>
+#endif
+
 #define PERF_KERNEL extern "C" __global__
 #define PERF_SPAN 4096  // kPerfSpan in workload_plan.h
 
@@ -32,6 +37,32 @@ __device__ __forceinline__ float perf_small(int v) { return static_cast<float>(v
 PERF_KERNEL void rrto_perf_noop(float* data, int n) {
   const int i = perf_element();
   if (i >= 0 && i < n) data[i] += 1.0f;
+}
+
+// ---- infer_lat --workload sleep ----------------------------------------------------------
+
+// Waits `us` microseconds without computing. The host version sleeps, so that
+// emulated devices can be busy without occupying a CPU core; on a GPU the
+// calling thread polls the global timer.
+__device__ __forceinline__ void perf_wait_us(int us) {
+#if RRTO_HOST_KERNEL_BUILD
+  std::this_thread::sleep_for(std::chrono::microseconds(us));
+#elif defined(__CUDA_ARCH__)
+  unsigned long long start = 0, now = 0;
+  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(start));
+  do {
+    __nanosleep(1000);
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(now));
+  } while (now - start < 1000ull * static_cast<unsigned long long>(us));
+#endif
+}
+
+// Takes `us` microseconds (one thread waits), then out = 2 in + 1 over the
+// first n elements, so that the outputs depend on the inputs.
+PERF_KERNEL void rrto_perf_sleep(const float* in, float* out, int n, int us) {
+  const int i = perf_element();
+  if (i == 0 && us > 0) perf_wait_us(us);
+  if (i >= 0 && i < n) out[i] = 2.0f * in[i] + 1.0f;
 }
 
 // ---- ResNet-50 and the detector's trunk --------------------------------------------------
@@ -270,6 +301,7 @@ PERF_KERNEL void gather_detections(const float* detections, const float* scores,
 }
 
 RRTO_HOST_KERNEL(rrto_perf_noop);
+RRTO_HOST_KERNEL(rrto_perf_sleep);
 RRTO_HOST_KERNEL(im2col_kernel);
 RRTO_HOST_KERNEL(sgemm_128x64_nn);
 RRTO_HOST_KERNEL(conv_epilogue_bias);

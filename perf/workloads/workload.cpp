@@ -36,7 +36,8 @@ void fill_input(uint64_t iteration, uint32_t which, std::vector<float>& out) {
 }
 
 const std::vector<std::string_view>& workload_names() {
-  static const std::vector<std::string_view> names = {"launch", "htod", "dtoh", "cnn", "resnet50", "bert", "detector"};
+  static const std::vector<std::string_view> names = {"launch", "htod", "dtoh", "cnn",
+                                                      "resnet50", "bert", "detector", "sleep"};
   return names;
 }
 
@@ -52,6 +53,7 @@ std::unique_ptr<Workload> make_workload(const WorkloadOptions& options, std::str
   }
   if (n == "cnn") return make_cnn_workload();
   if (n == "resnet50" || n == "bert" || n == "detector") return make_model_workload(n, options.changing_scalar);
+  if (n == "sleep") return make_sleep_workload(options.kernel_us);
   error = fmt::format("unknown workload '{}' (one of: {})", n, fmt::join(workload_names(), ", "));
   return nullptr;
 }

@@ -67,9 +67,10 @@ class KernelTimer {
 void fill_input(uint64_t iteration, uint32_t which, std::vector<float>& out);
 
 struct WorkloadOptions {
-  std::string name;              // launch, htod, dtoh, cnn, resnet50, bert, detector
+  std::string name;              // launch, htod, dtoh, cnn, resnet50, bert, detector, sleep
   size_t size = 0;               // htod/dtoh: bytes per copy
   bool changing_scalar = false;  // models: one argument changes every iteration
+  uint32_t kernel_us = 1000;     // sleep: how long its one kernel takes
 };
 
 // The workload names, for usage texts.
@@ -82,5 +83,6 @@ std::unique_ptr<Workload> make_launch_workload();
 std::unique_ptr<Workload> make_copy_workload(bool to_device, size_t size);
 std::unique_ptr<Workload> make_cnn_workload();
 std::unique_ptr<Workload> make_model_workload(std::string_view model, bool changing_scalar);
+std::unique_ptr<Workload> make_sleep_workload(uint32_t kernel_us);
 
 }  // namespace rrto::perf

@@ -5,12 +5,15 @@
 // With RRTO_MODE=ideal it speaks to RRTO_SERVER itself instead (driver.h), and
 // with RRTO_STATS prints its own counts line as the client library would.
 //
-//   rrto-perf-workload WORKLOAD [--size BYTES] [--iterations N] [--warmup N]
-//                      [--max-seconds S] [--min-iterations N] [--events]
-//                      [--changing-scalar] [--report-fd FD]
+//   rrto-perf-workload WORKLOAD [--size BYTES] [--kernel-us US] [--iterations N]
+//                      [--warmup N] [--max-seconds S] [--min-iterations N]
+//                      [--events] [--changing-scalar] [--report-fd FD]
+//                      [--start-fd FD]
 //
 // Exit status: 0 done, 2 a CUDA call failed, 3 bad usage, 4 cuInit refused
 // (with RRTO: the client does not accept its configuration, e.g. the mode).
+#include <unistd.h>
+
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -40,13 +43,18 @@ struct Options {
   uint64_t min_iterations = 3;
   bool events = false;
   int report_fd = 3;
+  // Set: after set-up and warm-up ("ready"), wait for a byte or end of file
+  // here before the measured iterations, so that several clients measure
+  // together.
+  int start_fd = -1;
 };
 
 int usage(const std::string& problem) {
   if (!problem.empty()) fmt::print(stderr, "rrto-perf-workload: {}\n", problem);
   fmt::print(stderr,
-             "usage: rrto-perf-workload WORKLOAD [--size BYTES] [--iterations N] [--warmup N] [--max-seconds S]\n"
-             "                          [--min-iterations N] [--events] [--changing-scalar] [--report-fd FD]\n"
+             "usage: rrto-perf-workload WORKLOAD [--size BYTES] [--kernel-us US] [--iterations N] [--warmup N]\n"
+             "                          [--max-seconds S] [--min-iterations N] [--events] [--changing-scalar]\n"
+             "                          [--report-fd FD] [--start-fd FD]\n"
              "workloads: {}\n",
              fmt::join(workload_names(), ", "));
   return problem.empty() ? kExitOk : kExitUsage;
@@ -79,15 +87,18 @@ int parse(int argc, char** argv, Options& o) {
     } else if (arg == "--size") {
       if (!value(n)) return usage("--size needs a number of bytes");
       o.workload.size = n;
+    } else if (arg == "--kernel-us") {
+      if (!value(n) || n > INT32_MAX) return usage("--kernel-us needs a number of microseconds");
+      o.workload.kernel_us = static_cast<uint32_t>(n);
     } else if (arg == "--iterations") {
       if (!value(o.iterations)) return usage("--iterations needs a number");
     } else if (arg == "--warmup") {
       if (!value(o.warmup)) return usage("--warmup needs a number");
     } else if (arg == "--min-iterations") {
       if (!value(o.min_iterations)) return usage("--min-iterations needs a number");
-    } else if (arg == "--report-fd") {
-      if (!value(n) || n > 1024) return usage("--report-fd needs a file descriptor");
-      o.report_fd = static_cast<int>(n);
+    } else if (arg == "--report-fd" || arg == "--start-fd") {
+      if (!value(n) || n > 1024) return usage(fmt::format("{} needs a file descriptor", arg));
+      (arg == "--report-fd" ? o.report_fd : o.start_fd) = static_cast<int>(n);
     } else if (arg == "--max-seconds") {
       char* end = nullptr;
       if (i + 1 >= argc || (o.max_seconds = std::strtod(argv[i + 1], &end), *end != '\0') || !(o.max_seconds >= 0))
@@ -101,6 +112,12 @@ int parse(int argc, char** argv, Options& o) {
   }
   if (o.workload.name.empty()) return usage("no workload given");
   return -1;
+}
+
+void wait_for_start(int fd) {
+  char byte = 0;
+  while (::read(fd, &byte, 1) < 0 && errno == EINTR) {
+  }
 }
 
 int run(const Options& o) {
@@ -143,6 +160,7 @@ int run(const Options& o) {
   }
   workload->reset_checksum();
   report.ready();
+  if (o.start_fd >= 0) wait_for_start(o.start_fd);
 
   const auto start = clock::now();
   auto end = start;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -51,7 +52,7 @@ uint64_t round_up(uint64_t n, uint64_t to) { return (n + to - 1) / to * to; }
 }  // namespace
 
 HostDevice::HostDevice(const HostDeviceOptions& options, std::shared_ptr<const HostKernelRegistry> kernels)
-    : kernels_(std::move(kernels)), memory_limit_(options.memory_bytes) {
+    : kernels_(std::move(kernels)), time_model_(options.time_scale_us), memory_limit_(options.memory_bytes) {
   describe_host_device(options.index, options.name, options.memory_bytes, description_);
 }
 
@@ -214,9 +215,14 @@ CUresult HostDevice::launch(FunctionHandle function, const LaunchGeometry& geome
   // reads each parameter where the client put it.
   const HostDim3 grid{geometry.grid[0], geometry.grid[1], geometry.grid[2]};
   const HostDim3 block{geometry.block[0], geometry.block[1], geometry.block[2]};
+  const auto began = std::chrono::steady_clock::now();
   const Status s = f->kernel->launch(grid, block, params.data(), params.size(), &error);
-  if (ok(s)) return CUDA_SUCCESS;
-  return s == Status::InvalidArgument ? CUDA_ERROR_INVALID_VALUE : CUDA_ERROR_LAUNCH_FAILED;
+  if (!ok(s)) return s == Status::InvalidArgument ? CUDA_ERROR_INVALID_VALUE : CUDA_ERROR_LAUNCH_FAILED;
+  if (time_model_.enabled()) {
+    const uint64_t blocks = uint64_t{grid.x} * grid.y * grid.z;
+    std::this_thread::sleep_for(time_model_.remaining_hold(blocks, std::chrono::steady_clock::now() - began));
+  }
+  return CUDA_SUCCESS;
 }
 
 // ---------------------------------------------------------------- streams, events

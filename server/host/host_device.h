@@ -2,7 +2,9 @@
 // without a GPU. Allocations are real host memory (so device pointers are
 // real addresses), limited per device; kernels run on the CPU from host-kernel
 // libraries (server/hostkernel/), synchronously, one launch at a time; streams
-// and events are bookkeeping (events keep the time they were recorded).
+// and events are bookkeeping (events keep the time they were recorded). With
+// a time scale, each launch also holds the device for its simulated duration
+// (device_time.h).
 #pragma once
 
 #include <cstdint>
@@ -11,6 +13,7 @@
 #include <unordered_map>
 
 #include "server/backend.h"
+#include "server/host/device_time.h"
 #include "server/hostkernel/loader.h"
 
 namespace rrto::server::host {
@@ -19,6 +22,7 @@ struct HostDeviceOptions {
   size_t index = 0;  // the device's position in the config
   std::string name = "RRTO host device";
   uint64_t memory_bytes = 4096ull << 20;
+  double time_scale_us = 0;  // simulated device time per thread block; 0 = off
 };
 
 class HostDevice final : public Device {
@@ -70,6 +74,7 @@ class HostDevice final : public Device {
  private:
   DeviceDescription description_;
   std::shared_ptr<const HostKernelRegistry> kernels_;
+  DeviceTimeModel time_model_;
   uint64_t memory_limit_;
   uint64_t used_bytes_ = 0;
   std::unordered_map<uint64_t, uint64_t> allocations_;  // address -> bytes reserved

@@ -82,16 +82,19 @@ TEST_CASE("every server field is read") {
   ServerConfig cfg;
   ConfigError err;
   REQUIRE_MESSAGE(parse_server_config(with(R"("description": "x",
-      "devices": [{"memory_mb": 1024, "name": "small"}, {}],
+      "devices": [{"memory_mb": 1024, "name": "small", "time_scale_us": 2.5}, {"time_scale_us": 3}, {}],
       "host_kernel_libraries": ["/opt/k.so"],
       "limits": {"max_sessions": 2, "max_message_mb": 16, "session_memory_mb": 512},
       "auth": {"token": "s3cret"}, "link": "rtt=5ms,bw=100mbit", "placement": "pack")"),
                                       "mem", "/base", cfg, err),
                   err.text());
-  REQUIRE(cfg.devices.size() == 2);
+  REQUIRE(cfg.devices.size() == 3);
   CHECK(cfg.devices[0].memory_mb == 1024);
   CHECK(cfg.devices[0].name == "small");
+  CHECK(cfg.devices[0].time_scale_us == 2.5);
   CHECK(cfg.devices[1].memory_mb == 4096);
+  CHECK(cfg.devices[1].time_scale_us == 3.0);
+  CHECK(cfg.devices[2].time_scale_us == 0.0);
   CHECK(cfg.host_kernel_libraries == std::vector<std::string>{"/opt/k.so"});
   CHECK(cfg.limits.max_sessions == 2);
   CHECK(cfg.limits.max_message_mb == 16);
@@ -158,6 +161,8 @@ TEST_CASE("wrong types are named") {
   ConfigError err = expect_bad(with(R"("devices": [{}, {"memory_mb": "lots"}])"), "devices[1].memory_mb");
   CHECK(err.text().find(": field 'devices[1].memory_mb': expected an integer, got a string") != std::string::npos);
   expect_bad(with(R"("devices": [{"memory_mb": 1.5}])"), "devices[0].memory_mb");
+  CHECK(expect_bad(with(R"("devices": [{"time_scale_us": "2"}])"), "devices[0].time_scale_us").message ==
+        "expected a number, got a string");
   expect_bad(with(R"("devices": {"memory_mb": 1})"), "devices");
   expect_bad(with(R"("devices": [4096])"), "devices[0]");
   expect_bad(with(R"("limits": 5)"), "limits");
@@ -183,6 +188,8 @@ TEST_CASE("bad enum values, ports and ranges are named") {
   expect_bad(with(R"("devices": [{"memory_mb": 0}])"), "devices[0].memory_mb");
   expect_bad(with(R"("devices": [{"memory_mb": -1}])"), "devices[0].memory_mb");
   expect_bad(with(R"("devices": [{"name": ""}])"), "devices[0].name");
+  expect_bad(with(R"("devices": [{"time_scale_us": -0.5}])"), "devices[0].time_scale_us");
+  expect_bad(with(R"("devices": [{"time_scale_us": 1000001}])"), "devices[0].time_scale_us");
   expect_bad(with(R"("devices": [])"), "devices");
   expect_bad(with(R"("limits": {"max_sessions": 0})"), "limits.max_sessions");
   expect_bad(with(R"("limits": {"max_sessions": 4294967296})"), "limits.max_sessions");

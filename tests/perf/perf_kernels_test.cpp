@@ -1,7 +1,8 @@
 // The synthetic models' kernels (perf/workloads/perf_kernels.cu) against the
 // plans they stand for (tracegen): every kernel a plan launches exists in
 // librrto_perf_kernels.so with the plan's parameter list, and runs safely on
-// buffers of kPerfSpan floats whatever its grid.
+// buffers of kPerfSpan floats whatever its grid; and the kernels of the
+// launch_lat and sleep workloads.
 #include <doctest/doctest.h>
 
 #include <cstdint>
@@ -73,4 +74,19 @@ TEST_CASE("the launch_lat kernel") {
   REQUIRE(noop->launch(HostDim3{1, 1, 1}, HostDim3{1, 1, 1}, args) == Status::Ok);
   CHECK(data[0] == 1.0f);
   CHECK(data[1] == 0.0f);
+}
+
+TEST_CASE("the sleep workload's kernel computes out = 2 in + 1 over n elements") {
+  const auto lib = open_library();
+  const HostKernel* sleep = lib->find("rrto_perf_sleep");
+  REQUIRE(sleep != nullptr);
+  std::vector<float> in(kSpan, 1.5f), out(kSpan, 0.0f);
+  const float* pin = in.data();
+  float* pout = out.data();
+  int n = 3, us = 0;
+  void* args[] = {&pin, &pout, &n, &us};
+  REQUIRE(sleep->launch(HostDim3{1, 1, 1}, HostDim3{4, 1, 1}, args) == Status::Ok);
+  CHECK(out[0] == 4.0f);
+  CHECK(out[2] == 4.0f);
+  CHECK(out[3] == 0.0f);
 }

@@ -31,14 +31,17 @@ SHORT = {
 
 
 class PerftestServer:
-    """rrto-perftest's server side on a free loopback port."""
+    """rrto-perftest's server side on a free loopback port (`args`: its options, e.g. --devices)."""
+
+    def __init__(self, *args):
+        self.args = list(args)
 
     def __enter__(self):
         self.dir = tempfile.mkdtemp(prefix="rrto-perftest-")
         self.port_file = os.path.join(self.dir, "port")
         self.log = open(os.path.join(self.dir, "server.log"), "w+")
-        self.proc = subprocess.Popen([PERFTEST, "-p", "0", "--listen", "127.0.0.1", "--port-file", self.port_file],
-                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen([PERFTEST, "-p", "0", "--listen", "127.0.0.1", "--port-file", self.port_file,
+                                      *self.args], stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         self.port = wait_for_port(self.proc, self.port_file, "the rrto-perftest server", self.output, 30)
         return self
 
@@ -180,9 +183,47 @@ def infer_lat_ideal():
             check(per["bytes_up"] >= per["payload_up"] and per["bytes_down"] >= per["payload_down"], run)
 
 
+def infer_lat_clients():
+    """--clients: the sleep workload in two sessions at once on a server side with two host devices."""
+    if not WORKLOAD_BUILT:
+        return
+    args = ["-t", "infer_lat", "--workload", "sleep", "--kernel-us", "100", "--clients", "2", "--devices", "2",
+            "-n", "3", "-w", "1"]
+    with PerftestServer("--devices", "2", "--time-scale-us", "1.5") as server:
+        r = server.client(*args)
+        check(r.returncode == 0, f"infer_lat --clients failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
+        rows = final_rows(r.stdout)
+        check(len(rows) == 4 and all(int(row.split()[1]) == 6 for row in rows),
+              f"one Final: row per mode, over both clients' iterations:\n{r.stdout}")
+        for client in ("client 1", "client 2"):
+            check(sum(line.startswith(client + " ") for line in r.stdout.splitlines()) == 4, r.stdout)
+        check(r.stdout.count("Clients: 2 at once") == 4 and "OUTPUTS DIFFER" not in r.stdout, r.stdout)
+
+        r = server.client(*args, "--json")
+        check(r.returncode == 0, r.stderr)
+        runs = json.loads(r.stdout)["runs"]
+        check([run["mode"] for run in runs] == ["rpc", "async", "replay", "ideal"], runs)
+        for run in runs:
+            check(run["available"] and not run["failed"], run)
+            check(run["outputs_match"] is True, f"the clients' outputs differ: {run}")
+            clients = run["clients"]
+            check(clients["count"] == 2 and len(clients["per_client"]) == 2, clients)
+            check(clients["devices"] == 2 and clients["time_scale_us"] == 1.5, clients)
+            check("device_busy" in clients and clients["device_busy"] is None, clients)
+            check(clients["aggregate_per_second"] > 0 and clients["window_s"] > 0 and clients["spread"] >= 1, clients)
+            for c in clients["per_client"]:
+                check(c["iterations"] == 3 and c["latency_us"]["p99"] >= c["latency_us"]["p50"] > 0, c)
+            check(run["per_iteration"]["round_trips"] >= 1, run)
+
+        # The client side checks the device count the server side reports.
+        r = server.client("-t", "infer_lat", "--workload", "sleep", "--clients", "2", "--devices", "3", "-n", "1")
+        check(r.returncode == 1 and "has 2 host device(s)" in r.stderr, r.stderr)
+
+
 CASES = {
     "help": help_lists_tests,
     "infer_lat_ideal": infer_lat_ideal,
+    "infer_lat_clients": infer_lat_clients,
     "final_only": final_only,
     "json": json_output,
     "link": link,

@@ -1,13 +1,17 @@
 // rrto-perftest's pieces that need no server: the command line, the
-// percentiles and summaries, and a run's JSON.
+// percentiles and summaries, a run's JSON, the server side's Info reply, and
+// the summary of several clients.
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
+#include "perf/perftest/concurrent_runs.h"
 #include "perf/perftest/measurement.h"
 #include "perf/perftest/options.h"
 #include "perf/perftest/run_record.h"
+#include "perf/perftest/server_info.h"
 #include "perf/perftest/tests.h"
 
 using namespace rrto::perf;
@@ -64,6 +68,13 @@ TEST_CASE("the command line: mistakes are named") {
       {"host", "-t", "infer_lat", "--mode", "turbo"},
       {"host", "-t", "rpc_lat", "--frobnicate"},
       {"host", "-t"},  // missing value
+      {"host", "-t", "rpc_lat", "--clients", "2"},                          // infer_lat only
+      {"host", "-t", "infer_lat", "--clients", "0"},                        // at least one
+      {"host", "-t", "infer_lat", "--workload", "cnn", "--kernel-us", "5"},  // sleep only
+      {"host", "-t", "infer_lat", "--time-scale-us", "2"},                  // server side only
+      {"--devices", "2", "--config", "server.json"},                       // the config says
+      {"--devices", "0"},
+      {"--time-scale-us", "-1"},
   };
   for (const auto& args : bad) {
     Options o;
@@ -72,6 +83,46 @@ TEST_CASE("the command line: mistakes are named") {
     CHECK(!parse(args, o, error));
     CHECK(!error.empty());
   }
+}
+
+TEST_CASE("the command line: several clients, host devices, the sleep workload") {
+  Options server;
+  std::string error;
+  REQUIRE_MESSAGE(parse({"--devices", "8", "--time-scale-us", "2.5"}, server, error), error);
+  CHECK(!server.client());
+  CHECK(server.devices == 8u);
+  CHECK(server.time_scale_us == 2.5);
+
+  Options client;
+  REQUIRE_MESSAGE(parse({"host", "-t", "infer_lat", "--workload", "sleep", "--kernel-us", "250", "--clients", "32",
+                         "--devices", "8"},
+                        client, error),
+                  error);
+  CHECK(client.kernel_us == 250u);
+  CHECK(client.clients == 32u);
+  CHECK(client.devices == 8u);
+}
+
+TEST_CASE("the server side's Info reply") {
+  ServerInfo info;
+  REQUIRE(parse_server_info("rrto=:4242", info));
+  CHECK(info.rrto_address == ":4242");
+  CHECK(!info.devices);
+  CHECK(format_server_info(info) == "rrto=:4242");
+
+  info.devices = 4;
+  info.time_scale_us = 2.5;
+  const std::string text = format_server_info(info);
+  CHECK(text == "rrto=:4242 devices=4 time_scale_us=2.5");
+  ServerInfo back;
+  REQUIRE(parse_server_info(text + " later=1", back));
+  CHECK(back.rrto_address == ":4242");
+  CHECK(back.devices == 4u);
+  CHECK(back.time_scale_us == 2.5);
+
+  CHECK(!parse_server_info("hello", back));
+  CHECK(!parse_server_info("rrto=:1 devices=0", back));
+  CHECK(!parse_server_info("rrto=:1 time_scale_us=x", back));
 }
 
 TEST_CASE("usage lists every test") {
@@ -120,4 +171,32 @@ TEST_CASE("a run's JSON") {
   CHECK(k["available"] == false);
   CHECK(k["reason"] == "refused");
   CHECK(!k.contains("latency_us"));
+}
+
+TEST_CASE("several clients: throughput together over the window, each client's latencies, the spread") {
+  ConcurrentOutcome outcome;
+  outcome.window = std::chrono::milliseconds(500);
+  ClientRun a, b;
+  a.outcome.iterations = 4;
+  a.outcome.wall_ns = 400'000'000;  // 10 per second
+  a.samples_ns = {100'000'000, 100'000'000, 100'000'000, 100'000'000};
+  b.outcome.iterations = 2;
+  b.outcome.wall_ns = 400'000'000;  // 5 per second
+  b.samples_ns = {150'000'000, 250'000'000};
+  outcome.clients = {a, b};
+  const ClientsRecord r = summarise_clients(outcome, 50.0);
+  REQUIRE(r.per_client.size() == 2);
+  CHECK(r.window_s == doctest::Approx(0.5));
+  CHECK(r.aggregate_per_second == doctest::Approx(12.0));  // 6 iterations in 0.5 s
+  CHECK(r.per_client[0].per_second == doctest::Approx(10.0));
+  CHECK(r.per_client[1].per_second == doctest::Approx(5.0));
+  CHECK(r.spread == doctest::Approx(2.0));
+  CHECK(r.per_client[1].p50_us == doctest::Approx(150'000.0));
+  CHECK(r.per_client[1].summary.p99_us == doctest::Approx(250'000.0));
+
+  const auto j = r.to_json();
+  CHECK(j["count"] == 2);
+  CHECK(j["device_busy"].is_null());
+  CHECK(j["devices"].is_null());
+  CHECK(j["per_client"][0]["iterations"] == 4);
 }
