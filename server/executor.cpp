@@ -9,10 +9,6 @@ namespace {
 
 // Device time a session of weight 1 may use per turn while others wait.
 constexpr int64_t kQuantumNs = 2'000'000;
-// How long an executor that just ran something keeps looking for more before
-// it sleeps: a session's next request usually follows its reply closely, and
-// a sleeping thread costs a wake-up.
-constexpr auto kSpinTime = std::chrono::microseconds(50);
 
 }  // namespace
 
@@ -94,15 +90,11 @@ void DeviceExecutor::finished(WorkQueue& queue, int64_t ran_ns) {
   }
 }
 
+// No spinning here: a session's next request comes only after its reply has
+// gone out through the transport thread, which needs the core meanwhile.
 bool DeviceExecutor::wait_for_work(std::unique_lock<std::mutex>& lock) {
   if (!round_.empty() || stopping_) return !round_.empty();
   drained_.notify_all();
-  const auto spin_until = std::chrono::steady_clock::now() + kSpinTime;
-  while (round_.empty() && !stopping_ && std::chrono::steady_clock::now() < spin_until) {
-    lock.unlock();
-    std::this_thread::yield();
-    lock.lock();
-  }
   sleeping_ = true;
   work_.wait(lock, [this] { return !round_.empty() || stopping_; });
   sleeping_ = false;

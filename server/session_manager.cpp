@@ -276,9 +276,24 @@ void SessionManager::on_message(transport::PeerId peer, const transport::Message
   run_batch(peer, connection.work);
 }
 
+// One session alone on the server runs on the transport thread: nobody waits
+// behind it, and it saves the two thread wake-ups of a hand-off. Once another
+// session sends work too, device work goes to the executors.
+bool SessionManager::shares_server(const SessionWork& work) {
+  const auto now = std::chrono::steady_clock::now();
+  if (latest_.work != &work) {
+    previous_ = latest_;
+    latest_.work = &work;
+  }
+  latest_.at = now;
+  return previous_.work && now - previous_.at < policy_.share_window;
+}
+
 void SessionManager::run_batch(transport::PeerId peer, const std::shared_ptr<SessionWork>& work) {
+  const bool shared = shares_server(*work);
   if (!work->session.admitted() ||
-      (only_bookkeeping(work->calls) && executors_[work->session.device_index()]->idle())) {
+      (in_flight_ == 0 && executors_[work->session.device_index()]->idle() &&
+       (!shared || only_bookkeeping(work->calls)))) {
     run_now(*work);
     send_reply(peer, connections_.at(peer));
     return;

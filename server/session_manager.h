@@ -5,14 +5,16 @@
 // message closes that client's connection only; everyone else keeps going.
 //
 // Threads: everything here runs on the transport thread, except the batches
-// of admitted sessions, which run on their device's executor (executor.h);
-// the reply is posted back to the transport thread when the batch is done.
-// A batch that only does bookkeeping runs at once on the transport thread
-// when its device's executor is idle, which spares the hand-off. A session
-// has at most one batch in flight: the protocol is request and reply.
+// of admitted sessions while several sessions send work, which run on their
+// device's executor (executor.h); the reply is posted back to the transport
+// thread when the batch is done. A session alone on the server, and a batch
+// that only does bookkeeping, run at once on the transport thread when no
+// executor is busy, which spares the hand-off (two thread wake-ups). A
+// session has at most one batch in flight: the protocol is request and reply.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -39,6 +41,9 @@ struct SessionPolicy {
   uint64_t max_message_bytes = 1024ull << 20;
   uint64_t session_memory_bytes = 0;  // 0: no per-session limit
   Placement placement = Placement::Spread;
+  // Another session that sent work this recently shares the server: device
+  // work then goes to the executors.
+  std::chrono::nanoseconds share_window = std::chrono::milliseconds(50);
 };
 
 class SessionManager final : public transport::Handler, private Admission {
@@ -117,6 +122,8 @@ class SessionManager final : public transport::Handler, private Admission {
   uint8_t* landing_place(SessionWork& work, uint64_t bulk_length);
   // Runs the batch at once, or hands it to the session's device executor.
   void run_batch(transport::PeerId peer, const std::shared_ptr<SessionWork>& work);
+  // Whether another session sent work within policy_.share_window; notes this one.
+  bool shares_server(const SessionWork& work);
   // Runs the batch here (on whichever thread calls it).
   void run_now(SessionWork& work);
   void batch_done(transport::PeerId peer, const std::shared_ptr<SessionWork>& work);
@@ -141,6 +148,12 @@ class SessionManager final : public transport::Handler, private Admission {
   size_t in_flight_ = 0;
   std::atomic<bool> stopping_{false};
   std::optional<KeptDecode> kept_;
+  // The last two sessions that sent work, and when.
+  struct Sender {
+    const SessionWork* work = nullptr;  // compared, never followed
+    std::chrono::steady_clock::time_point at;
+  };
+  Sender latest_, previous_;
   std::vector<uint8_t> error_meta_;  // a malformed request's reply
   StatusRecorder status_;
   // Last: their threads stop before anything they use goes.

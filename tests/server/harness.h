@@ -113,9 +113,16 @@ struct Outcome {
   }
 };
 
+// Two sessions share the server for the whole test, whatever the pace.
+inline SessionPolicy test_policy() {
+  SessionPolicy policy;
+  policy.share_window = std::chrono::hours(1);
+  return policy;
+}
+
 struct HarnessOptions {
   std::vector<uint64_t> device_memory_mb = {64};
-  SessionPolicy policy;
+  SessionPolicy policy = test_policy();
   bool load_test_kernels = true;
 };
 
