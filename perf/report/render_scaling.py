@@ -108,7 +108,7 @@ def report(data, png):
              f"- **Each point:** an `rrto-perftest` server side with `--devices D` (host backend, D emulated devices), "
              f"and `rrto-perftest -t infer_lat --workload sleep --kernel-us {w['kernel_us']} --mode {w['mode']} "
              f"--clients N` (N `rrto-perf-workload` processes, each its own session, placed on the devices "
-             f"round-robin). Per inference: 1 KiB up, one kernel that sleeps {w['kernel_us']} µs on the server, "
+             f"by load). Per inference: 1 KiB up, one kernel that sleeps {w['kernel_us']} µs on the server, "
              f"1 KiB down. Each client warms up ({w['warmup']} inferences), then all start together and run for "
              f"about {w['seconds_per_point']} s.",
              "- **inferences/s** = all clients' measured inferences / the window from their common start to the "
