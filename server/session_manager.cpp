@@ -6,18 +6,12 @@
 
 #include "common/log.h"
 #include "protocol/batch.h"
+#include "server/byte_size.h"
 
 namespace rrto::server {
 namespace {
 
 constexpr const char* kLog = "server";
-
-std::string format_bytes(uint64_t bytes) {
-  if (bytes >= (1ull << 30)) return fmt::format("{:.1f} GiB", bytes / double(1ull << 30));
-  if (bytes >= (1ull << 20)) return fmt::format("{:.1f} MiB", bytes / double(1ull << 20));
-  if (bytes >= (1ull << 10)) return fmt::format("{:.1f} KiB", bytes / double(1ull << 10));
-  return fmt::format("{} B", bytes);
-}
 
 // Text a client sent, made safe for a log line.
 std::string printable(std::string_view text, size_t max_length = 128) {

@@ -7,21 +7,12 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "server/byte_size.h"
+
 namespace rrto::server {
 namespace {
 
 using json = nlohmann::ordered_json;  // keeps the order the server wrote
-
-std::string human_bytes(uint64_t bytes) {
-  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-  double value = static_cast<double>(bytes);
-  size_t unit = 0;
-  while (value >= 1024 && unit + 1 < std::size(kUnits)) {
-    value /= 1024;
-    ++unit;
-  }
-  return unit == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", value, kUnits[unit]);
-}
 
 std::string human_duration(double seconds) {
   const uint64_t s = static_cast<uint64_t>(seconds);
@@ -73,7 +64,7 @@ std::string summary(const json& server, std::string_view from) {
       text(server, "version"), from, text(server, "backend"), text(server, "listen"), human_duration(uptime),
       number(server, "connections"), number(server, "sessions"), number(server, "sessions_admitted"),
       number(server, "sessions_ended"), refused, reasons, number(server, "protocol_errors"),
-      human_bytes(number(server, "bytes_in")), number(server, "messages_in"), human_bytes(number(server, "bytes_out")),
+      format_bytes(number(server, "bytes_in")), number(server, "messages_in"), format_bytes(number(server, "bytes_out")),
       number(server, "messages_out"));
 }
 
@@ -82,7 +73,7 @@ std::string devices_table(const json& devices) {
       {"DEVICE", "NAME", "SESSIONS", "MEMORY USED", "MEMORY TOTAL", "BUSY", "QUEUE", "BATCHES", "REPLAYS", "INFERENCES"}};
   for (const json& d : devices) {
     rows.push_back({std::to_string(number(d, "index")), text(d, "name"), std::to_string(number(d, "sessions")),
-                    human_bytes(number(d, "memory_used")), human_bytes(number(d, "memory_total")),
+                    format_bytes(number(d, "memory_used")), format_bytes(number(d, "memory_total")),
                     fmt::format("{:.3f}s", number(d, "busy_ns") / 1e9), std::to_string(number(d, "queue_depth")),
                     std::to_string(number(d, "batches")), std::to_string(number(d, "replays")),
                     std::to_string(number(d, "inferences"))});
@@ -95,7 +86,7 @@ std::string sessions_table(const json& sessions) {
   std::vector<std::vector<std::string>> rows{{"SESSION", "CLIENT", "PEER", "DEVICE", "MEMORY", "TEMPLATES", "BATCHES"}};
   for (const json& s : sessions) {
     rows.push_back({std::to_string(number(s, "id")), text(s, "client"), text(s, "peer"),
-                    std::to_string(number(s, "device")), human_bytes(number(s, "memory")),
+                    std::to_string(number(s, "device")), format_bytes(number(s, "memory")),
                     std::to_string(number(s, "templates")), std::to_string(number(s, "batches"))});
   }
   return format_table(rows);
