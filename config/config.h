@@ -79,6 +79,13 @@ struct ServerConfig {
   std::string auth_token;  // empty = no auth; clients must present it
   std::string link;        // link emulation spec, opaque here ("rtt=5ms,bw=100mbit", a preset name)
   std::string placement = "spread";  // one of kPlacements: how sessions are put on devices
+  // A client's share of its device's time relative to others (default 1), by
+  // the program name its Hello gives.
+  struct ClientWeight {
+    std::string client;
+    uint32_t weight = 1;
+  };
+  std::vector<ClientWeight> weights;
   // The HTTP status endpoint (/metrics, /status); none when empty. A bare
   // port in the file or RRTO_STATUS_LISTEN means the loopback address.
   std::optional<ServerAddress> status_listen;

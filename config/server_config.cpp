@@ -21,6 +21,7 @@ using detail::Reader;
 // Sizes in MiB stay below this so that their byte counts fit in 64 bits.
 constexpr uint64_t kMaxMb = (uint64_t{1} << 44) - 1;
 constexpr size_t kMaxDeviceName = 255;  // cuDeviceGetName callers use 256-byte buffers
+constexpr uint64_t kMaxWeight = 100;
 
 bool read_listen(Reader& r, Object& top, ServerConfig& cfg) {
   std::string text;
@@ -54,6 +55,20 @@ bool read_devices(Reader& r, Object& top, ServerConfig& cfg) {
   cfg.devices.clear();
   return top.read_array("devices", 1, [&](const json& v, const std::string& path) {
     return read_device(r, v, path, cfg);
+  });
+}
+
+bool read_weights(Reader& r, Object& top, ServerConfig& cfg) {
+  return top.read_array("weights", 0, [&](const json& v, const std::string& path) {
+    Object entry(r, v, path, {"client", "weight"});
+    ServerConfig::ClientWeight w;
+    uint64_t weight = 1;
+    if (!entry.ok() || !entry.read_string("client", w.client, Need::Required, false) ||
+        !entry.read_uint("weight", 1, kMaxWeight, weight, Need::Required))
+      return false;
+    w.weight = static_cast<uint32_t>(weight);
+    cfg.weights.push_back(std::move(w));
+    return true;
   });
 }
 
@@ -115,14 +130,15 @@ bool parse_server(std::string_view text, const std::string& origin, const std::s
   Reader r(origin, err);
   Object top(r, doc, "",
              {"description", "listen", "backend", "devices", "cuda_devices", "host_kernel_libraries", "limits", "auth",
-              "link", "placement", "status"});
+              "link", "placement", "weights", "status"});
   ServerConfig cfg;
   std::string description;  // free text for people; not used
   bool ok = top.ok() && top.read_string("description", description, Need::Optional) && read_listen(r, top, cfg) &&
             top.read_enum("backend", detail::kBackends, cfg.backend, Need::Required) && read_devices(r, top, cfg) &&
             read_cuda_devices(r, top, cfg) && read_libraries(r, top, base_dir, cfg) && read_limits(top, cfg.limits) &&
             read_auth(top, cfg.auth_token) && top.read_string("link", cfg.link, Need::Optional) &&
-            top.read_enum("placement", kPlacements, cfg.placement, Need::Optional) && read_status(r, top, cfg);
+            top.read_enum("placement", kPlacements, cfg.placement, Need::Optional) && read_weights(r, top, cfg) &&
+            read_status(r, top, cfg);
   if (!ok) return false;
   detail::settle_backend(cfg);
   out = std::move(cfg);

@@ -124,6 +124,7 @@ int run_server(const Options& options) {
                        .max_message_bytes = cfg.limits.max_message_mb << 20,
                        .session_memory_bytes = cfg.limits.session_memory_mb << 20};
   parse_placement(cfg.placement, policy.placement);  // the config allows only valid names
+  for (const auto& w : cfg.weights) policy.weights.emplace_back(w.client, w.weight);
   SessionManager sessions(devices->devices(), policy);
 
   std::unique_ptr<transport::Server> server;

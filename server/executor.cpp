@@ -2,13 +2,15 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace rrto::server {
 namespace {
 
-// Device time a session of weight 1 may use per turn while others wait.
-constexpr int64_t kQuantumNs = 2'000'000;
+// How long the executor waits for an emptied queue's next task: a reply's way
+// to the client and the next request's way back, on a local network.
+constexpr auto kAnticipation = std::chrono::milliseconds(2);
 
 }  // namespace
 
@@ -36,52 +38,89 @@ void DeviceExecutor::submit(WorkQueue& queue, Task task) {
   {
     std::lock_guard lock(mutex_);
     queue.tasks.push_back(std::move(task));
+    queue.waited = false;
     if (!queue.ready) {
       queue.ready = true;
+      queue.virtual_ns = std::max(queue.virtual_ns, least_virtual_time());
       round_.push_back(&queue);
     }
+    ++pending_;
     queued_.fetch_add(1, std::memory_order_relaxed);
     wake = sleeping_;
   }
   if (wake) work_.notify_one();
 }
 
+void DeviceExecutor::submit_last(WorkQueue& queue, Task task) {
+  {
+    std::lock_guard lock(mutex_);
+    queue.last = true;
+  }
+  submit(queue, std::move(task));
+}
+
+void DeviceExecutor::forget(WorkQueue& queue) {
+  std::lock_guard lock(mutex_);
+  if (queue.ready) leave_round(queue);
+}
+
 bool DeviceExecutor::idle() const {
   std::lock_guard lock(mutex_);
-  return round_.empty() && !running_task_;
+  return pending_ == 0 && !running_task_;
 }
 
 void DeviceExecutor::wait_idle() {
   std::unique_lock lock(mutex_);
-  drained_.wait(lock, [this] { return round_.empty() && !running_task_; });
+  drained_.wait(lock, [this] { return pending_ == 0 && !running_task_; });
 }
 
-Task DeviceExecutor::take(WorkQueue*& from) {
-  // Each pass over the round tops every queue up by its quantum, so one
-  // with work is found within a few passes.
-  for (;;) {
-    WorkQueue* q = round_.front();
-    if (q->deficit_ns > 0) {
-      Task task = std::move(q->tasks.front());
-      q->tasks.pop_front();
-      from = q;
-      return task;
+Task DeviceExecutor::take(WorkQueue*& from, bool& anticipate) {
+  anticipate = false;
+  WorkQueue* next = nullptr;  // the queue with work furthest behind
+  WorkQueue* awaited = nullptr;  // the emptied queue furthest behind
+  for (size_t i = 0; i < round_.size();) {
+    WorkQueue* q = round_[i];
+    if (!q->tasks.empty()) {
+      if (!next || q->virtual_ns < next->virtual_ns) next = q;
+    } else if (q->waited) {
+      leave_round(*q);  // waited for once already: it has gone quiet
+      continue;
+    } else if (!awaited || q->virtual_ns < awaited->virtual_ns) {
+      awaited = q;
     }
-    q->deficit_ns += kQuantumNs * q->weight;
-    round_.pop_front();
-    round_.push_back(q);
+    ++i;
   }
+  if (awaited && (!next || awaited->virtual_ns < next->virtual_ns)) {
+    awaited->waited = true;
+    anticipate = true;
+    return {};
+  }
+  Task task = std::move(next->tasks.front());
+  next->tasks.pop_front();
+  --pending_;
+  from = next;
+  return task;
+}
+
+int64_t DeviceExecutor::least_virtual_time() const {
+  int64_t least = 0;
+  bool any = false;
+  for (const WorkQueue* q : round_) {
+    if (!any || q->virtual_ns < least) least = q->virtual_ns;
+    any = true;
+  }
+  return least;
 }
 
 void DeviceExecutor::finished(WorkQueue& queue, int64_t ran_ns) {
-  queue.deficit_ns -= ran_ns;
+  queue.virtual_ns += ran_ns / std::max<uint32_t>(queue.weight, 1);
   queued_.fetch_sub(1, std::memory_order_relaxed);
   busy_ns_.fetch_add(static_cast<uint64_t>(ran_ns), std::memory_order_relaxed);
-  if (!queue.tasks.empty()) return;  // it keeps its turn while its deficit lasts
-  // An emptied queue leaves the round and starts afresh next time, as in
-  // deficit round robin: idle time earns no credit.
+  if (queue.tasks.empty() && queue.last) leave_round(queue);
+}
+
+void DeviceExecutor::leave_round(WorkQueue& queue) {
   queue.ready = false;
-  queue.deficit_ns = 0;
   for (auto it = round_.begin(); it != round_.end(); ++it) {
     if (*it == &queue) {
       round_.erase(it);
@@ -93,19 +132,27 @@ void DeviceExecutor::finished(WorkQueue& queue, int64_t ran_ns) {
 // No spinning here: a session's next request comes only after its reply has
 // gone out through the transport thread, which needs the core meanwhile.
 bool DeviceExecutor::wait_for_work(std::unique_lock<std::mutex>& lock) {
-  if (!round_.empty() || stopping_) return !round_.empty();
+  if (pending_ > 0 || stopping_) return pending_ > 0;
   drained_.notify_all();
   sleeping_ = true;
-  work_.wait(lock, [this] { return !round_.empty() || stopping_; });
+  work_.wait(lock, [this] { return pending_ > 0 || stopping_; });
   sleeping_ = false;
-  return !round_.empty();
+  return pending_ > 0;
 }
 
 void DeviceExecutor::loop() {
   std::unique_lock lock(mutex_);
   while (wait_for_work(lock)) {
     WorkQueue* queue = nullptr;
-    Task task = take(queue);
+    bool anticipate = false;
+    Task task = take(queue, anticipate);
+    if (anticipate) {
+      const size_t pending = pending_;
+      sleeping_ = true;
+      work_.wait_for(lock, kAnticipation, [&] { return pending_ != pending || stopping_; });
+      sleeping_ = false;
+      continue;
+    }
     running_task_ = true;
     lock.unlock();
     const int64_t start = clock_();

@@ -1,9 +1,18 @@
 // Runs the work of the sessions placed on one device, on a thread of its own,
 // so that devices work in parallel and the transport thread only moves
 // messages. Each session's work runs in the order it was submitted; between
-// sessions the device is shared by measured device time (deficit round
-// robin): a session that used more than its share waits while others have
-// work, so long inferences cannot starve short ones.
+// sessions the device is shared by measured device time, in proportion to
+// their weights: each queue counts its device time divided by its weight
+// (its virtual time), and the queue with work and the least virtual time goes
+// next, so long inferences cannot starve short ones.
+//
+// A client has one request in flight, so its queue empties after every batch
+// while its next request is on the way. An emptied queue that is behind the
+// ones with work waits for nobody by itself: the executor waits for it (once
+// per emptying, kAnticipation at most) rather than hand the device straight
+// back to a session that already had more than its share. A queue that comes
+// back after being idle starts level with the others: idle time earns no
+// credit.
 #pragma once
 
 #include <atomic>
@@ -25,8 +34,10 @@ struct WorkQueue {
   uint32_t weight = 1;  // share of the device relative to other sessions
   // Executor-private.
   std::deque<Task> tasks;
-  int64_t deficit_ns = 0;
-  bool ready = false;  // in the executor's round
+  int64_t virtual_ns = 0;  // device time used / weight
+  bool ready = false;   // in the executor's round
+  bool waited = false;  // the executor already waited for it since it emptied
+  bool last = false;    // its owner submitted its last task
 };
 
 class DeviceExecutor {
@@ -40,6 +51,11 @@ class DeviceExecutor {
   DeviceExecutor& operator=(const DeviceExecutor&) = delete;
 
   void submit(WorkQueue& queue, Task task);
+  // The queue's last task: afterwards the executor forgets the queue, which
+  // may then go with its owner.
+  void submit_last(WorkQueue& queue, Task task);
+  // Forgets an idle queue whose owner goes without a last task.
+  void forget(WorkQueue& queue);
   // Nothing queued and nothing running. Once true, it stays true until the
   // next submit(), and everything the tasks did is visible to the caller.
   bool idle() const;
@@ -51,9 +67,12 @@ class DeviceExecutor {
 
  private:
   void loop();
-  // The next task by deficit round robin; the lock must be held.
-  Task take(WorkQueue*& from);
+  // The next task by virtual time, or none when the executor should wait for
+  // an emptied queue first (`anticipate`); the lock must be held.
+  Task take(WorkQueue*& from, bool& anticipate);
   void finished(WorkQueue& queue, int64_t ran_ns);
+  void leave_round(WorkQueue& queue);
+  int64_t least_virtual_time() const;
   bool wait_for_work(std::unique_lock<std::mutex>& lock);
 
   std::string name_;
@@ -61,7 +80,8 @@ class DeviceExecutor {
   mutable std::mutex mutex_;
   std::condition_variable work_;
   std::condition_variable drained_;
-  std::deque<WorkQueue*> round_;  // queues with work, in serving order
+  std::deque<WorkQueue*> round_;  // queues with work, or just emptied
+  size_t pending_ = 0;            // tasks in the queues
   bool running_task_ = false;
   bool stopping_ = false;
   bool sleeping_ = false;

@@ -166,10 +166,12 @@ void SessionManager::end_session(Connection& connection, std::string_view reason
               freed.streams, freed.events);
   };
   DeviceExecutor& executor = *executors_.at(device);
-  if (!work->busy && executor.idle())
+  if (!work->busy && executor.idle()) {
+    executor.forget(work->queue);
     release();
-  else
-    executor.submit(work->queue, std::move(release));
+  } else {
+    executor.submit_last(work->queue, std::move(release));
+  }
 }
 
 void SessionManager::close(transport::PeerId peer, Connection& connection, std::string_view reason) {
@@ -283,11 +285,23 @@ bool SessionManager::shares_server(const SessionWork& work) {
   return previous_.work && now - previous_.at < policy_.share_window;
 }
 
+uint32_t SessionManager::weight_of(const Session& session) const {
+  const std::string& name = session.client_name();
+  const std::string_view program = std::string_view(name).substr(0, name.rfind('['));
+  for (const auto& [client, weight] : policy_.weights)
+    if (program == client) return weight;
+  return 1;
+}
+
 void SessionManager::run_batch(transport::PeerId peer, const std::shared_ptr<SessionWork>& work) {
   const bool shared = shares_server(*work);
-  if (!work->session.admitted() ||
-      (in_flight_ == 0 && executors_[work->session.device_index()]->idle() &&
-       (!shared || only_bookkeeping(work->calls)))) {
+  if (!work->session.admitted()) {
+    run_now(*work);  // its Hello: admitted now, or refused
+    if (work->session.admitted()) work->queue.weight = weight_of(work->session);
+    send_reply(peer, connections_.at(peer));
+    return;
+  }
+  if (in_flight_ == 0 && executors_[work->session.device_index()]->idle() && (!shared || only_bookkeeping(work->calls))) {
     run_now(*work);
     send_reply(peer, connections_.at(peer));
     return;

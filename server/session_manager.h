@@ -44,6 +44,9 @@ struct SessionPolicy {
   // Another session that sent work this recently shares the server: device
   // work then goes to the executors.
   std::chrono::nanoseconds share_window = std::chrono::milliseconds(50);
+  // Device-time weights by client program name (the name before "[pid]" in
+  // its Hello); others weigh 1.
+  std::vector<std::pair<std::string, uint32_t>> weights;
 };
 
 class SessionManager final : public transport::Handler, private Admission {
@@ -122,6 +125,8 @@ class SessionManager final : public transport::Handler, private Admission {
   uint8_t* landing_place(SessionWork& work, uint64_t bulk_length);
   // Runs the batch at once, or hands it to the session's device executor.
   void run_batch(transport::PeerId peer, const std::shared_ptr<SessionWork>& work);
+  // The weight of a session's share of its device (SessionPolicy::weights).
+  uint32_t weight_of(const Session& session) const;
   // Whether another session sent work within policy_.share_window; notes this one.
   bool shares_server(const SessionWork& work);
   // Runs the batch here (on whichever thread calls it).

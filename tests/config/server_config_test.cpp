@@ -85,7 +85,8 @@ TEST_CASE("every server field is read") {
       "devices": [{"memory_mb": 1024, "name": "small", "time_scale_us": 2.5}, {"time_scale_us": 3}, {}],
       "host_kernel_libraries": ["/opt/k.so"],
       "limits": {"max_sessions": 2, "max_message_mb": 16, "session_memory_mb": 512},
-      "auth": {"token": "s3cret"}, "link": "rtt=5ms,bw=100mbit", "placement": "pack")"),
+      "auth": {"token": "s3cret"}, "link": "rtt=5ms,bw=100mbit", "placement": "pack",
+      "weights": [{"client": "cnn_driver", "weight": 3}])"),
                                       "mem", "/base", cfg, err),
                   err.text());
   REQUIRE(cfg.devices.size() == 3);
@@ -102,6 +103,9 @@ TEST_CASE("every server field is read") {
   CHECK(cfg.auth_token == "s3cret");
   CHECK(cfg.link == "rtt=5ms,bw=100mbit");
   CHECK(cfg.placement == "pack");
+  REQUIRE(cfg.weights.size() == 1);
+  CHECK(cfg.weights[0].client == "cnn_driver");
+  CHECK(cfg.weights[0].weight == 3);
 
   REQUIRE(parse_server_config(R"({"listen": "0.0.0.0:1", "backend": "cuda", "cuda_devices": [1, 0]})", "mem", "", cfg,
                               err));
@@ -196,6 +200,9 @@ TEST_CASE("bad enum values, ports and ranges are named") {
   expect_bad(with(R"("limits": {"max_message_mb": 0})"), "limits.max_message_mb");
   expect_bad(with(R"("auth": {"token": ""})"), "auth.token");
   expect_bad(with(R"("host_kernel_libraries": [""])"), "host_kernel_libraries[0]");
+  expect_bad(with(R"("weights": [{"client": "x", "weight": 0}])"), "weights[0].weight");
+  expect_bad(with(R"("weights": [{"client": "x", "weight": 101}])"), "weights[0].weight");
+  expect_bad(with(R"("weights": [{"weight": 2}])"), "weights[0].client");
   CHECK(expect_bad(with(R"("placement": "random")"), "placement").message ==
         "expected one of spread, pack, got 'random'");
 }

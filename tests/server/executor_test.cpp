@@ -1,5 +1,5 @@
 // The device executor: order within a session, sharing between sessions by
-// device time (measured with a clock the test drives, so nothing here
+// device time (measured with a clock the test drives, so no result here
 // depends on real timing), and idleness.
 #include <doctest/doctest.h>
 
@@ -67,8 +67,8 @@ TEST_CASE("a session that used more device time waits while another has work") {
     for (int i = 0; i < 3; ++i) executor.submit(slow, [&] { log.add('S'), time.now += 10'000'000; });
     for (int i = 0; i < 20; ++i) executor.submit(quick, [&] { log.add('q'), time.now += 1'000'000; });
   });
-  // After each 10 ms task the slow session owes 8 ms beyond its 2 ms
-  // quantum: the quick one runs about ten 1 ms tasks before it goes again.
+  // After each 10 ms task of the slow session, the quick one runs ten 1 ms
+  // tasks before the slow one is behind again.
   const std::string& order = log.order;
   REQUIRE(order.size() == 23);
   const size_t first = order.find('S'), second = order.find('S', first + 1);
@@ -103,7 +103,7 @@ TEST_CASE("a task may drop the last hold on its queue's owner") {
   auto owner = std::make_shared<Owner>();
   std::atomic<bool> ran{false};
   WorkQueue& queue = owner->queue;
-  executor.submit(queue, [owner = std::move(owner), &ran]() mutable { ran = true; });
+  executor.submit_last(queue, [owner = std::move(owner), &ran]() mutable { ran = true; });
   executor.wait_idle();
   CHECK(ran);
   CHECK(executor.queued() == 0);
