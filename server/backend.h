@@ -79,6 +79,10 @@ class Device {
   // `stream` is done, and points `bytes` at them. The bytes stay valid until the
   // next call on this device (they go out as a reply's bulk).
   virtual CUresult copy_dtoh_for_reply(uint64_t src, uint64_t size, StreamHandle stream, const uint8_t*& bytes) = 0;
+  // Whether those bytes stay valid until the session's next call (they are
+  // the session's own memory) or only until the device's next call (a
+  // staging buffer the device's sessions share).
+  virtual bool reply_bytes_are_sessions() const = 0;
   virtual CUresult copy_dtod(uint64_t dst, uint64_t src, uint64_t size, StreamHandle stream) = 0;
   // element_size is 1, 2 or 4; count is in elements.
   virtual CUresult memset(uint64_t dst, uint32_t value, uint32_t element_size, uint64_t count, StreamHandle stream) = 0;

@@ -311,6 +311,13 @@ void SessionManager::run_batch(transport::PeerId peer, const std::shared_ptr<Ses
   DeviceExecutor& executor = *executors_[work->session.device_index()];
   executor.submit(work->queue, [this, peer, work] {
     run_now(*work);
+    // The reply goes out later, from the transport thread, while this device
+    // may already run other sessions' calls.
+    BatchReply& reply = work->reply;
+    if (!reply.bulk.empty() && !work->session.device()->reply_bytes_are_sessions()) {
+      work->reply_bulk.assign(reply.bulk.begin(), reply.bulk.end());
+      reply.bulk = work->reply_bulk;
+    }
     sink_->post([this, peer, work] { batch_done(peer, work); });
   });
   status_.queue_depth(work->session.device_index(), executor.queued());

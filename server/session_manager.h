@@ -93,6 +93,7 @@ class SessionManager final : public transport::Handler, private Admission {
     std::vector<uint8_t> meta, bulk;
     std::vector<DecodedCall> calls;
     BatchReply reply;
+    std::vector<uint8_t> reply_bulk;  // the reply's bytes, when the device's would not stay
     bool busy = false;  // the batch is on the executor
     uint64_t memory_seen = 0;  // the session's allocations after its last batch
   };

@@ -38,6 +38,7 @@ class HostDevice final : public Device {
   CUresult mem_get_info(uint64_t& free, uint64_t& total) override;
   CUresult copy_htod(uint64_t dst, const void* src, uint64_t size, StreamHandle stream) override;
   CUresult copy_dtoh_for_reply(uint64_t src, uint64_t size, StreamHandle stream, const uint8_t*& bytes) override;
+  bool reply_bytes_are_sessions() const override { return true; }  // sent from device memory
   CUresult copy_dtod(uint64_t dst, uint64_t src, uint64_t size, StreamHandle stream) override;
   CUresult memset(uint64_t dst, uint32_t value, uint32_t element_size, uint64_t count, StreamHandle stream) override;
   uint8_t* host_address(uint64_t dptr, uint64_t size) override;
