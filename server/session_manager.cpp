@@ -308,8 +308,9 @@ void SessionManager::run_batch(transport::PeerId peer, const std::shared_ptr<Ses
   }
   work->busy = true;
   ++in_flight_;
-  DeviceExecutor& executor = *executors_[work->session.device_index()];
-  executor.submit(work->queue, [this, peer, work] {
+  const size_t device = work->session.device_index();
+  DeviceExecutor& executor = *executors_[device];
+  executor.submit(work->queue, [this, peer, work, device] {
     run_now(*work);
     // The reply goes out later, from the transport thread, while this device
     // may already run other sessions' calls.
@@ -318,9 +319,9 @@ void SessionManager::run_batch(transport::PeerId peer, const std::shared_ptr<Ses
       work->reply_bulk.assign(reply.bulk.begin(), reply.bulk.end());
       reply.bulk = work->reply_bulk;
     }
-    sink_->post([this, peer, work] { batch_done(peer, work); });
+    sink_->post([this, peer, work, device] { batch_done(peer, work, device); });
   });
-  status_.queue_depth(work->session.device_index(), executor.queued());
+  status_.queue_depth(device, executor.queued());
 }
 
 void SessionManager::run_now(SessionWork& work) {
@@ -329,11 +330,12 @@ void SessionManager::run_now(SessionWork& work) {
   status_.batch_ran(work.session, work.calls, work.reply, started);
 }
 
-void SessionManager::batch_done(transport::PeerId peer, const std::shared_ptr<SessionWork>& work) {
+void SessionManager::batch_done(transport::PeerId peer, const std::shared_ptr<SessionWork>& work, size_t device) {
   work->busy = false;
   --in_flight_;
-  if (work->session.admitted())
-    status_.queue_depth(work->session.device_index(), executors_[work->session.device_index()]->queued());
+  // Not from the session: once its connection is gone, its device's thread
+  // may be releasing it.
+  status_.queue_depth(device, executors_[device]->queued());
   auto it = connections_.find(peer);
   // The client may have gone meanwhile; its session was ended then.
   if (it == connections_.end() || it->second.work != work || it->second.closing) return;

@@ -132,7 +132,7 @@ class SessionManager final : public transport::Handler, private Admission {
   bool shares_server(const SessionWork& work);
   // Runs the batch here (on whichever thread calls it).
   void run_now(SessionWork& work);
-  void batch_done(transport::PeerId peer, const std::shared_ptr<SessionWork>& work);
+  void batch_done(transport::PeerId peer, const std::shared_ptr<SessionWork>& work, size_t device);
   void send_reply(transport::PeerId peer, Connection& connection);
   // The device a new session goes to, by the load of each.
   size_t place();
