@@ -33,11 +33,11 @@ DeviceExecutor::~DeviceExecutor() {
   thread_.join();
 }
 
-void DeviceExecutor::submit(WorkQueue& queue, Task task) {
+void DeviceExecutor::submit(WorkQueue& queue, Task task, Task then) {
   bool wake = false;
   {
     std::lock_guard lock(mutex_);
-    queue.tasks.push_back(std::move(task));
+    queue.tasks.push_back({std::move(task), std::move(then)});
     queue.waited = false;
     if (!queue.ready) {
       queue.ready = true;
@@ -74,7 +74,7 @@ void DeviceExecutor::wait_idle() {
   drained_.wait(lock, [this] { return pending_ == 0 && !running_task_; });
 }
 
-Task DeviceExecutor::take(WorkQueue*& from, bool& anticipate) {
+Job DeviceExecutor::take(WorkQueue*& from, bool& anticipate) {
   anticipate = false;
   WorkQueue* next = nullptr;  // the queue with work furthest behind
   WorkQueue* awaited = nullptr;  // the emptied queue furthest behind
@@ -95,11 +95,11 @@ Task DeviceExecutor::take(WorkQueue*& from, bool& anticipate) {
     anticipate = true;
     return {};
   }
-  Task task = std::move(next->tasks.front());
+  Job job = std::move(next->tasks.front());
   next->tasks.pop_front();
   --pending_;
   from = next;
-  return task;
+  return job;
 }
 
 int64_t DeviceExecutor::least_virtual_time() const {
@@ -145,7 +145,7 @@ void DeviceExecutor::loop() {
   while (wait_for_work(lock)) {
     WorkQueue* queue = nullptr;
     bool anticipate = false;
-    Task task = take(queue, anticipate);
+    Job job = take(queue, anticipate);
     if (anticipate) {
       const size_t pending = pending_;
       sleeping_ = true;
@@ -156,14 +156,16 @@ void DeviceExecutor::loop() {
     running_task_ = true;
     lock.unlock();
     const int64_t start = clock_();
-    task();
+    job.run();
     const int64_t ran = clock_() - start;
     lock.lock();
     running_task_ = false;
     finished(*queue, ran);
-    // `task` may hold the last reference to what owns `queue`: it goes only now.
+    // Done with the queue: `then` may hand it on, and the job may hold the
+    // last reference to what owns it, so both go only now.
     lock.unlock();
-    task = nullptr;
+    if (job.then) job.then();
+    job = {};
     lock.lock();
   }
   drained_.notify_all();

@@ -28,12 +28,20 @@ namespace rrto::server {
 
 using Task = std::function<void()>;
 
+// A task, and what to do once the executor is done with its queue (e.g. hand
+// the result to another thread, which may then give the queue to another
+// executor).
+struct Job {
+  Task run;
+  Task then;
+};
+
 // One session's queue on its device's executor. It must outlive the tasks
 // submitted to it: the last task may hold what owns the queue.
 struct WorkQueue {
   uint32_t weight = 1;  // share of the device relative to other sessions
   // Executor-private.
-  std::deque<Task> tasks;
+  std::deque<Job> tasks;
   int64_t virtual_ns = 0;  // device time used / weight
   bool ready = false;   // in the executor's round
   bool waited = false;  // the executor already waited for it since it emptied
@@ -50,7 +58,7 @@ class DeviceExecutor {
   DeviceExecutor(const DeviceExecutor&) = delete;
   DeviceExecutor& operator=(const DeviceExecutor&) = delete;
 
-  void submit(WorkQueue& queue, Task task);
+  void submit(WorkQueue& queue, Task task, Task then = nullptr);
   // The queue's last task: afterwards the executor forgets the queue, which
   // may then go with its owner.
   void submit_last(WorkQueue& queue, Task task);
@@ -69,7 +77,7 @@ class DeviceExecutor {
   void loop();
   // The next task by virtual time, or none when the executor should wait for
   // an emptied queue first (`anticipate`); the lock must be held.
-  Task take(WorkQueue*& from, bool& anticipate);
+  Job take(WorkQueue*& from, bool& anticipate);
   void finished(WorkQueue& queue, int64_t ran_ns);
   void leave_round(WorkQueue& queue);
   int64_t least_virtual_time() const;

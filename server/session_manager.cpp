@@ -46,24 +46,6 @@ const proto::MemcpyHtoD* whole_bulk_copy(const Session& session, const std::vect
   return std::get_if<proto::MemcpyHtoD>(&t->calls[replay->first].call);
 }
 
-// A batch that only does bookkeeping: nothing in it can wait for the device
-// or run for long, so it may run on the transport thread.
-bool only_bookkeeping(const std::vector<DecodedCall>& calls) {
-  for (const DecodedCall& c : calls) {
-    const proto::CallOp op = proto::call_op(c.call);
-    if (proto::is_operator(op)) return false;
-    switch (op) {
-      case proto::CallOp::MemFree:  // the real driver's may wait for the device
-      case proto::CallOp::ModuleLoad:
-      case proto::CallOp::ModuleUnload:
-      case proto::CallOp::EventSynchronize:
-      case proto::CallOp::ReplaySegment: return false;
-      default: break;
-    }
-  }
-  return true;
-}
-
 }  // namespace
 
 SessionManager::SessionManager(std::vector<Device*> devices, SessionPolicy policy)
@@ -301,7 +283,7 @@ void SessionManager::run_batch(transport::PeerId peer, const std::shared_ptr<Ses
     send_reply(peer, connections_.at(peer));
     return;
   }
-  if (in_flight_ == 0 && executors_[work->session.device_index()]->idle() && (!shared || only_bookkeeping(work->calls))) {
+  if (in_flight_ == 0 && executors_[work->session.device_index()]->idle() && !shared) {
     run_now(*work);
     send_reply(peer, connections_.at(peer));
     return;
@@ -310,17 +292,19 @@ void SessionManager::run_batch(transport::PeerId peer, const std::shared_ptr<Ses
   ++in_flight_;
   const size_t device = work->session.device_index();
   DeviceExecutor& executor = *executors_[device];
-  executor.submit(work->queue, [this, peer, work, device] {
-    run_now(*work);
-    // The reply goes out later, from the transport thread, while this device
-    // may already run other sessions' calls.
-    BatchReply& reply = work->reply;
-    if (!reply.bulk.empty() && !work->session.device()->reply_bytes_are_sessions()) {
-      work->reply_bulk.assign(reply.bulk.begin(), reply.bulk.end());
-      reply.bulk = work->reply_bulk;
-    }
-    sink_->post([this, peer, work, device] { batch_done(peer, work, device); });
-  });
+  executor.submit(
+      work->queue,
+      [this, work] {
+        run_now(*work);
+        // The reply goes out later, from the transport thread, while this
+        // device may already run other sessions' calls.
+        BatchReply& reply = work->reply;
+        if (!reply.bulk.empty() && !work->session.device()->reply_bytes_are_sessions()) {
+          work->reply_bulk.assign(reply.bulk.begin(), reply.bulk.end());
+          reply.bulk = work->reply_bulk;
+        }
+      },
+      [this, peer, work, device] { sink_->post([this, peer, work, device] { batch_done(peer, work, device); }); });
   status_.queue_depth(device, executor.queued());
 }
 

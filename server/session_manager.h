@@ -7,10 +7,10 @@
 // Threads: everything here runs on the transport thread, except the batches
 // of admitted sessions while several sessions send work, which run on their
 // device's executor (executor.h); the reply is posted back to the transport
-// thread when the batch is done. A session alone on the server, and a batch
-// that only does bookkeeping, run at once on the transport thread when no
-// executor is busy, which spares the hand-off (two thread wake-ups). A
-// session has at most one batch in flight: the protocol is request and reply.
+// thread when the batch is done. A session alone on the server runs at once
+// on the transport thread when no executor is busy, which spares the hand-off
+// (two thread wake-ups). A session has at most one batch in flight: the
+// protocol is request and reply.
 #pragma once
 
 #include <atomic>
