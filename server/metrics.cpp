@@ -25,13 +25,6 @@ void Metrics::session_ended(size_t index) {
   if (DeviceCounters* d = device(index)) d->sessions.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void Metrics::session_moved(size_t from, size_t to, uint64_t memory_bytes) {
-  if (DeviceCounters* d = device(from)) d->sessions.fetch_sub(1, std::memory_order_relaxed);
-  if (DeviceCounters* d = device(to)) add(d->sessions, 1);
-  add_memory(from, -static_cast<int64_t>(memory_bytes));
-  add_memory(to, static_cast<int64_t>(memory_bytes));
-}
-
 void Metrics::received(uint64_t bytes) {
   add(bytes_in_, bytes);
   add(messages_in_, 1);

@@ -335,35 +335,7 @@ void SessionManager::send_reply(transport::PeerId peer, Connection& connection) 
     if (Status s = sink_->reply(peer, proto::kBatchReply, reply.meta, segments); !ok(s))
       RRTO_DEBUG(kLog, "session {}: reply not sent ({})", connection.work->session.id(), status_name(s));
   }
-  if (reply.end_session)
-    close(peer, connection, reply.end_reason);
-  else
-    rebalance(*connection.work);
-}
-
-void SessionManager::rebalance(SessionWork& work) {
-  if (policy_.placement != Placement::Spread || work.stays || !work.session.admitted()) return;
-  const size_t from = work.session.device_index();
-  size_t to = from;
-  for (size_t i = 0; i < loads_.size(); ++i)
-    if (loads_[i].sessions < loads_[to].sessions) to = i;
-  if (loads_[from].sessions < loads_[to].sessions + 2) return;
-  std::string why;
-  if (work.session.move_to(*devices_[to], to, why) != CUDA_SUCCESS) {
-    RRTO_INFO(kLog, "session {} stays on device {}: {}", work.session.id(), from, why);
-    work.stays = true;
-    return;
-  }
-  // Its queue goes to the other executor, level with the sessions there.
-  executors_[from]->forget(work.queue);
-  work.queue.virtual_ns = 0;
-  --loads_[from].sessions;
-  ++loads_[to].sessions;
-  loads_[from].memory_in_use -= work.memory_seen;
-  loads_[to].memory_in_use += work.memory_seen;
-  status_.moved(work.session, from);
-  RRTO_INFO(kLog, "session {} moved from device {} to device {} (they had {} and {} sessions)", work.session.id(), from,
-            to, loads_[from].sessions + 1, loads_[to].sessions - 1);
+  if (reply.end_session) close(peer, connection, reply.end_reason);
 }
 
 void SessionManager::end_all(std::string_view reason) {

@@ -96,7 +96,6 @@ class SessionManager final : public transport::Handler, private Admission {
     std::vector<uint8_t> reply_bulk;  // the reply's bytes, when the device's would not stay
     bool busy = false;  // the batch is on the executor
     uint64_t memory_seen = 0;  // the session's allocations after its last batch
-    bool stays = false;        // it cannot move (the log said why once)
   };
   struct Connection {
     std::shared_ptr<SessionWork> work;
@@ -139,9 +138,6 @@ class SessionManager final : public transport::Handler, private Admission {
   size_t place();
   // Keeps the devices' memory in use up to date after a session's batch.
   void account_memory(SessionWork& work);
-  // Spread placement keeps devices even: an idle session on a device with two
-  // sessions more than another moves there, between two of its batches.
-  void rebalance(SessionWork& work);
   void protocol_error(transport::PeerId peer, Connection& connection, std::string reason);
   void close(transport::PeerId peer, Connection& connection, std::string_view reason);
   void end_session(Connection& connection, std::string_view reason);

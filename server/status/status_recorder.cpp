@@ -49,16 +49,6 @@ void StatusRecorder::ended(const Session& session) {
     metrics_->add_memory(session.device_index(), -static_cast<int64_t>(last->memory_bytes));
 }
 
-void StatusRecorder::moved(const Session& session, size_t from) {
-  if (!metrics_) return;
-  uint64_t memory = 0;
-  board_->update(session.id(), [&](SessionInfo& info) {
-    info.device = session.device_index();
-    memory = info.memory_bytes;
-  });
-  metrics_->session_moved(from, session.device_index(), memory);
-}
-
 void StatusRecorder::batch_ran(const Session& session, std::span<const DecodedCall> calls, const BatchReply& reply,
                                Clock::time_point started) {
   if (!metrics_) return;

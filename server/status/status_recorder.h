@@ -37,8 +37,6 @@ class StatusRecorder {
   void admitted(const Session& session);
   // Before the session releases what it holds.
   void ended(const Session& session);
-  // After the session moved from device `from` to its device now.
-  void moved(const Session& session, size_t from);
   // After the dispatcher ran `calls` (started at `started`) and built `reply`,
   // which is then sent.
   void batch_ran(const Session& session, std::span<const DecodedCall> calls, const BatchReply& reply,
