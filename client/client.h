@@ -132,10 +132,13 @@ struct ClientState {
   CUfunc_cache cache_config = CU_FUNC_CACHE_PREFER_NONE;
   MemoryPools pools;
 
-  // Every operator passes here right before its call is queued or sent:
-  // `op` is the recorder's view of `call` (op_of()).
-  template <typename Call>
-  void on_operator(const Call& call, const Op& op) {
+  // Every operator passes here right before its call is queued or sent.
+  // Its recorder view, op_of(call, context...), is built only when a trace
+  // or the replayer will read it: rpc and async need none.
+  template <typename Call, typename... Context>
+  void on_operator(const Call& call, const Context&... context) {
+    if (!recorder.active() && !replayer.enabled()) return;
+    const Op op = op_of(call, context...);
     recorder.record(op);
     show_replayer(replayer, remote, call, op);
   }

@@ -45,7 +45,6 @@ void DeviceExecutor::submit(WorkQueue& queue, Task task, Task then) {
       round_.push_back(&queue);
     }
     ++pending_;
-    queued_.fetch_add(1, std::memory_order_relaxed);
     wake = sleeping_;
   }
   if (wake) work_.notify_one();
@@ -62,6 +61,11 @@ void DeviceExecutor::submit_last(WorkQueue& queue, Task task) {
 void DeviceExecutor::forget(WorkQueue& queue) {
   std::lock_guard lock(mutex_);
   if (queue.ready) leave_round(queue);
+}
+
+size_t DeviceExecutor::queued() const {
+  std::lock_guard lock(mutex_);
+  return pending_ + (running_task_ ? 1 : 0);
 }
 
 bool DeviceExecutor::idle() const {
@@ -114,7 +118,6 @@ int64_t DeviceExecutor::least_virtual_time() const {
 
 void DeviceExecutor::finished(WorkQueue& queue, int64_t ran_ns) {
   queue.virtual_ns += ran_ns / std::max<uint32_t>(queue.weight, 1);
-  queued_.fetch_sub(1, std::memory_order_relaxed);
   busy_ns_.fetch_add(static_cast<uint64_t>(ran_ns), std::memory_order_relaxed);
   if (queue.tasks.empty() && queue.last) leave_round(queue);
 }

@@ -71,7 +71,8 @@ class DeviceExecutor {
   void wait_idle();
 
   uint64_t busy_ns() const { return busy_ns_.load(std::memory_order_relaxed); }
-  size_t queued() const { return queued_.load(std::memory_order_relaxed); }
+  // Tasks waiting or running.
+  size_t queued() const;
 
  private:
   void loop();
@@ -93,7 +94,6 @@ class DeviceExecutor {
   bool running_task_ = false;
   bool stopping_ = false;
   bool sleeping_ = false;
-  std::atomic<size_t> queued_{0};
   std::atomic<uint64_t> busy_ns_{0};
   std::thread thread_;
 };

@@ -67,7 +67,7 @@ CUresult launch(Client& c, CUfunction f, const unsigned grid[3], const unsigned 
                      .shared_mem = shared_mem,
                      .stream = stream,
                      .params = {params, static_cast<size_t>(size)}};
-  state->on_operator(call, op_of(call, *function->def));
+  state->on_operator(call, *function->def);
   note_stream_work(*state, stream);
   return state->remote.defer(call);
 }

@@ -37,8 +37,9 @@ CUresult answer(Client& c, CUstream s, T* out, Pick pick) {
 // Streams are not tied to a context here; a stream belongs to whichever
 // context is current (they all are the session's one device).
 CUresult get_context(Client& c, CUstream s, CUcontext* ctx) {
-  if (const CUresult r = answer(c, s, ctx, [](const StreamFacts&) { return CUcontext{}; }); r != CUDA_SUCCESS)
-    return r;
+  if (!ctx) return CUDA_ERROR_INVALID_VALUE;
+  StreamFacts facts;
+  if (const CUresult r = stream_facts(c, s, facts); r != CUDA_SUCCESS) return r;
   if (has_current_context()) {
     *ctx = reinterpret_cast<CUcontext>(context_stack().back());
     return CUDA_SUCCESS;
