@@ -127,6 +127,12 @@ class Device {
 
   // ------------------------------------------------------------ device
   virtual CUresult synchronize() = 0;
+
+  // Hands the session memory at `bases` (allocations made here) to `to`, a
+  // device of the same backend, so that the same device addresses, and the
+  // session's streams, events and modules, are valid there. Nothing changes
+  // unless it succeeds; otherwise `why` says why the session cannot move.
+  virtual CUresult move_memory(std::span<const uint64_t> bases, Device& to, std::string& why) = 0;
 };
 
 }  // namespace rrto::server

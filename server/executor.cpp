@@ -118,7 +118,6 @@ int64_t DeviceExecutor::least_virtual_time() const {
 
 void DeviceExecutor::finished(WorkQueue& queue, int64_t ran_ns) {
   queue.virtual_ns += ran_ns / std::max<uint32_t>(queue.weight, 1);
-  busy_ns_.fetch_add(static_cast<uint64_t>(ran_ns), std::memory_order_relaxed);
   if (queue.tasks.empty() && queue.last) leave_round(queue);
 }
 

@@ -15,7 +15,6 @@
 // credit.
 #pragma once
 
-#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -70,7 +69,6 @@ class DeviceExecutor {
   // Blocks until idle().
   void wait_idle();
 
-  uint64_t busy_ns() const { return busy_ns_.load(std::memory_order_relaxed); }
   // Tasks waiting or running.
   size_t queued() const;
 
@@ -94,7 +92,6 @@ class DeviceExecutor {
   bool running_task_ = false;
   bool stopping_ = false;
   bool sleeping_ = false;
-  std::atomic<uint64_t> busy_ns_{0};
   std::thread thread_;
 };
 

@@ -25,6 +25,13 @@ void Metrics::session_ended(size_t index) {
   if (DeviceCounters* d = device(index)) d->sessions.fetch_sub(1, std::memory_order_relaxed);
 }
 
+void Metrics::session_moved(size_t from, size_t to, uint64_t memory_bytes) {
+  if (DeviceCounters* d = device(from)) d->sessions.fetch_sub(1, std::memory_order_relaxed);
+  if (DeviceCounters* d = device(to)) add(d->sessions, 1);
+  add_memory(from, -static_cast<int64_t>(memory_bytes));
+  add_memory(to, static_cast<int64_t>(memory_bytes));
+}
+
 void Metrics::received(uint64_t bytes) {
   add(bytes_in_, bytes);
   add(messages_in_, 1);
@@ -68,17 +75,20 @@ MetricValues Metrics::read() const {
   v.bytes_out = load(bytes_out_);
   v.messages_out = load(messages_out_);
   v.devices.reserve(device_count_);
-  for (size_t i = 0; i < device_count_; ++i) {
-    const DeviceCounters& d = devices_[i];
-    v.devices.push_back({.sessions = load(d.sessions),
-                         .memory_bytes = load(d.memory_bytes),
-                         .busy_ns = load(d.busy_ns),
-                         .queue_depth = load(d.queue_depth),
-                         .batches = load(d.batches),
-                         .replays = load(d.replays),
-                         .inferences = load(d.inferences)});
-  }
+  for (size_t i = 0; i < device_count_; ++i) v.devices.push_back(read_device(i));
   return v;
+}
+
+DeviceMetricValues Metrics::read_device(size_t index) const {
+  if (index >= device_count_) return {};
+  const DeviceCounters& d = devices_[index];
+  return {.sessions = load(d.sessions),
+          .memory_bytes = load(d.memory_bytes),
+          .busy_ns = load(d.busy_ns),
+          .queue_depth = load(d.queue_depth),
+          .batches = load(d.batches),
+          .replays = load(d.replays),
+          .inferences = load(d.inferences)};
 }
 
 }  // namespace rrto::server

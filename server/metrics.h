@@ -52,6 +52,8 @@ class Metrics {
   void set_connections(uint64_t open) { store(connections_, open); }
   void session_admitted(size_t device);
   void session_ended(size_t device);
+  // A session moved between devices, with the memory it holds.
+  void session_moved(size_t from, size_t to, uint64_t memory_bytes);
   void refused(Refusal refusal) { add(refusals_[static_cast<size_t>(refusal)], 1); }
   void protocol_error() { add(protocol_errors_, 1); }
   void received(uint64_t bytes);
@@ -64,6 +66,8 @@ class Metrics {
   void batch_ran(size_t device, uint64_t replays, bool inference);
 
   MetricValues read() const;
+  // One device's values (zero past the devices).
+  DeviceMetricValues read_device(size_t index) const;
 
  private:
   using Counter = std::atomic<uint64_t>;

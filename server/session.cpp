@@ -372,6 +372,16 @@ CUresult Session::ctx_synchronize() {
 
 // ---------------------------------------------------------------- end
 
+CUresult Session::move_to(Device& device, size_t device_index, std::string& why) {
+  std::vector<uint64_t> bases;
+  for (const auto& [base, entry] : allocations_)
+    if (entry.kind == AllocationTable::Kind::Allocation) bases.push_back(base);
+  if (CUresult r = device_->move_memory(bases, device, why)) return r;
+  device_ = &device;
+  device_index_ = device_index;
+  return CUDA_SUCCESS;
+}
+
 ReleasedResources Session::release() {
   ReleasedResources released;
   if (!device_) return released;

@@ -50,6 +50,9 @@ class Session {
 
   // Waits for the session's work, then frees everything it holds. Idempotent.
   ReleasedResources release();
+  // Moves an admitted, idle session to another device (Device::move_memory):
+  // its device addresses and handles stay valid there.
+  CUresult move_to(Device& device, size_t device_index, std::string& why);
 
   // Why the last call failed, in words for the client; empty if it did not
   // say. Cleared by begin_call().

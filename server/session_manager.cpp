@@ -1,5 +1,6 @@
 #include "server/session_manager.h"
 
+#include <algorithm>
 #include <utility>
 
 #include <fmt/format.h>
@@ -49,30 +50,37 @@ const proto::MemcpyHtoD* whole_bulk_copy(const Session& session, const std::vect
 }  // namespace
 
 SessionManager::SessionManager(std::vector<Device*> devices, SessionPolicy policy)
-    : devices_(std::move(devices)), policy_(std::move(policy)), scheduler_(policy_.placement) {
-  for (size_t i = 0; i < devices_.size(); ++i) {
+    : devices_(std::move(devices)),
+      policy_(std::move(policy)),
+      scheduler_(policy_.placement),
+      metrics_(devices_.size()),
+      busy_seen_(devices_.size(), 0) {
+  for (size_t i = 0; i < devices_.size(); ++i)
     executors_.push_back(std::make_unique<DeviceExecutor>(fmt::format("rrto-device{}", i)));
-    loads_.push_back({.total_memory = devices_[i]->description().total_memory});
+}
+
+std::vector<DeviceLoad> SessionManager::device_loads() const {
+  std::vector<DeviceLoad> loads;
+  for (size_t i = 0; i < devices_.size(); ++i) {
+    const DeviceMetricValues now = metrics_.read_device(i);
+    loads.push_back({.total_memory = devices_[i]->description().total_memory,
+                     .memory_in_use = now.memory_bytes,
+                     .sessions = now.sessions,
+                     .busy_ns = now.busy_ns - busy_seen_[i]});
   }
-  busy_seen_.assign(devices_.size(), 0);
+  return loads;
 }
 
 size_t SessionManager::place() {
-  for (size_t i = 0; i < loads_.size(); ++i) {
-    const uint64_t busy = executors_[i]->busy_ns();
-    loads_[i].busy_ns = busy - busy_seen_[i];
-    busy_seen_[i] = busy;
-  }
-  const size_t device = scheduler_.place(loads_, policy_.session_memory_bytes);
-  ++loads_[device].sessions;
-  return device;
+  const std::vector<DeviceLoad> loads = device_loads();
+  for (size_t i = 0; i < loads.size(); ++i) busy_seen_[i] += loads[i].busy_ns;
+  return scheduler_.place(loads, policy_.session_memory_bytes);
 }
 
 void SessionManager::account_memory(SessionWork& work) {
   if (!work.session.admitted()) return;
   const uint64_t now = work.session.allocations().allocated_bytes();
-  DeviceLoad& load = loads_[work.session.device_index()];
-  load.memory_in_use = load.memory_in_use - work.memory_seen + now;
+  status_.memory_changed(work.session.device_index(), static_cast<int64_t>(now - work.memory_seen));
   work.memory_seen = now;
 }
 
@@ -135,9 +143,7 @@ void SessionManager::end_session(Connection& connection, std::string_view reason
     return;
   }
   const size_t device = work->session.device_index();
-  status_.ended(work->session);
-  --loads_[device].sessions;
-  loads_[device].memory_in_use -= work->memory_seen;
+  status_.ended(work->session, work->memory_seen);
   work->memory_seen = 0;
   --admitted_;
   // Freed on the device's thread, after the session's batch in flight.
@@ -283,6 +289,7 @@ void SessionManager::run_batch(transport::PeerId peer, const std::shared_ptr<Ses
     send_reply(peer, connections_.at(peer));
     return;
   }
+  make_room(*work);
   if (in_flight_ == 0 && executors_[work->session.device_index()]->idle() && !shared) {
     run_now(*work);
     send_reply(peer, connections_.at(peer));
@@ -335,7 +342,64 @@ void SessionManager::send_reply(transport::PeerId peer, Connection& connection) 
     if (Status s = sink_->reply(peer, proto::kBatchReply, reply.meta, segments); !ok(s))
       RRTO_DEBUG(kLog, "session {}: reply not sent ({})", connection.work->session.id(), status_name(s));
   }
-  if (reply.end_session) close(peer, connection, reply.end_reason);
+  if (reply.end_session)
+    close(peer, connection, reply.end_reason);
+  else
+    rebalance(*connection.work);
+}
+
+void SessionManager::rebalance(SessionWork& work) {
+  if (policy_.placement != Placement::Spread || work.stays || !work.session.admitted()) return;
+  const size_t from = work.session.device_index();
+  size_t to = from;
+  size_t sessions_from = metrics_.read_device(from).sessions, sessions_to = sessions_from;
+  for (size_t i = 0; i < devices_.size(); ++i) {
+    const size_t sessions = metrics_.read_device(i).sessions;
+    if (sessions < sessions_to) {
+      to = i;
+      sessions_to = sessions;
+    }
+  }
+  if (sessions_from < sessions_to + 2) return;
+  move(work, to, fmt::format("device {} had {} sessions, device {} had {}", from, sessions_from, to, sessions_to));
+}
+
+void SessionManager::make_room(SessionWork& work) {
+  if (work.stays || !work.session.admitted() || work.session.templates().size() != 0) return;
+  uint64_t needed = 0;
+  for (const DecodedCall& c : work.calls)
+    if (const auto* alloc = std::get_if<proto::MemAlloc>(&c.call)) needed += alloc->size;
+  if (needed == 0) return;
+  const std::vector<DeviceLoad> loads = device_loads();
+  auto free_on = [&](size_t i) {
+    return loads[i].total_memory - std::min(loads[i].total_memory, loads[i].memory_in_use);
+  };
+  const size_t from = work.session.device_index();
+  if (needed <= free_on(from)) return;
+  size_t to = from;
+  for (size_t i = 0; i < loads.size(); ++i)
+    if (free_on(i) >= needed + work.memory_seen && (to == from || free_on(i) > free_on(to))) to = i;
+  if (to == from) return;  // fits nowhere: its allocation fails where it is
+  move(work, to, fmt::format("it asks for {} and device {} has {} free", format_bytes(needed), from,
+                             format_bytes(free_on(from))));
+}
+
+bool SessionManager::move(SessionWork& work, size_t to, std::string_view reason) {
+  const size_t from = work.session.device_index();
+  std::string why;
+  if (work.session.move_to(*devices_[to], to, why) != CUDA_SUCCESS) {
+    RRTO_INFO(kLog, "session {} stays on device {} ({}): {}", work.session.id(), from, reason, why);
+    work.stays = true;
+    return false;
+  }
+  // Its queue joins the other executor level with the sessions there.
+  executors_[from]->forget(work.queue);
+  work.queue.virtual_ns = 0;
+  status_.moved(work.session, from, work.memory_seen);
+  const size_t templates = work.session.templates().size();
+  RRTO_INFO(kLog, "session {} moved from device {} to device {} with {} template{}: {}", work.session.id(), from, to,
+            templates, templates == 1 ? "" : "s", reason);
+  return true;
 }
 
 void SessionManager::end_all(std::string_view reason) {

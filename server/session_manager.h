@@ -73,8 +73,9 @@ class SessionManager final : public transport::Handler, private Admission {
 
   size_t connection_count() const { return connections_.size(); }
 
-  // What the status endpoint reports; records nothing until attached.
+  // What the status endpoint reports, and the scheduler reads.
   StatusRecorder& status() { return status_; }
+  const Metrics& metrics() const { return metrics_; }
   size_t session_count() const { return admitted_; }
   // Batches out on an executor whose reply has not been sent yet.
   size_t batches_in_flight() const { return in_flight_; }
@@ -96,6 +97,7 @@ class SessionManager final : public transport::Handler, private Admission {
     std::vector<uint8_t> reply_bulk;  // the reply's bytes, when the device's would not stay
     bool busy = false;  // the batch is on the executor
     uint64_t memory_seen = 0;  // the session's allocations after its last batch
+    bool stays = false;        // it cannot move (the log said why once)
   };
   struct Connection {
     std::shared_ptr<SessionWork> work;
@@ -134,10 +136,21 @@ class SessionManager final : public transport::Handler, private Admission {
   void run_now(SessionWork& work);
   void batch_done(transport::PeerId peer, const std::shared_ptr<SessionWork>& work, size_t device);
   void send_reply(transport::PeerId peer, Connection& connection);
+  // Each device's load, as the metrics say.
+  std::vector<DeviceLoad> device_loads() const;
   // The device a new session goes to, by the load of each.
   size_t place();
   // Keeps the devices' memory in use up to date after a session's batch.
   void account_memory(SessionWork& work);
+  // Between two batches of an idle session: spread placement keeps devices
+  // even (a session on a device with two sessions more than another moves
+  // there); a session without a template whose next batch allocates more
+  // than its device has free moves where it fits.
+  void rebalance(SessionWork& work);
+  void make_room(SessionWork& work);
+  // Moves the idle session to device `to`; false (and logged once) if it
+  // cannot move.
+  bool move(SessionWork& work, size_t to, std::string_view why);
   void protocol_error(transport::PeerId peer, Connection& connection, std::string reason);
   void close(transport::PeerId peer, Connection& connection, std::string_view reason);
   void end_session(Connection& connection, std::string_view reason);
@@ -145,8 +158,8 @@ class SessionManager final : public transport::Handler, private Admission {
   std::vector<Device*> devices_;
   SessionPolicy policy_;
   Scheduler scheduler_;
-  std::vector<DeviceLoad> loads_;  // busy_ns: as of the last placement
-  std::vector<uint64_t> busy_seen_;
+  Metrics metrics_;
+  std::vector<uint64_t> busy_seen_;  // each device's busy time at the last placement
   ReplySink* sink_ = nullptr;
   std::unordered_map<transport::PeerId, Connection> connections_;
   uint64_t next_session_id_ = 1;
@@ -161,7 +174,7 @@ class SessionManager final : public transport::Handler, private Admission {
   };
   Sender latest_, previous_;
   std::vector<uint8_t> error_meta_;  // a malformed request's reply
-  StatusRecorder status_;
+  StatusRecorder status_{metrics_};
   // Last: their threads stop before anything they use goes.
   std::vector<std::unique_ptr<DeviceExecutor>> executors_;
 };

@@ -26,6 +26,10 @@ class CudaDevice final : public Device {
   CUresult copy_htod(uint64_t dst, const void* src, uint64_t size, StreamHandle stream) override;
   CUresult copy_dtoh_for_reply(uint64_t src, uint64_t size, StreamHandle stream, const uint8_t*& bytes) override;
   bool reply_bytes_are_sessions() const override { return false; }  // the device's staging buffer
+  CUresult move_memory(std::span<const uint64_t> bases, Device& to, std::string& why) override {
+    why = "the cuda backend keeps a session's memory on its GPU (moving it needs CUDA virtual memory management)";
+    return CUDA_ERROR_NOT_SUPPORTED;
+  }
   CUresult copy_dtod(uint64_t dst, uint64_t src, uint64_t size, StreamHandle stream) override;
   CUresult memset(uint64_t dst, uint32_t value, uint32_t element_size, uint64_t count, StreamHandle stream) override;
   // GPU memory: a payload cannot land in it straight from the network.

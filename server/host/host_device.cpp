@@ -71,6 +71,7 @@ CUresult HostDevice::mem_alloc(uint64_t size, uint64_t& dptr) {
   if (size == 0) return CUDA_ERROR_INVALID_VALUE;
   if (size > memory_limit_) return CUDA_ERROR_OUT_OF_MEMORY;
   const uint64_t bytes = round_up(size, size >= kMapThreshold ? 4096 : kAlignment);
+  std::lock_guard lock(memory_mutex_);
   if (bytes > memory_limit_ - used_bytes_) return CUDA_ERROR_OUT_OF_MEMORY;
   void* p = nullptr;
   if (bytes >= kMapThreshold) {
@@ -89,6 +90,7 @@ CUresult HostDevice::mem_alloc(uint64_t size, uint64_t& dptr) {
 }
 
 CUresult HostDevice::mem_free(uint64_t dptr) {
+  std::lock_guard lock(memory_mutex_);
   auto it = allocations_.find(dptr);
   if (it == allocations_.end()) return CUDA_ERROR_INVALID_VALUE;
   const uint64_t bytes = it->second;
@@ -102,12 +104,44 @@ CUresult HostDevice::mem_free(uint64_t dptr) {
 }
 
 CUresult HostDevice::mem_get_info(uint64_t& free, uint64_t& total) {
+  std::lock_guard lock(memory_mutex_);
   total = memory_limit_;
   free = memory_limit_ - used_bytes_;
   return CUDA_SUCCESS;
 }
 
 uint8_t* HostDevice::host_address(uint64_t dptr, uint64_t size) { return reinterpret_cast<uint8_t*>(dptr); }
+
+CUresult HostDevice::move_memory(std::span<const uint64_t> bases, Device& to, std::string& why) {
+  auto* target = dynamic_cast<HostDevice*>(&to);
+  if (!target || target == this) {
+    why = "not another host device";
+    return CUDA_ERROR_NOT_SUPPORTED;
+  }
+  std::scoped_lock lock(memory_mutex_, target->memory_mutex_);
+  uint64_t bytes = 0;
+  for (uint64_t base : bases) {
+    auto it = allocations_.find(base);
+    if (it == allocations_.end()) {
+      why = fmt::format("{:#x} is not an allocation of this device", base);
+      return CUDA_ERROR_INVALID_VALUE;
+    }
+    bytes += it->second;
+  }
+  if (bytes > target->memory_limit_ - target->used_bytes_) {
+    why = fmt::format("{} bytes do not fit in the {} bytes free there", bytes,
+                      target->memory_limit_ - target->used_bytes_);
+    return CUDA_ERROR_OUT_OF_MEMORY;
+  }
+  for (uint64_t base : bases) {
+    auto it = allocations_.find(base);
+    target->allocations_.emplace(base, it->second);
+    allocations_.erase(it);
+  }
+  used_bytes_ -= bytes;
+  target->used_bytes_ += bytes;
+  return CUDA_SUCCESS;
+}
 
 CUresult HostDevice::copy_htod(uint64_t dst, const void* src, uint64_t size, StreamHandle) {
   // The payload may already be where it belongs (received in place).

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 
@@ -69,14 +70,22 @@ class HostDevice final : public Device {
   CUresult event_elapsed(EventHandle start, EventHandle end, float& milliseconds) override;
 
   CUresult synchronize() override { return CUDA_SUCCESS; }
+  // Host devices share the server's memory: a move is bookkeeping.
+  CUresult move_memory(std::span<const uint64_t> bases, Device& to, std::string& why) override;
 
-  uint64_t used_bytes() const { return used_bytes_; }
+  uint64_t used_bytes() const {
+    std::lock_guard lock(memory_mutex_);
+    return used_bytes_;
+  }
 
  private:
   DeviceDescription description_;
   std::shared_ptr<const HostKernelRegistry> kernels_;
   DeviceTimeModel time_model_;
   uint64_t memory_limit_;
+  // Guards the two below: a move between devices runs beside the devices'
+  // own threads.
+  mutable std::mutex memory_mutex_;
   uint64_t used_bytes_ = 0;
   std::unordered_map<uint64_t, uint64_t> allocations_;  // address -> bytes reserved
 };

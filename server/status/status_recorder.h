@@ -1,9 +1,10 @@
 // What the session manager tells the status endpoint, one call per event:
-// turns sessions, batches and replies into Metrics and SessionBoard entries.
-// Until report_to() it records nothing, so a server (or a test) without a
-// status endpoint pays nothing.
+// turns sessions, batches and replies into Metrics (always: the scheduler
+// reads them too) and SessionBoard entries (only while a board is shown, so
+// a server without a status endpoint pays nothing for them).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -21,36 +22,38 @@ class StatusRecorder {
  public:
   using Clock = std::chrono::steady_clock;
 
-  void report_to(Metrics& metrics, SessionBoard& board) {
-    metrics_ = &metrics;
-    board_ = &board;
-  }
-  void detach() {
-    metrics_ = nullptr;
-    board_ = nullptr;
-  }
+  explicit StatusRecorder(Metrics& metrics) : metrics_(metrics) {}
+
+  void show_on(SessionBoard& board) { board_.store(&board, std::memory_order_release); }
+  void hide() { board_.store(nullptr, std::memory_order_release); }
 
   void connections(size_t open);
   void received(uint64_t bytes);
   // A Hello refused with `code` (by Admission::admit).
   void refused(CUresult code);
   void admitted(const Session& session);
-  // Before the session releases what it holds.
-  void ended(const Session& session);
+  // Before the session releases what it holds; `memory_bytes`: what it held
+  // as of its last reply.
+  void ended(const Session& session, uint64_t memory_bytes);
+  // After the session moved from device `from` to its device now, with the
+  // memory it held as of its last reply.
+  void moved(const Session& session, size_t from, uint64_t memory_bytes);
+  // The memory a session holds on `device` changed (seen after its reply).
+  void memory_changed(size_t device, int64_t delta_bytes) { metrics_.add_memory(device, delta_bytes); }
   // After the dispatcher ran `calls` (started at `started`) and built `reply`,
   // which is then sent.
   void batch_ran(const Session& session, std::span<const DecodedCall> calls, const BatchReply& reply,
                  Clock::time_point started);
   // Batches waiting for or running on a device's executor.
   void queue_depth(size_t device, uint64_t batches) {
-    if (metrics_) metrics_->set_queue_depth(device, batches);
+    metrics_.set_queue_depth(device, batches);
   }
   // A malformed request, answered with an error reply of `reply_bytes`.
   void protocol_error(uint64_t reply_bytes);
 
  private:
-  Metrics* metrics_ = nullptr;
-  SessionBoard* board_ = nullptr;
+  Metrics& metrics_;
+  std::atomic<SessionBoard*> board_{nullptr};  // set and cleared while the devices' threads run
 };
 
 // Whether a batch that succeeded served an inference: it holds a

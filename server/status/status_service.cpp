@@ -3,22 +3,24 @@
 namespace rrto::server {
 
 StatusService::StatusService(const std::string& host, ServerIdentity identity, SessionManager& sessions)
-    : host_(host), sessions_(sessions), metrics_(identity.devices.size()), source_(std::move(identity), metrics_, board_) {}
+    : host_(host), sessions_(sessions), source_(std::move(identity), sessions.metrics(), board_) {}
 
 Status StatusService::start(const config::ServerAddress& where, ServerIdentity identity, SessionManager& sessions,
                             std::unique_ptr<StatusService>& out, std::string& error) {
   std::unique_ptr<StatusService> service(new StatusService(where.host, std::move(identity), sessions));
   if (Status s = StatusHttpServer::start(where.host, where.port, service->source_, service->http_, error); !ok(s))
     return s;
-  sessions.status().report_to(service->metrics_, service->board_);
+  sessions.status().show_on(service->board_);
   out = std::move(service);
   return Status::Ok;
 }
 
 StatusService::~StatusService() {
-  sessions_.status().detach();
+  sessions_.status().hide();
   if (http_) http_->stop();
 }
+
+uint16_t StatusService::port() const { return http_->port(); }
 
 std::string StatusService::address() const { return config::format_host_port({host_, http_->port()}); }
 

@@ -27,13 +27,13 @@ class StatusService {
 
   // host:port, with the port bound.
   std::string address() const;
+  uint16_t port() const;
 
  private:
   StatusService(const std::string& host, ServerIdentity identity, SessionManager& sessions);
 
   const std::string host_;
   SessionManager& sessions_;
-  Metrics metrics_;
   SessionBoard board_;
   StatusSource source_;
   std::unique_ptr<StatusHttpServer> http_;

@@ -2,11 +2,12 @@
 """End-to-end tests: a real rrto-server process, real programs loading
 build/lib/libcuda.so.1 through LD_LIBRARY_PATH. Usage: e2e.py CASE"""
 import os
+import re
 import signal
 import subprocess
 import time
 
-from harness import BIN, Failure, Run, Server, check, client_env, main, run_program
+from harness import BACKEND, BIN, Failure, Run, Server, check, client_env, main, run_program
 
 
 def per_inference(server, mode, program="cnn_driver", few=3, many=8, extra_args=()):
@@ -164,6 +165,61 @@ def server_sigterm():
         check("session" in log, f"the server should log sessions:\n{log}")
 
 
+def started(name, env, lines):
+    """cnn_driver running through the client, stopped (SIGSTOP) once it has
+    printed `lines` inferences."""
+    proc = subprocess.Popen([f"{BIN}/cnn_driver", "--inferences", "300"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    for _ in range(lines):
+        if proc.stdout.readline() == "":
+            proc.kill()
+            raise Failure(f"{name} stopped early: {proc.communicate()[1]}")
+    proc.send_signal(signal.SIGSTOP)
+    return proc
+
+
+def wait_for_log(server, text, timeout=30):
+    deadline = time.time() + timeout
+    while text not in server.output():
+        check(time.time() < deadline, f"the server never logged '{text}':\n{server.output()}")
+        time.sleep(0.05)
+
+
+def session_move(mode):
+    """Clients a and c share device 0, b has device 1. Once b has gone, a or c
+    moves to device 1 between two of its requests (after its template is
+    confirmed, in replay mode); both finish with every output equal to the
+    CPU reference. (On a GPU machine with one device nothing moves; the
+    clients must still be right.)"""
+    devices = [{"memory_mb": 256}, {"memory_mb": 256}]
+    with Server(extra_config={"devices": devices} if BACKEND == "host" else {}) as server:
+        env = client_env(server.address(), mode)
+        a = started("a", env, 10)
+        b = started("b", env, 10)
+        c = started("c", env, 10)
+        try:
+            b.kill()
+            b.wait()
+            wait_for_log(server, "ended (client disconnected)")
+            for p in (a, c):
+                p.send_signal(signal.SIGCONT)
+            for name, p in (("a", a), ("c", c)):
+                out, err = p.communicate(timeout=180)
+                check(p.returncode == 0, f"client {name} in {mode} mode: exit {p.returncode}\n{out[-2000:]}\n{err[-3000:]}")
+        finally:
+            for p in (a, b, c):
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+        log = server.output()
+        if BACKEND == "host":
+            check("moved from device 0 to device 1" in log, f"no session moved in {mode} mode:\n{log}")
+            if mode == "replay":
+                check(re.search(r"moved from device 0 to device 1 with [1-9]\d* template", log) is not None,
+                      f"the session should have moved with its template confirmed:\n{log}")
+
+
 if __name__ == "__main__":
     main({f.__name__: f for f in (cnn_rpc, cnn_async, cnn_replay, cnn_diverge, cnn_batches, param_probe, server_unreachable, server_killed,
-                                   server_sigterm, trace_search)})
+                                   server_sigterm, trace_search)}
+         | {f"session_move_{mode}": (lambda m=mode: session_move(m)) for mode in ("rpc", "async", "replay")})

@@ -27,6 +27,9 @@ TEST_CASE("command line: flags with separate and joined values") {
   CHECK(o.status.empty());
   REQUIRE(parse({"--status", "127.0.0.1:9464"}, o, error) == ParseOutcome::Run);
   CHECK(o.status == "127.0.0.1:9464");
+  REQUIRE(parse({"--status-port-file=s"}, o, error) == ParseOutcome::Run);
+  CHECK(o.status_port_file == "s");
+  CHECK(o.status == "127.0.0.1:9464");
 }
 
 TEST_CASE("command line: help, unknown flags, missing values, bad backend") {

@@ -110,11 +110,11 @@ TEST_CASE("an inference is a batch with a ReplaySegment or ending in a copy to t
 }
 
 TEST_CASE("the session manager records sessions, refusals, bytes, batches, inferences and memory") {
-  // Declared first: the harness's session manager reports to them until it is gone.
-  Metrics metrics(2);
+  // Declared first: the harness's session manager shows sessions on it until it is gone.
   SessionBoard board;
   Harness h({.device_memory_mb = {64, 64}});
-  h.manager().status().report_to(metrics, board);
+  h.manager().status().show_on(board);
+  const Metrics& metrics = h.manager().metrics();
 
   const transport::PeerId a = h.open_session();  // device 0
   const transport::PeerId b = h.open_session();  // device 1
