@@ -148,6 +148,11 @@ int run_server(const Options& options) {
     fmt::print(stderr, "rrto-server: cannot write the port file {}\n", options.port_file);
     return kExitFailure;
   }
+  if (!options.status_port_file.empty() && (!status || !write_port_file(options.status_port_file, status->port()))) {
+    fmt::print(stderr, "rrto-server: cannot write the status port file {}{}\n", options.status_port_file,
+               status ? "" : " (no status endpoint: set status.listen)");
+    return kExitFailure;
+  }
 
   running_sessions.store(&sessions);
   running_server.store(server.get());

@@ -6,12 +6,14 @@ namespace rrto::server {
 
 const char* usage() {
   return "usage: rrto-server [--config FILE] [--listen ADDR:PORT] [--backend host|cuda] [--port-file PATH]\n"
+         "                   [--status-port-file PATH]\n"
          "       rrto-server --status HOST:PORT\n"
          "\n"
          "  --config FILE      server config (JSON, see config/README.md); without it, built-in defaults\n"
          "  --listen ADDR:PORT address to listen on, overrides the config (port 0: any free port)\n"
          "  --backend NAME     host (emulated device on the CPU) or cuda (the GPUs), overrides the config\n"
          "  --port-file PATH   write the bound port to PATH once listening\n"
+         "  --status-port-file PATH  write the status endpoint's bound port to PATH (needs status.listen)\n"
          "  --status HOST:PORT print the status of the server whose status endpoint is there, and exit\n"
          "  -h, --help         this text\n"
          "\n"
@@ -28,6 +30,7 @@ ParseOutcome parse_options(int argc, const char* const* argv, Options& out, std:
                         {"--listen", &out.listen},
                         {"--backend", &out.backend},
                         {"--port-file", &out.port_file},
+                        {"--status-port-file", &out.status_port_file},
                         {"--status", &out.status}};
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];

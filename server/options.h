@@ -10,6 +10,7 @@ struct Options {
   std::string listen;       // ADDR:PORT, overrides the config
   std::string backend;      // host | cuda, overrides the config
   std::string port_file;    // where to write the bound port once listening
+  std::string status_port_file;  // where to write the status endpoint's bound port
   std::string status;       // HOST:PORT of a server's status endpoint: print its status instead of serving
 };
 

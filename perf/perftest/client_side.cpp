@@ -17,6 +17,7 @@
 
 #include "config/config.h"
 #include "perf/perftest/concurrent_runs.h"
+#include "perf/perftest/device_busy.h"
 #include "perf/perftest/measurement.h"
 #include "perf/perftest/paths.h"
 #include "perf/perftest/raw_client.h"
@@ -78,6 +79,8 @@ class Client {
                     std::optional<double> compute_us, References& references);
   // infer_lat --clients: the clients of one workload and mode at once.
   bool clients_run(const std::string& workload, const std::string& mode, References& references);
+  // The server's devices' busy time so far, when its status endpoint is known.
+  std::optional<std::vector<uint64_t>> device_busy_ns();
   std::optional<double> server_compute(const std::string& workload);
   WorkloadRun base_run(const std::string& workload, size_t size, const std::string& mode) const;
   // Records a run that did not complete (not available or failed); nullopt
@@ -134,6 +137,8 @@ bool Client::find_rrto_server() {
     }
     address = server_.rrto_address;
     if (!address.empty() && address[0] == ':') address = o_.peer + address;
+    if (!server_.status_address.empty() && server_.status_address[0] == ':')
+      server_.status_address = o_.peer + server_.status_address;
   }
   if (o_.devices && server_.devices != o_.devices) {
     fmt::print(stderr, "rrto-perftest: --devices {}: the server side {}\n", *o_.devices,
@@ -393,6 +398,14 @@ bool Client::workload_run(const std::string& workload, size_t size, const std::s
   return true;
 }
 
+std::optional<std::vector<uint64_t>> Client::device_busy_ns() {
+  if (server_.status_address.empty()) return std::nullopt;
+  std::string error;
+  auto busy = read_device_busy_ns(server_.status_address, error);
+  if (!busy) fmt::print(stderr, "rrto-perftest: device busy time not measured: {}\n", error);
+  return busy;
+}
+
 bool Client::clients_run(const std::string& workload, const std::string& mode, References& references) {
   const uint32_t count = o_.clients.value_or(1);
   RunRecord r{.name = fmt::format("{} {} x{}", mode, workload, count), .mode = mode, .workload = workload,
@@ -412,8 +425,15 @@ bool Client::clients_run(const std::string& workload, const std::string& mode, R
   run.iterations = iterations();
   run.max_seconds = o_.max_seconds;
   Measurement all(0, o_.percentile);
-  const ConcurrentOutcome together =
-      run_concurrently(run, count, [&] { all.start(); }, [&](size_t, uint64_t ns) { sample(all, ns); });
+  std::optional<std::vector<uint64_t>> busy_before;  // read as the clients are released
+  const ConcurrentOutcome together = run_concurrently(
+      run, count,
+      [&] {
+        all.start();
+        busy_before = device_busy_ns();
+      },
+      [&](size_t, uint64_t ns) { sample(all, ns); });
+  const auto busy_after = device_busy_ns();
   std::vector<WorkloadOutcome> outs;
   for (const ClientRun& c : together.clients) {
     outs.push_back(c.outcome);
@@ -424,6 +444,11 @@ bool Client::clients_run(const std::string& workload, const std::string& mode, R
   r.clients = summarise_clients(together, o_.percentile);
   r.clients->devices = server_.devices;
   r.clients->time_scale_us = server_.time_scale_us;
+  if (busy_before && busy_after && busy_before->size() == busy_after->size()) {
+    r.clients->device_busy_s.emplace();
+    for (size_t i = 0; i < busy_after->size(); ++i)
+      r.clients->device_busy_s->push_back(static_cast<double>((*busy_after)[i] - (*busy_before)[i]) / 1e9);
+  }
   // Clients that ran as many iterations (--max-time can end them apart)
   // computed the same outputs.
   const bool clients_agree = std::all_of(outs.begin(), outs.end(), [&](const WorkloadOutcome& o) {

@@ -71,9 +71,17 @@ nlohmann::json ClientsRecord::to_json() const {
           {"per_client", each},
           {"devices", optional(devices)},
           {"time_scale_us", optional(time_scale_us)},
-          // Per device busy time: to come from rrto-server's status endpoint;
-          // null until then, never estimated here.
-          {"device_busy", nullptr}};
+          {"device_busy", busy_json()}};
+}
+
+nlohmann::json ClientsRecord::busy_json() const {
+  if (!device_busy_s) return nullptr;
+  nlohmann::json devices = nlohmann::json::array();
+  for (size_t i = 0; i < device_busy_s->size(); ++i)
+    devices.push_back({{"device", i},
+                       {"busy_s", (*device_busy_s)[i]},
+                       {"fraction", window_s > 0 ? (*device_busy_s)[i] / window_s : 0.0}});
+  return devices;
 }
 
 std::string ClientsRecord::summary_line() const {
@@ -93,6 +101,10 @@ std::string ClientsRecord::summary_line() const {
       range([](const PerClient& c) { return c.summary.p99_us; }), spread);
   if (devices) line += fmt::format("; server: {} host device(s), time scale {:g} us per block", *devices,
                                    time_scale_us.value_or(0));
+  if (device_busy_s && window_s > 0) {
+    line += "; device busy";
+    for (double busy : *device_busy_s) line += fmt::format(" {:.0f}%", 100 * busy / window_s);
+  }
   return line;
 }
 

@@ -25,8 +25,13 @@ struct ClientsRecord {
   double spread = 0;                // max / min of per_second
   std::optional<uint32_t> devices{};      // the server side's host devices, when it said
   std::optional<double> time_scale_us{};  // and their simulated time per thread block
+  // Each device's busy time while the clients ran (from the server's status
+  // endpoint, when the server side started it with one).
+  std::optional<std::vector<double>> device_busy_s{};
 
   nlohmann::json to_json() const;
+  // [{device, busy_s, fraction of window_s}], or null when not measured.
+  nlohmann::json busy_json() const;
   // "Clients: ..." under the rows.
   std::string summary_line() const;
 };

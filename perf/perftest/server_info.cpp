@@ -11,6 +11,7 @@ std::string format_server_info(const ServerInfo& info) {
   std::string text = "rrto=" + info.rrto_address;
   if (info.devices) text += fmt::format(" devices={}", *info.devices);
   if (info.time_scale_us) text += fmt::format(" time_scale_us={}", *info.time_scale_us);
+  if (!info.status_address.empty()) text += " status=" + info.status_address;
   return text;
 }
 
@@ -32,6 +33,8 @@ bool parse_server_info(const std::string& text, ServerInfo& out) {
       const double us = std::strtod(value.c_str(), &end);
       if (value.empty() || *end != '\0' || !(us >= 0)) return false;
       info.time_scale_us = us;
+    } else if (key == "status") {
+      info.status_address = value;
     }  // other keys: from a newer server side, ignored
   }
   out = std::move(info);

@@ -73,6 +73,10 @@ bool write_port_file(const std::string& path, uint16_t port) {
   return std::rename(temporary.c_str(), path.c_str()) == 0;
 }
 
+std::string bracketed(const std::string& host) {
+  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
 bool generates_config(const Options& o) { return o.devices || o.time_scale_us; }
 
 // The rrto-server config of --devices and --time-scale-us: host backend, that
@@ -84,10 +88,41 @@ bool write_device_config(const Options& o, const std::string& path) {
   const nlohmann::json config = {{"description", "written by rrto-perftest for --devices / --time-scale-us"},
                                  {"listen", "127.0.0.1:0"},
                                  {"backend", "host"},
-                                 {"devices", devices}};
+                                 {"devices", devices},
+                                 {"status", {{"listen", fmt::format("{}:0", bracketed(o.listen))}}}};
   std::ofstream out(path, std::ios::trunc);
   out << config.dump(1) << '\n';
   return static_cast<bool>(out.flush());
+}
+
+// The port a starting rrto-server wrote to `path`; 0 until then.
+uint16_t read_port(const std::string& path) {
+  std::ifstream in(path);
+  unsigned port = 0;
+  return in >> port && port > 0 && port < 65536 ? static_cast<uint16_t>(port) : 0;
+}
+
+// Our environment for rrto-server, with the workloads' host-kernel libraries
+// added and its log at warn unless RRTO_LOG says otherwise.
+std::vector<std::string> server_environment() {
+  std::vector<std::string> env;
+  const std::string kernel_dir = host_kernel_dir();
+  std::string kernels = kernel_dir + "/librrto_perf_kernels.so:" + kernel_dir + "/librrto_example_kernels.so";
+  bool has_log = false;
+  for (char** e = environ; *e; ++e) {
+    std::string entry = *e;
+    if (entry.rfind("RRTO_HOST_KERNELS=", 0) == 0) {
+      kernels += ":" + entry.substr(18);
+      continue;
+    }
+    has_log |= entry.rfind("RRTO_LOG=", 0) == 0;
+    env.push_back(std::move(entry));
+  }
+  // Host-kernel libraries matter to the host backend only; the cuda
+  // backend ignores them.
+  env.push_back("RRTO_HOST_KERNELS=" + kernels);
+  if (!has_log) env.push_back("RRTO_LOG=warn");
+  return env;
 }
 
 // The rrto-server this rrto-perftest starts for the RRTO tests.
@@ -104,67 +139,27 @@ class ChildServer {
                                      "--port-file", port_file_};
     if (generates_config(o)) {
       config_file_ = temp + ".json";
+      status_port_file_ = temp + ".status-port";
+      std::remove(status_port_file_.c_str());
       if (!write_device_config(o, config_file_)) {
         error = fmt::format("cannot write {}", config_file_);
         return false;
       }
+      args.insert(args.end(), {"--status-port-file", status_port_file_});
     }
     const std::string& config = config_file_.empty() ? o.config : config_file_;
     if (!config.empty()) args.insert(args.end(), {"--config", config});
     if (!o.backend.empty()) args.insert(args.end(), {"--backend", o.backend});
-    std::vector<std::string> env;
-    const std::string kernel_dir = host_kernel_dir();
-    std::string kernels = kernel_dir + "/librrto_perf_kernels.so:" + kernel_dir + "/librrto_example_kernels.so";
-    bool has_log = false;
-    for (char** e = environ; *e; ++e) {
-      std::string entry = *e;
-      if (entry.rfind("RRTO_HOST_KERNELS=", 0) == 0) {
-        kernels += ":" + entry.substr(18);
-        continue;
-      }
-      has_log |= entry.rfind("RRTO_LOG=", 0) == 0;
-      env.push_back(std::move(entry));
-    }
-    // Host-kernel libraries matter to the host backend only; the cuda
-    // backend ignores them.
-    env.push_back("RRTO_HOST_KERNELS=" + kernels);
-    if (!has_log) env.push_back("RRTO_LOG=warn");
-    std::vector<char*> argv, envp;
-    for (std::string& a : args) argv.push_back(a.data());
-    for (std::string& e : env) envp.push_back(e.data());
-    argv.push_back(nullptr);
-    envp.push_back(nullptr);
-
-    pid_ = fork();
-    if (pid_ == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGTERM);
-      execve(argv[0], argv.data(), envp.data());
-      _exit(127);
-    }
-    if (pid_ < 0) {
+    if (!spawn(args, server_environment())) {
       error = "cannot fork rrto-server";
       return false;
     }
-    const auto deadline = std::chrono::steady_clock::now() + kServerStartTimeout;
-    while (std::chrono::steady_clock::now() < deadline && !g_stop.load()) {
-      if (exited()) {
-        error = fmt::format("{} exited while starting (status {})", args[0], status_);
-        return false;
-      }
-      std::ifstream in(port_file_);
-      unsigned port = 0;
-      if (in >> port && port > 0 && port < 65536) {
-        port_ = static_cast<uint16_t>(port);
-        std::remove(port_file_.c_str());
-        return true;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    error = g_stop.load() ? "stopped while rrto-server was starting" : "rrto-server did not start listening in time";
-    return false;
+    return wait_until_listening(args[0], error);
   }
 
   uint16_t port() const { return port_; }
+  // Its status endpoint's port; 0 if it has none.
+  uint16_t status_port() const { return status_port_; }
   pid_t pid() const { return pid_; }
 
   // True once it has exited (reaped here).
@@ -190,19 +185,48 @@ class ChildServer {
       waitpid(pid_, &status, 0);
       pid_ = -1;
     }
-    std::remove(port_file_.c_str());
-    if (!config_file_.empty()) std::remove(config_file_.c_str());
+    for (const std::string* file : {&port_file_, &status_port_file_, &config_file_})
+      if (!file->empty()) std::remove(file->c_str());
   }
 
  private:
-  static std::string bracketed(const std::string& host) {
-    return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  bool spawn(std::vector<std::string>& args, std::vector<std::string> env) {
+    std::vector<char*> argv, envp;
+    for (std::string& a : args) argv.push_back(a.data());
+    for (std::string& e : env) envp.push_back(e.data());
+    argv.push_back(nullptr);
+    envp.push_back(nullptr);
+    pid_ = fork();
+    if (pid_ == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
+      execve(argv[0], argv.data(), envp.data());
+      _exit(127);
+    }
+    return pid_ > 0;
+  }
+
+  // Until the port files say where it listens (the status port, when asked
+  // for, is written after the other).
+  bool wait_until_listening(const std::string& program, std::string& error) {
+    const auto deadline = std::chrono::steady_clock::now() + kServerStartTimeout;
+    while (std::chrono::steady_clock::now() < deadline && !g_stop.load()) {
+      if (exited()) {
+        error = fmt::format("{} exited while starting (status {})", program, status_);
+        return false;
+      }
+      port_ = read_port(port_file_);
+      status_port_ = status_port_file_.empty() ? 0 : read_port(status_port_file_);
+      if (port_ != 0 && (status_port_file_.empty() || status_port_ != 0)) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    error = g_stop.load() ? "stopped while rrto-server was starting" : "rrto-server did not start listening in time";
+    return false;
   }
 
   pid_t pid_ = -1;
   int status_ = 0;
-  uint16_t port_ = 0;
-  std::string port_file_;
+  uint16_t port_ = 0, status_port_ = 0;
+  std::string port_file_, status_port_file_;
   std::string config_file_;  // written here for --devices / --time-scale-us
 };
 
@@ -217,6 +241,7 @@ int run_server_side(const Options& o) {
   install_signal_handlers();
 
   ChildServer child;
+  ServerInfo info;
   std::string rrto_address = o.server;
   if (rrto_address.empty()) {
     std::string error;
@@ -228,10 +253,10 @@ int run_server_side(const Options& o) {
     // one address only.
     const bool any = o.listen == "0.0.0.0" || o.listen == "::" || o.listen.empty();
     rrto_address = fmt::format("{}:{}", any ? "" : o.listen, child.port());
+    if (child.status_port()) info.status_address = fmt::format("{}:{}", any ? "" : o.listen, child.status_port());
     fmt::print("rrto-server (pid {}) listening on {}:{}\n", child.pid(), o.listen, child.port());
   }
 
-  ServerInfo info;
   info.rrto_address = rrto_address;
   if (generates_config(o)) {
     info.devices = o.devices.value_or(1);

@@ -209,7 +209,10 @@ def infer_lat_clients():
             clients = run["clients"]
             check(clients["count"] == 2 and len(clients["per_client"]) == 2, clients)
             check(clients["devices"] == 2 and clients["time_scale_us"] == 1.5, clients)
-            check("device_busy" in clients and clients["device_busy"] is None, clients)
+            busy = clients["device_busy"]
+            check(isinstance(busy, list) and [d["device"] for d in busy] == [0, 1], clients)
+            check(all(d["busy_s"] >= 0 and d["fraction"] >= 0 for d in busy) and sum(d["busy_s"] for d in busy) > 0,
+                  f"the devices ran the clients' inferences: {clients}")
             check(clients["aggregate_per_second"] > 0 and clients["window_s"] > 0 and clients["spread"] >= 1, clients)
             for c in clients["per_client"]:
                 check(c["iterations"] == 3 and c["latency_us"]["p99"] >= c["latency_us"]["p50"] > 0, c)

@@ -112,13 +112,15 @@ TEST_CASE("the server side's Info reply") {
 
   info.devices = 4;
   info.time_scale_us = 2.5;
+  info.status_address = ":4243";
   const std::string text = format_server_info(info);
-  CHECK(text == "rrto=:4242 devices=4 time_scale_us=2.5");
+  CHECK(text == "rrto=:4242 devices=4 time_scale_us=2.5 status=:4243");
   ServerInfo back;
   REQUIRE(parse_server_info(text + " later=1", back));
   CHECK(back.rrto_address == ":4242");
   CHECK(back.devices == 4u);
   CHECK(back.time_scale_us == 2.5);
+  CHECK(back.status_address == ":4243");
 
   CHECK(!parse_server_info("hello", back));
   CHECK(!parse_server_info("rrto=:1 devices=0", back));
@@ -199,4 +201,12 @@ TEST_CASE("several clients: throughput together over the window, each client's l
   CHECK(j["device_busy"].is_null());
   CHECK(j["devices"].is_null());
   CHECK(j["per_client"][0]["iterations"] == 4);
+
+  ClientsRecord measured = r;
+  measured.device_busy_s = std::vector<double>{0.25, 0.0};
+  const auto busy = measured.to_json()["device_busy"];
+  REQUIRE(busy.size() == 2);
+  CHECK(busy[0]["device"] == 0);
+  CHECK(busy[0]["fraction"] == doctest::Approx(0.5));
+  CHECK(busy[1]["busy_s"] == doctest::Approx(0.0));
 }
