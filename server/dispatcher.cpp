@@ -196,6 +196,12 @@ void Dispatcher::run(Session& session, std::span<const DecodedCall> calls, Batch
 
   for (size_t i = 0; i < calls.size(); ++i) {
     reply.call_index = static_cast<uint32_t>(i);
+    // The reply's bytes stay where the call that produced them left them
+    // (device memory, on the host backend): nothing may run after it.
+    if (!reply.bulk.empty()) {
+      reply.status = session.fail(CUDA_ERROR_INVALID_VALUE, "call {} comes after the copy back to the host", i);
+      break;
+    }
     reply.status = run_call(session, calls[i], reply);
     if (reply.status != CUDA_SUCCESS) break;
   }

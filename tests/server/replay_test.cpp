@@ -140,6 +140,25 @@ TEST_CASE("a segment runs part of a template; a copy back may only end it") {
   CHECK(s.replay({}, {}, 1, 5).status == CUDA_ERROR_INVALID_VALUE);  // past the end
 }
 
+TEST_CASE("nothing runs after a replay's copy back in the same batch: its bytes are not freed under the reply") {
+  Scene s;
+  REQUIRE(s.register_template(s.inference()).status == CUDA_SUCCESS);
+  const std::vector<float> input = ramp(2.0f);
+  Request r;
+  const uint64_t at = r.add_bulk(input.data(), input.size() * sizeof(float));
+  r.add(proto::ReplaySegment{.tmpl = 7, .first = 0, .last = 2, .input_offset = at});
+  r.add(proto::MemFree{.dptr = s.data});
+  const Outcome o = s.h.send(s.peer, r);
+  CHECK(o.status == CUDA_ERROR_INVALID_VALUE);
+  CHECK(o.call_index == 1);
+  CHECK(o.bulk.empty());
+  CHECK_FALSE(o.closed);
+  // The buffer was not freed: it still holds the replay's output.
+  const Outcome read = s.h.read(s.peer, s.data, kN * sizeof(float));
+  REQUIRE(read.status == CUDA_SUCCESS);
+  CHECK(floats(read.bulk)[1] == 6.0f);
+}
+
 TEST_CASE("replay of an unknown or dropped template fails, the session goes on") {
   Scene s;
   const Outcome unknown = s.replay(ramp(0));
