@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "common/printable.h"
 #include "protocol/calls.h"
 
 namespace rrto::server {
@@ -46,8 +47,9 @@ void Session::admit(Device& device, size_t device_index, std::string client_name
 }
 
 CUresult Session::fail_with(CUresult code, std::string message) {
-  RRTO_WARN(kLog, "session {}: {}", id_, message);
-  error_ = std::move(message);
+  // Messages quote what the client sent (kernel and global names, say).
+  error_ = printable(message, 1024);
+  RRTO_WARN(kLog, "session {}: {}", id_, error_);
   return code;
 }
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "common/log.h"
+#include "common/printable.h"
 #include "protocol/batch.h"
 #include "server/byte_size.h"
 
@@ -13,14 +14,6 @@ namespace rrto::server {
 namespace {
 
 constexpr const char* kLog = "server";
-
-// Text a client sent, made safe for a log line.
-std::string printable(std::string_view text, size_t max_length = 128) {
-  std::string out;
-  for (char c : text.substr(0, max_length)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
-  if (text.size() > max_length) out += "...";
-  return out;
-}
 
 // Compares without an early exit, so response times say nothing about how
 // much of a guessed token was right.
@@ -105,7 +98,7 @@ void SessionManager::on_disconnect(transport::PeerId peer) {
 }
 
 CUresult SessionManager::admit(Session& session, const proto::Hello& hello, std::string& why) {
-  const std::string client = printable(hello.client_name);
+  const std::string client = printable(hello.client_name, 128);
   CUresult refusal = CUDA_SUCCESS;
   if (hello.protocol_version != proto::kProtocolVersion) {
     why = fmt::format("protocol version {} is not the server's {}", hello.protocol_version, proto::kProtocolVersion);

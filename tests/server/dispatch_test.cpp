@@ -58,6 +58,25 @@ TEST_CASE("sessions are placed on devices round-robin") {
   CHECK(names == std::vector<std::string>{"test device 0", "test device 1", "test device 0", "test device 1"});
 }
 
+TEST_CASE("names a client sends reach the log escaped: no forged lines, no terminal escapes") {
+  Harness h;
+  const auto peer = h.open_session();
+  Request r;
+  const uint8_t image[] = {0x7f, 'E', 'L', 'F'};
+  r.add(proto::ModuleLoad{.module = 1, .bulk_offset = r.add_bulk(image, 4), .size = 4});
+  const uint8_t odd_layout[3] = {};
+  r.add(proto::ModuleGetFunction{.module = 1,
+                                 .function = 2,
+                                 .name = "k\n[00:00:00.000 rrto 1 server info] session 9 ended\x1b[2J",
+                                 .param_layout = proto::Bytes(odd_layout)});
+  Outcome o;
+  const std::string log = logged([&] { o = h.send(peer, r); });
+  CHECK(o.status == CUDA_ERROR_INVALID_VALUE);
+  CHECK(log.find("k\\x0a[00:00:00.000 rrto 1 server info] session 9 ended\\x1b[2J") != std::string::npos);
+  CHECK(log.find('\x1b') == std::string::npos);
+  CHECK(log.find("\n[00:00:00.000") == std::string::npos);
+}
+
 TEST_CASE("alloc, copy up, copy down: the bytes come back") {
   Harness h;
   const auto peer = h.open_session();
