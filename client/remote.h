@@ -15,6 +15,7 @@
 #include "client/mode.h"
 #include "client/outgoing_batch.h"
 #include "client/stats.h"
+#include "common/limits.h"
 #include "protocol/batch.h"
 #include "transport/transport.h"
 
@@ -46,11 +47,13 @@ class Remote final : public OutgoingBatch {
   uint64_t add_bulk_copy(const void* data, size_t size);
   uint64_t add_bulk_ref(const void* data, size_t size);
 
-  // Queues a call that needs no answer; rpc mode sends it now.
+  // Queues a call that needs no answer; rpc mode sends it now, the others
+  // once the queue holds as many calls as a batch may (leaving room for the
+  // call that will need an answer).
   template <typename Call>
   CUresult defer(Call& call) {
     add(call);
-    return mode_ == Mode::Rpc ? flush() : CUDA_SUCCESS;
+    return mode_ == Mode::Rpc || batch_.count() + 1 >= limits::kBatchCalls ? flush() : CUDA_SUCCESS;
   }
   // Queues calls encoded elsewhere (the replayer's registrations).
   void defer_encoded(const proto::BatchWriter& calls);

@@ -15,4 +15,13 @@ inline constexpr uint32_t kReplayTemplates = 16;
 // The matcher remembers two such iterations to find one.
 inline constexpr uint32_t kTemplateOperators = 1u << 15;
 
+// Calls in one request: the client sends what it has queued once it holds
+// this many, and the server refuses a longer batch as malformed. Twice a
+// template, so that a replayed stretch and what precedes it fit.
+inline constexpr uint32_t kBatchCalls = 2 * kTemplateOperators;
+
+// Bytes of a request before Hello has admitted the session: Hello fits many
+// times over, anything larger is refused on its header.
+inline constexpr uint64_t kHelloMessageBytes = 4096;
+
 }  // namespace rrto::limits

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "common/limits.h"
+
 namespace rrto::server {
 namespace {
 
@@ -55,6 +57,10 @@ Status decode_calls(std::span<const uint8_t> meta, std::string_view entry, std::
 
 Status decode_batch(std::span<const uint8_t> meta, uint64_t bulk_length, std::vector<DecodedCall>& calls,
                     std::string& why) {
+  if (const uint32_t count = proto::BatchReader(meta).count(); count > limits::kBatchCalls) {
+    why = fmt::format("{} calls in one batch, more than {}", count, limits::kBatchCalls);
+    return Status::ProtocolError;
+  }
   auto check = [&](size_t index, const proto::AnyCall& call, std::string& why) {
     const std::optional<BulkRange> range = bulk_range(call, bulk_length);
     if (range && (range->offset > bulk_length || range->size > bulk_length - range->offset)) {

@@ -26,8 +26,8 @@ struct DecodedCall {
   std::span<const uint8_t> bulk;
 };
 
-// On failure returns ProtocolError and says why; `calls` then holds nothing
-// useful. The calls point into `meta`, which must outlive them.
+// At most limits::kBatchCalls calls. On failure returns ProtocolError and
+// says why; `calls` then holds nothing useful. The calls point into `meta`, which must outlive them.
 Status decode_batch(std::span<const uint8_t> meta, uint64_t bulk_length, std::vector<DecodedCall>& calls,
                     std::string& why);
 

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "common/limits.h"
 #include "common/log.h"
 #include "common/printable.h"
 #include "protocol/batch.h"
@@ -170,8 +171,17 @@ void SessionManager::protocol_error(transport::PeerId peer, Connection& connecti
   close(peer, connection, "protocol error: " + reason);
 }
 
-bool SessionManager::too_large(uint64_t meta_length, uint64_t bulk_length) const {
-  return bulk_length > policy_.max_message_bytes || meta_length > policy_.max_message_bytes - bulk_length;
+bool SessionManager::accept_message(transport::PeerId peer, uint16_t opcode, uint64_t meta_length,
+                                    uint64_t bulk_length) {
+  auto it = connections_.find(peer);
+  if (it == connections_.end() || it->second.closing) return false;
+  const bool admitted = it->second.work->session.admitted();
+  const uint64_t limit = admitted ? policy_.max_message_bytes : limits::kHelloMessageBytes;
+  if (bulk_length <= limit && meta_length <= limit - bulk_length) return true;
+  protocol_error(peer, it->second,
+                 fmt::format("a message of {} exceeds the limit of {}{}", format_bytes(meta_length + bulk_length),
+                             format_bytes(limit), admitted ? "" : " before Hello"));
+  return false;
 }
 
 bool SessionManager::KeptDecode::is_for(transport::PeerId p, std::span<const uint8_t> m, uint64_t length) const {
@@ -219,7 +229,7 @@ void* SessionManager::bulk_destination(transport::PeerId peer, uint16_t opcode, 
   kept_.reset();
   auto it = connections_.find(peer);
   if (it == connections_.end() || it->second.closing || opcode != proto::kBatchRequest) return nullptr;
-  if (bulk_length == 0 || too_large(meta.size(), bulk_length)) return nullptr;
+  if (bulk_length == 0) return nullptr;
   SessionWork& work = *it->second.work;
   if (work.busy) return nullptr;  // on_message refuses the message
   // Decoded once, here, from a copy the batch keeps: on_message runs these calls.
@@ -241,11 +251,6 @@ void SessionManager::on_message(transport::PeerId peer, const transport::Message
 
   if (message.opcode != proto::kBatchRequest)
     return protocol_error(peer, connection, fmt::format("unexpected message opcode {}", message.opcode));
-  if (too_large(message.meta.size(), message.bulk.size()))
-    return protocol_error(
-        peer, connection,
-        fmt::format("a message of {} exceeds the limit of {}", format_bytes(message.meta.size() + message.bulk.size()),
-                    format_bytes(policy_.max_message_bytes)));
   if (connection.work->busy)
     return protocol_error(peer, connection, "a request came before the reply to the one before it");
   std::string why;
@@ -335,10 +340,18 @@ void SessionManager::send_reply(transport::PeerId peer, Connection& connection) 
     if (Status s = sink_->reply(peer, proto::kBatchReply, reply.meta, segments); !ok(s))
       RRTO_DEBUG(kLog, "session {}: reply not sent ({})", connection.work->session.id(), status_name(s));
   }
+  connection.work->shrink_buffers();
   if (reply.end_session)
     close(peer, connection, reply.end_reason);
   else
     rebalance(*connection.work);
+}
+
+void SessionManager::SessionWork::shrink_buffers() {
+  // What an ordinary batch needs stays allocated from one batch to the next.
+  constexpr size_t kKeepBytes = 16u << 20;
+  for (std::vector<uint8_t>* buffer : {&meta, &bulk, &reply_bulk})
+    if (buffer->capacity() > kKeepBytes) std::vector<uint8_t>().swap(*buffer);
 }
 
 void SessionManager::rebalance(SessionWork& work) {

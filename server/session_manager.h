@@ -61,6 +61,8 @@ class SessionManager final : public transport::Handler, private Admission {
 
   void on_connect(transport::PeerId peer, const std::string& peer_address) override;
   void on_disconnect(transport::PeerId peer) override;
+  // Before Hello, limits::kHelloMessageBytes; afterwards max_message_bytes.
+  bool accept_message(transport::PeerId peer, uint16_t opcode, uint64_t meta_length, uint64_t bulk_length) override;
   void* bulk_destination(transport::PeerId peer, uint16_t opcode, std::span<const uint8_t> meta,
                          uint64_t bulk_length) override;
   void on_message(transport::PeerId peer, const transport::Message& message) override;
@@ -95,6 +97,8 @@ class SessionManager final : public transport::Handler, private Admission {
     std::vector<DecodedCall> calls;
     BatchReply reply;
     std::vector<uint8_t> reply_bulk;  // the reply's bytes, when the device's would not stay
+    // Gives back what a large batch left in the buffers above.
+    void shrink_buffers();
     bool busy = false;  // the batch is on the executor
     uint64_t memory_seen = 0;  // the session's allocations after its last batch
     bool stays = false;        // it cannot move (the log said why once)
@@ -119,7 +123,6 @@ class SessionManager final : public transport::Handler, private Admission {
   };
 
   CUresult admit(Session& session, const proto::Hello& hello, std::string& why) override;
-  bool too_large(uint64_t meta_length, uint64_t bulk_length) const;
   // The message's calls in work.calls, decoded from work.meta: as kept, or
   // decoded now; its bulk where it stays until the batch is done.
   Status take_batch(transport::PeerId peer, const transport::Message& message, const std::optional<KeptDecode>& kept,

@@ -113,6 +113,12 @@ class Handler {
   virtual void on_connect(PeerId peer, const std::string& peer_address) = 0;
   // The peer closed its connection, vanished, or was closed by close_peer().
   virtual void on_disconnect(PeerId peer) = 0;
+  // Whether to receive a message of this size from `peer`, asked on its
+  // header alone, before anything is allocated for it or fetched. False: the
+  // transport drops it unread (the handler may reply or close the peer).
+  virtual bool accept_message(PeerId peer, uint16_t opcode, uint64_t meta_length, uint64_t bulk_length) {
+    return true;
+  }
   // Where should `bulk_length` bytes of this message's payload land? Return a
   // pointer to at least that many writable bytes (e.g. the destination of a
   // copy, already checked by the handler), or nullptr to let the transport

@@ -419,7 +419,7 @@ void UcxServer::deliver_message(Event& event) {
   const WireHeader h = event.header;
   const bool meta_in_data = h.flags & wire::kFlagMetaInData;
   const Peer* peer = find(id);
-  if (!peer || peer->failed || peer->doomed) {
+  if (!peer || peer->failed || peer->doomed || !handler_.accept_message(id, h.opcode, h.meta_length, h.bulk_length)) {
     release(event);
     return;
   }

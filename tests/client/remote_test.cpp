@@ -54,6 +54,18 @@ TEST_CASE("queued calls go with the next call that needs an answer, bulk in orde
   CHECK(f.remote.mark().bulk_bytes == 0);
 }
 
+TEST_CASE("a queue that reaches the batch bound goes out: no batch holds more calls than the server takes") {
+  Fixture f(Mode::Async);
+  proto::EventRecord record{.event = 0x20, .stream = 0};
+  for (uint32_t i = 0; i < limits::kBatchCalls + 10; ++i) REQUIRE(f.remote.defer(record) == CUDA_SUCCESS);
+  REQUIRE(f.sent.size() == 1);
+  CHECK(calls_of(f.sent[0].meta).size() == limits::kBatchCalls - 1);
+  proto::CtxSynchronize sync;
+  REQUIRE(f.remote.call(sync) == CUDA_SUCCESS);
+  REQUIRE(f.sent.size() == 2);
+  CHECK(calls_of(f.sent[1].meta).size() == 12);
+}
+
 TEST_CASE("replace_since swaps the calls after a mark and keeps their bulk") {
   Fixture f(Mode::Replay);
   proto::StreamCreate create{.stream = 0x14, .flags = 0, .priority = 0};

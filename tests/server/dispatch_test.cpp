@@ -8,6 +8,7 @@
 #include <cstring>
 #include <numeric>
 
+#include "common/limits.h"
 #include "common/log.h"
 #include "tests/server/harness.h"
 #include "tests/server/test_util.h"
@@ -282,6 +283,33 @@ TEST_CASE("malformed requests get an error reply and close that session only") {
   const auto data = pattern(64, 5);
   CHECK(h.write(bystander, p, data.data(), data.size()).status == CUDA_SUCCESS);
   CHECK(h.read(bystander, p, 64).bulk == data);
+}
+
+TEST_CASE("before Hello only a small message is taken, refused on its size alone") {
+  Harness h;
+  const auto peer = h.connect();
+  const std::vector<uint8_t> big(limits::kHelloMessageBytes + 1, 0);
+  const Outcome o = h.send_raw(peer, proto::kBatchRequest, big, {});
+  CHECK(o.status == CUDA_ERROR_INVALID_VALUE);
+  CHECK(o.closed);
+  const std::string why(o.body.begin(), o.body.end());
+  CHECK(why.find("before Hello") != std::string::npos);
+  // A bulk counts too.
+  const auto other = h.connect();
+  Request r;
+  r.add(proto::Hello{});
+  r.add_bulk(big.data(), big.size());
+  CHECK(h.send(other, r).closed);
+}
+
+TEST_CASE("a batch of more calls than a batch may hold is malformed") {
+  Harness h;
+  const auto peer = h.open_session();
+  Request r;
+  for (uint32_t i = 0; i <= limits::kBatchCalls; ++i) r.add(proto::MemGetInfo{});
+  const Outcome o = h.send(peer, r);
+  CHECK(o.status == CUDA_ERROR_INVALID_VALUE);
+  CHECK(o.closed);
 }
 
 TEST_CASE("a closed session's later messages are ignored") {

@@ -182,6 +182,12 @@ class Harness {
     Outcome out;
     std::vector<uint8_t> landing;
     std::span<uint8_t> landed;
+    const size_t replies_before = sink_.replies.size();
+    const size_t closed_before = sink_.closed.size();
+    if (!manager_->accept_message(peer, opcode, meta.size(), bulk.size())) {
+      settle();
+      return outcome(peer, replies_before, closed_before);
+    }
     if (void* place = manager_->bulk_destination(peer, opcode, meta, bulk.size())) {
       std::memcpy(place, bulk.data(), bulk.size());
       landed = {static_cast<uint8_t*>(place), bulk.size()};
@@ -190,10 +196,16 @@ class Harness {
       landing.assign(bulk.begin(), bulk.end());
       landed = landing;
     }
-    const size_t replies_before = sink_.replies.size();
-    const size_t closed_before = sink_.closed.size();
     manager_->on_message(peer, transport::Message{.opcode = opcode, .meta = meta, .bulk = landed});
     settle();
+    Outcome done = outcome(peer, replies_before, closed_before);
+    done.landed = out.landed;
+    return done;
+  }
+
+  // What came back since the counts were taken.
+  Outcome outcome(transport::PeerId peer, size_t replies_before, size_t closed_before) {
+    Outcome out;
     if (sink_.replies.size() > replies_before) {
       const FakeSink::Sent& sent = sink_.replies.back();
       CHECK(sent.peer == peer);

@@ -126,6 +126,20 @@ class ServerProcess {
 
   void signal(int sig) { ::kill(pid_, sig); }
 
+  // Its peak resident memory so far, and now, in bytes; 0 if unknown.
+  uint64_t peak_rss() const { return memory("VmHWM:"); }
+  uint64_t rss() const { return memory("VmRSS:"); }
+
+ private:
+  uint64_t memory(std::string_view field) const {
+    std::ifstream status(fs::path("/proc") / std::to_string(pid_) / "status");
+    for (std::string line; std::getline(status, line);)
+      if (line.rfind(field, 0) == 0) return std::strtoull(line.c_str() + field.size(), nullptr, 10) << 10;
+    return 0;
+  }
+
+ public:
+
  private:
   bool exited() {
     if (pid_ <= 0) return true;
@@ -270,6 +284,67 @@ TEST_CASE("rrto-server: a malformed message closes that client only, and SIGTERM
   CHECK(log.find("session 1 started") != std::string::npos);
   CHECK(log.find("malformed request") != std::string::npos);
   CHECK_MESSAGE(log.find("ended (server shutdown): freed 2 allocations") != std::string::npos, log);
+}
+
+TEST_CASE("rrto-server: a large message before Hello is refused on its header, never received") {
+  TempDir dir;
+  write_file(dir.path() / "server.json", kConfig);
+  ServerProcess server;
+  server.start({"--config", (dir.path() / "server.json").string(), "--port-file", (dir.path() / "port").string()},
+               dir.path() / "log");
+  const uint16_t port = server.wait_for_port(dir.path() / "port");
+  REQUIRE_MESSAGE(port != 0, "server did not start:\n", read_file(dir.path() / "log"));
+  const uint64_t peak_before = server.peak_rss();
+  REQUIRE(peak_before > 0);
+
+  Client stranger;
+  REQUIRE(ok(transport::ClientConnection::connect({.host = "127.0.0.1", .port = port}, stranger.connection)));
+  const std::vector<uint8_t> payload(256u << 20, 0x5a);
+  const transport::Segment segment{payload.data(), payload.size()};
+  proto::BatchWriter batch;
+  batch.add(proto::Hello{});
+  proto::ReplyHeader header;
+  std::vector<uint8_t> body;
+  const Status sent = stranger.call(batch.bytes(), {&segment, 1}, header, body);
+  if (ok(sent)) CHECK(header.status == CUDA_ERROR_INVALID_VALUE);
+  // Whatever the client saw, the server never took the payload in.
+  CHECK(server.peak_rss() < peak_before + (64u << 20));
+  CHECK(read_file(dir.path() / "log").find("before Hello") != std::string::npos);
+}
+
+TEST_CASE("rrto-server: after a large batch its buffers go back") {
+  TempDir dir;
+  write_file(dir.path() / "server.json", kConfig);
+  ServerProcess server;
+  server.start({"--config", (dir.path() / "server.json").string(), "--port-file", (dir.path() / "port").string()},
+               dir.path() / "log");
+  const uint16_t port = server.wait_for_port(dir.path() / "port");
+  REQUIRE_MESSAGE(port != 0, "server did not start:\n", read_file(dir.path() / "log"));
+  Client c = connect(port);
+  const uint64_t before = server.rss();
+
+  // Two copies in one batch: the payload cannot land in device memory
+  // directly, so the server holds it while the batch runs.
+  const uint64_t size = 24u << 20;
+  std::vector<uint8_t> body;
+  uint64_t dst[2];
+  for (uint64_t& d : dst) {
+    REQUIRE(c.one(proto::MemAlloc{.size = size}, body) == CUDA_SUCCESS);
+    proto::MemAllocResult alloc;
+    REQUIRE(proto::decode_fields(body, alloc));
+    d = alloc.dptr;
+  }
+  const std::vector<uint8_t> payload(2 * size, 0x33);
+  proto::BatchWriter batch;
+  batch.add(proto::MemcpyHtoD{.dst = dst[0], .size = size, .bulk_offset = 0});
+  batch.add(proto::MemcpyHtoD{.dst = dst[1], .size = size, .bulk_offset = size});
+  const transport::Segment segment{payload.data(), payload.size()};
+  proto::ReplyHeader header;
+  REQUIRE(ok(c.call(batch.bytes(), {&segment, 1}, header, body)));
+  REQUIRE(header.status == CUDA_SUCCESS);
+  REQUIRE(c.one(proto::MemGetInfo{}, body) == CUDA_SUCCESS);
+  // The device memory written stays; the 48 MiB the batch arrived in do not.
+  CHECK(server.rss() < before + 2 * size + (16u << 20));
 }
 
 TEST_CASE("rrto-server: a bad config exits 2 naming the file and field") {
