@@ -71,10 +71,15 @@ struct ServerConfig {
   // Absolute paths. Relative entries in a file are relative to the file's
   // directory; relative entries in RRTO_HOST_KERNELS to the current directory.
   std::vector<std::string> host_kernel_libraries;
+  // Each bounds what one client can make the server spend; 0 = no bound of
+  // its own (session_memory_mb: the device's memory).
   struct Limits {
     uint32_t max_sessions = 64;
     uint64_t max_message_mb = 1024;
-    uint64_t session_memory_mb = 0;  // 0 = the device's memory
+    uint64_t session_memory_mb = 4096;
+    uint64_t session_module_mb = 1024;
+    uint64_t session_template_mb = 256;
+    uint64_t session_handles = 65536;
   } limits;
   std::string auth_token;  // empty = no auth; clients must present it
   std::string link;        // link emulation spec, opaque here ("rtt=5ms,bw=100mbit", a preset name)

@@ -97,12 +97,18 @@ bool read_libraries(Reader& r, Object& top, const std::string& base_dir, ServerC
 }
 
 bool read_limits(Object& top, ServerConfig::Limits& limits) {
-  return top.read_object("limits", {"max_sessions", "max_message_mb", "session_memory_mb"}, [&](Object& o) {
+  const std::initializer_list<std::string_view> fields = {"max_sessions",        "max_message_mb",
+                                                          "session_memory_mb",   "session_module_mb",
+                                                          "session_template_mb", "session_handles"};
+  return top.read_object("limits", fields, [&](Object& o) {
     uint64_t sessions = limits.max_sessions;
     if (!o.read_uint("max_sessions", 1, std::numeric_limits<uint32_t>::max(), sessions)) return false;
     limits.max_sessions = static_cast<uint32_t>(sessions);
     return o.read_uint("max_message_mb", 1, kMaxMb, limits.max_message_mb) &&
-           o.read_uint("session_memory_mb", 0, kMaxMb, limits.session_memory_mb);
+           o.read_uint("session_memory_mb", 0, kMaxMb, limits.session_memory_mb) &&
+           o.read_uint("session_module_mb", 0, kMaxMb, limits.session_module_mb) &&
+           o.read_uint("session_template_mb", 0, kMaxMb, limits.session_template_mb) &&
+           o.read_uint("session_handles", 0, std::numeric_limits<uint32_t>::max(), limits.session_handles);
   });
 }
 

@@ -122,7 +122,10 @@ int run_server(const Options& options) {
   SessionPolicy policy{.auth_token = cfg.auth_token,
                        .max_sessions = cfg.limits.max_sessions,
                        .max_message_bytes = cfg.limits.max_message_mb << 20,
-                       .session_memory_bytes = cfg.limits.session_memory_mb << 20};
+                       .session = {.memory_bytes = cfg.limits.session_memory_mb << 20,
+                                   .module_bytes = cfg.limits.session_module_mb << 20,
+                                   .template_bytes = cfg.limits.session_template_mb << 20,
+                                   .handles = cfg.limits.session_handles}};
   parse_placement(cfg.placement, policy.placement);  // the config allows only valid names
   for (const auto& w : cfg.weights) policy.weights.emplace_back(w.client, w.weight);
   SessionManager sessions(devices->devices(), policy);

@@ -23,7 +23,14 @@ class TemplateStore {
   struct Template {
     std::vector<uint8_t> encoded;    // the calls as received; `calls` point into it
     std::vector<DecodedCall> calls;
+    // What keeping it costs: its bytes and its decoded calls.
+    uint64_t bytes() const { return encoded.size() + calls.size() * sizeof(DecodedCall); }
   };
+
+  // The most all templates together may take (Template::bytes); 0: none
+  // beyond the per-template bounds.
+  void set_byte_limit(uint64_t bytes) { byte_limit_ = bytes; }
+  uint64_t bytes() const { return bytes_; }
 
   // Keeps a copy of the template; replaces one with the same id. OutOfRange
   // past a bound, ProtocolError for a malformed template; `why` says which.
@@ -35,6 +42,8 @@ class TemplateStore {
 
  private:
   std::unordered_map<uint32_t, std::unique_ptr<Template>> templates_;
+  uint64_t byte_limit_ = 0;
+  uint64_t bytes_ = 0;
 };
 
 }  // namespace rrto::server

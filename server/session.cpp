@@ -39,11 +39,18 @@ Session::Session(uint64_t id, std::string peer_address) : id_(id), peer_address_
 
 Session::~Session() { release(); }
 
-void Session::admit(Device& device, size_t device_index, std::string client_name, uint64_t memory_limit) {
+void Session::admit(Device& device, size_t device_index, std::string client_name, const SessionLimits& limits) {
   device_ = &device;
   device_index_ = device_index;
   client_name_ = std::move(client_name);
-  memory_limit_ = memory_limit;
+  limits_ = limits;
+  templates_.set_byte_limit(limits.template_bytes);
+}
+
+CUresult Session::check_handle_room(std::string_view what) {
+  const uint64_t held = modules_.size() + functions_.size() + streams_.size() + events_.size();
+  if (limits_.handles == 0 || held < limits_.handles) return CUDA_SUCCESS;
+  return fail(CUDA_ERROR_OUT_OF_MEMORY, "{}: the session holds {} handles, its limit", what, held);
 }
 
 CUresult Session::fail_with(CUresult code, std::string message) {
@@ -90,9 +97,10 @@ CUresult Session::resolve_event(uint64_t id, EventHandle& event) {
 
 CUresult Session::mem_alloc(uint64_t size, uint64_t& dptr) {
   if (size == 0) return fail(CUDA_ERROR_INVALID_VALUE, "MemAlloc of 0 bytes");
-  if (memory_limit_ && (size > memory_limit_ || allocations_.allocated_bytes() > memory_limit_ - size))
+  const uint64_t limit = limits_.memory_bytes;
+  if (limit && (size > limit || allocations_.allocated_bytes() > limit - size))
     return fail(CUDA_ERROR_OUT_OF_MEMORY, "MemAlloc of {} bytes exceeds the session limit of {} bytes ({} in use)",
-                size, memory_limit_, allocations_.allocated_bytes());
+                size, limit, allocations_.allocated_bytes());
   if (CUresult r = device_->mem_alloc(size, dptr)) return fail(r, "MemAlloc of {} bytes failed", size);
   if (!allocations_.insert({.base = dptr, .size = size, .kind = AllocationTable::Kind::Allocation})) {
     // The device handed out memory this session already holds: a backend bug.
@@ -114,11 +122,11 @@ CUresult Session::mem_free(uint64_t dptr) {
 
 CUresult Session::mem_get_info(uint64_t& free, uint64_t& total) {
   if (CUresult r = device_->mem_get_info(free, total)) return r;
-  if (memory_limit_) {
+  if (const uint64_t limit = limits_.memory_bytes) {
     // The session sees its own budget when that is the tighter bound.
-    const uint64_t session_free = memory_limit_ - std::min(memory_limit_, allocations_.allocated_bytes());
+    const uint64_t session_free = limit - std::min(limit, allocations_.allocated_bytes());
     free = std::min(free, session_free);
-    total = std::min(total, memory_limit_);
+    total = std::min(total, limit);
   }
   return CUDA_SUCCESS;
 }
@@ -178,17 +186,22 @@ CUresult Session::finish_batch() { return device_ ? device_->finish_batch() : CU
 CUresult Session::module_load(uint64_t module, std::span<const uint8_t> image) {
   if (module == 0 || modules_.find(module))
     return fail(CUDA_ERROR_INVALID_VALUE, "module id {:#x} is null or in use", module);
+  if (CUresult r = check_handle_room("ModuleLoad")) return r;
+  if (limits_.module_bytes && image.size() > limits_.module_bytes - std::min(limits_.module_bytes, module_bytes_))
+    return fail(CUDA_ERROR_OUT_OF_MEMORY, "ModuleLoad of a {}-byte image: the session's modules would pass {} bytes",
+                image.size(), limits_.module_bytes);
   ModuleHandle handle;
   std::string why;
   if (CUresult r = device_->module_load(image, handle, why))
     return fail(r, "ModuleLoad of a {}-byte image failed{}{}", image.size(), why.empty() ? "" : ": ", why);
-  modules_.insert(module, handle);
+  modules_.insert(module, Module{handle, image.size()});
+  module_bytes_ += image.size();
   return CUDA_SUCCESS;
 }
 
 CUresult Session::module_unload(uint64_t module) {
-  const ModuleHandle* handle = modules_.find(module);
-  if (!handle) return fail(CUDA_ERROR_INVALID_HANDLE, "unknown module {:#x}", module);
+  const Module* loaded = modules_.find(module);
+  if (!loaded) return fail(CUDA_ERROR_INVALID_HANDLE, "unknown module {:#x}", module);
   templates_.drop(proto::kAllTemplates);  // they may launch its kernels
   for (auto it = functions_.begin(); it != functions_.end();) {
     if (it->second.module == module) {
@@ -200,24 +213,26 @@ CUresult Session::module_unload(uint64_t module) {
   }
   // Its globals go with it, so later copies to them are refused.
   allocations_.erase_module_globals(module);
-  const CUresult r = device_->module_unload(*handle);
+  const CUresult r = device_->module_unload(loaded->handle);
+  module_bytes_ -= loaded->image_bytes;
   modules_.erase(module);
   return r;
 }
 
 CUresult Session::module_get_function(uint64_t module, uint64_t function, std::string_view name,
                                       std::span<const uint8_t> client_layout_bytes) {
-  const ModuleHandle* handle = modules_.find(module);
-  if (!handle) return fail(CUDA_ERROR_INVALID_HANDLE, "unknown module {:#x}", module);
+  const Module* loaded = modules_.find(module);
+  if (!loaded) return fail(CUDA_ERROR_INVALID_HANDLE, "unknown module {:#x}", module);
   if (function == 0 || functions_.find(function))
     return fail(CUDA_ERROR_INVALID_VALUE, "function id {:#x} is null or in use", function);
+  if (CUresult r = check_handle_room("ModuleGetFunction")) return r;
   Function record;
   record.module = module;
   record.name = std::string(name);
   if (!parse_layout(client_layout_bytes, record.layout))
     return fail(CUDA_ERROR_INVALID_VALUE, "kernel {}: parameter layout of {} bytes is not (offset, size) pairs", name,
                 client_layout_bytes.size());
-  if (CUresult r = device_->module_get_function(*handle, name, record.handle))
+  if (CUresult r = device_->module_get_function(loaded->handle, name, record.handle))
     return fail(r, "kernel {} not found in module {:#x}", name, module);
 
   ParamLayout device_layout;
@@ -236,9 +251,9 @@ CUresult Session::module_get_function(uint64_t module, uint64_t function, std::s
 }
 
 CUresult Session::module_get_global(uint64_t module, std::string_view name, uint64_t& dptr, uint64_t& size) {
-  const ModuleHandle* handle = modules_.find(module);
-  if (!handle) return fail(CUDA_ERROR_INVALID_HANDLE, "unknown module {:#x}", module);
-  if (CUresult r = device_->module_get_global(*handle, name, dptr, size))
+  const Module* loaded = modules_.find(module);
+  if (!loaded) return fail(CUDA_ERROR_INVALID_HANDLE, "unknown module {:#x}", module);
+  if (CUresult r = device_->module_get_global(loaded->handle, name, dptr, size))
     return fail(r, "global {} of module {:#x} not available", name, module);
   // Copies to and from the global are then checked like any allocation's.
   if (const AllocationTable::Entry* known = allocations_.find_base(dptr);
@@ -287,6 +302,7 @@ CUresult Session::launch(uint64_t function, const LaunchGeometry& geometry, uint
 CUresult Session::stream_create(uint64_t stream, uint32_t flags, int32_t priority) {
   if (stream == 0 || (stream & proto::kPerThreadStreamBit) || streams_.find(stream))
     return fail(CUDA_ERROR_INVALID_VALUE, "stream id {:#x} is reserved or in use", stream);
+  if (CUresult r = check_handle_room("StreamCreate")) return r;
   StreamHandle handle;
   if (CUresult r = device_->stream_create(flags, priority, handle)) return fail(r, "StreamCreate failed");
   streams_.insert(stream, handle);
@@ -327,6 +343,7 @@ CUresult Session::stream_wait_event(uint64_t stream, uint64_t event, uint32_t fl
 CUresult Session::event_create(uint64_t event, uint32_t flags) {
   if (event == 0 || events_.find(event))
     return fail(CUDA_ERROR_INVALID_VALUE, "event id {:#x} is null or in use", event);
+  if (CUresult r = check_handle_room("EventCreate")) return r;
   EventHandle handle;
   if (CUresult r = device_->event_create(flags, handle)) return fail(r, "EventCreate failed");
   events_.insert(event, handle);
@@ -399,7 +416,8 @@ ReleasedResources Session::release() {
   for (auto& [id, function] : functions_) device_->function_release(function.handle);
   functions_.clear();
   released.modules = modules_.size();
-  for (auto& [id, module] : modules_) device_->module_unload(module);
+  for (auto& [id, module] : modules_) device_->module_unload(module.handle);
+  module_bytes_ = 0;
   modules_.clear();
   released.streams = streams_.size();
   for (auto& [id, stream] : streams_) device_->stream_destroy(stream);

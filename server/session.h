@@ -23,6 +23,15 @@
 
 namespace rrto::server {
 
+// What one session may hold at once; 0: no bound of its own. Going past one
+// fails that call with CUDA_ERROR_OUT_OF_MEMORY, for that client alone.
+struct SessionLimits {
+  uint64_t memory_bytes = 0;    // device memory allocated
+  uint64_t module_bytes = 0;    // module images loaded
+  uint64_t template_bytes = 0;  // replay templates, as stored (TemplateStore::bytes)
+  uint64_t handles = 0;         // modules, functions, streams and events
+};
+
 // What ending a session gave back, for the log.
 struct ReleasedResources {
   size_t allocations = 0;
@@ -44,7 +53,7 @@ class Session {
   // A session is admitted once its Hello was accepted and it was placed on a
   // device; before that it can run no call.
   bool admitted() const { return device_ != nullptr; }
-  void admit(Device& device, size_t device_index, std::string client_name, uint64_t memory_limit);
+  void admit(Device& device, size_t device_index, std::string client_name, const SessionLimits& limits);
   size_t device_index() const { return device_index_; }
   Device* device() const { return device_; }
 
@@ -122,6 +131,8 @@ class Session {
   };
 
   CUresult fail_with(CUresult code, std::string message);
+  // CUDA_ERROR_OUT_OF_MEMORY once the session holds limits_.handles handles.
+  CUresult check_handle_room(std::string_view what);
   CUresult check_range(std::string_view what, uint64_t p, uint64_t n);
   CUresult resolve_stream(uint64_t id, StreamHandle& stream);
   CUresult resolve_event(uint64_t id, EventHandle& event);
@@ -131,10 +142,15 @@ class Session {
   std::string client_name_;
   Device* device_ = nullptr;
   size_t device_index_ = 0;
-  uint64_t memory_limit_ = 0;  // 0: only the device's own limit
+  SessionLimits limits_;
+  uint64_t module_bytes_ = 0;  // images of the modules loaded
 
   AllocationTable allocations_;
-  HandleMap<ModuleHandle> modules_;
+  struct Module {
+    ModuleHandle handle;
+    uint64_t image_bytes = 0;
+  };
+  HandleMap<Module> modules_;
   HandleMap<Function> functions_;
   HandleMap<StreamHandle> streams_;
   HandleMap<EventHandle> events_;

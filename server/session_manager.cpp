@@ -68,7 +68,7 @@ std::vector<DeviceLoad> SessionManager::device_loads() const {
 size_t SessionManager::place() {
   const std::vector<DeviceLoad> loads = device_loads();
   for (size_t i = 0; i < loads.size(); ++i) busy_seen_[i] += loads[i].busy_ns;
-  return scheduler_.place(loads, policy_.session_memory_bytes);
+  return scheduler_.place(loads, policy_.session.memory_bytes);
 }
 
 void SessionManager::account_memory(SessionWork& work) {
@@ -122,7 +122,7 @@ CUresult SessionManager::admit(Session& session, const proto::Hello& hello, std:
 
   const size_t index = place();
   Device& device = *devices_.at(index);
-  session.admit(device, index, client, policy_.session_memory_bytes);
+  session.admit(device, index, client, policy_.session);
   ++admitted_;
   status_.admitted(session);
   RRTO_INFO(kLog, "session {} started: peer {}, client '{}', device {} ({})", session.id(), session.peer_address(),

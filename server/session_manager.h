@@ -39,7 +39,7 @@ struct SessionPolicy {
   std::string auth_token;  // empty: no authentication
   uint32_t max_sessions = 64;
   uint64_t max_message_bytes = 1024ull << 20;
-  uint64_t session_memory_bytes = 0;  // 0: no per-session limit
+  SessionLimits session;  // what each session may hold
   Placement placement = Placement::Spread;
   // Another session that sent work this recently shares the server: device
   // work then goes to the executors.

@@ -72,7 +72,11 @@ TEST_CASE("a minimal server file takes the defaults for everything else") {
   CHECK(cfg.devices[0].name == "RRTO host device");
   CHECK(cfg.limits.max_sessions == 64);
   CHECK(cfg.limits.max_message_mb == 1024);
-  CHECK(cfg.limits.session_memory_mb == 0);
+  // Every per-session bound is on by default.
+  CHECK(cfg.limits.session_memory_mb == 4096);
+  CHECK(cfg.limits.session_module_mb == 1024);
+  CHECK(cfg.limits.session_template_mb == 256);
+  CHECK(cfg.limits.session_handles == 65536);
   CHECK(cfg.host_kernel_libraries.empty());
   CHECK(cfg.link.empty());
   CHECK(cfg.placement == "spread");
@@ -84,7 +88,8 @@ TEST_CASE("every server field is read") {
   REQUIRE_MESSAGE(parse_server_config(with(R"("description": "x",
       "devices": [{"memory_mb": 1024, "name": "small", "time_scale_us": 2.5}, {"time_scale_us": 3}, {}],
       "host_kernel_libraries": ["/opt/k.so"],
-      "limits": {"max_sessions": 2, "max_message_mb": 16, "session_memory_mb": 512},
+      "limits": {"max_sessions": 2, "max_message_mb": 16, "session_memory_mb": 512, "session_module_mb": 8,
+                 "session_template_mb": 0, "session_handles": 100},
       "auth": {"token": "s3cret"}, "link": "rtt=5ms,bw=100mbit", "placement": "pack",
       "weights": [{"client": "cnn_driver", "weight": 3}])"),
                                       "mem", "/base", cfg, err),
@@ -100,6 +105,9 @@ TEST_CASE("every server field is read") {
   CHECK(cfg.limits.max_sessions == 2);
   CHECK(cfg.limits.max_message_mb == 16);
   CHECK(cfg.limits.session_memory_mb == 512);
+  CHECK(cfg.limits.session_module_mb == 8);
+  CHECK(cfg.limits.session_template_mb == 0);
+  CHECK(cfg.limits.session_handles == 100);
   CHECK(cfg.auth_token == "s3cret");
   CHECK(cfg.link == "rtt=5ms,bw=100mbit");
   CHECK(cfg.placement == "pack");

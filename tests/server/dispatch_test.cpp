@@ -482,7 +482,7 @@ TEST_CASE("memory limits: the device's and the session's") {
     CHECK(h.send(peer, zero).status == CUDA_ERROR_INVALID_VALUE);
   }
   SUBCASE("session") {
-    Harness h(HarnessOptions{.device_memory_mb = {64}, .policy = {.session_memory_bytes = 1 << 20}});
+    Harness h(HarnessOptions{.device_memory_mb = {64}, .policy = {.session = {.memory_bytes = 1 << 20}}});
     const auto peer = h.open_session();
     h.alloc(peer, 768 << 10);
     Request r;
