@@ -75,6 +75,8 @@ struct ServerConfig {
   // its own (session_memory_mb: the device's memory).
   struct Limits {
     uint32_t max_sessions = 64;
+    uint32_t max_connections = 256;  // open at once, admitted or not
+    uint64_t hello_timeout_s = 10;   // from connecting to an accepted Hello
     uint64_t max_message_mb = 1024;
     uint64_t session_memory_mb = 4096;
     uint64_t session_module_mb = 1024;

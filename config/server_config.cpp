@@ -97,14 +97,18 @@ bool read_libraries(Reader& r, Object& top, const std::string& base_dir, ServerC
 }
 
 bool read_limits(Object& top, ServerConfig::Limits& limits) {
-  const std::initializer_list<std::string_view> fields = {"max_sessions",        "max_message_mb",
-                                                          "session_memory_mb",   "session_module_mb",
-                                                          "session_template_mb", "session_handles"};
+  const std::initializer_list<std::string_view> fields = {
+      "max_sessions",      "max_connections",   "hello_timeout_s",     "max_message_mb",
+      "session_memory_mb", "session_module_mb", "session_template_mb", "session_handles"};
   return top.read_object("limits", fields, [&](Object& o) {
-    uint64_t sessions = limits.max_sessions;
-    if (!o.read_uint("max_sessions", 1, std::numeric_limits<uint32_t>::max(), sessions)) return false;
+    uint64_t sessions = limits.max_sessions, connections = limits.max_connections;
+    if (!o.read_uint("max_sessions", 1, std::numeric_limits<uint32_t>::max(), sessions) ||
+        !o.read_uint("max_connections", 1, std::numeric_limits<uint32_t>::max(), connections))
+      return false;
     limits.max_sessions = static_cast<uint32_t>(sessions);
-    return o.read_uint("max_message_mb", 1, kMaxMb, limits.max_message_mb) &&
+    limits.max_connections = static_cast<uint32_t>(connections);
+    return o.read_uint("hello_timeout_s", 1, 3600, limits.hello_timeout_s) &&
+           o.read_uint("max_message_mb", 1, kMaxMb, limits.max_message_mb) &&
            o.read_uint("session_memory_mb", 0, kMaxMb, limits.session_memory_mb) &&
            o.read_uint("session_module_mb", 0, kMaxMb, limits.session_module_mb) &&
            o.read_uint("session_template_mb", 0, kMaxMb, limits.session_template_mb) &&

@@ -41,6 +41,21 @@ void install_signal_handlers() {
 }
 
 // Written to a temporary name and renamed, so a reader never sees half of it.
+SessionPolicy session_policy(const config::ServerConfig& cfg) {
+  SessionPolicy policy;
+  policy.auth_token = cfg.auth_token;
+  policy.max_sessions = cfg.limits.max_sessions;
+  policy.max_message_bytes = cfg.limits.max_message_mb << 20;
+  policy.session = {.memory_bytes = cfg.limits.session_memory_mb << 20,
+                    .module_bytes = cfg.limits.session_module_mb << 20,
+                    .template_bytes = cfg.limits.session_template_mb << 20,
+                    .handles = cfg.limits.session_handles};
+  policy.hello_timeout = std::chrono::seconds(cfg.limits.hello_timeout_s);
+  parse_placement(cfg.placement, policy.placement);  // the config allows only valid names
+  for (const auto& w : cfg.weights) policy.weights.emplace_back(w.client, w.weight);
+  return policy;
+}
+
 bool write_port_file(const std::string& path, uint16_t port) {
   const std::string temporary = path + ".tmp";
   {
@@ -119,19 +134,11 @@ int run_server(const Options& options) {
     fmt::print(stderr, "rrto-server: {}\n", error);
     return kExitFailure;
   }
-  SessionPolicy policy{.auth_token = cfg.auth_token,
-                       .max_sessions = cfg.limits.max_sessions,
-                       .max_message_bytes = cfg.limits.max_message_mb << 20,
-                       .session = {.memory_bytes = cfg.limits.session_memory_mb << 20,
-                                   .module_bytes = cfg.limits.session_module_mb << 20,
-                                   .template_bytes = cfg.limits.session_template_mb << 20,
-                                   .handles = cfg.limits.session_handles}};
-  parse_placement(cfg.placement, policy.placement);  // the config allows only valid names
-  for (const auto& w : cfg.weights) policy.weights.emplace_back(w.client, w.weight);
-  SessionManager sessions(devices->devices(), policy);
+  SessionManager sessions(devices->devices(), session_policy(cfg));
 
   std::unique_ptr<transport::Server> server;
-  const transport::ListenOptions listen{.address = cfg.listen_address, .port = cfg.port, .link = link};
+  const transport::ListenOptions listen{
+      .address = cfg.listen_address, .port = cfg.port, .link = link, .max_connections = cfg.limits.max_connections};
   if (Status s = transport::Server::listen(listen, sessions, server); !ok(s)) {
     fmt::print(stderr, "rrto-server: cannot listen on {}: {}\n",
                config::format_host_port({cfg.listen_address, cfg.port}), status_name(s));

@@ -85,6 +85,7 @@ void SessionManager::on_connect(transport::PeerId peer, const std::string& peer_
   if (connection.work && !connection.closing) end_session(connection, "its peer id was reused");
   connection.work = std::make_shared<SessionWork>(next_session_id_++, peer_address, static_cast<Admission&>(*this));
   connection.closing = false;
+  connection.opened = std::chrono::steady_clock::now();
   status_.connections(connections_.size());
   RRTO_DEBUG(kLog, "connection from {}: session {}, waiting for Hello", peer_address, connection.work->session.id());
 }
@@ -96,6 +97,20 @@ void SessionManager::on_disconnect(transport::PeerId peer) {
     end_session(it->second, stopping_.load(std::memory_order_relaxed) ? "server shutdown" : "client disconnected");
   connections_.erase(it);
   status_.connections(connections_.size());
+}
+
+void SessionManager::on_tick() {
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<transport::PeerId> late;
+  for (const auto& [peer, connection] : connections_)
+    if (!connection.closing && !connection.work->session.admitted() && now - connection.opened > policy_.hello_timeout)
+      late.push_back(peer);
+  for (transport::PeerId peer : late) {
+    Connection& connection = connections_.at(peer);
+    RRTO_WARN(kLog, "connection from {} closed: no Hello within {} s", connection.work->session.peer_address(),
+              std::chrono::duration_cast<std::chrono::seconds>(policy_.hello_timeout).count());
+    close(peer, connection, "no Hello in time");
+  }
 }
 
 CUresult SessionManager::admit(Session& session, const proto::Hello& hello, std::string& why) {

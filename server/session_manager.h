@@ -40,6 +40,9 @@ struct SessionPolicy {
   uint32_t max_sessions = 64;
   uint64_t max_message_bytes = 1024ull << 20;
   SessionLimits session;  // what each session may hold
+  // A connection that has not been admitted this long after it opened is
+  // closed (it holds a connection slot and its buffers meanwhile).
+  std::chrono::nanoseconds hello_timeout = std::chrono::seconds(10);
   Placement placement = Placement::Spread;
   // Another session that sent work this recently shares the server: device
   // work then goes to the executors.
@@ -66,6 +69,8 @@ class SessionManager final : public transport::Handler, private Admission {
   void* bulk_destination(transport::PeerId peer, uint16_t opcode, std::span<const uint8_t> meta,
                          uint64_t bulk_length) override;
   void on_message(transport::PeerId peer, const transport::Message& message) override;
+  // Closes connections that sent no accepted Hello within policy_.hello_timeout.
+  void on_tick() override;
 
   // Ends every session (at shutdown), freeing what each held.
   void end_all(std::string_view reason);
@@ -106,6 +111,7 @@ class SessionManager final : public transport::Handler, private Admission {
   struct Connection {
     std::shared_ptr<SessionWork> work;
     bool closing = false;  // closed by us, waiting for on_disconnect
+    std::chrono::steady_clock::time_point opened;
   };
 
   // The batch bulk_destination decoded into calls_, kept for on_message of

@@ -96,6 +96,9 @@ struct ListenOptions {
   // reply before it is sent. The serving loop waits meanwhile, so with
   // several clients one client's delays hold up the others.
   LinkProfile link{};
+  // Connections open at once; more are refused before anything is set up
+  // for them. 0: no bound.
+  size_t max_connections = 0;
 };
 
 // An incoming message, valid for the duration of Handler::on_message.
@@ -127,6 +130,8 @@ class Handler {
   virtual void* bulk_destination(PeerId peer, uint16_t opcode, std::span<const uint8_t> meta,
                                  uint64_t bulk_length) = 0;
   virtual void on_message(PeerId peer, const Message& message) = 0;
+  // About once a second, for what is due by the clock (timeouts).
+  virtual void on_tick() {}
 };
 
 class Server {

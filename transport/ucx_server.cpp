@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <deque>
 #include <memory>
@@ -32,11 +33,18 @@ constexpr int kServerPollMs = 250;
 constexpr auto kCloseGrace = std::chrono::seconds(2);
 // A transport-owned receive buffer bigger than this is freed after use.
 constexpr size_t kKeepScratchBytes = 64u << 20;
+// How often the handler's on_tick runs; refused connections are logged at
+// most this often too.
+constexpr auto kTickInterval = std::chrono::seconds(1);
 
 class UcxServer final : public Server {
  public:
-  UcxServer(Handler& handler, std::unique_ptr<UcxWorker> worker, int wake_fd, LinkProfile link)
-      : handler_(handler), worker_(std::move(worker)), wake_fd_(wake_fd), link_(std::move(link)) {}
+  UcxServer(Handler& handler, std::unique_ptr<UcxWorker> worker, int wake_fd, const ListenOptions& options)
+      : handler_(handler),
+        worker_(std::move(worker)),
+        wake_fd_(wake_fd),
+        link_(options.link),
+        max_connections_(options.max_connections) {}
   ~UcxServer() override;
 
   Status start_listening(const ListenOptions& options);
@@ -104,6 +112,9 @@ class UcxServer final : public Server {
   void drop_for_memory(Event& event, uint64_t bytes);
   uint8_t* scratch(size_t bytes);
   void release(Event& event);
+  // Refuses a connection over max_connections_, logging at most once a tick.
+  void refuse(ucp_conn_request_h request, const std::string& address);
+  void tick();
   // Closes everything; with `notify`, the Handler hears on_disconnect for
   // every peer it saw connect.
   void shutdown(bool notify);
@@ -121,6 +132,9 @@ class UcxServer final : public Server {
   std::unique_ptr<UcxWorker> worker_;
   int wake_fd_ = -1;
   LinkProfile link_;
+  const size_t max_connections_;
+  std::chrono::steady_clock::time_point next_tick_{};
+  uint64_t refused_since_tick_ = 0;
   ucp_listener_h listener_ = nullptr;
   uint16_t port_ = 0;
   std::atomic<bool> stop_requested_{false};
@@ -254,6 +268,7 @@ void UcxServer::accept(ucp_conn_request_h request) {
   ucp_conn_request_attr_t attr{};
   attr.field_mask = UCP_CONN_REQUEST_ATTR_FIELD_CLIENT_ADDR;
   if (ucp_conn_request_query(request, &attr) == UCS_OK) address = format_address(attr.client_address);
+  if (max_connections_ && peers_.size() >= max_connections_) return refuse(request, address);
 
   ucp_ep_params_t params{};
   params.field_mask = UCP_EP_PARAM_FIELD_CONN_REQUEST | UCP_EP_PARAM_FIELD_ERR_HANDLING_MODE |
@@ -280,6 +295,24 @@ void UcxServer::accept(ucp_conn_request_h request) {
   ev.address = address;
   events_.push_back(std::move(ev));
   peers_[peer->id] = std::move(peer);
+}
+
+void UcxServer::refuse(ucp_conn_request_h request, const std::string& address) {
+  ucp_listener_reject(listener_, request);
+  if (refused_since_tick_++ == 0)
+    RRTO_WARN(kLogComponent, "refused a connection from {}: {} connections are open, the limit", address,
+              peers_.size());
+}
+
+void UcxServer::tick() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_tick_) return;
+  next_tick_ = now + kTickInterval;
+  if (refused_since_tick_ > 1)
+    RRTO_WARN(kLogComponent, "refused {} more connections: the limit of {} was reached", refused_since_tick_ - 1,
+              max_connections_);
+  refused_since_tick_ = 0;
+  handler_.on_tick();
 }
 
 void UcxServer::answer_handshake(PeerId id) {
@@ -353,6 +386,7 @@ Status UcxServer::run() {
     if (!worker_->progress() && events_.empty() && !posted) worker_->idle(kServerPollMs, wake_fd_);
     if (posted) run_posted();
     service();
+    tick();
     while (!events_.empty() && !stop_requested_.load(std::memory_order_relaxed)) {
       Event ev = std::move(events_.front());
       events_.pop_front();
@@ -588,7 +622,7 @@ Status Server::listen(const ListenOptions& options, Handler& handler, std::uniqu
     RRTO_ERROR(kLogComponent, "cannot create an eventfd: {}", std::strerror(errno));
     return Status::IoError;
   }
-  auto server = std::make_unique<UcxServer>(handler, std::move(worker), wake_fd, options.link);
+  auto server = std::make_unique<UcxServer>(handler, std::move(worker), wake_fd, options);
   st = server->start_listening(options);
   if (!ok(st)) return st;
   out = std::move(server);

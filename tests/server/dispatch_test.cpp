@@ -302,6 +302,19 @@ TEST_CASE("before Hello only a small message is taken, refused on its size alone
   CHECK(h.send(other, r).closed);
 }
 
+TEST_CASE("a connection without an accepted Hello is closed once its time is up; sessions stay") {
+  HarnessOptions options;
+  options.policy.hello_timeout = std::chrono::milliseconds(50);
+  Harness h(options);
+  const auto admitted = h.open_session();
+  const auto silent = h.connect();
+  CHECK(h.tick().empty());  // not yet
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  CHECK(h.tick() == std::vector<transport::PeerId>{silent});
+  CHECK(h.manager().connection_count() == 1);
+  CHECK(h.mem_info(admitted).total > 0);
+}
+
 TEST_CASE("a batch of more calls than a batch may hold is malformed") {
   Harness h;
   const auto peer = h.open_session();

@@ -158,6 +158,15 @@ class Harness {
     manager_->on_connect(peer, "10.0.0." + std::to_string(peer) + ":5000");
     return peer;
   }
+  // What the transport does about once a second; the peers it closed.
+  std::vector<transport::PeerId> tick() {
+    const size_t closed_before = sink_.closed.size();
+    manager_->on_tick();
+    std::vector<transport::PeerId> closed(sink_.closed.begin() + closed_before, sink_.closed.end());
+    for (transport::PeerId peer : closed) manager_->on_disconnect(peer);
+    return closed;
+  }
+
   void disconnect(transport::PeerId peer) {
     manager_->on_disconnect(peer);
     settle();

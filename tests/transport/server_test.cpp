@@ -1,6 +1,7 @@
 // In-process checks of Server's lifecycle (no client needed).
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <thread>
@@ -13,10 +14,27 @@ using namespace rrto::transport;
 namespace {
 
 struct NullHandler : Handler {
-  void on_connect(PeerId, const std::string&) override {}
+  void on_connect(PeerId, const std::string&) override { ++connects; }
   void on_disconnect(PeerId) override {}
   void* bulk_destination(PeerId, uint16_t, std::span<const uint8_t>, uint64_t) override { return nullptr; }
   void on_message(PeerId, const Message&) override {}
+  void on_tick() override { ++ticks; }
+  std::atomic<int> connects{0}, ticks{0};
+};
+
+// A server serving on a thread of its own until the test ends.
+struct RunningServer {
+  explicit RunningServer(ListenOptions options) {
+    REQUIRE(Server::listen(options, handler, server) == Status::Ok);
+    thread = std::thread([this] { server->run(); });
+  }
+  ~RunningServer() {
+    server->stop();
+    thread.join();
+  }
+  NullHandler handler;
+  std::unique_ptr<Server> server;
+  std::thread thread;
 };
 
 }  // namespace
@@ -50,4 +68,17 @@ TEST_CASE("two servers cannot listen on the same port") {
   REQUIRE(Server::listen(ListenOptions{"127.0.0.1", 0}, handler, first) == Status::Ok);
   CHECK(Server::listen(ListenOptions{"127.0.0.1", first->port()}, handler, second) != Status::Ok);
   CHECK(!second);
+}
+
+TEST_CASE("connections past max_connections are refused; the handler hears of the others and gets its ticks") {
+  RunningServer running(ListenOptions{.address = "127.0.0.1", .port = 0, .max_connections = 1});
+  std::unique_ptr<ClientConnection> first, second;
+  REQUIRE(ClientConnection::connect({.host = "127.0.0.1", .port = running.server->port()}, first) == Status::Ok);
+  CHECK(ClientConnection::connect(
+            {.host = "127.0.0.1", .port = running.server->port(), .connect_timeout_ms = 2000}, second) != Status::Ok);
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (running.handler.ticks == 0 && std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK(running.handler.connects == 1);
+  CHECK(running.handler.ticks > 0);
 }
