@@ -52,6 +52,10 @@ struct ConnectOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 0;
   int connect_timeout_ms = 5000;
+  // How long call() waits without a word from the server (a reply, or a
+  // heartbeat while its work runs) before it gives up with Timeout and the
+  // connection is closed for good. 0: for ever.
+  int reply_timeout_ms = 0;
   // Emulated link to the server: every message this connection sends or
   // receives (the handshake included) is held as the profile says.
   LinkProfile link{};

@@ -23,8 +23,11 @@ constexpr auto kCloseGrace = std::chrono::seconds(1);
 
 class UcxClient final : public ClientConnection {
  public:
-  UcxClient(std::unique_ptr<UcxWorker> worker, std::string address, LinkProfile link)
-      : worker_(std::move(worker)), address_(std::move(address)), link_(std::move(link)) {}
+  UcxClient(std::unique_ptr<UcxWorker> worker, std::string address, const ConnectOptions& options)
+      : worker_(std::move(worker)),
+        address_(std::move(address)),
+        link_(options.link),
+        reply_timeout_(std::chrono::milliseconds(options.reply_timeout_ms)) {}
   ~UcxClient() override;
 
   Status open(const sockaddr_storage& address, socklen_t address_length, int timeout_ms);
@@ -47,6 +50,13 @@ class UcxClient final : public ClientConnection {
   }
   // Starts fetching a rendezvous reply that on_am put aside.
   void fetch_reply();
+  // Whether the server has been silent for longer than reply_timeout_.
+  bool silent_too_long() const {
+    return reply_timeout_.count() > 0 && std::chrono::steady_clock::now() - last_heard_ > reply_timeout_;
+  }
+  // Gives up on the connection at once: outstanding requests complete with
+  // an error, and nothing is sent or received on it again.
+  void abandon();
   void progress_or_sleep() {
     if (!worker_->progress()) worker_->idle(kClientPollMs);
   }
@@ -58,6 +68,8 @@ class UcxClient final : public ClientConnection {
   std::unique_ptr<UcxWorker> worker_;
   std::string address_;
   LinkProfile link_;
+  const std::chrono::milliseconds reply_timeout_;  // 0: none
+  std::chrono::steady_clock::time_point last_heard_;  // from the server, during a call
   ucp_ep_h ep_ = nullptr;
   bool lost_ = false;
   ucs_status_t lost_status_ = UCS_OK;
@@ -76,6 +88,20 @@ class UcxClient final : public ClientConnection {
   Completion fetch_done_;
   bool fetching_ = false;
 };
+
+void UcxClient::abandon() {
+  lost_ = true;
+  if (pending_descriptor_) ucp_am_data_release(worker_->get(), pending_descriptor_);
+  pending_descriptor_ = nullptr;
+  ucp_request_param_t param{};
+  param.op_attr_mask = UCP_OP_ATTR_FIELD_FLAGS;
+  param.flags = UCP_EP_CLOSE_FLAG_FORCE;
+  ucs_status_ptr_t r = ucp_ep_close_nbx(ep_, &param);
+  ep_ = nullptr;
+  if (!UCS_PTR_IS_PTR(r)) return;
+  while (ucp_request_check_status(r) == UCS_INPROGRESS) progress_or_sleep();
+  ucp_request_free(r);
+}
 
 UcxClient::~UcxClient() {
   if (!ep_) return;
@@ -169,6 +195,10 @@ ucs_status_t UcxClient::on_am(void* arg, const void* header, size_t header_lengt
     if (self->expect_ != Expect::Nothing && !self->reply_arrived_) self->finish_reply(Status::ProtocolError);
     return UCS_OK;
   }
+  if (in.header.flags & wire::kFlagHeartbeat) {
+    self->last_heard_ = std::chrono::steady_clock::now();
+    return UCS_OK;
+  }
   const bool handshake = in.header.flags & wire::kFlagHandshake;
   if (self->expect_ == Expect::Nothing || self->reply_arrived_ ||
       handshake != (self->expect_ == Expect::Handshake)) {
@@ -249,6 +279,8 @@ Status UcxClient::call(uint16_t opcode, std::span<const uint8_t> meta, std::span
                               sent, send_request);
   if (!ok(st)) return st;
   expect_ = Expect::Reply;
+  last_heard_ = std::chrono::steady_clock::now();
+  bool timed_out = false;
 
   // Wait for the reply, for our send to let go of the caller's buffers, and
   // for a rendezvous reply to land; a lost connection completes all of them
@@ -259,6 +291,10 @@ Status UcxClient::call(uint16_t opcode, std::span<const uint8_t> meta, std::span
       finish_reply(fetch_done_.status == UCS_OK ? Status::Ok : Status::ConnectionLost);
     }
     if ((reply_done_ || lost_) && sent.done && (!fetching_ || fetch_done_.done)) break;
+    if (!reply_done_ && !lost_ && silent_too_long()) {
+      timed_out = true;
+      abandon();
+    }
     progress_or_sleep();
   }
   expect_ = Expect::Nothing;
@@ -269,6 +305,10 @@ Status UcxClient::call(uint16_t opcode, std::span<const uint8_t> meta, std::span
     fetch_request_ = nullptr;
   }
 
+  if (timed_out) {
+    RRTO_INFO(kLogComponent, "no word from {} for {} ms: giving up on it", address_, reply_timeout_.count());
+    return Status::Timeout;
+  }
   if (sent.status != UCS_OK || (fetching_ && fetch_done_.status != UCS_OK) || !reply_done_) {
     lost_ = true;
     return Status::ConnectionLost;
@@ -288,8 +328,8 @@ Status ClientConnection::connect(const ConnectOptions& options, std::unique_ptr<
   std::unique_ptr<UcxWorker> worker;
   st = UcxWorker::create("rrto-client", worker);
   if (!ok(st)) return st;
-  auto client = std::make_unique<UcxClient>(std::move(worker), options.host + ":" + std::to_string(options.port),
-                                            options.link);
+  auto client =
+      std::make_unique<UcxClient>(std::move(worker), options.host + ":" + std::to_string(options.port), options);
   st = client->open(address, address_length, options.connect_timeout_ms);
   if (!ok(st)) return st;
   out = std::move(client);

@@ -8,6 +8,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -36,6 +37,8 @@ constexpr size_t kKeepScratchBytes = 64u << 20;
 // How often the handler's on_tick runs; refused connections are logged at
 // most this often too.
 constexpr auto kTickInterval = std::chrono::seconds(1);
+// A peer whose reply is this late gets a heartbeat, and another as often.
+constexpr auto kHeartbeatInterval = std::chrono::seconds(2);
 
 class UcxServer final : public Server {
  public:
@@ -65,6 +68,10 @@ class UcxServer final : public Server {
     std::string address;
     bool failed = false;  // UCX reported the endpoint broken: close it by force
     bool doomed = false;  // we decided to close it: ignore what it sends
+    // A message was handed to the Handler and not replied to yet: since when,
+    // and when the last heartbeat went.
+    bool awaiting_reply = false;
+    std::chrono::steady_clock::time_point awaited_since, last_heartbeat;
   };
 
   // Something the Handler must hear about, in arrival order.
@@ -115,6 +122,8 @@ class UcxServer final : public Server {
   // Refuses a connection over max_connections_, logging at most once a tick.
   void refuse(ucp_conn_request_h request, const std::string& address);
   void tick();
+  // Tells peers whose replies are overdue that their work is still running.
+  void send_heartbeats(std::chrono::steady_clock::time_point now);
   // Closes everything; with `notify`, the Handler hears on_disconnect for
   // every peer it saw connect.
   void shutdown(bool notify);
@@ -218,6 +227,7 @@ ucs_status_t UcxServer::on_am(void* arg, const void* header, size_t header_lengt
     self->handshakes_.push_back(peer->id);
     return UCS_OK;
   }
+  if (in.header.flags & wire::kFlagHeartbeat) return UCS_OK;  // a client has none to send
 
   Event ev;
   ev.peer = peer->id;
@@ -312,7 +322,21 @@ void UcxServer::tick() {
     RRTO_WARN(kLogComponent, "refused {} more connections: the limit of {} was reached", refused_since_tick_ - 1,
               max_connections_);
   refused_since_tick_ = 0;
+  send_heartbeats(now);
   handler_.on_tick();
+}
+
+void UcxServer::send_heartbeats(std::chrono::steady_clock::time_point now) {
+  for (auto& [id, peer] : peers_) {
+    if (!peer->awaiting_reply || peer->failed || peer->doomed) continue;
+    if (now - std::max(peer->awaited_since, peer->last_heartbeat) < kHeartbeatInterval) continue;
+    peer->last_heartbeat = now;
+    // Fire and forget, as the handshake: the header is static.
+    const WireHeader& h = wire::heartbeat_header();
+    ucp_request_param_t param{};
+    ucs_status_ptr_t r = ucp_am_send_nbx(peer->ep, wire::kAmId, &h, sizeof(h), nullptr, 0, &param);
+    if (UCS_PTR_IS_PTR(r)) ucp_request_free(r);
+  }
 }
 
 void UcxServer::answer_handshake(PeerId id) {
@@ -452,7 +476,7 @@ void UcxServer::deliver_message(Event& event) {
   const PeerId id = event.peer;
   const WireHeader h = event.header;
   const bool meta_in_data = h.flags & wire::kFlagMetaInData;
-  const Peer* peer = find(id);
+  Peer* peer = find(id);
   if (!peer || peer->failed || peer->doomed || !handler_.accept_message(id, h.opcode, h.meta_length, h.bulk_length)) {
     release(event);
     return;
@@ -503,6 +527,8 @@ void UcxServer::deliver_message(Event& event) {
     bulk = {dest, h.bulk_length};
   }
   hold(LinkDirection::Up, sizeof(WireHeader) + h.meta_length + h.bulk_length);
+  peer->awaiting_reply = true;
+  peer->awaited_since = std::chrono::steady_clock::now();
   handler_.on_message(id, Message{h.opcode, meta, bulk});
   release(event);
 }
@@ -546,6 +572,7 @@ Status UcxServer::reply(PeerId id, uint16_t opcode, std::span<const uint8_t> met
                         std::span<const Segment> bulk) {
   Peer* peer = find(id);
   if (!peer || peer->failed || peer->doomed) return Status::ConnectionLost;
+  peer->awaiting_reply = false;
   uint64_t bulk_bytes = 0;
   for (const Segment& s : bulk) bulk_bytes += s.length;
   hold(LinkDirection::Down, sizeof(WireHeader) + meta.size() + bulk_bytes);

@@ -22,6 +22,11 @@ const WireHeader& handshake_header() {
   return h;
 }
 
+const WireHeader& heartbeat_header() {
+  static const WireHeader h = make_header(0, 0, 0, kFlagHeartbeat);
+  return h;
+}
+
 Status validate(const void* am_header, size_t am_header_length, size_t data_length, Incoming& out,
                 std::string& why) {
   if (am_header_length < sizeof(WireHeader)) {

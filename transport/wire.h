@@ -21,13 +21,19 @@ inline constexpr uint16_t kAmId = 7;
 inline constexpr uint32_t kFlagMetaInData = 1u << 0;
 // Transport-level connection handshake (never shown to the Handler).
 inline constexpr uint32_t kFlagHandshake = 1u << 1;
-inline constexpr uint32_t kKnownFlags = kFlagMetaInData | kFlagHandshake;
+// The server is still working on the peer's request (sent while its reply is
+// overdue, so that the client's reply timeout waits for long work; never shown
+// to the Handler).
+inline constexpr uint32_t kFlagHeartbeat = 1u << 2;
+inline constexpr uint32_t kKnownFlags = kFlagMetaInData | kFlagHandshake | kFlagHeartbeat;
 
 WireHeader make_header(uint16_t opcode, uint32_t meta_length, uint64_t bulk_length, uint32_t flags);
 
 // The connection handshake, both ways. Static: UCX 1.13 reads an AM header
 // until the send completes, and handshakes are not waited for.
 const WireHeader& handshake_header();
+// A heartbeat, server to client; static for the same reason.
+const WireHeader& heartbeat_header();
 
 // A header that passed validate(), with the metadata located when it came in
 // the AM header.

@@ -19,5 +19,8 @@ inline constexpr uint16_t kOpSendBulk = 4;
 inline constexpr uint16_t kOpTransportName = 5;
 // Reply meta: u64 connects, u64 disconnects seen by the handler so far.
 inline constexpr uint16_t kOpStats = 6;
+// Request meta: u32 milliseconds. An empty reply that much later, sent from
+// the serving thread (Server::post) while the serving loop goes on.
+inline constexpr uint16_t kOpLateReply = 7;
 
 }  // namespace rrto::transport::test

@@ -354,6 +354,39 @@ TEST_CASE("a server killed during a call is ConnectionLost promptly and for good
   CHECK(seconds_since(start) < 0.5);
 }
 
+TEST_CASE("work longer than the reply timeout is waited for while the server sends heartbeats") {
+  ChildProcess server;
+  REQUIRE(server.start_server());
+  ConnectOptions options = server.connect_options();
+  options.reply_timeout_ms = 5000;
+  std::unique_ptr<ClientConnection> c;
+  REQUIRE(ClientConnection::connect(options, c) == Status::Ok);
+  const uint32_t ms = 8000;
+  Reply reply;
+  const auto start = Clock::now();
+  CHECK(c->call(kOpLateReply, {reinterpret_cast<const uint8_t*>(&ms), sizeof(ms)}, {}, reply) == Status::Ok);
+  CHECK(seconds_since(start) >= 7.5);
+  check_echo(*c, kOpEcho, pattern(10, 1), {});
+}
+
+TEST_CASE("a server that stops answering is a Timeout after the reply timeout, and the connection is gone") {
+  ChildProcess server;
+  REQUIRE(server.start_server());
+  ConnectOptions options = server.connect_options();
+  options.reply_timeout_ms = 1000;
+  std::unique_ptr<ClientConnection> c;
+  REQUIRE(ClientConnection::connect(options, c) == Status::Ok);
+  ::kill(server.pid(), SIGSTOP);  // alive, connected, silent
+  Reply reply;
+  const auto start = Clock::now();
+  const std::vector<uint8_t> bulk = pattern(4 << 20, 3);  // still being sent when the time is up
+  const Segment segment{bulk.data(), bulk.size()};
+  CHECK(c->call(kOpEcho, {}, {&segment, 1}, reply) == Status::Timeout);
+  CHECK(seconds_since(start) < 10.0);
+  CHECK(c->call(kOpEcho, {}, {}, reply) == Status::ConnectionLost);
+  ::kill(server.pid(), SIGCONT);
+}
+
 TEST_CASE("a server killed between calls is ConnectionLost") {
   ChildProcess server;
   REQUIRE(server.start_server());

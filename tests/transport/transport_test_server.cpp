@@ -14,6 +14,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "tests/transport/test_protocol.h"
@@ -48,6 +49,8 @@ class CallbackGuard {
 class EchoHandler : public Handler {
  public:
   Server* server = nullptr;
+
+  void finish_late_replies() { later_.clear(); }
 
   void on_connect(PeerId, const std::string&) override {
     CallbackGuard guard(depth_);
@@ -87,6 +90,15 @@ class EchoHandler : public Handler {
       }
       case test::kOpNoReply:
         return;
+      case test::kOpLateReply: {
+        uint32_t ms = 0;
+        if (m.meta.size() == sizeof(ms)) std::memcpy(&ms, m.meta.data(), sizeof(ms));
+        later_.emplace_back([this, peer, ms] {
+          std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+          server->post([this, peer] { server->reply(peer, test::kOpLateReply, {}, {}); });
+        });
+        return;
+      }
       case test::kOpSendBulk: {
         uint64_t n = 0;
         if (m.meta.size() == sizeof(n)) std::memcpy(&n, m.meta.data(), sizeof(n));
@@ -115,6 +127,7 @@ class EchoHandler : public Handler {
 
  private:
   int depth_ = 0;
+  std::vector<std::jthread> later_;  // replies on their way
   uint64_t connects_ = 0;
   uint64_t disconnects_ = 0;
   std::map<PeerId, std::vector<uint8_t>> buffers_;
@@ -160,5 +173,6 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   const rrto::Status st = server->run();
   g_server = nullptr;
+  handler.finish_late_replies();  // they post to the server, which must still be there
   return rrto::ok(st) ? 0 : 2;
 }
