@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "client/handshake.h"
 #include "common/log.h"
 #include "config/config.h"
 
@@ -140,18 +141,12 @@ CUresult Client::connect_and_hello() {
   auto s = lock();
   if (const CUresult r = set_up(*s, cfg); r != CUDA_SUCCESS) return r;
   if (const CUresult r = connect(s->remote, cfg); r != CUDA_SUCCESS) return r;
-  return hello(s->remote, cfg.auth_token);
+  return hello(s->remote, cfg.auth_key);
 }
 
-CUresult Client::hello(Remote& remote, const std::string& auth_token) {
-  const std::string name = program_name();
-  proto::Hello hello{.auth_token = auth_token, .client_name = name};
+CUresult Client::hello(Remote& remote, const std::string& auth_key) {
   proto::HelloResult result;
-  const CUresult r = remote.call(hello, &result);
-  if (r != CUDA_SUCCESS) {
-    RRTO_ERROR("client", "rrto-server refused the session (CUDA error {})", static_cast<int>(r));
-    return r == CUDA_ERROR_DEVICE_UNAVAILABLE ? CUDA_ERROR_NO_DEVICE : r;
-  }
+  if (const CUresult r = handshake(remote, auth_key, program_name(), result); r != CUDA_SUCCESS) return r;
   DeviceInfo& device = device_;
   device.name = result.device_name;
   std::memcpy(device.uuid.bytes, result.device_uuid.data(), std::min<size_t>(16, result.device_uuid.size()));

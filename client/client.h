@@ -174,7 +174,7 @@ class Client {
 
  private:
   CUresult connect_and_hello();
-  CUresult hello(Remote& remote, const std::string& auth_token);
+  CUresult hello(Remote& remote, const std::string& auth_key);
 
   std::mutex mutex_;
   ClientState state_;

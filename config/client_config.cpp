@@ -57,8 +57,7 @@ bool parse_client(std::string_view text, const std::string& origin, const std::s
   bool ok = top.ok() && top.read_string("description", description, Need::Optional) && read_servers(r, top, cfg) &&
             top.read_enum("mode", detail::kModes, cfg.mode, Need::Optional) &&
             top.read_string("link", cfg.link, Need::Optional) &&
-            top.read_object("auth", {"token"},
-                            [&](Object& o) { return o.read_string("token", cfg.auth_token, Need::Required, false); }) &&
+            detail::read_auth(r, top, cfg.auth_key) &&
             top.read_bool("stats", cfg.stats) && read_trace(top, base_dir, cfg.trace_path);
   if (!ok) return false;
   out = std::move(cfg);

@@ -32,6 +32,8 @@ inline constexpr std::string_view kPlacements[] = {"spread", "pack"};
 inline constexpr std::string_view kClientModes[] = {"rpc", "async", "replay"};
 
 inline constexpr uint16_t kDefaultPort = 18515;
+// The shortest auth key accepted (files and environment): a guessable key proves nothing.
+inline constexpr size_t kMinAuthKeyLength = 16;
 
 struct ConfigError {
   std::string file;     // the file as given, or "environment"
@@ -61,7 +63,7 @@ struct ServerAddress {
 };
 
 struct ServerConfig {
-  std::string listen_address = "0.0.0.0";
+  std::string listen_address = "127.0.0.1";  // anything else needs an auth key (or --insecure)
   uint16_t port = kDefaultPort;  // 0 = any free port
   std::string backend = "host";  // "host" | "cuda"
   // host backend: the emulated devices. One default device unless a file
@@ -83,7 +85,7 @@ struct ServerConfig {
     uint64_t session_template_mb = 256;
     uint64_t session_handles = 65536;
   } limits;
-  std::string auth_token;  // empty = no auth; clients must present it
+  std::string auth_key;  // empty = no auth; clients must prove they know it (protocol/handshake.h)
   std::string link;        // link emulation spec, opaque here ("rtt=5ms,bw=100mbit", a preset name)
   std::string placement = "spread";  // one of kPlacements: how sessions are put on devices
   // A client's share of its device's time relative to others (default 1), by
@@ -103,7 +105,7 @@ struct ClientConfig {
   std::vector<ServerAddress> servers{ServerAddress{"127.0.0.1", kDefaultPort}};
   std::string mode = "replay";  // one of kClientModes
   std::string link;            // link emulation spec, opaque here
-  std::string auth_token;
+  std::string auth_key;  // empty: none; needed by a server that has one
   bool stats = false;
   std::string trace_path;  // empty = no trace; absolute when it came from a file or RRTO_TRACE
 };
@@ -122,8 +124,8 @@ bool parse_client_config(std::string_view json_text, const std::string& origin,
 
 // Environment overrides, applied after the file (or over the defaults when
 // there is no file). A variable that is unset or empty changes nothing.
-//   server: RRTO_LISTEN, RRTO_BACKEND, RRTO_HOST_KERNELS, RRTO_LINK, RRTO_AUTH_TOKEN, RRTO_STATUS_LISTEN
-//   client: RRTO_SERVER, RRTO_MODE, RRTO_LINK, RRTO_AUTH_TOKEN, RRTO_STATS, RRTO_TRACE
+//   server: RRTO_LISTEN, RRTO_BACKEND, RRTO_HOST_KERNELS, RRTO_LINK, RRTO_AUTH_KEY, RRTO_STATUS_LISTEN
+//   client: RRTO_SERVER, RRTO_MODE, RRTO_LINK, RRTO_AUTH_KEY, RRTO_STATS, RRTO_TRACE
 // A bad value returns false with err.file = "environment", err.field = the
 // variable, and `cfg` unchanged (no variable is applied).
 using GetEnv = std::function<const char*(const char*)>;
@@ -138,5 +140,7 @@ bool parse_host_port(std::string_view text, ServerAddress& out);
 
 // "host:port" again, with brackets around an IPv6 address.
 std::string format_host_port(const ServerAddress& address);
+// Whether a host names this machine only: localhost, ::1, 127.x.x.x.
+bool is_loopback(std::string_view host);
 
 }  // namespace rrto::config

@@ -36,6 +36,13 @@ class Env {
   void read_string(const char* name, std::string& out) {
     if (const char* v = get(name)) out = v;
   }
+  bool read_auth_key(std::string& out) {
+    const char* v = get("RRTO_AUTH_KEY");
+    if (!v) return true;
+    if (std::string why = detail::auth_key_problem(v); !why.empty()) return fail("RRTO_AUTH_KEY", why);
+    out = v;
+    return true;
+  }
 
  private:
   const GetEnv& getenv_;
@@ -79,7 +86,7 @@ bool server_env(ServerConfig& cfg, Env& env) {
     }
   }
   env.read_string("RRTO_LINK", cfg.link);
-  env.read_string("RRTO_AUTH_TOKEN", cfg.auth_token);
+  if (!env.read_auth_key(cfg.auth_key)) return false;
   if (const char* v = env.get("RRTO_STATUS_LISTEN")) {
     ServerAddress address;
     std::string why = detail::status_listen_problem(v, address);
@@ -110,7 +117,7 @@ bool client_env(ClientConfig& cfg, Env& env) {
   }
   if (!env.read_enum("RRTO_MODE", detail::kModes, cfg.mode)) return false;
   env.read_string("RRTO_LINK", cfg.link);
-  env.read_string("RRTO_AUTH_TOKEN", cfg.auth_token);
+  if (!env.read_auth_key(cfg.auth_key)) return false;
   if (const char* v = env.get("RRTO_STATS")) {
     std::string_view s(v);
     if (s == "1" || s == "true") {

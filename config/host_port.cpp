@@ -69,6 +69,11 @@ bool parse_host_port(std::string_view text, ServerAddress& out) {
   }
 }
 
+bool is_loopback(std::string_view host) {
+  if (host == "localhost" || host == "::1") return true;
+  return host.starts_with("127.") && host.find_first_not_of("0123456789.") == std::string_view::npos;
+}
+
 std::string format_host_port(const ServerAddress& address) {
   if (address.host.find(':') != std::string::npos) return fmt::format("[{}]:{}", address.host, address.port);
   return fmt::format("{}:{}", address.host, address.port);

@@ -24,6 +24,13 @@ std::string server_address_problem(std::string_view text, ServerAddress& out);
 inline constexpr std::string_view kStatusLoopback = "127.0.0.1";
 std::string status_listen_problem(std::string_view text, ServerAddress& out);
 
+// auth_key.cpp. Empty when `key` is long enough; otherwise why not (never the key).
+std::string auth_key_problem(std::string_view key);
+class Reader;
+class Object;
+// The "auth": {"key": ...} object of a file.
+bool read_auth(Reader& r, Object& top, std::string& key);
+
 // paths.cpp.
 bool read_text_file(const std::string& path, std::string& out, std::string& why);
 // The absolute directory holding `path`.

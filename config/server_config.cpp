@@ -116,10 +116,6 @@ bool read_limits(Object& top, ServerConfig::Limits& limits) {
   });
 }
 
-bool read_auth(Object& top, std::string& token) {
-  return top.read_object("auth", {"token"}, [&](Object& o) { return o.read_string("token", token, Need::Required, false); });
-}
-
 bool read_status(Reader& r, Object& top, ServerConfig& cfg) {
   return top.read_object("status", {"listen"}, [&](Object& o) {
     std::string text;
@@ -146,7 +142,7 @@ bool parse_server(std::string_view text, const std::string& origin, const std::s
   bool ok = top.ok() && top.read_string("description", description, Need::Optional) && read_listen(r, top, cfg) &&
             top.read_enum("backend", detail::kBackends, cfg.backend, Need::Required) && read_devices(r, top, cfg) &&
             read_cuda_devices(r, top, cfg) && read_libraries(r, top, base_dir, cfg) && read_limits(top, cfg.limits) &&
-            read_auth(top, cfg.auth_token) && top.read_string("link", cfg.link, Need::Optional) &&
+            detail::read_auth(r, top, cfg.auth_key) && top.read_string("link", cfg.link, Need::Optional) &&
             top.read_enum("placement", kPlacements, cfg.placement, Need::Optional) && read_weights(r, top, cfg) &&
             read_status(r, top, cfg);
   if (!ok) return false;

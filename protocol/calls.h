@@ -12,7 +12,8 @@
 
 namespace rrto::proto {
 
-inline constexpr uint32_t kProtocolVersion = 1;
+// 2: the handshake proves the key (Hello, HelloChallenge, Authenticate).
+inline constexpr uint32_t kProtocolVersion = 2;
 
 // Transport-level message opcodes.
 enum MessageOp : uint16_t { kBatchRequest = 1, kBatchReply = 2 };
@@ -52,7 +53,8 @@ enum MessageOp : uint16_t { kBatchRequest = 1, kBatchReply = 2 };
   X(CtxSynchronize,    26, true)        \
   X(TemplateRegister,  27, false)       \
   X(TemplateDrop,      28, false)       \
-  X(ReplaySegment,     29, false)
+  X(ReplaySegment,     29, false)       \
+  X(Authenticate,      30, false)
 
 enum class CallOp : uint16_t {
 #define RRTO_CALL_OP(name, wire, is_operator) name = wire,
@@ -101,13 +103,29 @@ struct ErrorResult {
 
 // ---------------------------------------------------------------- calls
 
+// A session begins with a handshake in which each side proves it knows the
+// shared key without sending it (protocol/handshake.h): Hello (the client's
+// nonce) -> HelloChallenge (the server's nonce and proof), then, once the
+// client has checked that proof, Authenticate (the client's proof) ->
+// HelloResult. A session runs no other call before it is admitted.
 struct Hello {
   uint32_t protocol_version = kProtocolVersion;
-  Text auth_token;
+  Bytes client_nonce;
   Text client_name;  // for the server's log: program name and pid
-  template <class F> void fields(F&& f) { f(protocol_version); f(auth_token); f(client_name); }
+  template <class F> void fields(F&& f) { f(protocol_version); f(client_nonce); f(client_name); }
 };
-// The device a session is placed on, as the client presents it.
+// proof: empty when the server has no key.
+struct HelloChallenge {
+  Bytes server_nonce;
+  Bytes server_proof;
+  template <class F> void fields(F&& f) { f(server_nonce); f(server_proof); }
+};
+// proof: empty when the client has no key.
+struct Authenticate {
+  Bytes client_proof;
+  template <class F> void fields(F&& f) { f(client_proof); }
+};
+// The reply to Authenticate: the device a session is placed on, as the client presents it.
 struct HelloResult {
   uint64_t session_id = 0;
   int32_t driver_version = 0;

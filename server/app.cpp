@@ -43,7 +43,7 @@ void install_signal_handlers() {
 // Written to a temporary name and renamed, so a reader never sees half of it.
 SessionPolicy session_policy(const config::ServerConfig& cfg) {
   SessionPolicy policy;
-  policy.auth_token = cfg.auth_token;
+  policy.auth_key = cfg.auth_key;
   policy.max_sessions = cfg.limits.max_sessions;
   policy.max_message_bytes = cfg.limits.max_message_mb << 20;
   policy.session = {.memory_bytes = cfg.limits.session_memory_mb << 20,
@@ -74,6 +74,25 @@ ServerIdentity identify(const config::ServerConfig& cfg, const DeviceSet& device
   for (Device* device : devices.devices())
     identity.devices.push_back({.name = device->description().name, .memory_total = device->description().total_memory});
   return identity;
+}
+
+// Without a key, whoever reaches the port runs code on this machine (host
+// kernels, device memory): only loopback is served that way unless the
+// operator says otherwise.
+bool check_exposure(const config::ServerConfig& cfg, bool insecure, std::string& error) {
+  if (!cfg.auth_key.empty() || config::is_loopback(cfg.listen_address)) return true;
+  const std::string address = config::format_host_port({cfg.listen_address, cfg.port});
+  if (insecure) {
+    RRTO_WARN(kLog, "listening on {} without an auth key (--insecure): every client that reaches it is served",
+              address);
+    return true;
+  }
+  error = fmt::format(
+      "refusing to listen on {} without an auth key. Set one (\"auth\": {{\"key\": ...}} in the config, or "
+      "RRTO_AUTH_KEY; at least {} characters, e.g. from `openssl rand -hex 32`), listen on a loopback address "
+      "(--listen 127.0.0.1:PORT), or pass --insecure to serve anyone who can reach this address",
+      address, config::kMinAuthKeyLength);
+  return false;
 }
 
 }  // namespace
@@ -113,7 +132,7 @@ bool load_config(const Options& options, config::ServerConfig& cfg, std::string&
     cfg.port = address.port;
   }
   if (!options.backend.empty()) cfg.backend = options.backend;
-  return true;
+  return check_exposure(cfg, options.insecure, error);
 }
 
 int run_server(const Options& options) {
@@ -169,7 +188,7 @@ int run_server(const Options& options) {
   install_signal_handlers();
   RRTO_INFO(kLog, "listening on {} ({} backend, {} device(s){})",
             config::format_host_port({cfg.listen_address, server->port()}), devices->backend_name(),
-            devices->devices().size(), cfg.auth_token.empty() ? "" : ", auth token required");
+            devices->devices().size(), cfg.auth_key.empty() ? ", no auth key" : ", auth key required");
   const Status served = server->run();
   running_server.store(nullptr);
   running_sessions.store(nullptr);

@@ -23,6 +23,7 @@ class Dispatcher::CallRunner {
       : d_(dispatcher), s_(session), decoded_(decoded), reply_(reply) {}
 
   CUresult operator()(const proto::Hello& c) { return d_.hello(s_, c, reply_); }
+  CUresult operator()(const proto::Authenticate& c) { return d_.authenticate(s_, c, reply_); }
 
   CUresult operator()(const proto::MemAlloc& c) {
     return with_result<proto::MemAllocResult>([&](auto& out) { return s_.mem_alloc(c.size, out.dptr); });
@@ -105,16 +106,43 @@ class Dispatcher::CallRunner {
 
 CUresult Dispatcher::check_admission(Session& session, const proto::AnyCall& call, BatchReply& reply) {
   const bool is_hello = std::holds_alternative<proto::Hello>(call);
-  if (is_hello != session.admitted()) return CUDA_SUCCESS;
+  const bool is_authenticate = std::holds_alternative<proto::Authenticate>(call);
+  const char* wrong = nullptr;
+  if (session.admitted()) {
+    if (is_hello || is_authenticate) wrong = "the handshake is only the first calls of a session";
+  } else if (handshake_.challenged()) {
+    if (!is_authenticate) wrong = "the call after Hello must be Authenticate";
+  } else if (!is_hello) {
+    wrong = "the first call of a session must be Hello";
+  }
+  if (!wrong) return CUDA_SUCCESS;
   reply.end_session = true;
-  reply.end_reason = is_hello ? "a second Hello" : "a call before Hello";
-  refusal_ = is_hello ? "Hello is only the first call of a session" : "the first call of a session must be Hello";
+  reply.end_reason = session.admitted() ? "a second handshake" : "a call before the handshake ended";
+  refusal_ = wrong;
   RRTO_WARN("server", "session {} (peer {}): {}", session.id(), session.peer_address(), refusal_);
-  return is_hello ? CUDA_ERROR_INVALID_VALUE : CUDA_ERROR_NOT_INITIALIZED;
+  return session.admitted() ? CUDA_ERROR_INVALID_VALUE : CUDA_ERROR_NOT_INITIALIZED;
 }
 
 CUresult Dispatcher::hello(Session& session, const proto::Hello& hello, BatchReply& reply) {
-  if (CUresult r = admission_.admit(session, hello, refusal_)) {
+  client_name_ = hello.client_name;
+  proto::HelloChallenge challenge;
+  if (hello.protocol_version == proto::kProtocolVersion && ok(handshake_.challenge(hello, challenge))) {
+    set_result(challenge);
+    return CUDA_SUCCESS;
+  }
+  return admit(session, {.protocol_version = hello.protocol_version, .client_name = client_name_}, reply);
+}
+
+CUresult Dispatcher::authenticate(Session& session, const proto::Authenticate& authenticate, BatchReply& reply) {
+  return admit(session,
+               {.protocol_version = proto::kProtocolVersion,
+                .client_name = client_name_,
+                .authenticated = handshake_.verify(authenticate)},
+               reply);
+}
+
+CUresult Dispatcher::admit(Session& session, const Introduction& client, BatchReply& reply) {
+  if (CUresult r = admission_.admit(session, client, refusal_)) {
     reply.end_session = true;
     reply.end_reason = "Hello refused: " + refusal_;
     return r;

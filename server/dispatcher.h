@@ -2,7 +2,7 @@
 // that fails, and builds the reply: ReplyHeader{status, index of the failing
 // call or of the last call} followed by the last call's result body, or by an
 // ErrorResult when a failed call has something to say. Whether a session may
-// run a call at all (Hello first, and once) is decided here alone.
+// run a call at all (the handshake first, and once) is decided here alone.
 #pragma once
 
 #include <cstdint>
@@ -12,18 +12,28 @@
 
 #include "protocol/batch.h"
 #include "protocol/calls.h"
+#include "protocol/handshake.h"
 #include "server/batch_decoder.h"
 #include "server/session.h"
 
 namespace rrto::server {
 
-// Accepts or refuses a session's Hello (auth, protocol version, capacity) and
-// places an accepted session on a device.
+// What a client showed of itself once its handshake ended: at Hello when
+// there was nothing to go on (another protocol version, no nonce), else at
+// Authenticate.
+struct Introduction {
+  uint32_t protocol_version = 0;
+  std::string_view client_name;
+  bool authenticated = false;  // proved the server's key (true when the server has none)
+};
+
+// Accepts or refuses a session (protocol version, key, capacity) and places
+// an accepted session on a device.
 class Admission {
  public:
   virtual ~Admission() = default;
   // On refusal returns the code for the client and says why.
-  virtual CUresult admit(Session& session, const proto::Hello& hello, std::string& why) = 0;
+  virtual CUresult admit(Session& session, const Introduction& introduction, std::string& why) = 0;
 };
 
 struct BatchReply {
@@ -38,7 +48,8 @@ struct BatchReply {
 
 class Dispatcher {
  public:
-  explicit Dispatcher(Admission& admission) : admission_(admission) {}
+  // auth_key: the key clients must prove they know (empty: none).
+  Dispatcher(Admission& admission, std::string auth_key) : admission_(admission), handshake_(std::move(auth_key)) {}
 
   void run(Session& session, std::span<const DecodedCall> calls, BatchReply& reply);
 
@@ -48,6 +59,9 @@ class Dispatcher {
   CUresult run_call(Session& session, const DecodedCall& call, BatchReply& reply);
   CUresult check_admission(Session& session, const proto::AnyCall& call, BatchReply& reply);
   CUresult hello(Session& session, const proto::Hello& hello, BatchReply& reply);
+  CUresult authenticate(Session& session, const proto::Authenticate& authenticate, BatchReply& reply);
+  // The handshake has ended: the session is admitted (HelloResult) or refused.
+  CUresult admit(Session& session, const Introduction& client, BatchReply& reply);
   CUresult replay(Session& session, const proto::ReplaySegment& segment, std::span<const uint8_t> inputs,
                   BatchReply& reply);
 
@@ -59,6 +73,8 @@ class Dispatcher {
   }
 
   Admission& admission_;
+  proto::ServerHandshake handshake_;
+  std::string client_name_;  // from Hello, until Authenticate
   std::vector<uint8_t> result_;  // the result body of the call that ran last
   std::string refusal_;          // why a Hello was refused
 };

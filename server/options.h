@@ -12,6 +12,7 @@ struct Options {
   std::string port_file;    // where to write the bound port once listening
   std::string status_port_file;  // where to write the status endpoint's bound port
   std::string status;       // HOST:PORT of a server's status endpoint: print its status instead of serving
+  bool insecure = false;    // serve a non-loopback address without an auth key
 };
 
 enum class ParseOutcome { Run, Help, Error };

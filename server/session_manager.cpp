@@ -16,15 +16,6 @@ namespace {
 
 constexpr const char* kLog = "server";
 
-// Compares without an early exit, so response times say nothing about how
-// much of a guessed token was right.
-bool same_token(std::string_view given, std::string_view expected) {
-  size_t diff = given.size() ^ expected.size();
-  for (size_t i = 0; i < expected.size(); ++i)
-    diff |= static_cast<unsigned char>(i < given.size() ? given[i] : 0) ^ static_cast<unsigned char>(expected[i]);
-  return diff == 0;
-}
-
 // The one copy of a batch whose payload is the whole bulk, which can be
 // received straight into device memory: a batch of exactly one MemcpyHtoD,
 // or of one ReplaySegment of a stretch whose only input copy comes first.
@@ -83,7 +74,8 @@ SessionManager::~SessionManager() { end_all("server shutdown"); }
 void SessionManager::on_connect(transport::PeerId peer, const std::string& peer_address) {
   Connection& connection = connections_[peer];
   if (connection.work && !connection.closing) end_session(connection, "its peer id was reused");
-  connection.work = std::make_shared<SessionWork>(next_session_id_++, peer_address, static_cast<Admission&>(*this));
+  connection.work = std::make_shared<SessionWork>(next_session_id_++, peer_address, static_cast<Admission&>(*this),
+                                                  policy_.auth_key);
   connection.closing = false;
   connection.opened = std::chrono::steady_clock::now();
   status_.connections(connections_.size());
@@ -113,14 +105,15 @@ void SessionManager::on_tick() {
   }
 }
 
-CUresult SessionManager::admit(Session& session, const proto::Hello& hello, std::string& why) {
-  const std::string client = printable(hello.client_name, 128);
+CUresult SessionManager::admit(Session& session, const Introduction& introduction, std::string& why) {
+  const std::string client = printable(introduction.client_name, 128);
   CUresult refusal = CUDA_SUCCESS;
-  if (hello.protocol_version != proto::kProtocolVersion) {
-    why = fmt::format("protocol version {} is not the server's {}", hello.protocol_version, proto::kProtocolVersion);
+  if (introduction.protocol_version != proto::kProtocolVersion) {
+    why = fmt::format("protocol version {} is not the server's {}", introduction.protocol_version,
+                      proto::kProtocolVersion);
     refusal = CUDA_ERROR_SYSTEM_DRIVER_MISMATCH;
-  } else if (!policy_.auth_token.empty() && !same_token(hello.auth_token, policy_.auth_token)) {
-    why = "wrong or missing auth token";
+  } else if (!introduction.authenticated) {
+    why = "the client did not prove it knows the server's auth key (wrong or missing key)";
     refusal = CUDA_ERROR_NOT_PERMITTED;
   } else if (admitted_ >= policy_.max_sessions) {
     why = fmt::format("the server is full ({} sessions)", policy_.max_sessions);

@@ -1,5 +1,5 @@
 // The server's transport handler: one Session per client connection. Admits
-// sessions (Hello: protocol version, auth token, capacity), places them on a
+// sessions (the handshake: protocol version, key, capacity), places them on a
 // device, runs their batches, and ends them — freeing all they held — when
 // the client goes away, breaks the protocol or the server stops. A malformed
 // message closes that client's connection only; everyone else keeps going.
@@ -36,7 +36,7 @@
 namespace rrto::server {
 
 struct SessionPolicy {
-  std::string auth_token;  // empty: no authentication
+  std::string auth_key;  // clients must prove they know it (protocol/handshake.h); empty: no authentication
   uint32_t max_sessions = 64;
   uint64_t max_message_bytes = 1024ull << 20;
   SessionLimits session;  // what each session may hold
@@ -91,8 +91,8 @@ class SessionManager final : public transport::Handler, private Admission {
   // A session and what running its batches needs: shared by its connection
   // and by the tasks of it that are on an executor.
   struct SessionWork {
-    SessionWork(uint64_t id, const std::string& peer_address, Admission& admission)
-        : session(id, peer_address), dispatcher(admission) {}
+    SessionWork(uint64_t id, const std::string& peer_address, Admission& admission, const std::string& auth_key)
+        : session(id, peer_address), dispatcher(admission, auth_key) {}
     Session session;
     Dispatcher dispatcher;
     WorkQueue queue;
@@ -128,7 +128,7 @@ class SessionManager final : public transport::Handler, private Admission {
     bool is_for(transport::PeerId peer, std::span<const uint8_t> meta, uint64_t bulk_length) const;
   };
 
-  CUresult admit(Session& session, const proto::Hello& hello, std::string& why) override;
+  CUresult admit(Session& session, const Introduction& introduction, std::string& why) override;
   // The message's calls in work.calls, decoded from work.meta: as kept, or
   // decoded now; its bulk where it stays until the batch is done.
   Status take_batch(transport::PeerId peer, const transport::Message& message, const std::optional<KeptDecode>& kept,

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "protocol/handshake.h"
+
 namespace rrto::perf {
 
 Status RpcSession::exchange(std::span<const uint8_t> batch, std::span<const transport::Segment> bulk,
@@ -51,16 +53,29 @@ Status RpcSession::open(const std::string& host, uint16_t port, const transport:
     error = fmt::format("cannot reach rrto-server at {}:{}", host, port);
     return s;
   }
-  const char* token = std::getenv("RRTO_AUTH_TOKEN");
-  const std::string name = fmt::format("{}[{}]", program, getpid());
-  proto::Hello hello{.auth_token = token ? token : "", .client_name = name};
-  proto::HelloResult result;
-  if (Status s = session->call(hello, result, error); !ok(s)) {
+  if (Status s = session->handshake(program, error); !ok(s)) {
     error = "rrto-server refused the session: " + error;
     return s;
   }
   out = std::move(session);
   return Status::Ok;
+}
+
+Status RpcSession::handshake(const std::string& program, std::string& error) {
+  const char* key = std::getenv("RRTO_AUTH_KEY");
+  proto::ClientHandshake handshake(key ? key : "");
+  const std::string name = fmt::format("{}[{}]", program, getpid());
+  proto::Hello hello;
+  if (Status s = handshake.hello(name, hello); !ok(s)) {
+    error = "no random bytes for the handshake's nonce";
+    return s;
+  }
+  proto::HelloChallenge challenge;
+  if (Status s = call(hello, challenge, error); !ok(s)) return s;
+  proto::Authenticate authenticate;
+  if (Status s = handshake.answer(challenge, authenticate, error); !ok(s)) return s;
+  proto::HelloResult result;
+  return call(authenticate, result, error);
 }
 
 Status RpcSession::null_call() {

@@ -22,8 +22,8 @@ struct NoResult {
 
 class RpcSession {
  public:
-  // Connects and says Hello (the token from RRTO_AUTH_TOKEN, if set) as
-  // `program`[pid].
+  // Connects and does the handshake (with the key from RRTO_AUTH_KEY, if
+  // set) as `program`[pid].
   static Status open(const std::string& host, uint16_t port, const transport::LinkProfile& link,
                      std::unique_ptr<RpcSession>& out, std::string& error,
                      const std::string& program = "rrto-perftest");
@@ -65,6 +65,8 @@ class RpcSession {
   std::string transport_name() const { return conn_->transport_name(); }
 
  private:
+  Status handshake(const std::string& program, std::string& error);
+
   std::unique_ptr<transport::ClientConnection> conn_;
   proto::BatchWriter batch_;
   transport::Reply reply_;

@@ -383,7 +383,7 @@ TEST_CASE("a request sent before the reply to the one before it closes that conn
   CHECK(h.mem_info(other).free == h.mem_info(other).total);
 }
 
-TEST_CASE("the first call must be Hello, and there is only one") {
+TEST_CASE("the first call must be Hello, and there is only one handshake") {
   Harness h;
   const auto peer = h.connect();
   Request r;
@@ -399,46 +399,128 @@ TEST_CASE("the first call must be Hello, and there is only one") {
   CHECK(second.closed);
 }
 
-TEST_CASE("Hello and more calls in one batch") {
+TEST_CASE("the handshake's calls come first, in order") {
   Harness h;
-  const auto peer = h.connect();
-  Request r;
-  r.add(proto::Hello{.auth_token = "", .client_name = "batched"});
-  r.add(proto::MemAlloc{.size = 512});
-  const Outcome o = h.send(peer, r);
-  REQUIRE(o.status == CUDA_SUCCESS);
-  CHECK(o.call_index == 1);
-  CHECK(o.result<proto::MemAllocResult>().dptr != 0);
+  SUBCASE("Authenticate before Hello") {
+    const Outcome o = h.send_call(h.connect(), proto::Authenticate{});
+    CHECK(o.status == CUDA_ERROR_NOT_INITIALIZED);
+    CHECK(o.closed);
+  }
+  SUBCASE("another call between Hello and Authenticate") {
+    const auto peer = h.connect();
+    proto::ClientHandshake client{""};
+    proto::Hello hello;
+    REQUIRE(ok(client.hello("harness", hello)));
+    Request r;
+    r.add(hello).add(proto::MemAlloc{.size = 512});
+    const Outcome o = h.send(peer, r);
+    CHECK(o.status == CUDA_ERROR_NOT_INITIALIZED);
+    CHECK(o.call_index == 1);
+    CHECK(o.closed);
+  }
+  SUBCASE("Authenticate and more calls in one batch") {
+    const auto peer = h.connect();
+    proto::ClientHandshake client{""};
+    proto::Hello hello;
+    REQUIRE(ok(client.hello("harness", hello)));
+    REQUIRE(h.send_call(peer, hello).status == CUDA_SUCCESS);
+    Request r;
+    r.add(proto::Authenticate{}).add(proto::MemAlloc{.size = 512});
+    const Outcome o = h.send(peer, r);
+    REQUIRE(o.status == CUDA_SUCCESS);
+    CHECK(o.call_index == 1);
+    CHECK(o.result<proto::MemAllocResult>().dptr != 0);
+  }
+  SUBCASE("a second Authenticate") {
+    const auto peer = h.open_session();
+    const Outcome o = h.send_call(peer, proto::Authenticate{});
+    CHECK(o.status == CUDA_ERROR_INVALID_VALUE);
+    CHECK(o.closed);
+  }
+  CHECK(h.manager().session_count() <= 1);
 }
 
-TEST_CASE("auth token and protocol version are checked at Hello") {
-  Harness h(HarnessOptions{.policy = {.auth_token = "s3cret"}});
-  SUBCASE("wrong token") {
-    const Outcome o = h.hello(h.connect(), "guess");
+constexpr const char* kKey = "harness-key-0123456789abcdef";
+
+TEST_CASE("the key and the protocol version are checked in the handshake") {
+  Harness h(HarnessOptions{.policy = {.auth_key = kKey}});
+  SUBCASE("wrong key: the client refuses the server's proof") {
+    const Outcome o = h.hello(h.connect(), "another-key-0123456789abcdef");
+    CHECK(o.client_refusal.find("could not prove") != std::string::npos);
+    CHECK(h.manager().session_count() == 0);
+  }
+  SUBCASE("a proof made without the key") {
+    const auto peer = h.connect();
+    proto::ClientHandshake client{""};
+    proto::Hello hello;
+    REQUIRE(ok(client.hello("guesser", hello)));
+    const Outcome challenged = h.send_call(peer, hello);
+    REQUIRE(challenged.status == CUDA_SUCCESS);
+    CHECK(challenged.result<proto::HelloChallenge>().server_proof.size() == proto::kProofBytes);
+    const std::vector<uint8_t> guess(proto::kProofBytes, 0x5a);
+    const Outcome o = h.send_call(peer, proto::Authenticate{.client_proof = guess});
     CHECK(o.status == CUDA_ERROR_NOT_PERMITTED);
     CHECK(o.closed);
-    CHECK(o.error().find("auth") != std::string::npos);
+    CHECK(o.error().find("key") != std::string::npos);
   }
-  SUBCASE("missing token") {
+  SUBCASE("no key") {
     const Outcome o = h.hello(h.connect(), "");
     CHECK(o.status == CUDA_ERROR_NOT_PERMITTED);
     CHECK(o.closed);
   }
-  SUBCASE("a longer token with the right prefix") {
-    CHECK(h.hello(h.connect(), "s3cret!").status == CUDA_ERROR_NOT_PERMITTED);
-  }
-  SUBCASE("right token, wrong protocol version") {
-    const Outcome o = h.hello(h.connect(), "s3cret", proto::kProtocolVersion + 1);
+  SUBCASE("right key, wrong protocol version: refused at Hello") {
+    const Outcome o = h.hello(h.connect(), kKey, proto::kProtocolVersion + 1);
     CHECK(o.status == CUDA_ERROR_SYSTEM_DRIVER_MISMATCH);
     CHECK(o.closed);
     CHECK(o.error().find("protocol version") != std::string::npos);
   }
-  SUBCASE("right token") {
-    const Outcome o = h.hello(h.connect(), "s3cret");
+  SUBCASE("right key") {
+    const Outcome o = h.hello(h.connect(), kKey);
     CHECK(o.status == CUDA_SUCCESS);
     CHECK_FALSE(o.closed);
+    CHECK(o.result<proto::HelloResult>().device_name == "test device 0");
   }
   CHECK(h.manager().session_count() <= 1);
+}
+
+TEST_CASE("a recorded handshake replayed by a third party is refused") {
+  Harness h(HarnessOptions{.policy = {.auth_key = kKey}});
+  // What a listener on the network saw of an honest client's handshake.
+  proto::ClientHandshake client{kKey};
+  proto::Hello hello;
+  REQUIRE(ok(client.hello("honest", hello)));
+  Request recorded_hello;
+  recorded_hello.add(hello);
+  const auto honest = h.connect();
+  const Outcome challenged = h.send(honest, recorded_hello);
+  REQUIRE(challenged.status == CUDA_SUCCESS);
+  const auto first_challenge = challenged.result<proto::HelloChallenge>();
+  const std::vector<uint8_t> first_nonce(first_challenge.server_nonce.begin(), first_challenge.server_nonce.end());
+  proto::Authenticate authenticate;
+  std::string why;
+  REQUIRE(ok(client.answer(first_challenge, authenticate, why)));
+  Request recorded_authenticate;
+  recorded_authenticate.add(authenticate);
+  REQUIRE(h.send(honest, recorded_authenticate).status == CUDA_SUCCESS);
+
+  // The same bytes again, on a connection of the listener's own.
+  const auto replayer = h.connect();
+  const Outcome replayed_hello = h.send(replayer, recorded_hello);
+  REQUIRE(replayed_hello.status == CUDA_SUCCESS);
+  const auto second_challenge = replayed_hello.result<proto::HelloChallenge>();
+  CHECK(std::vector<uint8_t>(second_challenge.server_nonce.begin(), second_challenge.server_nonce.end()) !=
+        first_nonce);
+  const Outcome o = h.send(replayer, recorded_authenticate);
+  CHECK(o.status == CUDA_ERROR_NOT_PERMITTED);
+  CHECK(o.closed);
+  CHECK(h.manager().session_count() == 1);
+}
+
+TEST_CASE("a server without a key is refused by a client that has one") {
+  Harness h;
+  const Outcome o = h.hello(h.connect(), kKey);
+  CHECK(o.client_refusal.find("no key") != std::string::npos);
+  CHECK(h.manager().session_count() == 0);
 }
 
 TEST_CASE("max_sessions refuses one more, and frees a place when one ends") {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "protocol/batch.h"
+#include "protocol/handshake.h"
 #include "server/host/host_device.h"
 #include "server/hostkernel/loader.h"
 #include "server/reply_sink.h"
@@ -94,6 +95,7 @@ struct Outcome {
   std::vector<uint8_t> body;  // the last call's result, or an ErrorResult
   std::vector<uint8_t> bulk;
   bool closed = false;             // the server closed the connection
+  std::string client_refusal;      // why a client refused the server's handshake
   const uint8_t* landed = nullptr;  // where bulk_destination put the payload, if it chose a place
 
   // The payload was received straight into device memory at `dptr` (host
@@ -235,13 +237,30 @@ class Harness {
     return out;
   }
 
-  Outcome hello(transport::PeerId peer, std::string_view token = {}, uint32_t version = proto::kProtocolVersion) {
+  template <typename Call>
+  Outcome send_call(transport::PeerId peer, const Call& call) {
     Request r;
-    r.add(proto::Hello{.protocol_version = version, .auth_token = token, .client_name = "harness"});
+    r.add(call);
     return send(peer, r);
   }
 
-  // A connected peer whose Hello was accepted.
+  // The handshake of a client that has `key` (protocol/handshake.h): the
+  // outcome of Authenticate, or of Hello when the server refused it there or
+  // the client refused the server's proof (then client_refusal says why).
+  Outcome hello(transport::PeerId peer, std::string_view key = {}, uint32_t version = proto::kProtocolVersion) {
+    proto::ClientHandshake client{std::string(key)};
+    proto::Hello hello;
+    REQUIRE(ok(client.hello("harness", hello)));
+    hello.protocol_version = version;
+    Outcome challenged = send_call(peer, hello);
+    if (challenged.status != CUDA_SUCCESS || challenged.closed) return challenged;
+    proto::Authenticate authenticate;
+    if (!ok(client.answer(challenged.result<proto::HelloChallenge>(), authenticate, challenged.client_refusal)))
+      return challenged;
+    return send_call(peer, authenticate);
+  }
+
+  // A connected peer whose handshake was accepted.
   transport::PeerId open_session() {
     const transport::PeerId peer = connect();
     const Outcome o = hello(peer);

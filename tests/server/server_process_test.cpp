@@ -18,6 +18,7 @@
 #include <cuda.h>
 
 #include "protocol/batch.h"
+#include "protocol/handshake.h"
 #include "transport/transport.h"
 
 extern char** environ;
@@ -182,12 +183,23 @@ struct Client {
   }
 };
 
+constexpr const char* kKey = "e2e-key-0123456789abcdef";
+
 Client connect(uint16_t port) {
   Client c;
   const Status s = transport::ClientConnection::connect({.host = "127.0.0.1", .port = port}, c.connection);
   REQUIRE_MESSAGE(ok(s), "cannot connect: ", status_name(s));
+  proto::ClientHandshake handshake(kKey);
+  proto::Hello hello;
+  REQUIRE(ok(handshake.hello("server_process_test", hello)));
   std::vector<uint8_t> body;
-  REQUIRE(c.one(proto::Hello{.auth_token = "e2e-token", .client_name = "server_process_test"}, body) == CUDA_SUCCESS);
+  REQUIRE(c.one(hello, body) == CUDA_SUCCESS);
+  proto::HelloChallenge challenge;
+  REQUIRE(proto::decode_fields(body, challenge));
+  proto::Authenticate authenticate;
+  std::string why;
+  REQUIRE_MESSAGE(ok(handshake.answer(challenge, authenticate, why)), why);
+  REQUIRE(c.one(authenticate, body) == CUDA_SUCCESS);
   return c;
 }
 
@@ -196,7 +208,7 @@ const char* kConfig = R"({
   "backend": "host",
   "devices": [{ "memory_mb": 64, "name": "e2e device" }],
   "limits": { "max_sessions": 8, "max_message_mb": 64, "session_memory_mb": 0 },
-  "auth": { "token": "e2e-token" }
+  "auth": { "key": "e2e-key-0123456789abcdef" }
 })";
 
 }  // namespace
@@ -270,10 +282,14 @@ TEST_CASE("rrto-server: a malformed message closes that client only, and SIGTERM
   REQUIRE(received == big);
   CHECK(std::equal(tensor.begin(), tensor.end(), good.reply_bulk.begin()));
 
-  // A wrong token is refused.
+  // A client without the key is refused.
   Client intruder;
   REQUIRE(ok(transport::ClientConnection::connect({.host = "127.0.0.1", .port = port}, intruder.connection)));
-  CHECK(intruder.one(proto::Hello{.auth_token = "nope", .client_name = "intruder"}, body) == CUDA_ERROR_NOT_PERMITTED);
+  proto::ClientHandshake keyless("");
+  proto::Hello hello;
+  REQUIRE(ok(keyless.hello("intruder", hello)));
+  REQUIRE(intruder.one(hello, body) == CUDA_SUCCESS);
+  CHECK(intruder.one(proto::Authenticate{}, body) == CUDA_ERROR_NOT_PERMITTED);
 
   const auto stop_asked = std::chrono::steady_clock::now();
   server.signal(SIGTERM);
@@ -375,4 +391,31 @@ TEST_CASE("rrto-server: the cuda backend refuses RRTO's own client library as th
   CHECK(server.wait_exit(10s) == 1);
   const std::string log = read_file(dir.path() / "log");
   CHECK_MESSAGE(log.find("RRTO's own client library") != std::string::npos, log);
+}
+
+TEST_CASE("rrto-server: a non-loopback address without a key exits 2 saying how to fix it, unless --insecure") {
+  TempDir dir;
+  const std::string port_file = (dir.path() / "port").string();
+  {
+    ServerProcess server;
+    server.start({"--listen", "0.0.0.0:0", "--port-file", port_file}, dir.path() / "log");
+    CHECK(server.wait_exit(10s) == 2);
+    const std::string log = read_file(dir.path() / "log");
+    CHECK_MESSAGE(log.find("without an auth key") != std::string::npos, log);
+    CHECK(log.find("RRTO_AUTH_KEY") != std::string::npos);
+    CHECK(log.find("--insecure") != std::string::npos);
+  }
+  SUBCASE("--insecure") {
+    ServerProcess server;
+    server.start({"--listen", "0.0.0.0:0", "--port-file", port_file, "--insecure"}, dir.path() / "log");
+    CHECK_MESSAGE(server.wait_for_port(port_file) != 0, read_file(dir.path() / "log"));
+    CHECK(read_file(dir.path() / "log").find("--insecure") != std::string::npos);
+  }
+  SUBCASE("a key") {
+    ServerProcess server;
+    server.start({"--listen", "0.0.0.0:0", "--port-file", port_file}, dir.path() / "log",
+                 {std::string("RRTO_AUTH_KEY=") + kKey});
+    CHECK_MESSAGE(server.wait_for_port(port_file) != 0, read_file(dir.path() / "log"));
+    CHECK(read_file(dir.path() / "log").find(kKey) == std::string::npos);
+  }
 }
