@@ -23,6 +23,11 @@ CUresult handshake(Remote& remote, const std::string& auth_key, std::string_view
     }
     r = remote.call(authenticate, &result);
   }
+  if (r == CUDA_ERROR_NOT_PERMITTED) {
+    RRTO_ERROR("client", "rrto-server refused the session: this client's auth key (RRTO_AUTH_KEY) is missing or not "
+                         "the server's");
+    return r;
+  }
   if (r != CUDA_SUCCESS) {
     RRTO_ERROR("client", "rrto-server refused the session (CUDA error {})", static_cast<int>(r));
     return r == CUDA_ERROR_DEVICE_UNAVAILABLE ? CUDA_ERROR_NO_DEVICE : r;

@@ -50,7 +50,7 @@ TEST_CASE("server variables override single fields of the file") {
   ServerConfig cfg;
   ConfigError err;
   REQUIRE(parse_server_config(R"({"listen": "127.0.0.1:18515", "backend": "host", "link": "lan",
-      "devices": [{"memory_mb": 8192}], "host_kernel_libraries": ["/a/libk.so"], "auth": {"token": "file"}})",
+      "devices": [{"memory_mb": 8192}], "host_kernel_libraries": ["/a/libk.so"], "auth": {"key": "key-from-the-file"}})",
                               "mem", "", cfg, err));
 
   FakeEnv env{{{"RRTO_LISTEN", "[::]:9000"}}};
@@ -61,11 +61,11 @@ TEST_CASE("server variables override single fields of the file") {
   CHECK(cfg.devices[0].memory_mb == 8192);
 
   env.vars = {{"RRTO_HOST_KERNELS", "/b/libk.so::rel/libk.so"}, {"RRTO_LINK", "rtt=5ms"},
-              {"RRTO_AUTH_TOKEN", "env"}, {"RRTO_BACKEND", "host"}};
+              {"RRTO_AUTH_KEY", "key-from-the-environment"}, {"RRTO_BACKEND", "host"}};
   REQUIRE(apply_server_env(cfg, err, env.getenv()));
   CHECK(cfg.host_kernel_libraries == std::vector<std::string>{"/a/libk.so", "/b/libk.so", cwd_path("rel/libk.so")});
   CHECK(cfg.link == "rtt=5ms");
-  CHECK(cfg.auth_token == "env");
+  CHECK(cfg.auth_key == "key-from-the-environment");
   CHECK(cfg.devices[0].memory_mb == 8192);  // same backend: devices kept
   CHECK(cfg.port == 9000);
 }
@@ -100,28 +100,28 @@ TEST_CASE("RRTO_BACKEND switches the device lists with the backend") {
 TEST_CASE("an empty variable counts as unset") {
   ClientConfig cfg;
   ConfigError err;
-  FakeEnv env{{{"RRTO_MODE", ""}, {"RRTO_SERVER", ""}, {"RRTO_AUTH_TOKEN", ""}}};
-  cfg.auth_token = "kept";
+  FakeEnv env{{{"RRTO_MODE", ""}, {"RRTO_SERVER", ""}, {"RRTO_AUTH_KEY", ""}}};
+  cfg.auth_key = "kept";
   REQUIRE(apply_client_env(cfg, err, env.getenv()));
   CHECK(cfg.mode == "replay");
   CHECK(cfg.servers.size() == 1);
-  CHECK(cfg.auth_token == "kept");
+  CHECK(cfg.auth_key == "kept");
 }
 
 TEST_CASE("client variables override single fields") {
   ClientConfig cfg;
   ConfigError err;
   REQUIRE(load_client_config(RRTO_CONFIG_DIR "/edge-cluster.json", cfg, err));
-  std::string token = cfg.auth_token;
+  const std::string key = cfg.auth_key;
 
   FakeEnv env{{{"RRTO_MODE", "rpc"}}};
   REQUIRE(apply_client_env(cfg, err, env.getenv()));
   CHECK(cfg.mode == "rpc");
   CHECK(cfg.servers.size() == 2);  // untouched
-  CHECK(cfg.auth_token == token);
+  CHECK(cfg.auth_key == key);
 
   env.vars = {{"RRTO_SERVER", "gpu-a:1, [fd00::2]:2"}, {"RRTO_STATS", "1"}, {"RRTO_TRACE", "t/run.trace"},
-              {"RRTO_LINK", "wifi6"}, {"RRTO_AUTH_TOKEN", "tok"}};
+              {"RRTO_LINK", "wifi6"}, {"RRTO_AUTH_KEY", "0123456789abcdef"}};
   REQUIRE(apply_client_env(cfg, err, env.getenv()));
   REQUIRE(cfg.servers.size() == 2);
   CHECK(cfg.servers[0].host == "gpu-a");
@@ -130,7 +130,7 @@ TEST_CASE("client variables override single fields") {
   CHECK(cfg.stats);
   CHECK(cfg.trace_path == cwd_path("t/run.trace"));
   CHECK(cfg.link == "wifi6");
-  CHECK(cfg.auth_token == "tok");
+  CHECK(cfg.auth_key == "0123456789abcdef");
   CHECK(cfg.mode == "rpc");  // RRTO_MODE unset this time: the earlier value stays
 }
 
@@ -144,10 +144,10 @@ TEST_CASE("bad variables are errors naming them, and change nothing") {
            {"RRTO_STATUS_LISTEN", "localhost"},
            {"RRTO_STATUS_LISTEN", "70000"}}) {
     CAPTURE(value);
-    FakeEnv env{{{name, value}, {"RRTO_AUTH_TOKEN", "new"}}};
+    FakeEnv env{{{name, value}, {"RRTO_AUTH_KEY", "0123456789abcdef"}}};
     CHECK_FALSE(apply_server_env(server, err, env.getenv()));
     expect_env_error(err, name);
-    CHECK(server.auth_token.empty());
+    CHECK(server.auth_key.empty());
   }
 
   ClientConfig client;
@@ -156,7 +156,8 @@ TEST_CASE("bad variables are errors naming them, and change nothing") {
                                                                     {"RRTO_SERVER", "a:0"},
                                                                     {"RRTO_SERVER", "a:1,a:1"},
                                                                     {"RRTO_MODE", "fast"},
-                                                                    {"RRTO_STATS", "yes"}}) {
+                                                                    {"RRTO_STATS", "yes"},
+                                                                    {"RRTO_AUTH_KEY", "too-short"}}) {
     CAPTURE(value);
     FakeEnv env{{{name, value}, {"RRTO_LINK", "new"}}};
     CHECK_FALSE(apply_client_env(client, err, env.getenv()));
@@ -164,4 +165,14 @@ TEST_CASE("bad variables are errors naming them, and change nothing") {
     CHECK(client.link.empty());
     CHECK(client.servers.size() == 1);
   }
+}
+
+TEST_CASE("a short RRTO_AUTH_KEY is refused without being echoed") {
+  ServerConfig cfg;
+  ConfigError err;
+  FakeEnv env{{{"RRTO_AUTH_KEY", "guessable"}}};
+  CHECK_FALSE(apply_server_env(cfg, err, env.getenv()));
+  expect_env_error(err, "RRTO_AUTH_KEY");
+  CHECK(err.text().find("guessable") == std::string::npos);
+  CHECK(cfg.auth_key.empty());
 }

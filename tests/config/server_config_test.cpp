@@ -47,10 +47,10 @@ TEST_CASE("the shipped local.json parses: host backend on loopback") {
   REQUIRE(cfg.host_kernel_libraries.size() == 1);
   CHECK(cfg.host_kernel_libraries[0] ==
         normal(std::filesystem::path(RRTO_CONFIG_DIR) / ".." / "build/lib/librrto_example_kernels.so"));
-  CHECK(cfg.auth_token.empty());
+  CHECK(cfg.auth_key.empty());
 }
 
-TEST_CASE("the shipped edge-server.json parses: cuda backend, all devices, auth") {
+TEST_CASE("the shipped edge-server.json parses: cuda backend, all devices, no key") {
   ServerConfig cfg;
   ConfigError err;
   REQUIRE_MESSAGE(load_server_config(RRTO_CONFIG_DIR "/edge-server.json", cfg, err), err.text());
@@ -58,7 +58,20 @@ TEST_CASE("the shipped edge-server.json parses: cuda backend, all devices, auth"
   CHECK(cfg.listen_address == "0.0.0.0");
   CHECK(cfg.devices.empty());
   CHECK(cfg.cuda_devices.empty());
-  CHECK_FALSE(cfg.auth_token.empty());
+  CHECK(cfg.auth_key.empty());
+}
+
+TEST_CASE("without a file the server listens on loopback only") {
+  const ServerConfig cfg;
+  CHECK(cfg.listen_address == "127.0.0.1");
+  CHECK(is_loopback(cfg.listen_address));
+  CHECK(cfg.auth_key.empty());
+}
+
+TEST_CASE("loopback hosts") {
+  for (const char* host : {"127.0.0.1", "127.1.2.3", "::1", "localhost"}) CHECK_MESSAGE(is_loopback(host), host);
+  for (const char* host : {"0.0.0.0", "::", "10.0.0.2", "127.evil.example", "gpu-a", ""})
+    CHECK_FALSE_MESSAGE(is_loopback(host), host);
 }
 
 TEST_CASE("a minimal server file takes the defaults for everything else") {
@@ -90,7 +103,7 @@ TEST_CASE("every server field is read") {
       "host_kernel_libraries": ["/opt/k.so"],
       "limits": {"max_sessions": 2, "max_message_mb": 16, "session_memory_mb": 512, "session_module_mb": 8,
                  "session_template_mb": 0, "session_handles": 100},
-      "auth": {"token": "s3cret"}, "link": "rtt=5ms,bw=100mbit", "placement": "pack",
+      "auth": {"key": "s3cret-s3cret-s3cret"}, "link": "rtt=5ms,bw=100mbit", "placement": "pack",
       "weights": [{"client": "cnn_driver", "weight": 3}])"),
                                       "mem", "/base", cfg, err),
                   err.text());
@@ -108,7 +121,7 @@ TEST_CASE("every server field is read") {
   CHECK(cfg.limits.session_module_mb == 8);
   CHECK(cfg.limits.session_template_mb == 0);
   CHECK(cfg.limits.session_handles == 100);
-  CHECK(cfg.auth_token == "s3cret");
+  CHECK(cfg.auth_key == "s3cret-s3cret-s3cret");
   CHECK(cfg.link == "rtt=5ms,bw=100mbit");
   CHECK(cfg.placement == "pack");
   REQUIRE(cfg.weights.size() == 1);
@@ -156,8 +169,8 @@ TEST_CASE("unknown fields are named with their path") {
   err = expect_bad(with(R"("limits": {"max_sesions": 4})"), "limits.max_sesions");
   CHECK(err.message == "unknown field (did you mean 'max_sessions'?)");
   err = expect_bad(with(R"("devices": [{}, {"memory": 4}])"), "devices[1].memory");
-  err = expect_bad(with(R"("auth": {"token": "t", "user": "u"})"), "auth.user");
-  CHECK(err.message == "unknown field (known fields: token)");
+  err = expect_bad(with(R"("auth": {"key": "0123456789abcdef", "user": "u"})"), "auth.user");
+  CHECK(err.message == "unknown field (known fields: key)");
   // A misspelt required field is reported as unknown, not as missing.
   expect_bad(R"({"listen": "0.0.0.0:1", "backed": "host"})", "backed");
 }
@@ -188,7 +201,7 @@ TEST_CASE("wrong types are named") {
 TEST_CASE("missing required fields are named") {
   CHECK(expect_bad(R"({"backend": "host"})", "listen").message == "missing required field");
   expect_bad(R"({"listen": "0.0.0.0:1"})", "backend");
-  expect_bad(with(R"("auth": {})"), "auth.token");
+  expect_bad(with(R"("auth": {})"), "auth.key");
 }
 
 TEST_CASE("bad enum values, ports and ranges are named") {
@@ -206,7 +219,8 @@ TEST_CASE("bad enum values, ports and ranges are named") {
   expect_bad(with(R"("limits": {"max_sessions": 0})"), "limits.max_sessions");
   expect_bad(with(R"("limits": {"max_sessions": 4294967296})"), "limits.max_sessions");
   expect_bad(with(R"("limits": {"max_message_mb": 0})"), "limits.max_message_mb");
-  expect_bad(with(R"("auth": {"token": ""})"), "auth.token");
+  expect_bad(with(R"("auth": {"key": ""})"), "auth.key");
+  expect_bad(with(R"("auth": {"key": "fifteen-chars.."})"), "auth.key");
   expect_bad(with(R"("host_kernel_libraries": [""])"), "host_kernel_libraries[0]");
   expect_bad(with(R"("weights": [{"client": "x", "weight": 0}])"), "weights[0].weight");
   expect_bad(with(R"("weights": [{"client": "x", "weight": 101}])"), "weights[0].weight");
