@@ -7,9 +7,9 @@ namespace rrto::client {
 
 CUresult handshake(Remote& remote, const std::string& auth_key, std::string_view client_name,
                    proto::HelloResult& result) {
-  proto::ClientHandshake handshake(auth_key);
+  proto::ClientHandshake proofs(auth_key);
   proto::Hello hello;
-  if (!ok(handshake.hello(client_name, hello))) {
+  if (!ok(proofs.hello(client_name, hello))) {
     RRTO_ERROR("client", "no random bytes for the handshake's nonce");
     return CUDA_ERROR_OPERATING_SYSTEM;
   }
@@ -17,7 +17,7 @@ CUresult handshake(Remote& remote, const std::string& auth_key, std::string_view
   CUresult r = remote.call(hello, &challenge);
   if (r == CUDA_SUCCESS) {
     proto::Authenticate authenticate;
-    if (std::string why; !ok(handshake.answer(challenge, authenticate, why))) {
+    if (std::string why; !ok(proofs.answer(challenge, authenticate, why))) {
       RRTO_ERROR("client", "not using rrto-server: {}", why);
       return CUDA_ERROR_NOT_PERMITTED;
     }

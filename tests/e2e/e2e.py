@@ -102,6 +102,31 @@ def server_unreachable():
     check(time.time() - start < 30, "giving up on an unreachable server took too long")
 
 
+def auth_key():
+    key = "e2e-auth-key-0123456789abcdef"
+    other = "another-key-0123456789abcdef"
+
+    def refused(r, why):
+        check(r.returncode == 2, f"expected exit 2 (a CUDA error): {r.describe()}")
+        check("CUDA_ERROR_NOT_PERMITTED" in r.stdout + r.stderr, f"cuInit should fail with NOT_PERMITTED: {r.describe()}")
+        check(why in r.stderr, f"the client should log '{why}': {r.describe()}")
+        check(key not in r.stdout + r.stderr and other not in r.stdout + r.stderr, f"a key was logged: {r.describe()}")
+
+    args = ["--inferences", "1", "--quiet"]
+    with Server({"auth": {"key": key}}) as server:
+        r = run_program("cnn_driver", args, client_env(server.address(), "async", RRTO_AUTH_KEY=key))
+        check(r.returncode == 0, f"the right key: {r.describe()}")
+        refused(run_program("cnn_driver", args, client_env(server.address(), "async", RRTO_AUTH_KEY=other)),
+                "could not prove it knows the key")
+        refused(run_program("cnn_driver", args, client_env(server.address(), "async")), "RRTO_AUTH_KEY")
+        log = server.output()
+        check(log.count("refused") == 1, f"the keyless client should be refused and logged once:\n{log}")
+        check(key not in log, f"the server logged its key:\n{log}")
+    with Server() as keyless:
+        refused(run_program("cnn_driver", args, client_env(keyless.address(), "async", RRTO_AUTH_KEY=key)),
+                "the server has no key")
+
+
 def server_killed():
     with Server() as server:
         env = client_env(server.address(), "async")
@@ -221,5 +246,5 @@ def session_move(mode):
 
 if __name__ == "__main__":
     main({f.__name__: f for f in (cnn_rpc, cnn_async, cnn_replay, cnn_diverge, cnn_batches, param_probe, server_unreachable, server_killed,
-                                   server_sigterm, trace_search)}
+                                   server_sigterm, trace_search, auth_key)}
          | {f"session_move_{mode}": (lambda m=mode: session_move(m)) for mode in ("rpc", "async", "replay")})

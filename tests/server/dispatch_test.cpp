@@ -401,6 +401,9 @@ TEST_CASE("the first call must be Hello, and there is only one handshake") {
 
 TEST_CASE("the handshake's calls come first, in order") {
   Harness h;
+  proto::ClientHandshake client{""};
+  proto::Hello hello;
+  REQUIRE(ok(client.hello("harness", hello)));
   SUBCASE("Authenticate before Hello") {
     const Outcome o = h.send_call(h.connect(), proto::Authenticate{});
     CHECK(o.status == CUDA_ERROR_NOT_INITIALIZED);
@@ -408,9 +411,6 @@ TEST_CASE("the handshake's calls come first, in order") {
   }
   SUBCASE("another call between Hello and Authenticate") {
     const auto peer = h.connect();
-    proto::ClientHandshake client{""};
-    proto::Hello hello;
-    REQUIRE(ok(client.hello("harness", hello)));
     Request r;
     r.add(hello).add(proto::MemAlloc{.size = 512});
     const Outcome o = h.send(peer, r);
@@ -420,9 +420,6 @@ TEST_CASE("the handshake's calls come first, in order") {
   }
   SUBCASE("Authenticate and more calls in one batch") {
     const auto peer = h.connect();
-    proto::ClientHandshake client{""};
-    proto::Hello hello;
-    REQUIRE(ok(client.hello("harness", hello)));
     REQUIRE(h.send_call(peer, hello).status == CUDA_SUCCESS);
     Request r;
     r.add(proto::Authenticate{}).add(proto::MemAlloc{.size = 512});
