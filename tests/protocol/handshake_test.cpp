@@ -21,13 +21,18 @@ struct Exchange {
     REQUIRE(ok(client.hello("test", hello)));
     REQUIRE(ok(server.challenge(hello, challenge)));
   }
+  // The client's answer to the challenge (its proof is kept by `client`).
+  Authenticate answer() {
+    Authenticate authenticate;
+    std::string why;
+    REQUIRE_MESSAGE(ok(client.answer(challenge, authenticate, why)), why);
+    return authenticate;
+  }
 };
 
 TEST_CASE("both sides accept each other's proofs of the same key") {
   Exchange x;
-  Authenticate authenticate;
-  std::string why;
-  REQUIRE(ok(x.client.answer(x.challenge, authenticate, why)));
+  const Authenticate authenticate = x.answer();
   CHECK(x.server.verify(authenticate));
 }
 
@@ -39,9 +44,7 @@ TEST_CASE("the server's proof does not pass as the client's") {
 
 TEST_CASE("a proof is checked once per challenge") {
   Exchange x;
-  Authenticate authenticate;
-  std::string why;
-  REQUIRE(ok(x.client.answer(x.challenge, authenticate, why)));
+  const Authenticate authenticate = x.answer();
   CHECK(x.server.verify(authenticate));
   CHECK_FALSE(x.server.verify(authenticate));
 }
@@ -54,9 +57,7 @@ TEST_CASE("a malformed nonce gets no challenge, and a malformed proof no admissi
   CHECK_FALSE(server.challenged());
 
   Exchange x;
-  Authenticate authenticate;
-  std::string why;
-  REQUIRE(ok(x.client.answer(x.challenge, authenticate, why)));
+  const Authenticate authenticate = x.answer();
   const std::vector<uint8_t> truncated(authenticate.client_proof.begin(), authenticate.client_proof.end() - 1);
   CHECK_FALSE(x.server.verify(Authenticate{.client_proof = truncated}));
 }
