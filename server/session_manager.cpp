@@ -99,7 +99,7 @@ void SessionManager::on_tick() {
       late.push_back(peer);
   for (transport::PeerId peer : late) {
     Connection& connection = connections_.at(peer);
-    RRTO_WARN(kLog, "connection from {} closed: no Hello within {} s", connection.work->session.peer_address(),
+    RRTO_WARN(kLog, "connection from {} closed: not admitted within {} s", connection.work->session.peer_address(),
               std::chrono::duration_cast<std::chrono::seconds>(policy_.hello_timeout).count());
     close(peer, connection, "no Hello in time");
   }
