@@ -110,7 +110,10 @@ CUresult connect(Remote& remote, const config::ClientConfig& cfg) {
   std::vector<transport::ConnectOptions> servers;
   std::string tried;
   for (const auto& server : cfg.servers) {
-    servers.push_back({.host = server.host, .port = server.port, .link = link});
+    servers.push_back({.host = server.host,
+                       .port = server.port,
+                       .reply_timeout_ms = static_cast<int>(cfg.timeout_s * 1000),
+                       .link = link});
     tried += fmt::format("{}{}:{}", tried.empty() ? "" : ", ", server.host, server.port);
   }
   if (!ok(remote.connect(servers))) {

@@ -100,7 +100,11 @@ CUresult Remote::exchange(void* bulk_dest, size_t bulk_capacity, std::span<const
 
   if (!ok(s)) {
     if (s == Status::ProtocolError) return protocol_broken();
-    RRTO_ERROR("client", "lost the connection to rrto-server at {} ({})", server_name_, status_name(s));
+    if (s == Status::Timeout)
+      RRTO_ERROR("client", "no answer from rrto-server at {} within the timeout (RRTO_TIMEOUT); giving up on it",
+                 server_name_);
+    else
+      RRTO_ERROR("client", "lost the connection to rrto-server at {} ({})", server_name_, status_name(s));
     lost_ = true;
     return kServerLost;
   }

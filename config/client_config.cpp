@@ -46,18 +46,25 @@ bool read_trace(Object& top, const std::string& base_dir, std::string& trace_pat
   return true;
 }
 
+bool read_timeout(Reader& r, Object& top, uint64_t& seconds) {
+  if (!top.read_uint("timeout_s", 0, kMaxTimeoutSeconds, seconds)) return false;
+  if (seconds == 0 || seconds >= kMinTimeoutSeconds) return true;
+  return r.fail(top.path("timeout_s"),
+                fmt::format("{} s is too short: 0 (no timeout) or at least {} s", seconds, kMinTimeoutSeconds));
+}
+
 bool parse_client(std::string_view text, const std::string& origin, const std::string& base_dir, ClientConfig& out,
                   ConfigError& err) {
   json doc;
   if (!detail::parse_json(text, origin, doc, err)) return false;
   Reader r(origin, err);
-  Object top(r, doc, "", {"description", "servers", "mode", "link", "auth", "stats", "trace"});
+  Object top(r, doc, "", {"description", "servers", "mode", "link", "auth", "timeout_s", "stats", "trace"});
   ClientConfig cfg;
   std::string description;  // free text for people; not used
   bool ok = top.ok() && top.read_string("description", description, Need::Optional) && read_servers(r, top, cfg) &&
             top.read_enum("mode", detail::kModes, cfg.mode, Need::Optional) &&
             top.read_string("link", cfg.link, Need::Optional) &&
-            detail::read_auth(r, top, cfg.auth_key) &&
+            detail::read_auth(r, top, cfg.auth_key) && read_timeout(r, top, cfg.timeout_s) &&
             top.read_bool("stats", cfg.stats) && read_trace(top, base_dir, cfg.trace_path);
   if (!ok) return false;
   out = std::move(cfg);

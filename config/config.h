@@ -100,12 +100,19 @@ struct ServerConfig {
   std::optional<ServerAddress> status_listen;
 };
 
+inline constexpr uint64_t kMinTimeoutSeconds = 5;
+inline constexpr uint64_t kMaxTimeoutSeconds = 24 * 3600;
+
 struct ClientConfig {
   // The edge cluster: one or more servers.
   std::vector<ServerAddress> servers{ServerAddress{"127.0.0.1", kDefaultPort}};
   std::string mode = "replay";  // one of kClientModes
   std::string link;            // link emulation spec, opaque here
   std::string auth_key;  // empty: none; needed by a server that has one
+  // How long a call waits without a word from the server (its reply, or its
+  // heartbeats while the work runs) before the server counts as lost; 0:
+  // for ever. At least kMinTimeoutSeconds otherwise: heartbeats come every 2 s.
+  uint64_t timeout_s = 30;
   bool stats = false;
   std::string trace_path;  // empty = no trace; absolute when it came from a file or RRTO_TRACE
 };

@@ -2,6 +2,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <span>
 
 #include "config/config.h"
@@ -35,6 +37,19 @@ class Env {
   }
   void read_string(const char* name, std::string& out) {
     if (const char* v = get(name)) out = v;
+  }
+  // Seconds, 0 or within [kMinTimeoutSeconds, kMaxTimeoutSeconds].
+  bool read_timeout(const char* name, uint64_t& out) {
+    const char* v = get(name);
+    if (!v) return true;
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long long n = std::strtoull(v, &end, 10);
+    if (*end != '\0' || errno != 0 || *v == '-' || (n != 0 && (n < kMinTimeoutSeconds || n > kMaxTimeoutSeconds)))
+      return fail(name, fmt::format("expected 0 (no timeout) or seconds from {} to {}, got '{}'", kMinTimeoutSeconds,
+                                    kMaxTimeoutSeconds, v));
+    out = n;
+    return true;
   }
   bool read_auth_key(std::string& out) {
     const char* v = get("RRTO_AUTH_KEY");
@@ -118,6 +133,7 @@ bool client_env(ClientConfig& cfg, Env& env) {
   if (!env.read_enum("RRTO_MODE", detail::kModes, cfg.mode)) return false;
   env.read_string("RRTO_LINK", cfg.link);
   if (!env.read_auth_key(cfg.auth_key)) return false;
+  if (!env.read_timeout("RRTO_TIMEOUT", cfg.timeout_s)) return false;
   if (const char* v = env.get("RRTO_STATS")) {
     std::string_view s(v);
     if (s == "1" || s == "true") {

@@ -64,7 +64,8 @@ TEST_CASE("every client field is read") {
   ClientConfig cfg;
   ConfigError err;
   REQUIRE_MESSAGE(parse_client_config(R"({"description": "d", "servers": ["a:1", "[::1]:2", "a:3"],
-      "mode": "rpc", "link": "wifi6", "auth": {"key": "0123456789abcdef"}, "stats": true, "trace": "out/trace.bin"})",
+      "mode": "rpc", "link": "wifi6", "auth": {"key": "0123456789abcdef"}, "timeout_s": 120, "stats": true,
+      "trace": "out/trace.bin"})",
                                       "mem", "/work", cfg, err),
                   err.text());
   REQUIRE(cfg.servers.size() == 3);
@@ -74,6 +75,7 @@ TEST_CASE("every client field is read") {
   CHECK(cfg.mode == "rpc");
   CHECK(cfg.link == "wifi6");
   CHECK(cfg.auth_key == "0123456789abcdef");
+  CHECK(cfg.timeout_s == 120);
   CHECK(cfg.stats);
   CHECK(cfg.trace_path == "/work/out/trace.bin");
 
@@ -82,6 +84,7 @@ TEST_CASE("every client field is read") {
   CHECK(cfg.mode == "replay");
   CHECK_FALSE(cfg.stats);
   CHECK(cfg.trace_path.empty());
+  CHECK(cfg.timeout_s == 30);
 }
 
 TEST_CASE("a relative trace path resolves against the file's directory") {
@@ -112,6 +115,8 @@ TEST_CASE("bad client files name the file and the field") {
   CHECK(expect_bad(with(R"("mode": "fast")"), "mode").message == "expected one of rpc, async, replay, got 'fast'");
   CHECK(expect_bad(with(R"("stats": "yes")"), "stats").message == "expected true or false, got a string");
   expect_bad(with(R"("stats": 1)"), "stats");
+  CHECK(expect_bad(with(R"("timeout_s": 2)"), "timeout_s").message.find("too short") != std::string::npos);
+  expect_bad(with(R"("timeout_s": -5)"), "timeout_s");
   expect_bad(with(R"("trace": "")"), "trace");
   expect_bad(with(R"("link": 5)"), "link");
   expect_bad(with(R"("mode": "rpc", "mode": "rpc")"), "mode");

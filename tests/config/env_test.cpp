@@ -121,7 +121,7 @@ TEST_CASE("client variables override single fields") {
   CHECK(cfg.auth_key == key);
 
   env.vars = {{"RRTO_SERVER", "gpu-a:1, [fd00::2]:2"}, {"RRTO_STATS", "1"}, {"RRTO_TRACE", "t/run.trace"},
-              {"RRTO_LINK", "wifi6"}, {"RRTO_AUTH_KEY", "0123456789abcdef"}};
+              {"RRTO_LINK", "wifi6"}, {"RRTO_AUTH_KEY", "0123456789abcdef"}, {"RRTO_TIMEOUT", "90"}};
   REQUIRE(apply_client_env(cfg, err, env.getenv()));
   REQUIRE(cfg.servers.size() == 2);
   CHECK(cfg.servers[0].host == "gpu-a");
@@ -131,7 +131,11 @@ TEST_CASE("client variables override single fields") {
   CHECK(cfg.trace_path == cwd_path("t/run.trace"));
   CHECK(cfg.link == "wifi6");
   CHECK(cfg.auth_key == "0123456789abcdef");
+  CHECK(cfg.timeout_s == 90);
   CHECK(cfg.mode == "rpc");  // RRTO_MODE unset this time: the earlier value stays
+  env.vars = {{"RRTO_TIMEOUT", "0"}};
+  REQUIRE(apply_client_env(cfg, err, env.getenv()));
+  CHECK(cfg.timeout_s == 0);
 }
 
 TEST_CASE("bad variables are errors naming them, and change nothing") {
@@ -157,7 +161,11 @@ TEST_CASE("bad variables are errors naming them, and change nothing") {
                                                                     {"RRTO_SERVER", "a:1,a:1"},
                                                                     {"RRTO_MODE", "fast"},
                                                                     {"RRTO_STATS", "yes"},
-                                                                    {"RRTO_AUTH_KEY", "too-short"}}) {
+                                                                    {"RRTO_AUTH_KEY", "too-short"},
+                                                                    {"RRTO_TIMEOUT", "4"},
+                                                                    {"RRTO_TIMEOUT", "-1"},
+                                                                    {"RRTO_TIMEOUT", "30s"},
+                                                                    {"RRTO_TIMEOUT", "99999999999999999999"}}) {
     CAPTURE(value);
     FakeEnv env{{{name, value}, {"RRTO_LINK", "new"}}};
     CHECK_FALSE(apply_client_env(client, err, env.getenv()));

@@ -152,6 +152,31 @@ def server_killed():
                 proc.wait()
 
 
+def server_stopped():
+    """A server that is alive but silent (stopped) costs the client RRTO_TIMEOUT, then a clear error."""
+    with Server() as server:
+        env = client_env(server.address(), "async", RRTO_TIMEOUT="5")
+        proc = subprocess.Popen([f"{BIN}/cnn_driver", "--inferences", "100000"], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            if proc.stdout.readline() == "":
+                raise Failure(f"cnn_driver printed nothing: {proc.stderr.read()}")
+            server.proc.send_signal(signal.SIGSTOP)
+            start = time.time()
+            try:
+                out, err = proc.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                raise Failure("the client waited for ever on a silent server")
+            check(proc.returncode not in (0, None), f"client exited {proc.returncode} after its server went silent")
+            check("no answer from rrto-server" in err and "RRTO_TIMEOUT" in err, f"the client should say why:\n{err[-2000:]}")
+            check(time.time() - start >= 4, "the client gave up before its timeout")
+        finally:
+            server.proc.send_signal(signal.SIGCONT)
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
 # Entry points whose calls are operators of the recorded stream.
 OP_ENTRY_POINTS = ("cuLaunchKernel", "cuMemcpy", "cuMemset", "cuEventRecord", "cuStreamWaitEvent",
                    "cuStreamSynchronize", "cuCtxSynchronize")
@@ -246,5 +271,5 @@ def session_move(mode):
 
 if __name__ == "__main__":
     main({f.__name__: f for f in (cnn_rpc, cnn_async, cnn_replay, cnn_diverge, cnn_batches, param_probe, server_unreachable, server_killed,
-                                   server_sigterm, trace_search, auth_key)}
+                                   server_stopped, server_sigterm, trace_search, auth_key)}
          | {f"session_move_{mode}": (lambda m=mode: session_move(m)) for mode in ("rpc", "async", "replay")})
