@@ -32,6 +32,11 @@ const proto::MemcpyHtoD* whole_bulk_copy(const Session& session, const std::vect
   return std::get_if<proto::MemcpyHtoD>(&t->calls[replay->first].call);
 }
 
+// A session whose last batch ran longer than this runs its next on the
+// executor even when alone: the transport thread must stay free to send the
+// heartbeats that keep its client waiting (transport.h, reply_timeout_ms).
+constexpr std::chrono::milliseconds kLongestInlineRun{20};
+
 }  // namespace
 
 SessionManager::SessionManager(std::vector<Device*> devices, SessionPolicy policy)
@@ -296,7 +301,8 @@ void SessionManager::run_batch(transport::PeerId peer, const std::shared_ptr<Ses
     return;
   }
   make_room(*work);
-  if (in_flight_ == 0 && executors_[work->session.device_index()]->idle() && !shared) {
+  if (in_flight_ == 0 && executors_[work->session.device_index()]->idle() && !shared &&
+      work->last_run < kLongestInlineRun) {
     run_now(*work);
     send_reply(peer, connections_.at(peer));
     return;
@@ -324,6 +330,7 @@ void SessionManager::run_batch(transport::PeerId peer, const std::shared_ptr<Ses
 void SessionManager::run_now(SessionWork& work) {
   const StatusRecorder::Clock::time_point started = StatusRecorder::Clock::now();
   work.dispatcher.run(work.session, work.calls, work.reply);
+  work.last_run = StatusRecorder::Clock::now() - started;
   status_.batch_ran(work.session, work.calls, work.reply, started);
 }
 

@@ -8,8 +8,8 @@
 // of admitted sessions while several sessions send work, which run on their
 // device's executor (executor.h); the reply is posted back to the transport
 // thread when the batch is done. A session alone on the server runs at once
-// on the transport thread when no executor is busy, which spares the hand-off
-// (two thread wake-ups). A session has at most one batch in flight: the
+// on the transport thread when no executor is busy and its last batch was
+// short, which spares the hand-off (two thread wake-ups). A session has at most one batch in flight: the
 // protocol is request and reply.
 #pragma once
 
@@ -107,6 +107,7 @@ class SessionManager final : public transport::Handler, private Admission {
     bool busy = false;  // the batch is on the executor
     uint64_t memory_seen = 0;  // the session's allocations after its last batch
     bool stays = false;        // it cannot move (the log said why once)
+    std::chrono::nanoseconds last_run{0};  // how long its last batch ran
   };
   struct Connection {
     std::shared_ptr<SessionWork> work;
