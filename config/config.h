@@ -48,6 +48,9 @@ struct ConfigError {
 
 // The largest HostDeviceConfig::time_scale_us: a second per thread block.
 inline constexpr double kMaxTimeScaleUs = 1e6;
+// The range of ServerConfig::Limits::kernel_time_limit_s: a millisecond to a day.
+inline constexpr double kMinKernelTimeLimitS = 0.001;
+inline constexpr double kMaxKernelTimeLimitS = 86400;
 
 struct HostDeviceConfig {
   uint64_t memory_mb = 4096;
@@ -84,6 +87,9 @@ struct ServerConfig {
     uint64_t session_module_mb = 1024;
     uint64_t session_template_mb = 256;
     uint64_t session_handles = 65536;
+    // host backend: how long one kernel may run before its session fails
+    // with CUDA_ERROR_LAUNCH_TIMEOUT.
+    double kernel_time_limit_s = 60;
   } limits;
   std::string auth_key;  // empty = no auth; clients must prove they know it (protocol/handshake.h)
   std::string link;        // link emulation spec, opaque here ("rtt=5ms,bw=100mbit", a preset name)

@@ -99,7 +99,7 @@ bool read_libraries(Reader& r, Object& top, const std::string& base_dir, ServerC
 bool read_limits(Object& top, ServerConfig::Limits& limits) {
   const std::initializer_list<std::string_view> fields = {
       "max_sessions",      "max_connections",   "hello_timeout_s",     "max_message_mb",
-      "session_memory_mb", "session_module_mb", "session_template_mb", "session_handles"};
+      "session_memory_mb", "session_module_mb", "session_template_mb", "session_handles", "kernel_time_limit_s"};
   return top.read_object("limits", fields, [&](Object& o) {
     uint64_t sessions = limits.max_sessions, connections = limits.max_connections;
     if (!o.read_uint("max_sessions", 1, std::numeric_limits<uint32_t>::max(), sessions) ||
@@ -112,7 +112,8 @@ bool read_limits(Object& top, ServerConfig::Limits& limits) {
            o.read_uint("session_memory_mb", 0, kMaxMb, limits.session_memory_mb) &&
            o.read_uint("session_module_mb", 0, kMaxMb, limits.session_module_mb) &&
            o.read_uint("session_template_mb", 0, kMaxMb, limits.session_template_mb) &&
-           o.read_uint("session_handles", 0, std::numeric_limits<uint32_t>::max(), limits.session_handles);
+           o.read_uint("session_handles", 0, std::numeric_limits<uint32_t>::max(), limits.session_handles) &&
+           o.read_number("kernel_time_limit_s", kMinKernelTimeLimitS, kMaxKernelTimeLimitS, limits.kernel_time_limit_s);
   });
 }
 

@@ -24,10 +24,12 @@ constexpr const char* kLog = "server";
 
 std::atomic<transport::Server*> running_server{nullptr};
 std::atomic<SessionManager*> running_sessions{nullptr};
+std::atomic<DeviceSet*> running_devices{nullptr};
 
 void on_stop_signal(int) {
-  // Both are async-signal-safe.
+  // All three are async-signal-safe.
   if (SessionManager* sessions = running_sessions.load()) sessions->mark_stopping();
+  if (DeviceSet* devices = running_devices.load()) devices->stop_kernels();
   if (transport::Server* server = running_server.load()) server->stop();
 }
 
@@ -184,6 +186,7 @@ int run_server(const Options& options) {
   }
 
   running_sessions.store(&sessions);
+  running_devices.store(devices.get());
   running_server.store(server.get());
   install_signal_handlers();
   RRTO_INFO(kLog, "listening on {} ({} backend, {} device(s){})",
@@ -192,6 +195,8 @@ int run_server(const Options& options) {
   const Status served = server->run();
   running_server.store(nullptr);
   running_sessions.store(nullptr);
+  running_devices.store(nullptr);
+  devices->stop_kernels();
 
   RRTO_INFO(kLog, "stopping: ending {} session(s)", sessions.session_count());
   sessions.end_all("server shutdown");

@@ -5,17 +5,19 @@
 // explicitly, so no operation is left out by accident. Operations return
 // CUresult because that is what the protocol carries back to the client.
 //
-// A backend knows nothing about sessions or client ids: the session layer
-// (session.h) maps each client's ids to the handles returned here, checks
-// every address range against the client's own allocations before it reaches
-// a backend, and destroys what a session created when it ends.
+// A backend knows nothing about client ids: the session layer (session.h)
+// maps each client's ids to the handles returned here, checks every address
+// range against the client's own allocations before it reaches a backend, and
+// destroys what a session created when it ends. A backend may give each
+// session a view of its own (open_session) to keep sessions apart.
 //
-// All calls come from the server's one dispatch thread.
+// A device's calls come from its executor thread (executor.h).
 #pragma once
 
 #include <cuda.h>
 
 #include <array>
+#include <memory>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -66,6 +68,10 @@ class Device {
   virtual ~Device() = default;
 
   virtual const DeviceDescription& description() const = 0;
+
+  // A session's own view of this device, which its calls then go to; null
+  // `view` when the session uses this device itself.
+  virtual CUresult open_session(uint64_t session_id, std::unique_ptr<Device>& view) = 0;
 
   // ------------------------------------------------------------ memory
   virtual CUresult mem_alloc(uint64_t size, uint64_t& dptr) = 0;

@@ -1,5 +1,7 @@
 #include "server/devices.h"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "common/log.h"
@@ -34,6 +36,9 @@ class HostDevices final : public OwnedDevices<host::HostDevice> {
  public:
   HostDevices() : OwnedDevices("host") {}
   ~HostDevices() override { devices_.clear(); }  // before the kernel libraries they use
+  void stop_kernels() override {
+    for (const auto& device : devices_) device->stop_kernels();
+  }
   std::shared_ptr<HostKernelRegistry> kernels = std::make_shared<HostKernelRegistry>();
 };
 
@@ -41,6 +46,8 @@ class CudaDevices final : public OwnedDevices<cuda::CudaDevice> {
  public:
   CudaDevices() : OwnedDevices("cuda") {}
   ~CudaDevices() override { devices_.clear(); }  // before the driver table they use
+  // A GPU's kernels cannot be ended from here; the driver ends them with the process.
+  void stop_kernels() override {}
   cuda::CudaDriver driver;
 };
 
@@ -57,7 +64,11 @@ Status open_host_devices(const config::ServerConfig& config, std::unique_ptr<Dev
   for (size_t i = 0; i < config.devices.size(); ++i) {
     const config::HostDeviceConfig& d = config.devices[i];
     host::HostDeviceOptions options{
-        .index = i, .name = d.name, .memory_bytes = d.memory_mb << 20, .time_scale_us = d.time_scale_us};
+        .index = i,
+        .name = d.name,
+        .memory_bytes = d.memory_mb << 20,
+        .time_scale_us = d.time_scale_us,
+        .kernel_time_limit = std::chrono::milliseconds(std::llround(config.limits.kernel_time_limit_s * 1000))};
     set->devices_.push_back(std::make_unique<host::HostDevice>(options, set->kernels));
     if (d.time_scale_us > 0) {
       RRTO_INFO(kLog, "device {}: {} (host, {} MiB, simulated time {} us per thread block)", i, d.name, d.memory_mb,

@@ -18,6 +18,9 @@ class DeviceSet {
   virtual ~DeviceSet() = default;
   virtual std::vector<Device*> devices() const = 0;
   virtual const char* backend_name() const = 0;
+  // Ends the kernels that run and starts no more (server shutdown), so that
+  // nothing waits for a kernel that does not end. Async-signal-safe.
+  virtual void stop_kernels() = 0;
 };
 
 // On failure, `error` is one sentence for the operator.

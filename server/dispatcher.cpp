@@ -169,7 +169,11 @@ CUresult Dispatcher::run_call(Session& session, const DecodedCall& decoded, Batc
   refusal_.clear();
   session.begin_call();
   if (CUresult r = check_admission(session, decoded.call, reply)) return r;
-  return std::visit(CallRunner(*this, session, decoded, reply), decoded.call);
+  if (CUresult r = session.sticky_error())
+    return session.fail(r, "a kernel of this session failed earlier; the session can make no more calls");
+  const CUresult r = std::visit(CallRunner(*this, session, decoded, reply), decoded.call);
+  session.note_result(r);
+  return r;
 }
 
 CUresult Dispatcher::replay(Session& session, const proto::ReplaySegment& segment, std::span<const uint8_t> inputs,
@@ -235,6 +239,7 @@ void Dispatcher::run(Session& session, std::span<const DecodedCall> calls, Batch
   }
   // Copies may still read the message's buffers; they go away after this.
   if (CUresult r = session.finish_batch(); r != CUDA_SUCCESS && reply.status == CUDA_SUCCESS) {
+    session.note_result(r);
     reply.status = r;
     result_.clear();
   }

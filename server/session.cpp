@@ -39,12 +39,14 @@ Session::Session(uint64_t id, std::string peer_address) : id_(id), peer_address_
 
 Session::~Session() { release(); }
 
-void Session::admit(Device& device, size_t device_index, std::string client_name, const SessionLimits& limits) {
-  device_ = &device;
+CUresult Session::admit(Device& device, size_t device_index, std::string client_name, const SessionLimits& limits) {
+  if (CUresult r = device.open_session(id_, view_)) return r;
+  device_ = view_ ? view_.get() : &device;
   device_index_ = device_index;
   client_name_ = std::move(client_name);
   limits_ = limits;
   templates_.set_byte_limit(limits.template_bytes);
+  return CUDA_SUCCESS;
 }
 
 CUresult Session::check_handle_room(std::string_view what) {
@@ -396,7 +398,7 @@ CUresult Session::move_to(Device& device, size_t device_index, std::string& why)
   for (const auto& [base, entry] : allocations_)
     if (entry.kind == AllocationTable::Kind::Allocation) bases.push_back(base);
   if (CUresult r = device_->move_memory(bases, device, why)) return r;
-  device_ = &device;
+  if (!view_) device_ = &device;  // a view moved itself
   device_index_ = device_index;
   return CUDA_SUCCESS;
 }
@@ -430,6 +432,7 @@ ReleasedResources Session::release() {
   }
   allocations_ = AllocationTable{};
   device_ = nullptr;
+  view_.reset();
   return released;
 }
 

@@ -4,12 +4,13 @@
 // which check the client's ids and address ranges against this session alone
 // before anything reaches the device.
 //
-// What is not checked: the bytes of kernel parameters. A kernel gets whatever
-// pointers its arguments hold; on the host backend it runs native code in the
-// server process with them (see server/README.md, "Security limits").
+// Kernel parameters are the backend's to check: the host backend refuses a
+// pointer argument outside the session's memory and runs the kernel in the
+// session's own kernel process (see server/README.md, "Isolation").
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -53,7 +54,8 @@ class Session {
   // A session is admitted once its Hello was accepted and it was placed on a
   // device; before that it can run no call.
   bool admitted() const { return device_ != nullptr; }
-  void admit(Device& device, size_t device_index, std::string client_name, const SessionLimits& limits);
+  // Fails when the device cannot open the session's view of it.
+  CUresult admit(Device& device, size_t device_index, std::string client_name, const SessionLimits& limits);
   size_t device_index() const { return device_index_; }
   Device* device() const { return device_; }
 
@@ -62,6 +64,14 @@ class Session {
   // Moves an admitted, idle session to another device (Device::move_memory):
   // its device addresses and handles stay valid there.
   CUresult move_to(Device& device, size_t device_index, std::string& why);
+
+  // A kernel's failure (CUDA_ERROR_LAUNCH_FAILED or _LAUNCH_TIMEOUT) is
+  // sticky, as in a GPU context: every later call of the session fails with
+  // it. CUDA_SUCCESS until then.
+  CUresult sticky_error() const { return sticky_; }
+  void note_result(CUresult r) {
+    if (r == CUDA_ERROR_LAUNCH_FAILED || r == CUDA_ERROR_LAUNCH_TIMEOUT) sticky_ = r;
+  }
 
   // Why the last call failed, in words for the client; empty if it did not
   // say. Cleared by begin_call().
@@ -140,8 +150,10 @@ class Session {
   const uint64_t id_;
   const std::string peer_address_;
   std::string client_name_;
-  Device* device_ = nullptr;
+  Device* device_ = nullptr;  // view_ when the device gave one
+  std::unique_ptr<Device> view_;
   size_t device_index_ = 0;
+  CUresult sticky_ = CUDA_SUCCESS;
   SessionLimits limits_;
   uint64_t module_bytes_ = 0;  // images of the modules loaded
 

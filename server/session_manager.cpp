@@ -135,7 +135,12 @@ CUresult SessionManager::admit(Session& session, const Introduction& introductio
 
   const size_t index = place();
   Device& device = *devices_.at(index);
-  session.admit(device, index, client, policy_.session);
+  if (CUresult r = session.admit(device, index, client, policy_.session)) {
+    why = "the device cannot take another session";
+    status_.refused(r);
+    RRTO_WARN(kLog, "session {} refused: peer {}, client '{}': {}", session.id(), session.peer_address(), client, why);
+    return r;
+  }
   ++admitted_;
   status_.admitted(session);
   RRTO_INFO(kLog, "session {} started: peer {}, client '{}', device {} ({})", session.id(), session.peer_address(),

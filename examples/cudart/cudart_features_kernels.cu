@@ -1,7 +1,7 @@
 // Kernels of cudart_features, written once: nvcc builds them into the program,
 // g++ into the host-kernel library (cudart_features_host_kernels.cpp). The
 // coefficients live in __constant__ memory, which the host backend serves
-// from the library's exported data.
+// from the library's registered globals (a copy per session).
 #include <rrto/host_kernel.h>
 
 namespace features {
@@ -23,5 +23,6 @@ __global__ void fill(int* out, int n, int value) {
 
 RRTO_HOST_KERNEL(polynomial);
 RRTO_HOST_KERNEL(fill);
+RRTO_HOST_GLOBAL(coefficients);
 
 }  // namespace features

@@ -24,7 +24,10 @@
 //     a sequential loop over threads cannot honour a barrier.
 // RRTO_HOST_KERNEL(kernel) records the kernel in the table returned by the
 // library's entry point rrto_host_kernels() (see host_kernel_abi.h), with
-// a launch trampoline and the parameter layout. The ABI is described in
+// a launch trampoline and the parameter layout (which parameters are
+// pointers included). RRTO_HOST_GLOBAL(variable) records a __constant__ or
+// __device__ variable: only recorded variables can be reached by name
+// (cuModuleGetGlobal), and each session gets its own copy. The ABI is described in
 // server/hostkernel/README.md of RRTO's sources (installed as
 // share/doc/rrto/host-kernels.md).
 #pragma once
@@ -34,6 +37,7 @@
 // nvcc (device and host passes): kernels are real CUDA kernels.
 #define RRTO_HOST_KERNEL_BUILD 0
 #define RRTO_HOST_KERNEL(...) static_assert(true, "")
+#define RRTO_HOST_GLOBAL(...) static_assert(true, "")
 
 #else  // plain C++: build the host-kernel library
 
@@ -71,7 +75,8 @@
 #define __grid_constant__
 #define __align__(n) __attribute__((aligned(n)))
 #define __builtin_align__(n) __attribute__((aligned(n)))
-// __constant__ data becomes an exported global, so it can be found by name too.
+// __constant__ data becomes an exported global, so that its name is nvcc's
+// (RRTO_HOST_GLOBAL records it).
 #define __constant__ RRTO_HK_EXPORT
 // Threads of a block run one after the other: memory shared between them
 // cannot work as on a GPU.
@@ -377,7 +382,8 @@ constexpr layout_result<sizeof...(A)> compute_layout() {
   uint32_t offset = 0;
   uint32_t i = 0;
   (((offset = align_up(offset, static_cast<uint32_t>(alignof(A)))),
-    (r.params[i++] = rrto_host_kernel_param{offset, static_cast<uint32_t>(sizeof(A))}),
+    (r.params[i++] = rrto_host_kernel_param{offset, static_cast<uint32_t>(sizeof(A)),
+                                            std::is_pointer_v<A> ? RRTO_HOST_KERNEL_PARAM_POINTER : 0u, 0u}),
     (offset += static_cast<uint32_t>(sizeof(A)))),
    ...);
   r.buffer_size = offset;
@@ -486,6 +492,17 @@ struct kernel_info<F> {
   }
 };
 
+// Appends `node` to the list [first, last] unless a node for the same
+// address is there already (registered twice: keep one).
+template <class Node>
+inline void append_once(Node* node, Node*& first, Node*& last) {
+  for (Node* n = first; n != nullptr; n = n->next)
+    if (n->address() == node->address()) return;
+  if (last != nullptr) last->next = node;
+  else first = node;
+  last = node;
+}
+
 // The registered kernels, in registration order (a list of static nodes: no
 // allocation before the table is asked for).
 struct registrar;
@@ -509,36 +526,65 @@ struct registrar {
     return e;
   }
 
-  explicit registrar(const rrto_host_kernel_entry& e) : entry(e) {
-    for (registrar* r = first; r != nullptr; r = r->next)
-      if (r->entry.function == e.function) return;  // registered twice: keep one
-    if (last != nullptr) last->next = this;
-    else first = this;
-    last = this;
-  }
+  explicit registrar(const rrto_host_kernel_entry& e) : entry(e) { append_once(this, first, last); }
+  const void* address() const { return entry.function; }
   registrar(const registrar&) = delete;
   registrar& operator=(const registrar&) = delete;
 };
+
+// The registered globals, the same way.
+struct global_registrar;
+inline global_registrar* first_global = nullptr;
+inline global_registrar* last_global = nullptr;
+
+struct global_registrar {
+  rrto_host_global global;
+  global_registrar* next = nullptr;
+
+  global_registrar(void* address, uint64_t size, const char* source_name) : global{address, size, source_name} {
+    append_once(this, first_global, last_global);
+  }
+  const void* address() const { return global.address; }
+  global_registrar(const global_registrar&) = delete;
+  global_registrar& operator=(const global_registrar&) = delete;
+};
+
+// A copy of a registration list as an array (nullptr when empty or out of
+// memory); n is its length.
+template <class Entry, class Node, class Get>
+inline Entry* list_to_array(Node* head, Get get, uint32_t& n) {
+  n = 0;
+  for (Node* k = head; k != nullptr; k = k->next) ++n;
+  Entry* out = n > 0 ? new (std::nothrow) Entry[n] : nullptr;
+  if (out == nullptr) {
+    n = 0;
+    return nullptr;
+  }
+  uint32_t i = 0;
+  for (Node* k = head; k != nullptr; k = k->next) out[i++] = get(*k);
+  return out;
+}
 
 // Built on first call, after the library's static constructors (which
 // register the kernels) have run; freed when the library is unloaded.
 struct table_holder {
   rrto_host_kernel_table table{};
   rrto_host_kernel_entry* entries = nullptr;
+  rrto_host_global* globals = nullptr;
 
   table_holder() {
     table.abi_version = RRTO_HOST_KERNEL_ABI_VERSION;
     table.entry_size = sizeof(rrto_host_kernel_entry);
-    uint32_t n = 0;
-    for (registrar* k = first; k != nullptr; k = k->next) ++n;
-    entries = n > 0 ? new (std::nothrow) rrto_host_kernel_entry[n] : nullptr;
-    if (entries == nullptr) return;  // no kernels (or no memory): an empty table
-    uint32_t i = 0;
-    for (registrar* k = first; k != nullptr; k = k->next) entries[i++] = k->entry;
-    table.count = n;
+    entries = list_to_array<rrto_host_kernel_entry>(first, [](const registrar& r) { return r.entry; }, table.count);
+    globals = list_to_array<rrto_host_global>(first_global, [](const global_registrar& g) { return g.global; },
+                                              table.global_count);
     table.entries = entries;
+    table.globals = globals;
   }
-  ~table_holder() { delete[] entries; }
+  ~table_holder() {
+    delete[] entries;
+    delete[] globals;
+  }
   table_holder(const table_holder&) = delete;
   table_holder& operator=(const table_holder&) = delete;
 };
@@ -570,6 +616,16 @@ rrto_host_kernels(void) {
   [[maybe_unused]] static ::rrto_hostkernel_detail::registrar RRTO_HK_CONCAT(           \
       rrto_host_kernel_registrar_, __COUNTER__) {                                        \
     ::rrto_hostkernel_detail::registrar::make_entry<(__VA_ARGS__)>(#__VA_ARGS__)         \
+  }
+
+// Records a __constant__ or __device__ variable, so that a client can reach it
+// by name (cuModuleGetGlobal, cudaMemcpyToSymbol). At namespace scope, once
+// per variable, after its definition:
+//   RRTO_HOST_GLOBAL(coefficients);
+#define RRTO_HOST_GLOBAL(...)                                                            \
+  [[maybe_unused]] static ::rrto_hostkernel_detail::global_registrar RRTO_HK_CONCAT(    \
+      rrto_host_global_registrar_, __COUNTER__) {                                        \
+    const_cast<void*>(static_cast<const volatile void*>(&(__VA_ARGS__))), sizeof(__VA_ARGS__), #__VA_ARGS__ \
   }
 
 #endif  // __CUDACC__

@@ -8,15 +8,21 @@
  * rrto/host_kernel.h generates both from kernel source written for CUDA; see
  * server/hostkernel/README.md.
  *
- * Layout on LP64 (x86-64, aarch64), version 1:
- *   rrto_host_kernel_param          8 bytes  {u32 offset, u32 size}
+ * Layout on LP64 (x86-64, aarch64), version 2:
+ *   rrto_host_kernel_param         16 bytes  {u32 offset, u32 size, u32 flags, u32 reserved}
  *   rrto_host_launch_config        32 bytes  {u32 grid_dim[3], u32 block_dim[3],
  *                                             u32 shared_mem_bytes, u32 reserved}
  *   rrto_host_kernel_entry         40 bytes  {function, launch, source_name,
  *                                             u32 param_count, u32 param_buffer_size,
  *                                             params}
- *   rrto_host_kernel_table         24 bytes  {u32 abi_version, u32 entry_size,
- *                                             u32 count, u32 reserved, entries}
+ *   rrto_host_global               24 bytes  {address, u64 size, source_name}
+ *   rrto_host_kernel_table         32 bytes  {u32 abi_version, u32 entry_size,
+ *                                             u32 count, u32 global_count,
+ *                                             entries, globals}
+ *
+ * Version 2 added the parameters' flags (which are pointers, so that the
+ * server can check them) and the table of globals (__constant__/__device__
+ * variables, the only data a client may reach by name).
  */
 #ifndef RRTO_HOST_KERNEL_ABI_H
 #define RRTO_HOST_KERNEL_ABI_H
@@ -28,7 +34,7 @@ extern "C" {
 #endif
 
 /* Bumped on any incompatible change of the structures below. */
-#define RRTO_HOST_KERNEL_ABI_VERSION 1u
+#define RRTO_HOST_KERNEL_ABI_VERSION 2u
 
 /* The name of the entry point, for dlsym(). */
 #define RRTO_HOST_KERNEL_ENTRY_POINT "rrto_host_kernels"
@@ -39,12 +45,19 @@ extern "C" {
 #define RRTO_HOST_KERNEL_TRAP 2          /* the kernel called __trap() */
 #define RRTO_HOST_KERNEL_EXCEPTION 3     /* the kernel let a C++ exception escape */
 
+/* rrto_host_kernel_param.flags: the parameter is a pointer (the server checks
+ * that it is null or points into the session's memory). */
+#define RRTO_HOST_KERNEL_PARAM_POINTER 1u
+
 /* One kernel parameter: where it sits in the packed parameter buffer (the
- * cuLaunchKernel `extra` CU_LAUNCH_PARAM_BUFFER_POINTER form) and its size.
- * Offsets follow C++ alignment, which for ordinary types is CUDA's layout. */
+ * cuLaunchKernel `extra` CU_LAUNCH_PARAM_BUFFER_POINTER form), its size and
+ * what it is. Offsets follow C++ alignment, which for ordinary types is
+ * CUDA's layout. */
 typedef struct rrto_host_kernel_param {
   uint32_t offset;
   uint32_t size;
+  uint32_t flags;    /* RRTO_HOST_KERNEL_PARAM_* */
+  uint32_t reserved; /* 0 */
 } rrto_host_kernel_param;
 
 /* Launch geometry. x is the fastest-varying dimension. */
@@ -74,12 +87,26 @@ typedef struct rrto_host_kernel_entry {
   const rrto_host_kernel_param* params;
 } rrto_host_kernel_entry;
 
+/* One __constant__ or __device__ variable a client may name
+ * (cuModuleGetGlobal). Each session gets its own copy, starting from the
+ * value the library was loaded with. */
+typedef struct rrto_host_global {
+  /* The variable's address: what dlsym(handle, its name) returns when it is
+   * exported; its name is the exported one, else source_name. */
+  void* address;
+  uint64_t size;
+  /* The expression given to RRTO_HOST_GLOBAL(...), e.g. "coefficients". */
+  const char* source_name;
+} rrto_host_global;
+
 typedef struct rrto_host_kernel_table {
   uint32_t abi_version; /* RRTO_HOST_KERNEL_ABI_VERSION */
   uint32_t entry_size;  /* sizeof(rrto_host_kernel_entry) */
   uint32_t count;
-  uint32_t reserved; /* 0 */
+  uint32_t global_count;
   const rrto_host_kernel_entry* entries;
+  /* global_count entries, NULL when global_count is 0. */
+  const rrto_host_global* globals;
 } rrto_host_kernel_table;
 
 /* The entry point's type:

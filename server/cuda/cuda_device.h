@@ -19,6 +19,11 @@ class CudaDevice final : public Device {
   ~CudaDevice() override;
 
   const DeviceDescription& description() const override { return description_; }
+  // Sessions share the device's context.
+  CUresult open_session(uint64_t, std::unique_ptr<Device>& view) override {
+    view.reset();
+    return CUDA_SUCCESS;
+  }
 
   CUresult mem_alloc(uint64_t size, uint64_t& dptr) override;
   CUresult mem_free(uint64_t dptr) override;

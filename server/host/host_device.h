@@ -1,20 +1,25 @@
 // The `host` backend: an emulated CUDA device in host memory, for machines
-// without a GPU. Allocations are real host memory (so device pointers are
-// real addresses), limited per device; kernels run on the CPU from host-kernel
-// libraries (server/hostkernel/), synchronously, one launch at a time; streams
-// and events are bookkeeping (events keep the time they were recorded). With
-// a time scale, each launch also holds the device for its simulated duration
-// (device_time.h).
+// without a GPU. Each session works through its own view of the device
+// (open_session, host_session.h): its memory is real host memory mapped at
+// its device addresses, limited per device; its kernels run on the CPU from
+// host-kernel libraries (server/hostkernel/) in a kernel process of its own,
+// one launch at a time; streams and events are bookkeeping (events keep the
+// time they were recorded). With a time scale, launches also hold the device
+// for their simulated duration (device_time.h). The device itself keeps what
+// its sessions share: the memory accounting, the kernel libraries and the
+// bookkeeping objects; it has no memory of its own.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 
 #include "server/backend.h"
 #include "server/host/device_time.h"
+#include "server/host/kernel_process.h"
 #include "server/hostkernel/loader.h"
 
 namespace rrto::server::host {
@@ -24,6 +29,19 @@ struct HostDeviceOptions {
   std::string name = "RRTO host device";
   uint64_t memory_bytes = 4096ull << 20;
   double time_scale_us = 0;  // simulated device time per thread block; 0 = off
+  // How long one kernel may run before its session fails with
+  // CUDA_ERROR_LAUNCH_TIMEOUT.
+  std::chrono::milliseconds kernel_time_limit = std::chrono::seconds(60);
+  std::string kernel_runner = default_kernel_runner();  // the kernel processes' program
+};
+
+class HostSessionDevice;
+
+// A function of a module: the kernel's CPU version, looked up by name.
+struct HostFunction {
+  std::string name;
+  const HostKernel* kernel = nullptr;  // nullptr: no CPU version
+  std::string missing_reason;          // why kernel is nullptr
 };
 
 class HostDevice final : public Device {
@@ -33,6 +51,8 @@ class HostDevice final : public Device {
   ~HostDevice() override;
 
   const DeviceDescription& description() const override { return description_; }
+  // A session's own view, with its own memory and kernel process.
+  CUresult open_session(uint64_t session_id, std::unique_ptr<Device>& view) override;
 
   CUresult mem_alloc(uint64_t size, uint64_t& dptr) override;
   CUresult mem_free(uint64_t dptr) override;
@@ -70,24 +90,30 @@ class HostDevice final : public Device {
   CUresult event_elapsed(EventHandle start, EventHandle end, float& milliseconds) override;
 
   CUresult synchronize() override { return CUDA_SUCCESS; }
-  // Host devices share the server's memory: a move is bookkeeping.
+  // A session's memory is its view's, which moves it (HostSessionDevice).
   CUresult move_memory(std::span<const uint64_t> bases, Device& to, std::string& why) override;
 
-  uint64_t used_bytes() const {
-    std::lock_guard lock(memory_mutex_);
-    return used_bytes_;
-  }
+  uint64_t used_bytes() const;
+  // Ends every session's kernel runs (their kernel processes are killed) and
+  // starts no more (server shutdown): nothing waits for a kernel that does
+  // not end. Async-signal-safe.
+  void stop_kernels() { stopping_.store(true, std::memory_order_relaxed); }
 
  private:
+  friend class HostSessionDevice;
+  // The memory accounting the sessions share.
+  bool reserve(uint64_t bytes);
+  void unreserve(uint64_t bytes);
+
   DeviceDescription description_;
   std::shared_ptr<const HostKernelRegistry> kernels_;
   DeviceTimeModel time_model_;
-  uint64_t memory_limit_;
-  // Guards the two below: a move between devices runs beside the devices'
-  // own threads.
-  mutable std::mutex memory_mutex_;
+  const uint64_t memory_limit_;
+  const std::chrono::milliseconds kernel_time_limit_;
+  const std::string kernel_runner_;
+  mutable std::mutex mutex_;  // the accounting, from several threads
   uint64_t used_bytes_ = 0;
-  std::unordered_map<uint64_t, uint64_t> allocations_;  // address -> bytes reserved
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace rrto::server::host

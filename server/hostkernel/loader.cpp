@@ -4,8 +4,6 @@
 
 #include <cxxabi.h>
 #include <dlfcn.h>
-#include <elf.h>
-#include <link.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -60,6 +58,8 @@ Status read_table(void* handle, const rrto_host_kernel_table*& table, std::strin
                                                      sizeof(rrto_host_kernel_entry)));
   if (table->count > 0 && table->entries == nullptr)
     return fail(Status::InvalidArgument, fmt::format("table of {} kernels without entries", table->count));
+  if (table->global_count > 0 && table->globals == nullptr)
+    return fail(Status::InvalidArgument, fmt::format("table of {} globals without entries", table->global_count));
   return Status::Ok;
 }
 
@@ -82,7 +82,7 @@ Status HostKernel::check_params(const std::vector<HostKernelParam>& expected, st
   return Status::Ok;
 }
 
-Status HostKernel::launch(HostDim3 grid, HostDim3 block, void* const* args, std::string* error) const {
+Status HostKernel::check_geometry(HostDim3 grid, HostDim3 block, std::string* error) const {
   auto fail = [&](Status s, std::string why) {
     if (error != nullptr) *error = "launch of kernel " + describe(name_.empty() ? source_name_ : name_) + ": " + why;
     return s;
@@ -99,6 +99,15 @@ Status HostKernel::launch(HostDim3 grid, HostDim3 block, void* const* args, std:
     return fail(Status::InvalidArgument,
                 fmt::format("block ({},{},{}) exceeds the limits (1024, 1024, 64; 1024 threads)", block.x,
                             block.y, block.z));
+  return Status::Ok;
+}
+
+Status HostKernel::launch(HostDim3 grid, HostDim3 block, void* const* args, std::string* error) const {
+  auto fail = [&](Status s, std::string why) {
+    if (error != nullptr) *error = "launch of kernel " + describe(name_.empty() ? source_name_ : name_) + ": " + why;
+    return s;
+  };
+  if (Status s = check_geometry(grid, block, error); !ok(s)) return s;
   if (!params_.empty()) {
     if (args == nullptr) return fail(Status::InvalidArgument, "no kernel arguments given");
     for (size_t i = 0; i < params_.size(); ++i)
@@ -120,14 +129,19 @@ Status HostKernel::launch(HostDim3 grid, HostDim3 block, void* const* args, std:
   }
 }
 
-Status HostKernel::launch(HostDim3 grid, HostDim3 block, const uint8_t* buffer, size_t size,
-                          std::string* error) const {
+Status HostKernel::check_buffer(const uint8_t* buffer, size_t size, std::string* error) const {
   if (size < param_buffer_size_ || (buffer == nullptr && !params_.empty())) {
     if (error != nullptr)
       *error = fmt::format("launch of kernel {}: parameter buffer of {} bytes, the kernel's parameters take {}",
                            describe(name_), buffer == nullptr ? 0 : size, param_buffer_size_);
     return Status::InvalidArgument;
   }
+  return Status::Ok;
+}
+
+Status HostKernel::launch(HostDim3 grid, HostDim3 block, const uint8_t* buffer, size_t size,
+                          std::string* error) const {
+  if (Status s = check_buffer(buffer, size, error); !ok(s)) return s;
   std::vector<void*> args(params_.size());
   for (size_t i = 0; i < params_.size(); ++i) args[i] = const_cast<uint8_t*>(buffer + params_[i].offset);
   return launch(grid, block, args.data(), error);
@@ -156,6 +170,7 @@ Status HostKernelLibrary::open(const std::string& path, std::unique_ptr<HostKern
   const rrto_host_kernel_table* table = nullptr;
   Status s = read_table(handle, table, why);
   for (uint32_t k = 0; ok(s) && k < table->count; ++k) s = lib->add_kernel(table->entries[k], k, why);
+  for (uint32_t g = 0; ok(s) && g < table->global_count; ++g) s = lib->add_global(table->globals[g], g, why);
   if (!ok(s)) {
     error = "host-kernel library " + path + ": " + why;
     return s;
@@ -192,6 +207,11 @@ Status HostKernelLibrary::add_kernel(const rrto_host_kernel_entry& e, uint32_t i
                               source, i, p.offset, p.size, e.param_buffer_size));
     end = p.offset + p.size;
     kernel->params_.push_back(HostKernelParam{p.offset, p.size});
+    if (p.flags & RRTO_HOST_KERNEL_PARAM_POINTER) {
+      if (p.size != sizeof(void*))
+        return fail(fmt::format("kernel {}: pointer parameter {} of {} bytes", source, i, p.size));
+      kernel->pointer_params_.push_back(i);
+    }
   }
   // The name the kernel is exported under: find() reaches it by that name.
   Dl_info info{};
@@ -239,28 +259,33 @@ const HostKernel* HostKernelLibrary::find(std::string_view mangled_name) const {
   return ok(lookup(mangled_name, kernel, ignored)) ? kernel : nullptr;
 }
 
-Status HostKernelLibrary::find_global(std::string_view name, void*& address, size_t& size, std::string& error) const {
-  address = nullptr;
-  size = 0;
-  const std::string symbol(name);
-  dlerror();
-  void* found = dlsym(handle_, symbol.c_str());
-  if (found == nullptr) {
-    error = "global " + symbol + " is not exported by " + path_;
-    return Status::NotFound;
+Status HostKernelLibrary::add_global(const rrto_host_global& g, uint32_t index, std::string& why) {
+  const std::string source = g.source_name != nullptr ? g.source_name : fmt::format("#{}", index);
+  if (g.address == nullptr || g.size == 0) {
+    why = fmt::format("global {} has no address or no size", source);
+    return Status::InvalidArgument;
   }
+  HostGlobal global{.name = source, .address = g.address, .size = g.size};
+  // nvcc's name for it is the exported one (mangled inside a namespace).
   Dl_info info{};
-  void* extra = nullptr;  // the ElfW(Sym) of the symbol
-  const int found_info = dladdr1(found, &info, &extra, RTLD_DL_SYMENT);
-  const auto* sym = static_cast<const ElfW(Sym)*>(extra);
-  if (found_info == 0 || sym == nullptr ||
-      ELF64_ST_TYPE(sym->st_info) != STT_OBJECT) {
-    error = symbol + " in " + path_ + " is not a data object";
-    return Status::NotFound;
-  }
-  address = found;
-  size = sym->st_size;
+  if (dladdr(g.address, &info) != 0 && info.dli_saddr == g.address && info.dli_sname != nullptr)
+    global.name = info.dli_sname;
+  for (const HostGlobal& known : globals_)
+    if (known.address == g.address) return Status::Ok;  // registered twice
+  globals_.push_back(std::move(global));
   return Status::Ok;
+}
+
+Status HostKernelLibrary::find_global(std::string_view name, const HostGlobal*& out, std::string& error) const {
+  out = nullptr;
+  for (const HostGlobal& global : globals_) {
+    if (global.name == name) {
+      out = &global;
+      return Status::Ok;
+    }
+  }
+  error = "global " + std::string(name) + " is not registered (RRTO_HOST_GLOBAL) in " + path_;
+  return Status::NotFound;
 }
 
 // ---- HostKernelRegistry ----------------------------------------------------------------
@@ -297,6 +322,41 @@ const HostKernel* HostKernelRegistry::find(std::string_view mangled_name) const 
   const HostKernel* kernel = nullptr;
   std::string ignored;
   return ok(lookup(mangled_name, kernel, ignored)) ? kernel : nullptr;
+}
+
+Status HostKernelRegistry::find_global(std::string_view name, Position& out) const {
+  for (uint32_t l = 0; l < libraries_.size(); ++l) {
+    const std::vector<HostGlobal>& globals = libraries_[l]->globals();
+    for (uint32_t g = 0; g < globals.size(); ++g) {
+      if (globals[g].name != name) continue;
+      out = Position{l, g};
+      return Status::Ok;
+    }
+  }
+  return Status::NotFound;
+}
+
+bool HostKernelRegistry::position_of(const HostKernel& kernel, Position& out) const {
+  for (uint32_t l = 0; l < libraries_.size(); ++l) {
+    if (libraries_[l].get() != &kernel.library()) continue;
+    const auto& kernels = libraries_[l]->kernels();
+    for (uint32_t k = 0; k < kernels.size(); ++k) {
+      if (kernels[k].get() != &kernel) continue;
+      out = Position{l, k};
+      return true;
+    }
+  }
+  return false;
+}
+
+const HostKernel* HostKernelRegistry::kernel_at(Position p) const {
+  if (p.library >= libraries_.size() || p.index >= libraries_[p.library]->kernels().size()) return nullptr;
+  return libraries_[p.library]->kernels()[p.index].get();
+}
+
+const HostGlobal* HostKernelRegistry::global_at(Position p) const {
+  if (p.library >= libraries_.size() || p.index >= libraries_[p.library]->globals().size()) return nullptr;
+  return &libraries_[p.library]->globals()[p.index];
 }
 
 }  // namespace rrto

@@ -9,7 +9,7 @@ static int32_t launch(const rrto_host_launch_config* config, void* const* args) 
   return RRTO_HOST_KERNEL_SUCCESS;
 }
 
-static const rrto_host_kernel_param params[2] = {{0, 8}, {4, 4}};
+static const rrto_host_kernel_param params[2] = {{0, 8, 0, 0}, {4, 4, 0, 0}};
 static rrto_host_kernel_entry entries[1];
 static rrto_host_kernel_table table;
 

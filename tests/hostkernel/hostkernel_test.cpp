@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+using rrto::HostGlobal;
 using rrto::HostDim3;
 using rrto::HostKernel;
 using rrto::HostKernelLibrary;
@@ -281,6 +282,7 @@ TEST_CASE("blocks and threads run in order, x fastest, with the launch geometry 
   auto lib = open_ok(RRTO_TEST_KERNELS_SO);
   const HostKernel& k = kernel(*lib, "_ZN7hk_test12record_orderEPjS0_P5uint3");
   CHECK(k.params() == layout({{0, 8}, {8, 8}, {16, 8}}));
+  CHECK(k.pointer_params() == std::vector<uint32_t>{0, 1, 2});
   const HostDim3 grid{2, 3, 2}, block{4, 2, 3};
   const unsigned total = 2 * 3 * 2 * 4 * 2 * 3;
   std::vector<unsigned> order(total, ~0u);
@@ -384,13 +386,14 @@ TEST_CASE("kernels without parameters, with C linkage, and __constant__ data") {
 
   const HostKernel& c = kernel(*lib, "c_linkage_kernel");
   CHECK(c.params() == layout({{0, 8}, {8, 4}}));
+  CHECK(c.pointer_params() == std::vector<uint32_t>{0});
 
-  void* address = nullptr;
-  size_t size = 0;
+  const HostGlobal* global = nullptr;
   std::string error;
-  REQUIRE(lib->find_global("hk_test_table", address, size, error) == Status::Ok);
-  CHECK(size == 4 * sizeof(float));
-  const float* table = static_cast<const float*>(address);
+  REQUIRE(lib->find_global("hk_test_table", global, error) == Status::Ok);
+  CHECK(global->size == 4 * sizeof(float));
+  REQUIRE(lib->globals().size() == 1);
+  const float* table = static_cast<const float*>(global->address);
   CHECK(table[3] == 8.0f);
   const HostKernel& read = kernel(*lib, "_Z10read_tablePf");
   float out[4] = {};
@@ -399,8 +402,11 @@ TEST_CASE("kernels without parameters, with C linkage, and __constant__ data") {
   REQUIRE(read.launch(HostDim3{}, HostDim3{4, 1, 1}, args) == Status::Ok);
   CHECK(out[0] == 1.0f);
   CHECK(out[3] == 8.0f);
-  CHECK(lib->find_global("_Z10read_tablePf", address, size, error) == Status::NotFound);  // a function
-  CHECK(lib->find_global("no_such_global", address, size, error) == Status::NotFound);
+  // Only registered globals: not a function, nor anything else the library links.
+  CHECK(lib->find_global("_Z10read_tablePf", global, error) == Status::NotFound);
+  CHECK(lib->find_global("environ", global, error) == Status::NotFound);
+  CHECK(lib->find_global("no_such_global", global, error) == Status::NotFound);
+  CHECK(error.find("RRTO_HOST_GLOBAL") != std::string::npos);
 }
 
 TEST_CASE("__trap() fails the launch instead of the process") {

@@ -68,3 +68,4 @@ RRTO_HOST_KERNEL(hk_test::no_params);
 RRTO_HOST_KERNEL(c_linkage_kernel);
 RRTO_HOST_KERNEL(read_table);
 RRTO_HOST_KERNEL(read_table);  // a second registration is ignored
+RRTO_HOST_GLOBAL(hk_test_table);

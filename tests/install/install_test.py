@@ -19,7 +19,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 from harness import BIN, BUILD, Failure, Server, check, client_env, run_program  # noqa: E402
 
-PROGRAMS = ("rrto-server", "rrto-perftest", "rrto-trace", "rrto-perf-workload")
+PROGRAMS = ("rrto-server", "rrto-kernel-runner", "rrto-perftest", "rrto-trace", "rrto-perf-workload")
 
 
 def run(args, what, **kwargs):

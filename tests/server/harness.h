@@ -27,6 +27,10 @@ namespace rrto::server::test {
 inline constexpr const char* kScaleKernel = "_Z17server_test_scalePffi";
 inline constexpr const char* kMixedKernel = "_Z17server_test_mixedcPdi";
 inline constexpr const char* kUnregisteredKernel = "_Z24server_test_unregisteredPi";
+inline constexpr const char* kReadTableKernel = "_Z22server_test_read_tablePi";
+inline constexpr const char* kBumpKernel = "_Z16server_test_bumpv";
+inline constexpr const char* kStoreKernel = "_Z17server_test_storeyi";
+inline constexpr const char* kSpinKernel = "_Z16server_test_spini";
 
 class FakeSink final : public ReplySink {
  public:
@@ -126,6 +130,7 @@ struct HarnessOptions {
   std::vector<uint64_t> device_memory_mb = {64};
   SessionPolicy policy = test_policy();
   bool load_test_kernels = true;
+  std::chrono::milliseconds kernel_time_limit = std::chrono::seconds(60);
 };
 
 class Harness {
@@ -141,8 +146,10 @@ class Harness {
     kernels_ = registry;
     std::vector<Device*> raw;
     for (size_t i = 0; i < options.device_memory_mb.size(); ++i) {
-      host::HostDeviceOptions device{
-          .index = i, .name = "test device " + std::to_string(i), .memory_bytes = options.device_memory_mb[i] << 20};
+      host::HostDeviceOptions device{.index = i,
+                                     .name = "test device " + std::to_string(i),
+                                     .memory_bytes = options.device_memory_mb[i] << 20,
+                                     .kernel_time_limit = options.kernel_time_limit};
       devices_.push_back(std::make_unique<host::HostDevice>(device, kernels_));
       raw.push_back(devices_.back().get());
     }
@@ -286,6 +293,24 @@ class Harness {
   Outcome read(transport::PeerId peer, uint64_t src, size_t size) {
     Request r;
     r.add(proto::MemcpyDtoH{.src = src, .size = size});
+    return send(peer, r);
+  }
+
+  // Loads a module (its image is never parsed) and looks `kernel` up as
+  // function `function`, with the parameter layout given.
+  void load_kernel(transport::PeerId peer, uint64_t module, uint64_t function, const char* kernel,
+                   const std::vector<uint8_t>& layout) {
+    Request r;
+    const uint8_t image[] = {0x7f, 'E', 'L', 'F'};
+    r.add(proto::ModuleLoad{.module = module, .bulk_offset = r.add_bulk(image, 4), .size = 4});
+    r.add(proto::ModuleGetFunction{.module = module, .function = function, .name = kernel, .param_layout = layout});
+    REQUIRE(send(peer, r).status == CUDA_SUCCESS);
+  }
+
+  // One launch, in a batch of its own.
+  Outcome launch(transport::PeerId peer, uint64_t function, std::span<const uint8_t> params, uint32_t threads = 1) {
+    Request r;
+    r.add(proto::Launch{.function = function, .block = {threads, 1, 1}, .params = proto::Bytes(params)});
     return send(peer, r);
   }
 

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include <cuda.h>
+#include <fmt/format.h>
 
 #include "protocol/batch.h"
 #include "protocol/handshake.h"
@@ -361,6 +362,60 @@ TEST_CASE("rrto-server: after a large batch its buffers go back") {
   REQUIRE(c.one(proto::MemGetInfo{}, body) == CUDA_SUCCESS);
   // The device memory written stays; the 48 MiB the batch arrived in do not.
   CHECK(server.rss() < before + 2 * size + (16u << 20));
+}
+
+TEST_CASE("rrto-server: a runaway kernel times out, and SIGTERM stops the server while one runs") {
+  // A launch of server_test_spin(1): it never ends by itself.
+  auto spin = [](Client& client, proto::ReplyHeader& header) {
+    proto::BatchWriter batch;
+    const uint8_t image[] = {0x7f, 'E', 'L', 'F'};
+    const int32_t forever = 1;
+    const uint8_t layout[8] = {0, 0, 0, 0, 4, 0, 0, 0};  // (offset 0, size 4)
+    batch.add(proto::ModuleLoad{.module = 1, .bulk_offset = 0, .size = 4});
+    batch.add(proto::ModuleGetFunction{.module = 1, .function = 2, .name = "_Z16server_test_spini",
+                                       .param_layout = layout});
+    batch.add(proto::Launch{.function = 2, .params = proto::Bytes(reinterpret_cast<const uint8_t*>(&forever), 4)});
+    const transport::Segment segment{image, 4};
+    std::vector<uint8_t> body;
+    return client.call(batch.bytes(), {&segment, 1}, header, body);
+  };
+  auto start = [](ServerProcess& server, TempDir& dir, double limit_s) {
+    write_file(dir.path() / "server.json",
+               fmt::format(R"({{"listen": "127.0.0.1:0", "backend": "host", "auth": {{"token": "e2e-token"}},
+                              "host_kernel_libraries": ["{}"], "limits": {{"kernel_time_limit_s": {}}}}})",
+                           RRTO_SERVER_TEST_KERNELS, limit_s));
+    server.start({"--config", (dir.path() / "server.json").string(), "--port-file", (dir.path() / "port").string()},
+                 dir.path() / "log");
+    const uint16_t port = server.wait_for_port(dir.path() / "port");
+    REQUIRE_MESSAGE(port != 0, "server did not start:\n", read_file(dir.path() / "log"));
+    return port;
+  };
+  proto::ReplyHeader header;
+  std::vector<uint8_t> body;
+  {
+    TempDir dir;
+    ServerProcess server;
+    const uint16_t port = start(server, dir, 0.5);
+    Client runaway = connect(port);
+    REQUIRE(ok(spin(runaway, header)));
+    CHECK(header.status == CUDA_ERROR_LAUNCH_TIMEOUT);
+    CHECK(runaway.one(proto::MemAlloc{.size = 64}, body) == CUDA_ERROR_LAUNCH_TIMEOUT);
+    Client other = connect(port);
+    CHECK(other.one(proto::MemAlloc{.size = 64}, body) == CUDA_SUCCESS);
+  }
+  TempDir dir;
+  ServerProcess server;
+  const uint16_t port = start(server, dir, 3600);
+  Client runaway = connect(port);
+  Status spun = Status::Ok;
+  std::thread caller([&] { spun = spin(runaway, header); });
+  std::this_thread::sleep_for(300ms);
+  const auto stop_asked = std::chrono::steady_clock::now();
+  server.signal(SIGTERM);
+  CHECK_MESSAGE(server.wait_exit(10s) == 0, read_file(dir.path() / "log"));
+  CHECK(std::chrono::steady_clock::now() - stop_asked < 5s);
+  caller.join();
+  CHECK((!ok(spun) || header.status == CUDA_ERROR_LAUNCH_FAILED));
 }
 
 TEST_CASE("rrto-server: a bad config exits 2 naming the file and field") {

@@ -1,0 +1,288 @@
+#include "server/host/host_session.h"
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "common/log.h"
+#include "server/host/host_device.h"
+
+namespace rrto::server::host {
+namespace {
+
+namespace kc = kernel_channel;
+constexpr const char* kLog = "server";
+// A queue this long goes to the kernel process without waiting for a reason.
+constexpr size_t kMaxQueuedBytes = 1u << 20;
+
+template <typename T>
+void append(std::vector<uint8_t>& out, const T& value) {
+  const auto* p = reinterpret_cast<const uint8_t*>(&value);
+  out.insert(out.end(), p, p + sizeof value);
+}
+
+}  // namespace
+
+HostSessionDevice::HostSessionDevice(HostDevice& device, uint64_t session_id, std::unique_ptr<SessionMemory> memory)
+    : device_(&device), session_id_(session_id), memory_(std::move(memory)) {
+  // A copy of every registered global, from the start: kernels may change
+  // one before the client first asks for it. The server never runs kernels,
+  // so its own copy still holds the initial value. (The memory was sized for
+  // them.)
+  if (!device_->kernels_) return;
+  const auto& libraries = device_->kernels_->libraries();
+  for (uint32_t l = 0; l < libraries.size(); ++l) {
+    const std::vector<HostGlobal>& globals = libraries[l]->globals();
+    for (uint32_t g = 0; g < globals.size(); ++g) {
+      uint64_t copy = 0, reserved = 0;
+      if (!memory_->allocate(globals[g].size, copy, reserved)) break;
+      std::memcpy(reinterpret_cast<void*>(copy), globals[g].address, globals[g].size);
+      global_copies_.emplace(std::pair{l, g}, copy);
+      new_bindings_.push_back({.library = l, .index = g, .copy = copy});
+    }
+  }
+}
+
+HostSessionDevice::~HostSessionDevice() {
+  process_.reset();  // before the memory it maps
+  for (const auto& [position, copy] : global_copies_) memory_->release(copy);
+}
+
+const DeviceDescription& HostSessionDevice::description() const { return device_->description(); }
+
+// ---------------------------------------------------------------- memory
+
+CUresult HostSessionDevice::mem_alloc(uint64_t size, uint64_t& dptr) {
+  if (size == 0) return CUDA_ERROR_INVALID_VALUE;
+  uint64_t reserved = 0;
+  if (!memory_->allocate(size, dptr, reserved)) return CUDA_ERROR_OUT_OF_MEMORY;
+  if (!device_->reserve(reserved)) {
+    memory_->release(dptr);
+    return CUDA_ERROR_OUT_OF_MEMORY;
+  }
+  return CUDA_SUCCESS;
+}
+
+CUresult HostSessionDevice::mem_free(uint64_t dptr) {
+  // Queued kernels may still use it; it is freed even when they fail.
+  const CUresult ran = run_queued();
+  const uint64_t bytes = memory_->release(dptr);
+  if (bytes == 0) return CUDA_ERROR_INVALID_VALUE;
+  device_->unreserve(bytes);
+  return ran;
+}
+
+CUresult HostSessionDevice::mem_get_info(uint64_t& free, uint64_t& total) { return device_->mem_get_info(free, total); }
+
+CUresult HostSessionDevice::copy_htod(uint64_t dst, const void* src, uint64_t size, StreamHandle) {
+  if (CUresult r = run_queued()) return r;
+  // The payload may already be where it belongs (received in place).
+  if (reinterpret_cast<const void*>(dst) != src) std::memcpy(reinterpret_cast<void*>(dst), src, size);
+  return CUDA_SUCCESS;
+}
+
+CUresult HostSessionDevice::copy_dtoh_for_reply(uint64_t src, uint64_t, StreamHandle, const uint8_t*& bytes) {
+  if (CUresult r = run_queued()) return r;
+  bytes = reinterpret_cast<const uint8_t*>(src);  // sent straight from session memory
+  return CUDA_SUCCESS;
+}
+
+CUresult HostSessionDevice::copy_dtod(uint64_t dst, uint64_t src, uint64_t size, StreamHandle) {
+  if (CUresult r = run_queued()) return r;
+  std::memmove(reinterpret_cast<void*>(dst), reinterpret_cast<const void*>(src), size);
+  return CUDA_SUCCESS;
+}
+
+CUresult HostSessionDevice::memset(uint64_t dst, uint32_t value, uint32_t element_size, uint64_t count,
+                                   StreamHandle) {
+  if (CUresult r = run_queued()) return r;
+  auto* p = reinterpret_cast<uint8_t*>(dst);
+  switch (element_size) {
+    case 1: std::memset(p, static_cast<uint8_t>(value), count); break;
+    case 2: {
+      const auto v = static_cast<uint16_t>(value);
+      for (uint64_t i = 0; i < count; ++i) std::memcpy(p + 2 * i, &v, 2);
+      break;
+    }
+    case 4:
+      for (uint64_t i = 0; i < count; ++i) std::memcpy(p + 4 * i, &value, 4);
+      break;
+    default: return CUDA_ERROR_INVALID_VALUE;
+  }
+  return CUDA_SUCCESS;
+}
+
+// ---------------------------------------------------------------- modules
+
+CUresult HostSessionDevice::module_load(std::span<const uint8_t> image, ModuleHandle& module, std::string& error) {
+  return device_->module_load(image, module, error);
+}
+CUresult HostSessionDevice::module_unload(ModuleHandle module) { return device_->module_unload(module); }
+CUresult HostSessionDevice::module_get_function(ModuleHandle module, std::string_view name, FunctionHandle& function) {
+  return device_->module_get_function(module, name, function);
+}
+CUresult HostSessionDevice::function_param_layout(FunctionHandle function, ParamLayout& layout) {
+  return device_->function_param_layout(function, layout);
+}
+void HostSessionDevice::function_release(FunctionHandle function) { device_->function_release(function); }
+CUresult HostSessionDevice::function_get_attribute(FunctionHandle function, int32_t attribute, int32_t& value) {
+  return device_->function_get_attribute(function, attribute, value);
+}
+
+CUresult HostSessionDevice::module_get_global(ModuleHandle, std::string_view name, uint64_t& dptr, uint64_t& size) {
+  // Only the libraries' registered globals, each a copy of the session's own.
+  HostKernelRegistry::Position at;
+  if (!device_->kernels_ || !ok(device_->kernels_->find_global(name, at))) return CUDA_ERROR_NOT_FOUND;
+  const auto copy = global_copies_.find({at.library, at.index});
+  if (copy == global_copies_.end()) return CUDA_ERROR_OUT_OF_MEMORY;
+  dptr = copy->second;
+  size = device_->kernels_->global_at(at)->size;
+  return CUDA_SUCCESS;
+}
+
+// ---------------------------------------------------------------- launches
+
+CUresult HostSessionDevice::check_pointers(const HostFunction& f, std::span<const uint8_t> params,
+                                           std::string& error) const {
+  for (const uint32_t i : f.kernel->pointer_params()) {
+    uint64_t p = 0;
+    std::memcpy(&p, params.data() + f.kernel->params()[i].offset, sizeof p);
+    if (p == 0 || memory_->contains(p, 0)) continue;  // null: an optional pointer
+    error = fmt::format("launch of kernel {}: pointer argument {} ({:#x}) is not in this session's memory", f.name,
+                        i, p);
+    return CUDA_ERROR_INVALID_VALUE;
+  }
+  return CUDA_SUCCESS;
+}
+
+CUresult HostSessionDevice::launch(FunctionHandle function, const LaunchGeometry& geometry, StreamHandle,
+                                   std::span<const uint8_t> params, const ParamLayout&, std::string& error) {
+  if (failed_) return failed_;
+  const auto& f = *static_cast<const HostFunction*>(function.ptr);
+  if (!f.kernel) {
+    error = f.missing_reason.empty() ? fmt::format("kernel {} has no CPU version", f.name) : f.missing_reason;
+    return CUDA_ERROR_NOT_FOUND;
+  }
+  const HostDim3 grid{geometry.grid[0], geometry.grid[1], geometry.grid[2]};
+  const HostDim3 block{geometry.block[0], geometry.block[1], geometry.block[2]};
+  if (!ok(f.kernel->check_geometry(grid, block, &error)) || !ok(f.kernel->check_buffer(params.data(), params.size(), &error)))
+    return CUDA_ERROR_INVALID_VALUE;
+  if (CUresult r = check_pointers(f, params, error)) return r;
+  HostKernelRegistry::Position at;
+  if (!device_->kernels_->position_of(*f.kernel, at)) return CUDA_ERROR_NOT_FOUND;
+  kc::LaunchRecord record{.library = at.library, .kernel = at.index, .grid = {grid.x, grid.y, grid.z},
+                          .block = {block.x, block.y, block.z}, .param_bytes = static_cast<uint32_t>(params.size())};
+  append(queued_, record);
+  queued_.insert(queued_.end(), params.begin(), params.end());
+  queued_.resize(queued_.size() + kc::padded(record.param_bytes) - record.param_bytes);
+  ++queued_launches_;
+  queued_blocks_ += uint64_t{grid.x} * grid.y * grid.z;
+  return queued_.size() < kMaxQueuedBytes ? CUDA_SUCCESS : run_queued();
+}
+
+CUresult HostSessionDevice::start_process() {
+  std::vector<std::string> libraries;
+  for (const auto& library : device_->kernels_->libraries()) libraries.push_back(library->path());
+  std::string why;
+  if (device_->stopping_.load(std::memory_order_relaxed))
+    return fail_run(CUDA_ERROR_LAUNCH_FAILED, "the server is stopping");
+  if (!ok(KernelProcess::start(device_->kernel_runner_, libraries, *memory_, process_, why))) {
+    RRTO_ERROR(kLog, "session {}: {}", session_id_, why);
+    return CUDA_ERROR_OPERATING_SYSTEM;
+  }
+  return CUDA_SUCCESS;
+}
+
+CUresult HostSessionDevice::fail_run(CUresult code, const std::string& why) {
+  RRTO_WARN(kLog, "session {}: {}; the session's later calls fail with {}", session_id_, why,
+            code == CUDA_ERROR_LAUNCH_TIMEOUT ? "CUDA_ERROR_LAUNCH_TIMEOUT" : "CUDA_ERROR_LAUNCH_FAILED");
+  failed_ = code;
+  process_.reset();  // killed and reaped
+  return code;
+}
+
+CUresult HostSessionDevice::run_queued() {
+  if (failed_) return failed_;
+  if (queued_launches_ == 0) return CUDA_SUCCESS;
+  if (!process_) {
+    if (CUresult r = start_process()) return r;
+  }
+  message_.clear();
+  append(message_, kc::RunHeader{.bindings = static_cast<uint32_t>(new_bindings_.size()), .launches = queued_launches_,
+                                 .body_bytes = static_cast<uint32_t>(new_bindings_.size() * sizeof(kc::GlobalBinding) +
+                                                                     queued_.size())});
+  for (const kc::GlobalBinding& b : new_bindings_) append(message_, b);
+  message_.insert(message_.end(), queued_.begin(), queued_.end());
+  const uint32_t launches = queued_launches_;
+  const uint64_t blocks = queued_blocks_;
+  new_bindings_.clear();
+  queued_.clear();
+  queued_launches_ = 0;
+  queued_blocks_ = 0;
+
+  const auto began = std::chrono::steady_clock::now();
+  kc::RunResult result;
+  std::string why;
+  switch (process_->run(message_, launches, device_->kernel_time_limit_, *memory_, device_->stopping_, result, why)) {
+    case KernelProcess::Outcome::TimedOut:
+      return fail_run(CUDA_ERROR_LAUNCH_TIMEOUT,
+                      fmt::format("a kernel ran past the time limit of {} ms", device_->kernel_time_limit_.count()));
+    case KernelProcess::Outcome::Died: return fail_run(CUDA_ERROR_LAUNCH_FAILED, "a kernel ended its kernel process");
+    case KernelProcess::Outcome::Abandoned: return fail_run(CUDA_ERROR_LAUNCH_FAILED, "the server is stopping");
+    case KernelProcess::Outcome::Done: break;
+  }
+  if (result.status != static_cast<int32_t>(Status::Ok)) return fail_run(CUDA_ERROR_LAUNCH_FAILED, why);
+  if (device_->time_model_.enabled())
+    std::this_thread::sleep_for(device_->time_model_.remaining_hold(blocks, std::chrono::steady_clock::now() - began));
+  return CUDA_SUCCESS;
+}
+
+// ---------------------------------------------------------------- streams, events
+
+CUresult HostSessionDevice::stream_create(uint32_t flags, int32_t priority, StreamHandle& stream) {
+  return device_->stream_create(flags, priority, stream);
+}
+CUresult HostSessionDevice::stream_destroy(StreamHandle stream) { return device_->stream_destroy(stream); }
+CUresult HostSessionDevice::event_create(uint32_t flags, EventHandle& event) {
+  return device_->event_create(flags, event);
+}
+CUresult HostSessionDevice::event_destroy(EventHandle event) { return device_->event_destroy(event); }
+
+CUresult HostSessionDevice::event_record(EventHandle event, StreamHandle stream) {
+  if (CUresult r = run_queued()) return r;
+  return device_->event_record(event, stream);
+}
+
+CUresult HostSessionDevice::move_memory(std::span<const uint64_t> bases, Device& to, std::string& why) {
+  auto* target = dynamic_cast<HostDevice*>(&to);
+  if (!target || target == device_) {
+    why = "not another host device";
+    return CUDA_ERROR_NOT_SUPPORTED;
+  }
+  // The memory stays where it is, mapped in the kernel process too: only
+  // the accounting moves.
+  uint64_t bytes = 0;
+  for (uint64_t base : bases) {
+    const uint64_t reserved = memory_->reserved(base);
+    if (reserved == 0) {
+      why = fmt::format("{:#x} is not an allocation of this session", base);
+      return CUDA_ERROR_INVALID_VALUE;
+    }
+    bytes += reserved;
+  }
+  if (!target->reserve(bytes)) {
+    why = fmt::format("{} bytes do not fit in what is free there", bytes);
+    return CUDA_ERROR_OUT_OF_MEMORY;
+  }
+  device_->unreserve(bytes);
+  device_ = target;
+  return CUDA_SUCCESS;
+}
+
+CUresult HostSessionDevice::event_elapsed(EventHandle start, EventHandle end, float& milliseconds) {
+  return device_->event_elapsed(start, end, milliseconds);
+}
+
+}  // namespace rrto::server::host
