@@ -1,5 +1,6 @@
 #include "server/host/host_device.h"
 
+#include <algorithm>
 #include <chrono>
 #include <vector>
 
@@ -15,6 +16,7 @@ namespace {
 // CUDA guarantees at least 256-byte alignment for cuMemAlloc.
 constexpr uint64_t kAlignment = 256;
 constexpr const char* kLog = "server";
+constexpr uint64_t kSessionAddressSpace = 64ull << 30;
 
 struct HostModule {
   std::vector<uint8_t> image;  // kept for inspection; the host cannot run it
@@ -54,15 +56,16 @@ HostDevice::~HostDevice() = default;
 // ---------------------------------------------------------------- sessions
 
 CUresult HostDevice::open_session(uint64_t session_id, std::unique_ptr<Device>& view) {
-  // Room for the device's memory twice over, against fragmentation (pages
-  // are only used once touched), and for a copy of every global.
+  // Room for the device's memory twice over, against fragmentation, and at
+  // least kSessionAddressSpace, for a move to a larger device (pages are only
+  // used once touched); and for a copy of every global.
   uint64_t globals = 0;
   if (kernels_)
     for (const auto& library : kernels_->libraries())
       for (const HostGlobal& g : library->globals()) globals += round_up(g.size, kAlignment);
   std::unique_ptr<SessionMemory> memory;
   std::string why;
-  if (!ok(SessionMemory::create(2 * memory_limit_ + globals, memory, why))) {
+  if (!ok(SessionMemory::create(std::max(2 * memory_limit_, kSessionAddressSpace) + globals, memory, why))) {
     RRTO_ERROR(kLog, "session {}: {}", session_id, why);
     return CUDA_ERROR_OUT_OF_MEMORY;
   }
