@@ -381,7 +381,7 @@ TEST_CASE("rrto-server: a runaway kernel times out, and SIGTERM stops the server
   };
   auto start = [](ServerProcess& server, TempDir& dir, double limit_s) {
     write_file(dir.path() / "server.json",
-               fmt::format(R"({{"listen": "127.0.0.1:0", "backend": "host", "auth": {{"token": "e2e-token"}},
+               fmt::format(R"({{"listen": "127.0.0.1:0", "backend": "host", "auth": {{"key": "e2e-key-0123456789abcdef"}},
                               "host_kernel_libraries": ["{}"], "limits": {{"kernel_time_limit_s": {}}}}})",
                            RRTO_SERVER_TEST_KERNELS, limit_s));
     server.start({"--config", (dir.path() / "server.json").string(), "--port-file", (dir.path() / "port").string()},
