@@ -87,6 +87,20 @@ Status read_header(Bytes b, ElfHeader& h) {
   return Status::Ok;
 }
 
+// The file bytes a program header's segment covers.
+Status read_segment(Bytes table, uint16_t phentsize, size_t index, uint64_t& offset, uint64_t& file_size) {
+  Bytes e;
+  if (!slice(table, uint64_t{index} * phentsize, phentsize, e)) return Status::InvalidArgument;
+  ByteReader r(e);
+  uint32_t type = 0, flags = 0;
+  r.get(type);
+  r.get(flags);
+  r.get(offset);
+  r.get_bytes(16);  // virtual and physical address
+  r.get(file_size);
+  return r.failed() ? Status::InvalidArgument : Status::Ok;
+}
+
 Status read_section(Bytes table, uint16_t shentsize, size_t index, Section& s) {
   Bytes e;
   if (!slice(table, uint64_t{index} * shentsize, shentsize, e)) return Status::InvalidArgument;
@@ -277,6 +291,14 @@ Status elf_image_size(const uint8_t* p, size_t max_bytes, size_t& size) {
     if (s.type == kShtNobits) continue;
     if (!fits(s.offset, s.size, max_bytes)) return Status::InvalidArgument;
     end = std::max(end, s.offset + s.size);
+  }
+  // The driver loads segments by their program headers: theirs must fit too.
+  const Bytes segments(p + h.phoff, ph_bytes);
+  for (size_t i = 0; i < h.phnum; ++i) {
+    uint64_t offset = 0, file_size = 0;
+    if (Status st = read_segment(segments, h.phentsize, i, offset, file_size); !ok(st)) return st;
+    if (!fits(offset, file_size, max_bytes)) return Status::InvalidArgument;
+    end = std::max(end, offset + file_size);
   }
   size = static_cast<size_t>(end);
   return Status::Ok;

@@ -138,7 +138,10 @@ CUresult CudaDevice::finish_batch() {
 
 CUresult CudaDevice::copy_dtoh_for_reply(uint64_t src, uint64_t size, StreamHandle stream, const uint8_t*& bytes) {
   if (CUresult r = bind()) return r;
-  if (size > staging_size_) {
+  // Pinned memory is scarce: what one large copy needed goes back once a
+  // small one comes (the reply's bytes are copied out before the next call).
+  constexpr size_t kKeepStagingBytes = 16u << 20;
+  if (size > staging_size_ || (staging_size_ > kKeepStagingBytes && size <= kKeepStagingBytes)) {
     if (staging_) driver_.cuMemFreeHost(staging_);
     staging_ = nullptr;
     staging_size_ = 0;

@@ -41,6 +41,24 @@ std::vector<uint8_t> elf(uint64_t section_offset, uint64_t section_size) {
   return out;
 }
 
+// elf() with one program header after the section headers, whose segment
+// claims [segment_offset, segment_offset + segment_size).
+std::vector<uint8_t> elf_with_segment(uint64_t segment_offset, uint64_t segment_size) {
+  std::vector<uint8_t> out = elf(192, 32);
+  const uint64_t phoff = out.size();
+  const uint16_t phentsize = 56, phnum = 1;
+  std::memcpy(out.data() + 0x20, &phoff, 8);
+  std::memcpy(out.data() + 0x36, &phentsize, 2);
+  std::memcpy(out.data() + 0x38, &phnum, 2);
+  out.resize(out.size() + 56, 0);
+  uint8_t* ph = out.data() + phoff;
+  const uint32_t load = 1;
+  std::memcpy(ph, &load, 4);
+  std::memcpy(ph + 8, &segment_offset, 8);
+  std::memcpy(ph + 32, &segment_size, 8);
+  return out;
+}
+
 struct Entry {
   uint16_t kind = kElf;
   std::vector<uint8_t> payload;
@@ -95,6 +113,16 @@ TEST_CASE("a fatbin whose entries fit is accepted") {
   CHECK(validate(fatbin({{.payload = elf(192, 32)}}), kind, why) == Status::Ok);
   CHECK(kind == Kind::Fatbin);
   CHECK(why.empty());
+}
+
+TEST_CASE("a cubin, alone or in a fatbin, whose segment lies past its end is refused") {
+  const auto fits = elf_with_segment(192, 32);
+  CHECK(accepted(fits));
+  CHECK(accepted(fatbin({{.payload = fits}})));
+  for (const auto& bad : {elf_with_segment(192, fits.size()), elf_with_segment(UINT64_MAX - 4, 8)}) {
+    CHECK_FALSE(accepted(bad));
+    CHECK_FALSE(accepted(fatbin({{.payload = bad}})));
+  }
 }
 
 TEST_CASE("a fatbin claiming more than was sent is refused") {

@@ -127,6 +127,23 @@ TEST_CASE("cuda: copies up and down, memset, device-to-device") {
   CHECK(h.read(peer, a + n - 4, 8).status == CUDA_ERROR_INVALID_VALUE);
 }
 
+TEST_CASE("cuda: a large copy back, then small ones: each reply holds its own bytes") {
+  REQUIRE_GPU();
+  Harness h({gpu.device.get()}, {});
+  const auto peer = h.open_session();
+  const size_t big = 40 << 20;  // past what the staging buffer keeps
+  const uint64_t a = h.alloc(peer, big);
+  std::vector<uint8_t> data(big);
+  for (size_t i = 0; i < big; ++i) data[i] = static_cast<uint8_t>(i * 13 + 1);
+  REQUIRE(h.write(peer, a, data.data(), big).status == CUDA_SUCCESS);
+  CHECK(h.read(peer, a, big).bulk == data);
+  for (size_t size : {size_t{4096}, size_t{1} << 20, size_t{64}}) {
+    const Outcome small = h.read(peer, a + 4096, size);
+    REQUIRE(small.status == CUDA_SUCCESS);
+    CHECK(std::equal(small.bulk.begin(), small.bulk.end(), data.begin() + 4096));
+  }
+}
+
 TEST_CASE("cuda: a module from PTX, its layout confirmed by the driver, a launch") {
   REQUIRE_GPU();
   Harness h({gpu.device.get()}, {});
