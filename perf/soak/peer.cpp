@@ -1,0 +1,81 @@
+#include "perf/soak/peer.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace rrto::soak {
+
+const char* outcome_name(Outcome o) {
+  switch (o) {
+    case Outcome::ErrorReply: return "error_reply";
+    case Outcome::ErrorReplyThenClosed: return "error_reply_then_closed";
+    case Outcome::Closed: return "closed";
+    case Outcome::Served: return "served";
+    case Outcome::NotTried: return "not_tried";
+  }
+  return "?";
+}
+
+Status Peer::open(const Target& target, std::unique_ptr<Peer>& out) {
+  auto peer = std::make_unique<Peer>();
+  if (Status s = transport::ClientConnection::connect({.host = target.host, .port = target.port}, peer->connection_);
+      !ok(s))
+    return s;
+  out = std::move(peer);
+  return Status::Ok;
+}
+
+Status Peer::open_session(const Target& target, std::unique_ptr<Peer>& out) {
+  if (Status s = open(target, out); !ok(s)) return s;
+  const Answer a = out->hello(target.key);
+  if (!ok(a.transport)) return a.transport;
+  return a.status == 0 ? Status::Ok : Status::InvalidArgument;
+}
+
+Answer Peer::hello(const std::string& key) {
+  const std::string name = fmt::format("rrto-soak-intruder[{}]", getpid());
+  return call(proto::Hello{.auth_token = key, .client_name = name});
+}
+
+Answer Peer::send(std::span<const uint8_t> meta, std::span<const transport::Segment> bulk, uint16_t opcode) {
+  Answer a;
+  transport::Reply reply;
+  reply.bulk_dest = reply_bulk_.data();
+  reply.bulk_capacity = reply_bulk_.size();
+  a.transport = connection_->call(opcode, meta, bulk, reply);
+  if (!ok(a.transport)) return a;
+  proto::ReplyHeader header;
+  std::span<const uint8_t> result;
+  if (reply.opcode != proto::kBatchReply || !proto::decode_reply(reply.meta, header, result)) {
+    a.transport = Status::ProtocolError;
+    return a;
+  }
+  a.status = header.status;
+  a.result.assign(result.begin(), result.end());
+  a.bulk_received = reply.bulk_received;
+  return a;
+}
+
+Outcome Peer::judge(const Answer& answer, bool watch_close) {
+  if (!ok(answer.transport)) return Outcome::Closed;
+  if (answer.status == 0) return Outcome::Served;
+  if (watch_close && closed_within_a_second()) return Outcome::ErrorReplyThenClosed;
+  return Outcome::ErrorReply;
+}
+
+// The server closes a connection after the error reply, so the client's
+// transport learns of it a moment later.
+bool Peer::closed_within_a_second() {
+  using namespace std::chrono_literals;
+  for (int i = 0; i < 50; ++i) {
+    if (!ok(call(proto::MemGetInfo{}).transport)) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return false;
+}
+
+}  // namespace rrto::soak
