@@ -54,6 +54,12 @@ def server_lines(s, intruder):
             f"({mib(st['bytes_out'])})"]
 
 
+def rss_samples_line(samples):
+    sizes = [r["bytes"] for r in samples]
+    return (f"- RSS every 10 s ({len(sizes)} samples in soak.json): lowest {mib(min(sizes))}, highest {mib(max(sizes))}"
+            if sizes else "- no RSS samples")
+
+
 def markdown(doc):
     c, setup = doc["clients"], doc["setup"]
     by_mode = ", ".join(f"{m} {n:,}" for m, n in c["inferences_by_mode"].items())
@@ -75,6 +81,6 @@ def markdown(doc):
     out += [f"- failure: `{f}`" for f in c["failures"]]
     out += ["", "## The misbehaving client", "", *intruder_table(doc["intruder"]), "",
             "## Server", "", *server_lines(doc["server"], doc["intruder"]),
-            "- RSS samples (s: MiB): " + ", ".join(f"{r['t']:.0f}: {r['bytes'] / MIB:.1f}" for r in doc["rss_samples"]),
+            rss_samples_line(doc["rss_samples"]),
             f"- log: `{doc['server']['log']}`", ""]
     return "\n".join(out)
