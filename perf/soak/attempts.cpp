@@ -58,7 +58,9 @@ Outcome large_before_hello(Context& c) {
   if (!ok(Peer::open(c.target, peer))) return Outcome::NotTried;
   static const std::vector<uint8_t> payload(2 * limits::kHelloMessageBytes, 0x5a);
   const transport::Segment bulk{payload.data(), payload.size()};
-  return peer->judge(peer->call(proto::Hello{.auth_token = c.target.key, .client_name = "large"}, {&bulk, 1}), true);
+  proto::Hello hello;
+  hello.client_name = "large";
+  return peer->judge(peer->call(hello, {&bulk, 1}), true);
 }
 
 Outcome wrong_key(Context& c) {
