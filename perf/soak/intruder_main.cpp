@@ -6,8 +6,8 @@
 //   rrto-soak-intruder --server HOST:PORT [--key KEY] [--duration S] [--max-message-mb M]
 //                      [--hello-timeout-s T] [--pause-ms P] [--seed N] [--runaway-grid]
 //
-// Exit status: 0 every attempt was refused, 1 one was served or could not be
-// tried, 3 bad usage.
+// Exit status: 0 every attempt was refused, 1 one was not (served, not tried,
+// or the server went away), 3 bad usage.
 #include <csignal>
 #include <chrono>
 #include <cstdio>
@@ -86,8 +86,12 @@ bool image_of_kernels(rrto::ModuleImage& out) {
 void run(const Options& o, Tally& tally) {
   const auto deadline = Clock::now() + std::chrono::duration<double>(o.duration_s);
   auto running = [&] { return !g_stop && Clock::now() < deadline; };
+  // A closed connection is a refusal only if the server is still there.
+  auto record = [&](const char* kind, Outcome outcome) {
+    tally.add(kind, outcome == Outcome::Closed && !Peer::reachable(o.target) ? Outcome::ServerGone : outcome);
+  };
   std::thread idle([&] {
-    while (running()) tally.add("idle_connection", idle_connection(o.target, o.hello_timeout_s));
+    while (running()) record("idle_connection", idle_connection(o.target, o.hello_timeout_s));
   });
   rrto::ModuleImage image;
   Context context{.target = o.target, .max_message_bytes = o.max_message_mb << 20,
@@ -95,10 +99,10 @@ void run(const Options& o, Tally& tally) {
   while (running()) {
     for (const Attempt& a : attempts()) {
       if ((a.needs_key && o.target.key.empty()) || (a.needs_image && !context.image) || !running()) continue;
-      tally.add(a.name, a.run(context));
+      record(a.name, a.run(context));
       std::this_thread::sleep_for(std::chrono::milliseconds(o.pause_ms));
     }
-    if (o.runaway_grid && running()) tally.add("runaway_grid", runaway_grid(context));
+    if (o.runaway_grid && running()) record("runaway_grid", runaway_grid(context));
   }
   idle.join();
 }
@@ -114,5 +118,5 @@ int main(int argc, char** argv) {
   run(options, tally);
   const nlohmann::json counts = tally.json();
   std::printf("%s\n", counts.dump().c_str());
-  return counts["served"] == 0 && counts["not_tried"] == 0 ? 0 : 1;
+  return counts["refused"] == counts["attempts"] ? 0 : 1;
 }

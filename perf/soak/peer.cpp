@@ -16,6 +16,7 @@ const char* outcome_name(Outcome o) {
     case Outcome::Closed: return "closed";
     case Outcome::Served: return "served";
     case Outcome::NotTried: return "not_tried";
+    case Outcome::ServerGone: return "server_gone";
   }
   return "?";
 }
@@ -27,6 +28,11 @@ Status Peer::open(const Target& target, std::unique_ptr<Peer>& out) {
     return s;
   out = std::move(peer);
   return Status::Ok;
+}
+
+bool Peer::reachable(const Target& target) {
+  std::unique_ptr<Peer> probe;
+  return ok(open(target, probe));
 }
 
 Status Peer::open_session(const Target& target, std::unique_ptr<Peer>& out) {

@@ -18,10 +18,11 @@ namespace rrto::soak {
 // What became of one attempt. Refused: an error reply, the connection closed,
 // or both. Served: the server ran what it should have refused. NotTried: the
 // attempt could not be set up (e.g. no connection, no session): the soak
-// counts it as a failure, since a refusal could not be shown.
-enum class Outcome { ErrorReply, ErrorReplyThenClosed, Closed, Served, NotTried };
+// counts it as a failure, since a refusal could not be shown. ServerGone: the
+// connection closed because the server is no longer there (it crashed).
+enum class Outcome { ErrorReply, ErrorReplyThenClosed, Closed, Served, NotTried, ServerGone };
 inline constexpr Outcome kOutcomes[] = {Outcome::ErrorReply, Outcome::ErrorReplyThenClosed, Outcome::Closed,
-                                        Outcome::Served, Outcome::NotTried};
+                                        Outcome::Served,     Outcome::NotTried,             Outcome::ServerGone};
 const char* outcome_name(Outcome o);
 inline bool refused(Outcome o) {
   return o == Outcome::ErrorReply || o == Outcome::ErrorReplyThenClosed || o == Outcome::Closed;
@@ -46,6 +47,8 @@ class Peer {
  public:
   // Connects without saying anything.
   static Status open(const Target& target, std::unique_ptr<Peer>& out);
+  // Whether a new connection to the server can be made.
+  static bool reachable(const Target& target);
   // Connects and is admitted as a session, as a well-behaved client would be.
   static Status open_session(const Target& target, std::unique_ptr<Peer>& out);
 

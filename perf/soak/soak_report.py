@@ -1,6 +1,14 @@
 """soak.md from the document run-soak writes to soak.json."""
 
 MIB = 1 << 20
+REFUSED = ["error_reply", "error_reply_then_closed", "closed"]
+NOT_REFUSED = ["served", "not_tried", "server_gone"]
+
+
+def not_refused(intruder):
+    """The intruder's attempts that were not refused, in words ('' when none)."""
+    totals = {o: sum(k[o] for k in intruder.get("kinds", {}).values()) for o in NOT_REFUSED}
+    return ", ".join(f"{n} {o.replace('_', ' ')}" for o, n in totals.items() if n)
 
 
 def mib(n):
@@ -22,7 +30,7 @@ def bars(doc):
         f"| server RSS: start / after warm-up / end | {mib(rss.get('start'))} / {mib(warm)} / {mib(end)} "
         f"(end {growth} against after warm-up; at most +20%) | {yes(warm and end <= warm * 1.2)} |",
         f"| intruder attempts refused | {i.get('refused', 0):,} of {i.get('attempts', 0):,} "
-        f"({i.get('served', '-')} served, {i.get('not_tried', '-')} not tried) | "
+        f"({not_refused(i) or 'none served, none not tried'}) | "
         f"{yes('error' not in i and i['attempts'] and i['refused'] == i['attempts'])} |",
         f"| server survived and stopped cleanly on SIGTERM | exit {doc['server']['exit_code']} | "
         f"{yes(doc['server']['survived'] and doc['server']['exit_code'] == 0)} |",
@@ -32,7 +40,7 @@ def bars(doc):
 def intruder_table(i):
     if "kinds" not in i:
         return [f"The intruder gave no counts: {i.get('error')}"]
-    outcomes = ["error_reply", "error_reply_then_closed", "closed", "served", "not_tried"]
+    outcomes = REFUSED + NOT_REFUSED
     lines = ["| attempt | tries | " + " | ".join(o.replace("_", " ") for o in outcomes) + " |",
              "|---|" + "---:|" * (len(outcomes) + 1)]
     for kind, k in i["kinds"].items():

@@ -9,7 +9,7 @@ void Tally::add(const std::string& kind, Outcome outcome) {
 
 nlohmann::json Tally::json() const {
   std::lock_guard lock(mutex_);
-  uint64_t attempts = 0, refusals = 0, served = 0, not_tried = 0;
+  uint64_t attempts = 0, refusals = 0;
   nlohmann::json kinds = nlohmann::json::object();
   for (const auto& [kind, outcomes] : counts_) {
     nlohmann::json k = {{"attempts", 0}};
@@ -20,13 +20,10 @@ nlohmann::json Tally::json() const {
       k["attempts"] = k["attempts"].get<uint64_t>() + n;
       attempts += n;
       if (refused(o)) refusals += n;
-      if (o == Outcome::Served) served += n;
-      if (o == Outcome::NotTried) not_tried += n;
     }
     kinds[kind] = k;
   }
-  return {{"attempts", attempts}, {"refused", refusals}, {"served", served}, {"not_tried", not_tried},
-          {"kinds", kinds}};
+  return {{"attempts", attempts}, {"refused", refusals}, {"kinds", kinds}};
 }
 
 }  // namespace rrto::soak

@@ -15,7 +15,8 @@ class Tally {
  public:
   // Thread-safe.
   void add(const std::string& kind, Outcome outcome);
-  // {"attempts", "refused", "served", "not_tried", "kinds": {kind: {"attempts", outcome: count...}}}
+  // {"attempts", "refused", "kinds": {kind: {"attempts", outcome: count...}}}: attempts and refusals in
+  // all, and per kind each outcome's count.
   nlohmann::json json() const;
 
  private:
