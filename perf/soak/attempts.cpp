@@ -8,6 +8,7 @@
 
 #include "common/limits.h"
 #include "common/log.h"
+#include "protocol/handshake.h"
 
 namespace rrto::soak {
 
@@ -47,10 +48,14 @@ Outcome garbage_metadata(Context& c) {
   return peer->judge(peer->send(junk, {}, opcode), true);
 }
 
+// A call, or the handshake's second step (a proof of nothing), before Hello.
 Outcome batch_before_hello(Context& c) {
   std::unique_ptr<Peer> peer;
   if (!ok(Peer::open(c.target, peer))) return Outcome::NotTried;
-  return peer->judge(peer->call(proto::MemAlloc{.size = 4096}), true);
+  const std::vector<uint8_t> proof(proto::kProofBytes, 0x5a);
+  const Answer a = c.rng() % 2 ? peer->call(proto::MemAlloc{.size = 4096})
+                               : peer->call(proto::Authenticate{.client_proof = proof});
+  return peer->judge(a, true);
 }
 
 Outcome large_before_hello(Context& c) {

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "protocol/handshake.h"
+
 namespace rrto::soak {
 
 const char* outcome_name(Outcome o) {
@@ -42,9 +44,28 @@ Status Peer::open_session(const Target& target, std::unique_ptr<Peer>& out) {
   return a.status == 0 ? Status::Ok : Status::InvalidArgument;
 }
 
+// With a key other than the server's, the server's proof does not check out;
+// the client sends a proof anyway, which the server must refuse.
 Answer Peer::hello(const std::string& key) {
-  const std::string name = fmt::format("rrto-soak-intruder[{}]", getpid());
-  return call(proto::Hello{.auth_token = key, .client_name = name});
+  proto::ClientHandshake handshake(key);
+  proto::Hello hello;
+  if (!ok(handshake.hello(fmt::format("rrto-soak-intruder[{}]", getpid()), hello))) {
+    Answer unsent;
+    unsent.transport = Status::InternalError;
+    return unsent;
+  }
+  const Answer challenged = call(hello);
+  proto::HelloChallenge challenge;
+  if (!decoded(challenged, challenge)) return challenged;
+  proto::Authenticate authenticate;
+  std::string why;
+  static const proto::Proof kNotTheKeys = [] {
+    proto::Proof p;
+    p.fill(0x5a);
+    return p;
+  }();
+  if (!ok(handshake.answer(challenge, authenticate, why))) authenticate.client_proof = kNotTheKeys;
+  return call(authenticate);
 }
 
 Answer Peer::send(std::span<const uint8_t> meta, std::span<const transport::Segment> bulk, uint16_t opcode) {
@@ -67,6 +88,7 @@ Answer Peer::send(std::span<const uint8_t> meta, std::span<const transport::Segm
 }
 
 Outcome Peer::judge(const Answer& answer, bool watch_close) {
+  if (answer.transport == Status::InternalError) return Outcome::NotTried;
   if (!ok(answer.transport)) return Outcome::Closed;
   if (answer.status == 0) return Outcome::Served;
   if (watch_close && closed_within_a_second()) return Outcome::ErrorReplyThenClosed;

@@ -29,7 +29,7 @@ inline bool refused(Outcome o) {
 }
 
 // The reply to one message; `transport` not Ok means none came (the
-// connection is gone).
+// connection is gone), InternalError that nothing could be sent.
 struct Answer {
   Status transport = Status::Ok;
   uint32_t status = 0;  // CUresult of the batch
@@ -52,7 +52,8 @@ class Peer {
   // Connects and is admitted as a session, as a well-behaved client would be.
   static Status open_session(const Target& target, std::unique_ptr<Peer>& out);
 
-  // The session handshake with `key` (the target's, or a wrong one).
+  // The session handshake (protocol/handshake.h) with `key`, the target's or
+  // a wrong one: the answer to its last message.
   Answer hello(const std::string& key);
 
   Answer send(std::span<const uint8_t> meta, std::span<const transport::Segment> bulk = {},

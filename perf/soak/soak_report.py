@@ -30,7 +30,7 @@ def bars(doc):
         f"| server RSS: start / after warm-up / end | {mib(rss.get('start'))} / {mib(warm)} / {mib(end)} "
         f"(end {growth} against after warm-up; at most +20%) | {yes(warm and end <= warm * 1.2)} |",
         f"| intruder attempts refused | {i.get('refused', 0):,} of {i.get('attempts', 0):,} "
-        f"({not_refused(i) or 'none served, none not tried'}) | "
+        f"({not_refused(i) or 'none served, none not tried, the server there throughout'}) | "
         f"{yes('error' not in i and i['attempts'] and i['refused'] == i['attempts'])} |",
         f"| server survived and stopped cleanly on SIGTERM | exit {doc['server']['exit_code']} | "
         f"{yes(doc['server']['survived'] and doc['server']['exit_code'] == 0)} |",
