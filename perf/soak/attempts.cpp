@@ -4,8 +4,6 @@
 #include <cstring>
 #include <thread>
 
-#include <cuda.h>
-
 #include "common/limits.h"
 #include "common/log.h"
 #include "protocol/handshake.h"
