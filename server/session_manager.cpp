@@ -197,8 +197,8 @@ bool SessionManager::accept_message(transport::PeerId peer, uint16_t opcode, uin
   const uint64_t limit = admitted ? policy_.max_message_bytes : limits::kHelloMessageBytes;
   if (bulk_length <= limit && meta_length <= limit - bulk_length) return true;
   protocol_error(peer, it->second,
-                 fmt::format("a message of {} exceeds the limit of {}{}", format_bytes(meta_length + bulk_length),
-                             format_bytes(limit), admitted ? "" : " before Hello"));
+                 fmt::format("a message of {} bytes exceeds the limit of {} bytes{}", meta_length + bulk_length, limit,
+                             admitted ? "" : " before Hello"));
   return false;
 }
 

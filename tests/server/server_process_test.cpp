@@ -212,16 +212,22 @@ const char* kConfig = R"({
   "auth": { "key": "e2e-key-0123456789abcdef" }
 })";
 
-}  // namespace
-
-TEST_CASE("rrto-server: a malformed message closes that client only, and SIGTERM stops the server cleanly") {
-  TempDir dir;
+// Starts `server` with kConfig in `dir`; its port.
+uint16_t start_server(ServerProcess& server, const TempDir& dir) {
   write_file(dir.path() / "server.json", kConfig);
-  ServerProcess server;
   server.start({"--config", (dir.path() / "server.json").string(), "--port-file", (dir.path() / "port").string()},
                dir.path() / "log");
   const uint16_t port = server.wait_for_port(dir.path() / "port");
   REQUIRE_MESSAGE(port != 0, "server did not start:\n", read_file(dir.path() / "log"));
+  return port;
+}
+
+}  // namespace
+
+TEST_CASE("rrto-server: a malformed message closes that client only, and SIGTERM stops the server cleanly") {
+  TempDir dir;
+  ServerProcess server;
+  const uint16_t port = start_server(server, dir);
 
   Client good = connect(port);
   Client bad = connect(port);
@@ -305,12 +311,8 @@ TEST_CASE("rrto-server: a malformed message closes that client only, and SIGTERM
 
 TEST_CASE("rrto-server: a large message before Hello is refused on its header, never received") {
   TempDir dir;
-  write_file(dir.path() / "server.json", kConfig);
   ServerProcess server;
-  server.start({"--config", (dir.path() / "server.json").string(), "--port-file", (dir.path() / "port").string()},
-               dir.path() / "log");
-  const uint16_t port = server.wait_for_port(dir.path() / "port");
-  REQUIRE_MESSAGE(port != 0, "server did not start:\n", read_file(dir.path() / "log"));
+  const uint16_t port = start_server(server, dir);
   const uint64_t peak_before = server.peak_rss();
   REQUIRE(peak_before > 0);
 
@@ -331,12 +333,8 @@ TEST_CASE("rrto-server: a large message before Hello is refused on its header, n
 
 TEST_CASE("rrto-server: after a large batch its buffers go back") {
   TempDir dir;
-  write_file(dir.path() / "server.json", kConfig);
   ServerProcess server;
-  server.start({"--config", (dir.path() / "server.json").string(), "--port-file", (dir.path() / "port").string()},
-               dir.path() / "log");
-  const uint16_t port = server.wait_for_port(dir.path() / "port");
-  REQUIRE_MESSAGE(port != 0, "server did not start:\n", read_file(dir.path() / "log"));
+  const uint16_t port = start_server(server, dir);
   Client c = connect(port);
   const uint64_t before = server.rss();
 

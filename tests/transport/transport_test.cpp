@@ -354,13 +354,18 @@ TEST_CASE("a server killed during a call is ConnectionLost promptly and for good
   CHECK(seconds_since(start) < 0.5);
 }
 
+std::unique_ptr<ClientConnection> connect_with_timeout(const ChildProcess& server, int reply_timeout_ms) {
+  ConnectOptions options = server.connect_options();
+  options.reply_timeout_ms = reply_timeout_ms;
+  std::unique_ptr<ClientConnection> c;
+  REQUIRE(ClientConnection::connect(options, c) == Status::Ok);
+  return c;
+}
+
 TEST_CASE("work longer than the reply timeout is waited for while the server sends heartbeats") {
   ChildProcess server;
   REQUIRE(server.start_server());
-  ConnectOptions options = server.connect_options();
-  options.reply_timeout_ms = 5000;
-  std::unique_ptr<ClientConnection> c;
-  REQUIRE(ClientConnection::connect(options, c) == Status::Ok);
+  auto c = connect_with_timeout(server, 5000);
   const uint32_t ms = 8000;
   Reply reply;
   const auto start = Clock::now();
@@ -372,10 +377,7 @@ TEST_CASE("work longer than the reply timeout is waited for while the server sen
 TEST_CASE("a server that stops answering is a Timeout after the reply timeout, and the connection is gone") {
   ChildProcess server;
   REQUIRE(server.start_server());
-  ConnectOptions options = server.connect_options();
-  options.reply_timeout_ms = 1000;
-  std::unique_ptr<ClientConnection> c;
-  REQUIRE(ClientConnection::connect(options, c) == Status::Ok);
+  auto c = connect_with_timeout(server, 1000);
   ::kill(server.pid(), SIGSTOP);  // alive, connected, silent
   Reply reply;
   const auto start = Clock::now();
