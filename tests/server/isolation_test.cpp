@@ -72,7 +72,8 @@ TEST_CASE("each session has its own copy of a global, starting from its initial 
   const int32_t changed[4] = {9, 9, 9, 9};
   REQUIRE(h.write(first, table.dptr, changed, 16).status == CUDA_SUCCESS);
   CHECK(read_ints(h, first, table.dptr, 4) == std::vector<int32_t>{9, 9, 9, 9});
-  CHECK(h.write(first, table.dptr, changed, 17).status == CUDA_ERROR_INVALID_VALUE);  // within the global only
+  const int8_t one_past[17] = {};
+  CHECK(h.write(first, table.dptr, one_past, 17).status == CUDA_ERROR_INVALID_VALUE);  // within the global only
 
   // The kernel reads the session's copy.
   const uint64_t out = h.alloc(first, 16);

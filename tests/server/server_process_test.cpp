@@ -358,8 +358,11 @@ TEST_CASE("rrto-server: after a large batch its buffers go back") {
   REQUIRE(ok(c.call(batch.bytes(), {&segment, 1}, header, body)));
   REQUIRE(header.status == CUDA_SUCCESS);
   REQUIRE(c.one(proto::MemGetInfo{}, body) == CUDA_SUCCESS);
-  // The device memory written stays; the 48 MiB the batch arrived in do not.
+  // The device memory written stays; the 48 MiB the batch arrived in do not
+  // (an ASan build keeps freed memory in quarantine: nothing to see there).
+#ifndef __SANITIZE_ADDRESS__
   CHECK(server.rss() < before + 2 * size + (16u << 20));
+#endif
 }
 
 TEST_CASE("rrto-server: a runaway kernel times out, and SIGTERM stops the server while one runs") {
