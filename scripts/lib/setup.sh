@@ -1,15 +1,19 @@
-# Sourced by scripts/demo and scripts/test: installs what is missing (as
-# root, with apt-get), configures and builds into build/. Idempotent.
+# Sourced by scripts/demo, scripts/test and scripts/fuzz: installs what is
+# missing (as root, with apt-get), configures and builds into build/ (and
+# build-asan/, build-fuzz/: the ASan+UBSan and fuzz builds). Idempotent.
 
 RRTO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 RRTO_BUILD=${RRTO_BUILD:-$RRTO_ROOT/build}
+RRTO_BUILD_ASAN=${RRTO_BUILD_ASAN:-$RRTO_ROOT/build-asan}
+RRTO_BUILD_FUZZ=${RRTO_BUILD_FUZZ:-$RRTO_ROOT/build-fuzz}
 RRTO_JOBS=${RRTO_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 rrto_say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
+# rrto_install_packages [extra package...]
 rrto_install_packages() {
   local packages=(cmake g++ ninja-build pkg-config python3 libucx-dev libibverbs-dev nlohmann-json3-dev
-                  doctest-dev libfmt-dev libzstd-dev libcpp-httplib-dev libssl-dev)
+                  doctest-dev libfmt-dev libzstd-dev libcpp-httplib-dev libssl-dev "$@")
   local missing=()
   for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -37,17 +41,41 @@ rrto_find_cuda() {
   export PATH="$CUDAToolkit_ROOT/bin:$PATH"
 }
 
+# rrto_build_in <build dir> [cmake option...]: configures the folder the
+# first time (with these options), then builds it.
+rrto_build_in() {
+  local dir=$1
+  shift
+  if [ ! -f "$dir/CMakeCache.txt" ]; then
+    rrto_say "configuring $dir"
+    cmake -S "$RRTO_ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null || return 1
+  fi
+  rrto_say "building $dir (-j$RRTO_JOBS, log in $dir/build.log)"
+  if ! cmake --build "$dir" -j "$RRTO_JOBS" >"$dir/build.log" 2>&1; then
+    grep -E -B2 -A12 'error|Error' "$dir/build.log" | head -80 >&2
+    echo "build failed; the whole log is $dir/build.log" >&2
+    return 1
+  fi
+}
+
 rrto_build() {
   rrto_install_packages || return 1
   rrto_find_cuda || return 1
-  if [ ! -f "$RRTO_BUILD/CMakeCache.txt" ]; then
-    rrto_say "configuring $RRTO_BUILD"
-    cmake -S "$RRTO_ROOT" -B "$RRTO_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null || return 1
-  fi
-  rrto_say "building (-j$RRTO_JOBS, log in $RRTO_BUILD/build.log)"
-  if ! cmake --build "$RRTO_BUILD" -j "$RRTO_JOBS" >"$RRTO_BUILD/build.log" 2>&1; then
-    grep -E -B2 -A12 'error|Error' "$RRTO_BUILD/build.log" | head -80 >&2
-    echo "build failed; the whole log is $RRTO_BUILD/build.log" >&2
-    return 1
-  fi
+  rrto_build_in "$RRTO_BUILD"
+}
+
+# Everything built with ASan and UBSan; any finding stops the program.
+rrto_build_sanitized() {
+  rrto_install_packages || return 1
+  rrto_find_cuda || return 1
+  rrto_build_in "$RRTO_BUILD_ASAN" -DRRTO_SANITIZE=address,undefined
+}
+
+# The libFuzzer targets of fuzz/ with clang-14 (ASan, UBSan), and only the
+# folders they need.
+rrto_build_fuzz() {
+  rrto_install_packages clang-14 libclang-rt-14-dev || return 1
+  rrto_find_cuda || return 1
+  rrto_build_in "$RRTO_BUILD_FUZZ" -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
+    -DRRTO_SANITIZE=address,undefined -DRRTO_FUZZ=ON -DRRTO_BUILD_TESTS=OFF "-DRRTO_COMPONENTS=server;recorder"
 }

@@ -13,6 +13,10 @@ BIN = os.path.join(BUILD, "bin")
 LIB = os.path.join(BUILD, "lib")
 # tests/gpu/run.sh sets RRTO_E2E_BACKEND=cuda on a GPU machine.
 BACKEND = os.environ.get("RRTO_E2E_BACKEND", "host")
+# Set in a build with RRTO_SANITIZE=address: a program not built with ASan
+# (cudart programs, built by nvcc) can load our ASan-built libcuda.so.1 only
+# with the ASan runtime first in its library list.
+ASAN_RUNTIME = os.environ.get("RRTO_ASAN_RUNTIME")
 
 
 class Failure(Exception):
@@ -105,6 +109,8 @@ def client_env(server_address, mode, client_lib_dir=LIB, **extra):
     env["RRTO_SERVER"] = server_address
     env["RRTO_MODE"] = mode
     env["RRTO_STATS"] = "1"
+    if ASAN_RUNTIME:
+        env["LD_PRELOAD"] = ASAN_RUNTIME + (":" + env["LD_PRELOAD"] if env.get("LD_PRELOAD") else "")
     env.update(extra)
     return env
 
