@@ -40,11 +40,6 @@ void check_template(std::span<const uint8_t> calls_meta) {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  fuzz::quiet_logs();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::FuzzInput in(data, size);
   const uint64_t bulk_length = in.take<uint32_t>() % (64u << 10);

@@ -10,8 +10,6 @@
 #include <cstring>
 #include <span>
 
-#include "common/log.h"
-
 namespace rrto::fuzz {
 
 // Takes pieces off the front of the input. A piece the input cuts short is
@@ -39,12 +37,6 @@ class FuzzInput {
  private:
   std::span<const uint8_t> rest_;
 };
-
-// Rejected inputs are logged at warn or error; at fuzzing speed that is noise
-// (RRTO_LOG set still chooses, to see why one input was refused).
-inline void quiet_logs() {
-  if (!std::getenv("RRTO_LOG")) log::set_level(log::Level::Off);
-}
 
 [[noreturn]] inline void check_failed(const char* what, const char* file, int line) {
   std::fprintf(stderr, "fuzz check failed: %s (%s:%d)\n", what, file, line);

@@ -9,11 +9,6 @@
 
 using namespace rrto;
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  fuzz::quiet_logs();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ModuleImage::Kind kind{};
   std::string why;

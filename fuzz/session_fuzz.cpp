@@ -126,11 +126,6 @@ bool run_batch(Dispatcher& dispatcher, Session& session, Allocations& allocation
 
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  fuzz::quiet_logs();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::FuzzInput in(data, size);
   AdmitAll admission(device());

@@ -5,11 +5,6 @@
 
 using namespace rrto;
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  fuzz::quiet_logs();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   TraceReader reader;
   Trace trace;

@@ -9,11 +9,6 @@
 using namespace rrto;
 namespace wire = rrto::transport::wire;
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  fuzz::quiet_logs();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::FuzzInput in(data, size);
   const uint64_t data_length = in.take<uint64_t>();
