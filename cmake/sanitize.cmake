@@ -9,9 +9,20 @@ if(RRTO_SANITIZE)
   add_compile_options(
     "$<$<COMPILE_LANGUAGE:C,CXX>:-fsanitize=${RRTO_SANITIZE};-fno-sanitize-recover=all;-fno-omit-frame-pointer>")
   add_link_options("$<$<LINK_LANGUAGE:C,CXX>:-fsanitize=${RRTO_SANITIZE}>")
-  # Programs built without ASan (python, nvcc-built cudart programs) that load
-  # our libcuda.so.1 need the ASan runtime first in the library list: tests
-  # preload this one into them (tests/e2e/harness.py).
+  # ctest reads this before running tests (from the top build folder): the
+  # sanitizers' options for every test, unless the environment sets its own.
+  file(CONFIGURE OUTPUT ${CMAKE_BINARY_DIR}/sanitizer_options.cmake @ONLY CONTENT [[
+if(NOT DEFINED ENV{LSAN_OPTIONS})
+  set(ENV{LSAN_OPTIONS} "suppressions=@PROJECT_SOURCE_DIR@/cmake/lsan_suppressions.txt:print_suppressions=0")
+endif()
+if(NOT DEFINED ENV{UBSAN_OPTIONS})
+  set(ENV{UBSAN_OPTIONS} "print_stacktrace=1")
+endif()
+]])
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${CMAKE_BINARY_DIR}/sanitizer_options.cmake)
+  # Programs built without ASan that load our libcuda.so.1 (the nvcc-built
+  # cudart programs) need the ASan runtime first in their library list: the
+  # e2e tests preload this one into them (tests/e2e/harness.py).
   if(RRTO_SANITIZE MATCHES "address")
     execute_process(COMMAND ${CMAKE_CXX_COMPILER} -print-file-name=libasan.so
                     OUTPUT_VARIABLE RRTO_ASAN_RUNTIME OUTPUT_STRIP_TRAILING_WHITESPACE)
