@@ -26,6 +26,9 @@ endif()
   if(RRTO_SANITIZE MATCHES "address")
     execute_process(COMMAND ${CMAKE_CXX_COMPILER} -print-file-name=libasan.so
                     OUTPUT_VARIABLE RRTO_ASAN_RUNTIME OUTPUT_STRIP_TRAILING_WHITESPACE)
+    if(NOT IS_ABSOLUTE "${RRTO_ASAN_RUNTIME}")  # a compiler whose runtime is named otherwise (clang)
+      unset(RRTO_ASAN_RUNTIME)
+    endif()
   endif()
 endif()
 
