@@ -64,8 +64,10 @@ const char kPtx[] =
 
 void write_protocol_seeds(const fs::path& dir) {
   // Pointer fields below 2^32 name the session's allocations (session_fuzz.cpp).
-  Batch hello, alloc, copies, streams, module, templates;
-  hello.calls.add(proto::Hello{.auth_token = "", .client_name = "seed"});
+  Batch hello, authenticate, alloc, copies, streams, module, templates;
+  const Blob nonce(32, 0x11);
+  hello.calls.add(proto::Hello{.client_nonce = nonce, .client_name = "seed"});
+  authenticate.calls.add(proto::Authenticate{});
   alloc.calls.add(proto::MemAlloc{.size = 4096});
   const Blob payload(256, 0x5a);
   copies.bulk = payload;
@@ -94,13 +96,13 @@ void write_protocol_seeds(const fs::path& dir) {
   templates.bulk.assign(64, 3);
   templates.calls.add(proto::ReplaySegment{.tmpl = 7, .first = 0, .last = 2, .input_offset = 0});
 
-  for (auto [name, batch] : {std::pair{"hello", &hello}, {"alloc", &alloc}, {"copies", &copies},
+  for (auto [name, batch] : {std::pair{"hello", &hello}, {"authenticate", &authenticate}, {"alloc", &alloc}, {"copies", &copies},
                              {"streams", &streams}, {"module", &module}, {"templates", &templates}})
     write(dir / "batch_decoder" / name, decoder_input(*batch));
-  write(dir / "session" / "hello", session_input({&hello}));
-  write(dir / "session" / "copies", session_input({&hello, &alloc, &copies, &streams}));
-  write(dir / "session" / "module", session_input({&hello, &alloc, &module}));
-  write(dir / "session" / "templates", session_input({&hello, &alloc, &templates, &templates}));
+  write(dir / "session" / "hello", session_input({&hello, &authenticate}));
+  write(dir / "session" / "copies", session_input({&hello, &authenticate, &alloc, &copies, &streams}));
+  write(dir / "session" / "module", session_input({&hello, &authenticate, &alloc, &module}));
+  write(dir / "session" / "templates", session_input({&hello, &authenticate, &alloc, &templates, &templates}));
 
   for (auto [name, meta_in_data] : {std::pair{"inline_meta", false}, {"meta_in_data", true}}) {
     const Blob meta = decoder_input(copies);

@@ -1,6 +1,7 @@
 // A server Session on a host device, driven by a sequence of batches as the
 // session manager would run them: decode, attach the bulk, dispatch. Each
-// input is one session from its Hello to its end; nothing may outlive it.
+// input is one session from its handshake (Hello, Authenticate) to its end;
+// nothing may outlive it.
 // Input: repeated {u32 metadata length, u32 bulk length, metadata, bulk}.
 //
 // Host device pointers are real addresses, which no input can know: a
@@ -34,9 +35,8 @@ constexpr size_t kMaxBatches = 16;
 class AdmitAll final : public Admission {
  public:
   explicit AdmitAll(Device& device) : device_(device) {}
-  CUresult admit(Session& session, const proto::Hello& hello, std::string&) override {
-    session.admit(device_, 0, std::string(hello.client_name), kDeviceMemory / 2);
-    return CUDA_SUCCESS;
+  CUresult admit(Session& session, const Introduction& introduction, std::string&) override {
+    return session.admit(device_, 0, std::string(introduction.client_name), {.memory_bytes = kDeviceMemory / 2});
   }
 
  private:
@@ -129,7 +129,7 @@ bool run_batch(Dispatcher& dispatcher, Session& session, Allocations& allocation
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::FuzzInput in(data, size);
   AdmitAll admission(device());
-  Dispatcher dispatcher(admission);
+  Dispatcher dispatcher(admission, "");  // no key: the handshake needs no proof
   Session session(1, "fuzz");
   Allocations allocations;
   for (size_t batch = 0; batch < kMaxBatches && !in.empty(); ++batch) {
