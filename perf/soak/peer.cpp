@@ -49,7 +49,8 @@ Status Peer::open_session(const Target& target, std::unique_ptr<Peer>& out) {
 Answer Peer::hello(const std::string& key) {
   proto::ClientHandshake handshake(key);
   proto::Hello hello;
-  if (!ok(handshake.hello(fmt::format("rrto-soak-intruder[{}]", getpid()), hello))) {
+  const std::string name = fmt::format("rrto-soak-intruder[{}]", getpid());  // Hello points at it
+  if (!ok(handshake.hello(name, hello))) {
     Answer unsent;
     unsent.transport = Status::InternalError;
     return unsent;
