@@ -33,15 +33,16 @@ SHORT = {
 class PerftestServer:
     """rrto-perftest's server side on a free loopback port (`args`: its options, e.g. --devices)."""
 
-    def __init__(self, *args):
+    def __init__(self, *args, listen="127.0.0.1"):
         self.args = list(args)
+        self.listen = ["--listen", listen] if listen else []  # None: its default, every interface
 
     def __enter__(self):
         self.dir = tempfile.mkdtemp(prefix="rrto-perftest-")
         self.port_file = os.path.join(self.dir, "port")
         self.log = open(os.path.join(self.dir, "server.log"), "w+")
-        self.proc = subprocess.Popen([PERFTEST, "-p", "0", "--listen", "127.0.0.1", "--port-file", self.port_file,
-                                      *self.args], stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen([PERFTEST, "-p", "0", *self.listen, "--port-file", self.port_file, *self.args],
+                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         self.port = wait_for_port(self.proc, self.port_file, "the rrto-perftest server", self.output, 30)
         return self
 
@@ -67,6 +68,14 @@ class PerftestServer:
         r = subprocess.run([PERFTEST, "127.0.0.1", "-p", str(self.port), *args], capture_output=True, text=True,
                            timeout=timeout)
         return r
+
+
+def default_listen():
+    """Plain `rrto-perftest` listens on every interface; its rrto-server then runs without a key, and says so."""
+    with PerftestServer(listen=None) as server:
+        r = server.client("-t", "rpc_lat", "-n", "20", "-w", "2")
+        check(r.returncode == 0, f"rpc_lat against a server side on every interface: {r.stdout}{r.stderr}")
+        check("without an auth key" in server.output(), server.output())
 
 
 def final_rows(stdout):
@@ -230,6 +239,7 @@ CASES = {
     "final_only": final_only,
     "json": json_output,
     "link": link,
+    "default_listen": default_listen,
 }
 for name in TESTS:
     CASES[name] = (lambda t: lambda: plain(t))(name)
