@@ -410,13 +410,13 @@ void SessionManager::make_room(SessionWork& work) {
                              format_bytes(free_on(from))));
 }
 
-bool SessionManager::move(SessionWork& work, size_t to, std::string_view reason) {
+void SessionManager::move(SessionWork& work, size_t to, std::string_view reason) {
   const size_t from = work.session.device_index();
   std::string why;
   if (work.session.move_to(*devices_[to], to, why) != CUDA_SUCCESS) {
     RRTO_INFO(kLog, "session {} stays on device {} ({}): {}", work.session.id(), from, reason, why);
     work.stays = true;
-    return false;
+    return;
   }
   // Its queue joins the other executor level with the sessions there.
   executors_[from]->forget(work.queue);
@@ -425,7 +425,6 @@ bool SessionManager::move(SessionWork& work, size_t to, std::string_view reason)
   const size_t templates = work.session.templates().size();
   RRTO_INFO(kLog, "session {} moved from device {} to device {} with {} template{}: {}", work.session.id(), from, to,
             templates, templates == 1 ? "" : "s", reason);
-  return true;
 }
 
 void SessionManager::end_all(std::string_view reason) {

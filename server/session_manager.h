@@ -158,9 +158,9 @@ class SessionManager final : public transport::Handler, private Admission {
   // than its device has free moves where it fits.
   void rebalance(SessionWork& work);
   void make_room(SessionWork& work);
-  // Moves the idle session to device `to`; false (and logged once) if it
-  // cannot move.
-  bool move(SessionWork& work, size_t to, std::string_view why);
+  // Moves the idle session to device `to`, or logs once why it cannot (and
+  // then leaves it where it is for good).
+  void move(SessionWork& work, size_t to, std::string_view why);
   void protocol_error(transport::PeerId peer, Connection& connection, std::string reason);
   void close(transport::PeerId peer, Connection& connection, std::string_view reason);
   void end_session(Connection& connection, std::string_view reason);
