@@ -32,6 +32,15 @@ const proto::MemcpyHtoD* whole_bulk_copy(const Session& session, const std::vect
   return std::get_if<proto::MemcpyHtoD>(&t->calls[replay->first].call);
 }
 
+// Whether a batch may run kernels, whose time only the kernel decides: such
+// a batch never runs on the transport thread, which must keep serving the
+// others (and sending heartbeats) meanwhile.
+bool runs_kernels(const std::vector<DecodedCall>& calls) {
+  return std::any_of(calls.begin(), calls.end(), [](const DecodedCall& c) {
+    return std::holds_alternative<proto::Launch>(c.call) || std::holds_alternative<proto::ReplaySegment>(c.call);
+  });
+}
+
 // A session whose last batch ran longer than this runs its next on the
 // executor even when alone: the transport thread must stay free to send the
 // heartbeats that keep its client waiting (transport.h, reply_timeout_ms).
@@ -307,7 +316,7 @@ void SessionManager::run_batch(transport::PeerId peer, const std::shared_ptr<Ses
   }
   make_room(*work);
   if (in_flight_ == 0 && executors_[work->session.device_index()]->idle() && !shared &&
-      work->last_run < kLongestInlineRun) {
+      work->last_run < kLongestInlineRun && !runs_kernels(work->calls)) {
     run_now(*work);
     send_reply(peer, connections_.at(peer));
     return;

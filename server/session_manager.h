@@ -8,8 +8,8 @@
 // of admitted sessions while several sessions send work, which run on their
 // device's executor (executor.h); the reply is posted back to the transport
 // thread when the batch is done. A session alone on the server runs at once
-// on the transport thread when no executor is busy and its last batch was
-// short, which spares the hand-off (two thread wake-ups). A session has at most one batch in flight: the
+// on the transport thread when no executor is busy, its last batch was short
+// and this one runs no kernel, which spares the hand-off (two thread wake-ups). A session has at most one batch in flight: the
 // protocol is request and reply.
 #pragma once
 
