@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "transport/message_io.h"
+#include "transport/spin_predictor.h"
 #include "transport/transport.h"
 #include "transport/ucx_worker.h"
 #include "transport/wire.h"
@@ -57,8 +58,8 @@ class UcxClient final : public ClientConnection {
   // Gives up on the connection at once: outstanding requests complete with
   // an error, and nothing is sent or received on it again.
   void abandon();
-  void progress_or_sleep() {
-    if (!worker_->progress()) worker_->idle(kClientPollMs);
+  void progress_or_sleep(bool spin = true) {
+    if (!worker_->progress()) worker_->idle(kClientPollMs, -1, spin);
   }
   // Emulated link: the caller's thread waits, UCX keeps being progressed.
   void hold(LinkDirection direction, uint64_t bytes) {
@@ -74,6 +75,7 @@ class UcxClient final : public ClientConnection {
   bool lost_ = false;
   ucs_status_t lost_status_ = UCS_OK;
   Outgoing outgoing_;
+  SpinPredictor spin_predictor_{UcxWorker::kSpinTime};
 
   // The answer being waited for.
   Expect expect_ = Expect::Nothing;
@@ -280,6 +282,9 @@ Status UcxClient::call(uint16_t opcode, std::span<const uint8_t> meta, std::span
   if (!ok(st)) return st;
   expect_ = Expect::Reply;
   last_heard_ = std::chrono::steady_clock::now();
+  const auto sent_at = last_heard_;
+  const size_t request_bytes = meta.size() + bulk_bytes;
+  const bool spin = spin_predictor_.worth_spinning(request_bytes);
   bool timed_out = false;
 
   // Wait for the reply, for our send to let go of the caller's buffers, and
@@ -295,8 +300,9 @@ Status UcxClient::call(uint16_t opcode, std::span<const uint8_t> meta, std::span
       timed_out = true;
       abandon();
     }
-    progress_or_sleep();
+    progress_or_sleep(spin);
   }
+  spin_predictor_.record(request_bytes, std::chrono::steady_clock::now() - sent_at);
   expect_ = Expect::Nothing;
   reply_ = nullptr;
   if (send_request) ucp_request_free(send_request);

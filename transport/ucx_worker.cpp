@@ -18,9 +18,6 @@
 namespace rrto::transport {
 namespace {
 
-// How long an idle loop keeps polling UCX before it sleeps on the event fd.
-constexpr auto kSpinTime = std::chrono::microseconds(100);
-
 // UCX's default (20 s) would leave a client blocked on a vanished server for
 // a long time; it is only used when the user did not choose a value.
 constexpr const char* kDefaultKeepaliveInterval = "1s";
@@ -201,14 +198,16 @@ bool UcxWorker::progress() {
   return true;
 }
 
-void UcxWorker::idle(int timeout_ms, int wake_fd) {
-  const auto now = std::chrono::steady_clock::now();
-  if (!spinning_) {
-    spinning_ = true;
-    spin_start_ = now;
-    return;
+void UcxWorker::idle(int timeout_ms, int wake_fd, bool spin) {
+  if (spin) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!spinning_) {
+      spinning_ = true;
+      spin_start_ = now;
+      return;
+    }
+    if (now - spin_start_ < kSpinTime) return;
   }
-  if (now - spin_start_ < kSpinTime) return;
   spinning_ = false;
 
   // Arm only says BUSY when events are already pending: progress again.
