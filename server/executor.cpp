@@ -45,6 +45,7 @@ void DeviceExecutor::submit(WorkQueue& queue, Task task, Task then) {
       round_.push_back(&queue);
     }
     ++pending_;
+    unfinished_.fetch_add(1, std::memory_order_relaxed);
     wake = sleeping_;
   }
   if (wake) work_.notify_one();
@@ -63,19 +64,13 @@ void DeviceExecutor::forget(WorkQueue& queue) {
   if (queue.ready) leave_round(queue);
 }
 
-size_t DeviceExecutor::queued() const {
-  std::lock_guard lock(mutex_);
-  return pending_ + (running_task_ ? 1 : 0);
-}
+size_t DeviceExecutor::queued() const { return unfinished_.load(std::memory_order_acquire); }
 
-bool DeviceExecutor::idle() const {
-  std::lock_guard lock(mutex_);
-  return pending_ == 0 && !running_task_;
-}
+bool DeviceExecutor::idle() const { return queued() == 0; }
 
 void DeviceExecutor::wait_idle() {
   std::unique_lock lock(mutex_);
-  drained_.wait(lock, [this] { return pending_ == 0 && !running_task_; });
+  drained_.wait(lock, [this] { return unfinished_.load(std::memory_order_relaxed) == 0; });
 }
 
 Job DeviceExecutor::take(WorkQueue*& from, bool& anticipate) {
@@ -155,14 +150,14 @@ void DeviceExecutor::loop() {
       sleeping_ = false;
       continue;
     }
-    running_task_ = true;
     lock.unlock();
     const int64_t start = clock_();
     job.run();
     const int64_t ran = clock_() - start;
     lock.lock();
-    running_task_ = false;
     finished(*queue, ran);
+    // Release: whoever sees the count drop sees what the task did.
+    unfinished_.fetch_sub(1, std::memory_order_release);
     // Done with the queue: `then` may hand it on, and the job may hold the
     // last reference to what owns it, so both go only now.
     lock.unlock();

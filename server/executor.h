@@ -15,6 +15,7 @@
 // credit.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -89,7 +90,8 @@ class DeviceExecutor {
   std::condition_variable drained_;
   std::deque<WorkQueue*> round_;  // queues with work, or just emptied
   size_t pending_ = 0;            // tasks in the queues
-  bool running_task_ = false;
+  // Tasks in the queues or running: read without the lock, on every batch.
+  std::atomic<size_t> unfinished_{0};
   bool stopping_ = false;
   bool sleeping_ = false;
   std::thread thread_;

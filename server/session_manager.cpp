@@ -288,8 +288,7 @@ void SessionManager::on_message(transport::PeerId peer, const transport::Message
 // One session alone on the server runs on the transport thread: nobody waits
 // behind it, and it saves the two thread wake-ups of a hand-off. Once another
 // session sends work too, device work goes to the executors.
-bool SessionManager::shares_server(const SessionWork& work) {
-  const auto now = std::chrono::steady_clock::now();
+bool SessionManager::shares_server(const SessionWork& work, Clock::time_point now) {
   if (latest_.work != &work) {
     previous_ = latest_;
     latest_.work = &work;
@@ -307,9 +306,10 @@ uint32_t SessionManager::weight_of(const Session& session) const {
 }
 
 void SessionManager::run_batch(transport::PeerId peer, const std::shared_ptr<SessionWork>& work) {
-  const bool shared = shares_server(*work);
+  const Clock::time_point now = Clock::now();
+  const bool shared = shares_server(*work, now);
   if (!work->session.admitted()) {
-    run_now(*work);  // its Hello: admitted now, or refused
+    run_now(*work, now);  // its Hello: admitted now, or refused
     if (work->session.admitted()) work->queue.weight = weight_of(work->session);
     send_reply(peer, connections_.at(peer));
     return;
@@ -317,7 +317,7 @@ void SessionManager::run_batch(transport::PeerId peer, const std::shared_ptr<Ses
   make_room(*work);
   if (in_flight_ == 0 && executors_[work->session.device_index()]->idle() && !shared &&
       work->last_run < kLongestInlineRun && !runs_kernels(work->calls)) {
-    run_now(*work);
+    run_now(*work, now);
     send_reply(peer, connections_.at(peer));
     return;
   }
@@ -328,7 +328,7 @@ void SessionManager::run_batch(transport::PeerId peer, const std::shared_ptr<Ses
   executor.submit(
       work->queue,
       [this, work] {
-        run_now(*work);
+        run_now(*work, Clock::now());
         // The reply goes out later, from the transport thread, while this
         // device may already run other sessions' calls.
         BatchReply& reply = work->reply;
@@ -341,11 +341,10 @@ void SessionManager::run_batch(transport::PeerId peer, const std::shared_ptr<Ses
   status_.queue_depth(device, executor.queued());
 }
 
-void SessionManager::run_now(SessionWork& work) {
-  const StatusRecorder::Clock::time_point started = StatusRecorder::Clock::now();
+void SessionManager::run_now(SessionWork& work, Clock::time_point started) {
   work.dispatcher.run(work.session, work.calls, work.reply);
-  work.last_run = StatusRecorder::Clock::now() - started;
-  status_.batch_ran(work.session, work.calls, work.reply, started);
+  work.last_run = Clock::now() - started;
+  status_.batch_ran(work.session, work.calls, work.reply, work.last_run);
 }
 
 void SessionManager::batch_done(transport::PeerId peer, const std::shared_ptr<SessionWork>& work, size_t device) {

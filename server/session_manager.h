@@ -140,10 +140,12 @@ class SessionManager final : public transport::Handler, private Admission {
   void run_batch(transport::PeerId peer, const std::shared_ptr<SessionWork>& work);
   // The weight of a session's share of its device (SessionPolicy::weights).
   uint32_t weight_of(const Session& session) const;
+  using Clock = std::chrono::steady_clock;
   // Whether another session sent work within policy_.share_window; notes this one.
-  bool shares_server(const SessionWork& work);
-  // Runs the batch here (on whichever thread calls it).
-  void run_now(SessionWork& work);
+  bool shares_server(const SessionWork& work, Clock::time_point now);
+  // Runs the batch here (on whichever thread calls it); the device's time
+  // counts from `started`.
+  void run_now(SessionWork& work, Clock::time_point started);
   void batch_done(transport::PeerId peer, const std::shared_ptr<SessionWork>& work, size_t device);
   void send_reply(transport::PeerId peer, Connection& connection);
   // Each device's load, as the metrics say.

@@ -51,12 +51,11 @@ void StatusRecorder::moved(const Session& session, size_t from, uint64_t memory_
 }
 
 void StatusRecorder::batch_ran(const Session& session, std::span<const DecodedCall> calls, const BatchReply& reply,
-                               Clock::time_point started) {
+                               std::chrono::nanoseconds busy) {
   metrics_.sent(reply.meta.size() + reply.bulk.size());
   // A refused Hello leaves no session to account to.
   if (!session.admitted()) return;
   const size_t device = session.device_index();
-  const auto busy = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - started);
   metrics_.add_busy(device, static_cast<uint64_t>(busy.count()));
   const bool succeeded = reply.status == CUDA_SUCCESS;
   const size_t ran = succeeded ? calls.size() : reply.call_index;  // the failed call served nothing

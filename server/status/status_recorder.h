@@ -40,10 +40,10 @@ class StatusRecorder {
   void moved(const Session& session, size_t from, uint64_t memory_bytes);
   // The memory a session holds on `device` changed (seen after its reply).
   void memory_changed(size_t device, int64_t delta_bytes) { metrics_.add_memory(device, delta_bytes); }
-  // After the dispatcher ran `calls` (started at `started`) and built `reply`,
-  // which is then sent.
+  // After the dispatcher ran `calls` (for `busy`) and built `reply`, which is
+  // then sent.
   void batch_ran(const Session& session, std::span<const DecodedCall> calls, const BatchReply& reply,
-                 Clock::time_point started);
+                 std::chrono::nanoseconds busy);
   // Batches waiting for or running on a device's executor.
   void queue_depth(size_t device, uint64_t batches) {
     metrics_.set_queue_depth(device, batches);
