@@ -22,10 +22,9 @@ import tempfile
 import time
 
 
-def start_server(build, work, weights):
-    config = {"listen": "127.0.0.1:0", "backend": "host", "devices": [{"memory_mb": 1024}],
-              "host_kernel_libraries": [os.path.join(build, "lib", "librrto_perf_kernels.so")],
-              "weights": [{"client": name, "weight": w} for name, w in weights.items()]}
+def start_server(build, work, config):
+    """An rrto-server of BUILD with CONFIG (listening on a free loopback port); returns it and its address."""
+    config = dict(config, listen="127.0.0.1:0")
     with open(os.path.join(work, "server.json"), "w") as f:
         json.dump(config, f)
     port_file = os.path.join(work, "port")
@@ -49,7 +48,10 @@ def main():
     build, kernel_us = os.path.abspath(args[0]), {"client_a": int(args[1]), "client_b": int(args[2])}
     weights = {"client_a": int(args[3]), "client_b": int(args[4])} if len(args) == 5 else {"client_a": 1, "client_b": 1}
     work = tempfile.mkdtemp(prefix="rrto-fairness-")
-    server, address = start_server(build, work, weights)
+    server, address = start_server(build, work, {
+        "backend": "host", "devices": [{"memory_mb": 1024}],
+        "host_kernel_libraries": [os.path.join(build, "lib", "librrto_perf_kernels.so")],
+        "weights": [{"client": name, "weight": w} for name, w in weights.items()]})
     env = dict(os.environ, LD_LIBRARY_PATH=os.path.join(build, "lib"), RRTO_SERVER=address, RRTO_MODE="replay")
     clients = {}
     for name, us in kernel_us.items():
