@@ -1,4 +1,7 @@
-// The device backend interface: one object per device the server offers.
+// The device backend interface: a Device per device the server offers, and
+// the SessionDevice each session works through (Device::open_session): a view
+// of its own, as the host backend gives to keep sessions apart, or one the
+// device's sessions share, as the cuda backend's GPU context.
 //
 // Every operation is pure virtual: a backend states what it does for each,
 // and one that cannot do something returns CUDA_ERROR_NOT_SUPPORTED for it
@@ -8,8 +11,7 @@
 // A backend knows nothing about client ids: the session layer (session.h)
 // maps each client's ids to the handles returned here, checks every address
 // range against the client's own allocations before it reaches a backend, and
-// destroys what a session created when it ends. A backend may give each
-// session a view of its own (open_session) to keep sessions apart.
+// destroys what a session created when it ends.
 //
 // A device's calls come from its executor thread (executor.h).
 #pragma once
@@ -63,15 +65,12 @@ struct LaunchGeometry {
   uint32_t shared_mem = 0;
 };
 
-class Device {
+class Device;
+
+// What one session's calls do on its device.
+class SessionDevice {
  public:
-  virtual ~Device() = default;
-
-  virtual const DeviceDescription& description() const = 0;
-
-  // A session's own view of this device, which its calls then go to; null
-  // `view` when the session uses this device itself.
-  virtual CUresult open_session(uint64_t session_id, std::unique_ptr<Device>& view) = 0;
+  virtual ~SessionDevice() = default;
 
   // ------------------------------------------------------------ memory
   virtual CUresult mem_alloc(uint64_t size, uint64_t& dptr) = 0;
@@ -136,9 +135,25 @@ class Device {
 
   // Hands the session memory at `bases` (allocations made here) to `to`, a
   // device of the same backend, so that the same device addresses, and the
-  // session's streams, events and modules, are valid there. Nothing changes
-  // unless it succeeds; otherwise `why` says why the session cannot move.
+  // session's streams, events and modules, are valid there; this view then
+  // works on `to`. Nothing changes unless it succeeds; otherwise `why` says
+  // why the session cannot move.
   virtual CUresult move_memory(std::span<const uint64_t> bases, Device& to, std::string& why) = 0;
+};
+
+// The SessionDevice a session works through: its own, or one that the
+// device's sessions share (then `own` is empty).
+struct SessionView {
+  std::unique_ptr<SessionDevice> own;
+  SessionDevice* device = nullptr;
+};
+
+class Device {
+ public:
+  virtual ~Device() = default;
+
+  virtual const DeviceDescription& description() const = 0;
+  virtual CUresult open_session(uint64_t session_id, SessionView& view) = 0;
 };
 
 }  // namespace rrto::server

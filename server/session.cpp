@@ -41,7 +41,7 @@ Session::~Session() { release(); }
 
 CUresult Session::admit(Device& device, size_t device_index, std::string client_name, const SessionLimits& limits) {
   if (CUresult r = device.open_session(id_, view_)) return r;
-  device_ = view_ ? view_.get() : &device;
+  device_ = &device;
   device_index_ = device_index;
   client_name_ = std::move(client_name);
   limits_ = limits;
@@ -79,7 +79,7 @@ CUresult Session::resolve_stream(uint64_t id, StreamHandle& stream) {
   if (id & proto::kPerThreadStreamBit) {
     // A client thread's per-thread default stream, made on first use. Like
     // CUDA's, it synchronises with the legacy default stream (flags 0).
-    if (CUresult r = device_->stream_create(0, 0, stream); r != CUDA_SUCCESS)
+    if (CUresult r = view()->stream_create(0, 0, stream); r != CUDA_SUCCESS)
       return fail(r, "creating the per-thread stream {:#x} failed", id);
     streams_.insert(id, stream);
     return CUDA_SUCCESS;
@@ -103,10 +103,10 @@ CUresult Session::mem_alloc(uint64_t size, uint64_t& dptr) {
   if (limit && (size > limit || allocations_.allocated_bytes() > limit - size))
     return fail(CUDA_ERROR_OUT_OF_MEMORY, "MemAlloc of {} bytes exceeds the session limit of {} bytes ({} in use)",
                 size, limit, allocations_.allocated_bytes());
-  if (CUresult r = device_->mem_alloc(size, dptr)) return fail(r, "MemAlloc of {} bytes failed", size);
+  if (CUresult r = view()->mem_alloc(size, dptr)) return fail(r, "MemAlloc of {} bytes failed", size);
   if (!allocations_.insert({.base = dptr, .size = size, .kind = AllocationTable::Kind::Allocation})) {
     // The device handed out memory this session already holds: a backend bug.
-    device_->mem_free(dptr);
+    view()->mem_free(dptr);
     return fail(CUDA_ERROR_UNKNOWN, "device returned an address already in use ({:#x})", dptr);
   }
   return CUDA_SUCCESS;
@@ -116,14 +116,14 @@ CUresult Session::mem_free(uint64_t dptr) {
   const AllocationTable::Entry* entry = allocations_.find_base(dptr);
   if (!entry || entry->kind != AllocationTable::Kind::Allocation)
     return fail(CUDA_ERROR_INVALID_VALUE, "MemFree of {:#x}: not an allocation of this session", dptr);
-  if (CUresult r = device_->mem_free(dptr)) return fail(r, "MemFree of {:#x} failed", dptr);
+  if (CUresult r = view()->mem_free(dptr)) return fail(r, "MemFree of {:#x} failed", dptr);
   allocations_.erase(dptr);
   templates_.drop(proto::kAllTemplates);  // they may name the freed memory
   return CUDA_SUCCESS;
 }
 
 CUresult Session::mem_get_info(uint64_t& free, uint64_t& total) {
-  if (CUresult r = device_->mem_get_info(free, total)) return r;
+  if (CUresult r = view()->mem_get_info(free, total)) return r;
   if (const uint64_t limit = limits_.memory_bytes) {
     // The session sees its own budget when that is the tighter bound.
     const uint64_t session_free = limit - std::min(limit, allocations_.allocated_bytes());
@@ -138,7 +138,7 @@ CUresult Session::memcpy_htod(uint64_t dst, std::span<const uint8_t> payload, ui
   if (CUresult r = check_range("MemcpyHtoD destination", dst, payload.size())) return r;
   StreamHandle s;
   if (CUresult r = resolve_stream(stream, s)) return r;
-  return device_->copy_htod(dst, payload.data(), payload.size(), s);
+  return view()->copy_htod(dst, payload.data(), payload.size(), s);
 }
 
 CUresult Session::memcpy_dtoh(uint64_t src, uint64_t size, uint64_t stream, std::span<const uint8_t>& bytes) {
@@ -148,7 +148,7 @@ CUresult Session::memcpy_dtoh(uint64_t src, uint64_t size, uint64_t stream, std:
   StreamHandle s;
   if (CUresult r = resolve_stream(stream, s)) return r;
   const uint8_t* data = nullptr;
-  if (CUresult r = device_->copy_dtoh_for_reply(src, size, s, data)) return r;
+  if (CUresult r = view()->copy_dtoh_for_reply(src, size, s, data)) return r;
   bytes = {data, size};
   return CUDA_SUCCESS;
 }
@@ -159,7 +159,7 @@ CUresult Session::memcpy_dtod(uint64_t dst, uint64_t src, uint64_t size, uint64_
   if (CUresult r = check_range("MemcpyDtoD source", src, size)) return r;
   StreamHandle s;
   if (CUresult r = resolve_stream(stream, s)) return r;
-  return device_->copy_dtod(dst, src, size, s);
+  return view()->copy_dtod(dst, src, size, s);
 }
 
 CUresult Session::memset(uint64_t dst, uint32_t value, uint32_t element_size, uint64_t count, uint64_t stream) {
@@ -172,16 +172,16 @@ CUresult Session::memset(uint64_t dst, uint32_t value, uint32_t element_size, ui
   if (CUresult r = check_range("Memset destination", dst, count * element_size)) return r;
   StreamHandle s;
   if (CUresult r = resolve_stream(stream, s)) return r;
-  return device_->memset(dst, value, element_size, count, s);
+  return view()->memset(dst, value, element_size, count, s);
 }
 
 uint8_t* Session::direct_destination(uint64_t dst, uint64_t size) {
   // A session before Hello has no allocations, so nothing lands for it.
   if (size == 0 || !allocations_.contains(dst, size)) return nullptr;
-  return device_->host_address(dst, size);
+  return view()->host_address(dst, size);
 }
 
-CUresult Session::finish_batch() { return device_ ? device_->finish_batch() : CUDA_SUCCESS; }
+CUresult Session::finish_batch() { return device_ ? view()->finish_batch() : CUDA_SUCCESS; }
 
 // ---------------------------------------------------------------- modules
 
@@ -194,7 +194,7 @@ CUresult Session::module_load(uint64_t module, std::span<const uint8_t> image) {
                 image.size(), limits_.module_bytes);
   ModuleHandle handle;
   std::string why;
-  if (CUresult r = device_->module_load(image, handle, why))
+  if (CUresult r = view()->module_load(image, handle, why))
     return fail(r, "ModuleLoad of a {}-byte image failed{}{}", image.size(), why.empty() ? "" : ": ", why);
   modules_.insert(module, Module{handle, image.size()});
   module_bytes_ += image.size();
@@ -207,7 +207,7 @@ CUresult Session::module_unload(uint64_t module) {
   templates_.drop(proto::kAllTemplates);  // they may launch its kernels
   for (auto it = functions_.begin(); it != functions_.end();) {
     if (it->second.module == module) {
-      device_->function_release(it->second.handle);
+      view()->function_release(it->second.handle);
       it = functions_.erase(it);
     } else {
       ++it;
@@ -215,7 +215,7 @@ CUresult Session::module_unload(uint64_t module) {
   }
   // Its globals go with it, so later copies to them are refused.
   allocations_.erase_module_globals(module);
-  const CUresult r = device_->module_unload(loaded->handle);
+  const CUresult r = view()->module_unload(loaded->handle);
   module_bytes_ -= loaded->image_bytes;
   modules_.erase(module);
   return r;
@@ -234,18 +234,18 @@ CUresult Session::module_get_function(uint64_t module, uint64_t function, std::s
   if (!parse_layout(client_layout_bytes, record.layout))
     return fail(CUDA_ERROR_INVALID_VALUE, "kernel {}: parameter layout of {} bytes is not (offset, size) pairs", name,
                 client_layout_bytes.size());
-  if (CUresult r = device_->module_get_function(loaded->handle, name, record.handle))
+  if (CUresult r = view()->module_get_function(loaded->handle, name, record.handle))
     return fail(r, "kernel {} not found in module {:#x}", name, module);
 
   ParamLayout device_layout;
-  const CUresult known = device_->function_param_layout(record.handle, device_layout);
+  const CUresult known = view()->function_param_layout(record.handle, device_layout);
   if (known == CUDA_SUCCESS && device_layout != record.layout) {
-    device_->function_release(record.handle);
+    view()->function_release(record.handle);
     return fail(CUDA_ERROR_INVALID_VALUE, "kernel {}: the client's parameter layout {} differs from the device's {}",
                 name, format_layout(record.layout), format_layout(device_layout));
   }
   if (known != CUDA_SUCCESS && known != CUDA_ERROR_NOT_SUPPORTED) {
-    device_->function_release(record.handle);
+    view()->function_release(record.handle);
     return fail(known, "kernel {}: reading its parameter layout failed", name);
   }
   functions_.insert(function, std::move(record));
@@ -255,7 +255,7 @@ CUresult Session::module_get_function(uint64_t module, uint64_t function, std::s
 CUresult Session::module_get_global(uint64_t module, std::string_view name, uint64_t& dptr, uint64_t& size) {
   const Module* loaded = modules_.find(module);
   if (!loaded) return fail(CUDA_ERROR_INVALID_HANDLE, "unknown module {:#x}", module);
-  if (CUresult r = device_->module_get_global(loaded->handle, name, dptr, size))
+  if (CUresult r = view()->module_get_global(loaded->handle, name, dptr, size))
     return fail(r, "global {} of module {:#x} not available", name, module);
   // Copies to and from the global are then checked like any allocation's.
   if (const AllocationTable::Entry* known = allocations_.find_base(dptr);
@@ -270,7 +270,7 @@ CUresult Session::module_get_global(uint64_t module, std::string_view name, uint
 CUresult Session::function_get_attribute(uint64_t function, int32_t attribute, int32_t& value) {
   const Function* f = functions_.find(function);
   if (!f) return fail(CUDA_ERROR_INVALID_HANDLE, "unknown function {:#x}", function);
-  return device_->function_get_attribute(f->handle, attribute, value);
+  return view()->function_get_attribute(f->handle, attribute, value);
 }
 
 CUresult Session::launch(uint64_t function, const LaunchGeometry& geometry, uint64_t stream,
@@ -292,7 +292,7 @@ CUresult Session::launch(uint64_t function, const LaunchGeometry& geometry, uint
   // A failed launch is logged here, once, with the session (fail_with); the
   // backend only says why, naming the kernel.
   std::string why;
-  if (CUresult r = device_->launch(f->handle, geometry, s, params, f->layout, why)) {
+  if (CUresult r = view()->launch(f->handle, geometry, s, params, f->layout, why)) {
     if (why.empty()) why = fmt::format("launch of kernel {} failed", f->name);
     return fail_with(r, std::move(why));
   }
@@ -306,7 +306,7 @@ CUresult Session::stream_create(uint64_t stream, uint32_t flags, int32_t priorit
     return fail(CUDA_ERROR_INVALID_VALUE, "stream id {:#x} is reserved or in use", stream);
   if (CUresult r = check_handle_room("StreamCreate")) return r;
   StreamHandle handle;
-  if (CUresult r = device_->stream_create(flags, priority, handle)) return fail(r, "StreamCreate failed");
+  if (CUresult r = view()->stream_create(flags, priority, handle)) return fail(r, "StreamCreate failed");
   streams_.insert(stream, handle);
   return CUDA_SUCCESS;
 }
@@ -315,7 +315,7 @@ CUresult Session::stream_destroy(uint64_t stream) {
   const StreamHandle* handle = streams_.find(stream);
   if (!handle || (stream & proto::kPerThreadStreamBit))
     return fail(CUDA_ERROR_INVALID_HANDLE, "StreamDestroy of unknown stream {:#x}", stream);
-  const CUresult r = device_->stream_destroy(*handle);
+  const CUresult r = view()->stream_destroy(*handle);
   streams_.erase(stream);
   return r;
 }
@@ -323,13 +323,13 @@ CUresult Session::stream_destroy(uint64_t stream) {
 CUresult Session::stream_synchronize(uint64_t stream) {
   StreamHandle s;
   if (CUresult r = resolve_stream(stream, s)) return r;
-  return device_->stream_synchronize(s);
+  return view()->stream_synchronize(s);
 }
 
 CUresult Session::stream_query(uint64_t stream) {
   StreamHandle s;
   if (CUresult r = resolve_stream(stream, s)) return r;
-  return device_->stream_query(s);
+  return view()->stream_query(s);
 }
 
 CUresult Session::stream_wait_event(uint64_t stream, uint64_t event, uint32_t flags) {
@@ -337,7 +337,7 @@ CUresult Session::stream_wait_event(uint64_t stream, uint64_t event, uint32_t fl
   EventHandle e;
   if (CUresult r = resolve_stream(stream, s)) return r;
   if (CUresult r = resolve_event(event, e)) return r;
-  return device_->stream_wait_event(s, e, flags);
+  return view()->stream_wait_event(s, e, flags);
 }
 
 // ---------------------------------------------------------------- events
@@ -347,7 +347,7 @@ CUresult Session::event_create(uint64_t event, uint32_t flags) {
     return fail(CUDA_ERROR_INVALID_VALUE, "event id {:#x} is null or in use", event);
   if (CUresult r = check_handle_room("EventCreate")) return r;
   EventHandle handle;
-  if (CUresult r = device_->event_create(flags, handle)) return fail(r, "EventCreate failed");
+  if (CUresult r = view()->event_create(flags, handle)) return fail(r, "EventCreate failed");
   events_.insert(event, handle);
   return CUDA_SUCCESS;
 }
@@ -355,7 +355,7 @@ CUresult Session::event_create(uint64_t event, uint32_t flags) {
 CUresult Session::event_destroy(uint64_t event) {
   EventHandle e;
   if (CUresult r = resolve_event(event, e)) return r;
-  const CUresult r = device_->event_destroy(e);
+  const CUresult r = view()->event_destroy(e);
   events_.erase(event);
   return r;
 }
@@ -365,30 +365,30 @@ CUresult Session::event_record(uint64_t event, uint64_t stream) {
   StreamHandle s;
   if (CUresult r = resolve_event(event, e)) return r;
   if (CUresult r = resolve_stream(stream, s)) return r;
-  return device_->event_record(e, s);
+  return view()->event_record(e, s);
 }
 
 CUresult Session::event_synchronize(uint64_t event) {
   EventHandle e;
   if (CUresult r = resolve_event(event, e)) return r;
-  return device_->event_synchronize(e);
+  return view()->event_synchronize(e);
 }
 
 CUresult Session::event_query(uint64_t event) {
   EventHandle e;
   if (CUresult r = resolve_event(event, e)) return r;
-  return device_->event_query(e);
+  return view()->event_query(e);
 }
 
 CUresult Session::event_elapsed(uint64_t start, uint64_t end, float& milliseconds) {
   EventHandle s, e;
   if (CUresult r = resolve_event(start, s)) return r;
   if (CUresult r = resolve_event(end, e)) return r;
-  return device_->event_elapsed(s, e, milliseconds);
+  return view()->event_elapsed(s, e, milliseconds);
 }
 
 CUresult Session::ctx_synchronize() {
-  return device_->synchronize();
+  return view()->synchronize();
 }
 
 // ---------------------------------------------------------------- end
@@ -397,8 +397,8 @@ CUresult Session::move_to(Device& device, size_t device_index, std::string& why)
   std::vector<uint64_t> bases;
   for (const auto& [base, entry] : allocations_)
     if (entry.kind == AllocationTable::Kind::Allocation) bases.push_back(base);
-  if (CUresult r = device_->move_memory(bases, device, why)) return r;
-  if (!view_) device_ = &device;  // a view moved itself
+  if (CUresult r = view()->move_memory(bases, device, why)) return r;
+  device_ = &device;
   device_index_ = device_index;
   return CUDA_SUCCESS;
 }
@@ -408,31 +408,31 @@ ReleasedResources Session::release() {
   if (!device_) return released;
   templates_.drop(proto::kAllTemplates);
   // Work still queued may use the memory about to be freed.
-  for (auto& [id, stream] : streams_) device_->stream_synchronize(stream);
-  device_->stream_synchronize(StreamHandle{});
+  for (auto& [id, stream] : streams_) view()->stream_synchronize(stream);
+  view()->stream_synchronize(StreamHandle{});
 
   released.events = events_.size();
-  for (auto& [id, event] : events_) device_->event_destroy(event);
+  for (auto& [id, event] : events_) view()->event_destroy(event);
   events_.clear();
   released.functions = functions_.size();
-  for (auto& [id, function] : functions_) device_->function_release(function.handle);
+  for (auto& [id, function] : functions_) view()->function_release(function.handle);
   functions_.clear();
   released.modules = modules_.size();
-  for (auto& [id, module] : modules_) device_->module_unload(module.handle);
+  for (auto& [id, module] : modules_) view()->module_unload(module.handle);
   module_bytes_ = 0;
   modules_.clear();
   released.streams = streams_.size();
-  for (auto& [id, stream] : streams_) device_->stream_destroy(stream);
+  for (auto& [id, stream] : streams_) view()->stream_destroy(stream);
   streams_.clear();
   for (const auto& [base, entry] : allocations_) {
     if (entry.kind != AllocationTable::Kind::Allocation) continue;
-    device_->mem_free(base);
+    view()->mem_free(base);
     ++released.allocations;
     released.bytes += entry.size;
   }
   allocations_ = AllocationTable{};
   device_ = nullptr;
-  view_.reset();
+  view_ = {};
   return released;
 }
 

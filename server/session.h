@@ -58,6 +58,8 @@ class Session {
   CUresult admit(Device& device, size_t device_index, std::string client_name, const SessionLimits& limits);
   size_t device_index() const { return device_index_; }
   Device* device() const { return device_; }
+  // What its calls run on (Device::open_session).
+  SessionDevice* view() const { return view_.device; }
 
   // Waits for the session's work, then frees everything it holds. Idempotent.
   ReleasedResources release();
@@ -150,8 +152,8 @@ class Session {
   const uint64_t id_;
   const std::string peer_address_;
   std::string client_name_;
-  Device* device_ = nullptr;  // view_ when the device gave one
-  std::unique_ptr<Device> view_;
+  Device* device_ = nullptr;
+  SessionView view_;
   size_t device_index_ = 0;
   CUresult sticky_ = CUDA_SUCCESS;
   SessionLimits limits_;

@@ -332,7 +332,7 @@ void SessionManager::run_batch(transport::PeerId peer, const std::shared_ptr<Ses
         // The reply goes out later, from the transport thread, while this
         // device may already run other sessions' calls.
         BatchReply& reply = work->reply;
-        if (!reply.bulk.empty() && !work->session.device()->reply_bytes_are_sessions()) {
+        if (!reply.bulk.empty() && !work->session.view()->reply_bytes_are_sessions()) {
           work->reply_bulk.assign(reply.bulk.begin(), reply.bulk.end());
           reply.bulk = work->reply_bulk;
         }

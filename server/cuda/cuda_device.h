@@ -12,7 +12,8 @@
 
 namespace rrto::server::cuda {
 
-class CudaDevice final : public Device {
+// The device, and the view all its sessions share.
+class CudaDevice final : public Device, public SessionDevice {
  public:
   // Retains the primary context of GPU `ordinal`. `driver` must outlive the device.
   static Status open(const CudaDriver& driver, int ordinal, std::unique_ptr<CudaDevice>& out, std::string& error);
@@ -20,8 +21,8 @@ class CudaDevice final : public Device {
 
   const DeviceDescription& description() const override { return description_; }
   // Sessions share the device's context.
-  CUresult open_session(uint64_t, std::unique_ptr<Device>& view) override {
-    view.reset();
+  CUresult open_session(uint64_t, SessionView& view) override {
+    view = {.own = nullptr, .device = this};
     return CUDA_SUCCESS;
   }
 

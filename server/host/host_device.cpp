@@ -55,7 +55,7 @@ HostDevice::~HostDevice() = default;
 
 // ---------------------------------------------------------------- sessions
 
-CUresult HostDevice::open_session(uint64_t session_id, std::unique_ptr<Device>& view) {
+CUresult HostDevice::open_session(uint64_t session_id, SessionView& view) {
   // Room for the device's memory twice over, against fragmentation, and at
   // least kSessionAddressSpace, for a move to a larger device (pages are only
   // used once touched); and for a copy of every global.
@@ -69,7 +69,8 @@ CUresult HostDevice::open_session(uint64_t session_id, std::unique_ptr<Device>& 
     RRTO_ERROR(kLog, "session {}: {}", session_id, why);
     return CUDA_ERROR_OUT_OF_MEMORY;
   }
-  view = std::make_unique<HostSessionDevice>(*this, session_id, std::move(memory));
+  view.own = std::make_unique<HostSessionDevice>(*this, session_id, std::move(memory));
+  view.device = view.own.get();
   return CUDA_SUCCESS;
 }
 
@@ -90,34 +91,11 @@ void HostDevice::unreserve(uint64_t bytes) {
   used_bytes_ -= bytes;
 }
 
-// Memory, copies, globals and launches are a session's (HostSessionDevice).
-CUresult HostDevice::mem_alloc(uint64_t, uint64_t&) { return CUDA_ERROR_NOT_SUPPORTED; }
-CUresult HostDevice::mem_free(uint64_t) { return CUDA_ERROR_NOT_SUPPORTED; }
-
-CUresult HostDevice::mem_get_info(uint64_t& free, uint64_t& total) {
+CUresult HostDevice::mem_get_info(uint64_t& free, uint64_t& total) const {
   std::lock_guard lock(mutex_);
   total = memory_limit_;
   free = memory_limit_ - used_bytes_;
   return CUDA_SUCCESS;
-}
-
-uint8_t* HostDevice::host_address(uint64_t, uint64_t) { return nullptr; }
-CUresult HostDevice::copy_htod(uint64_t, const void*, uint64_t, StreamHandle) { return CUDA_ERROR_NOT_SUPPORTED; }
-CUresult HostDevice::copy_dtoh_for_reply(uint64_t, uint64_t, StreamHandle, const uint8_t*&) {
-  return CUDA_ERROR_NOT_SUPPORTED;
-}
-CUresult HostDevice::copy_dtod(uint64_t, uint64_t, uint64_t, StreamHandle) { return CUDA_ERROR_NOT_SUPPORTED; }
-CUresult HostDevice::memset(uint64_t, uint32_t, uint32_t, uint64_t, StreamHandle) { return CUDA_ERROR_NOT_SUPPORTED; }
-CUresult HostDevice::module_get_global(ModuleHandle, std::string_view, uint64_t&, uint64_t&) {
-  return CUDA_ERROR_NOT_SUPPORTED;
-}
-CUresult HostDevice::launch(FunctionHandle, const LaunchGeometry&, StreamHandle, std::span<const uint8_t>,
-                            const ParamLayout&, std::string&) {
-  return CUDA_ERROR_NOT_SUPPORTED;
-}
-CUresult HostDevice::move_memory(std::span<const uint64_t>, Device&, std::string& why) {
-  why = "a host device has no memory of its own; a session's view moves its memory";
-  return CUDA_ERROR_NOT_SUPPORTED;
 }
 
 // ---------------------------------------------------------------- modules

@@ -52,47 +52,9 @@ class HostDevice final : public Device {
 
   const DeviceDescription& description() const override { return description_; }
   // A session's own view, with its own memory and kernel process.
-  CUresult open_session(uint64_t session_id, std::unique_ptr<Device>& view) override;
+  CUresult open_session(uint64_t session_id, SessionView& view) override;
 
-  CUresult mem_alloc(uint64_t size, uint64_t& dptr) override;
-  CUresult mem_free(uint64_t dptr) override;
-  CUresult mem_get_info(uint64_t& free, uint64_t& total) override;
-  CUresult copy_htod(uint64_t dst, const void* src, uint64_t size, StreamHandle stream) override;
-  CUresult copy_dtoh_for_reply(uint64_t src, uint64_t size, StreamHandle stream, const uint8_t*& bytes) override;
-  bool reply_bytes_are_sessions() const override { return true; }  // sent from device memory
-  CUresult copy_dtod(uint64_t dst, uint64_t src, uint64_t size, StreamHandle stream) override;
-  CUresult memset(uint64_t dst, uint32_t value, uint32_t element_size, uint64_t count, StreamHandle stream) override;
-  uint8_t* host_address(uint64_t dptr, uint64_t size) override;
-  // Copies are done when they return: nothing reads the message later.
-  CUresult finish_batch() override { return CUDA_SUCCESS; }
-
-  CUresult module_load(std::span<const uint8_t> image, ModuleHandle& module, std::string& error) override;
-  CUresult module_unload(ModuleHandle module) override;
-  CUresult module_get_function(ModuleHandle module, std::string_view name, FunctionHandle& function) override;
-  CUresult function_param_layout(FunctionHandle function, ParamLayout& layout) override;
-  void function_release(FunctionHandle function) override;
-  CUresult module_get_global(ModuleHandle module, std::string_view name, uint64_t& dptr, uint64_t& size) override;
-  CUresult function_get_attribute(FunctionHandle function, int32_t attribute, int32_t& value) override;
-  CUresult launch(FunctionHandle function, const LaunchGeometry& geometry, StreamHandle stream,
-                  std::span<const uint8_t> params, const ParamLayout& layout, std::string& error) override;
-
-  CUresult stream_create(uint32_t flags, int32_t priority, StreamHandle& stream) override;
-  CUresult stream_destroy(StreamHandle stream) override;
-  CUresult stream_synchronize(StreamHandle stream) override { return CUDA_SUCCESS; }
-  CUresult stream_query(StreamHandle stream) override { return CUDA_SUCCESS; }
-  CUresult stream_wait_event(StreamHandle stream, EventHandle event, uint32_t flags) override { return CUDA_SUCCESS; }
-
-  CUresult event_create(uint32_t flags, EventHandle& event) override;
-  CUresult event_destroy(EventHandle event) override;
-  CUresult event_record(EventHandle event, StreamHandle stream) override;
-  CUresult event_synchronize(EventHandle event) override { return CUDA_SUCCESS; }
-  CUresult event_query(EventHandle event) override { return CUDA_SUCCESS; }
-  CUresult event_elapsed(EventHandle start, EventHandle end, float& milliseconds) override;
-
-  CUresult synchronize() override { return CUDA_SUCCESS; }
-  // A session's memory is its view's, which moves it (HostSessionDevice).
-  CUresult move_memory(std::span<const uint64_t> bases, Device& to, std::string& why) override;
-
+  CUresult mem_get_info(uint64_t& free, uint64_t& total) const;
   uint64_t used_bytes() const;
   // Ends every session's kernel runs (their kernel processes are killed) and
   // starts no more (server shutdown): nothing waits for a kernel that does
@@ -101,9 +63,22 @@ class HostDevice final : public Device {
 
  private:
   friend class HostSessionDevice;
-  // The memory accounting the sessions share.
+  // What the sessions share: the memory accounting, and the bookkeeping
+  // objects (their views hand these calls on).
   bool reserve(uint64_t bytes);
   void unreserve(uint64_t bytes);
+  CUresult module_load(std::span<const uint8_t> image, ModuleHandle& module, std::string& error);
+  CUresult module_unload(ModuleHandle module);
+  CUresult module_get_function(ModuleHandle module, std::string_view name, FunctionHandle& function);
+  CUresult function_param_layout(FunctionHandle function, ParamLayout& layout);
+  void function_release(FunctionHandle function);
+  CUresult function_get_attribute(FunctionHandle function, int32_t attribute, int32_t& value);
+  CUresult stream_create(uint32_t flags, int32_t priority, StreamHandle& stream);
+  CUresult stream_destroy(StreamHandle stream);
+  CUresult event_create(uint32_t flags, EventHandle& event);
+  CUresult event_destroy(EventHandle event);
+  CUresult event_record(EventHandle event, StreamHandle stream);
+  CUresult event_elapsed(EventHandle start, EventHandle end, float& milliseconds);
 
   DeviceDescription description_;
   std::shared_ptr<const HostKernelRegistry> kernels_;

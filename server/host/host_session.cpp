@@ -50,7 +50,6 @@ HostSessionDevice::~HostSessionDevice() {
   for (const auto& [position, copy] : global_copies_) memory_->release(copy);
 }
 
-const DeviceDescription& HostSessionDevice::description() const { return device_->description(); }
 
 // ---------------------------------------------------------------- memory
 

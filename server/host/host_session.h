@@ -23,12 +23,10 @@ namespace rrto::server::host {
 
 class HostDevice;
 
-class HostSessionDevice final : public Device {
+class HostSessionDevice final : public SessionDevice {
  public:
   HostSessionDevice(HostDevice& device, uint64_t session_id, std::unique_ptr<SessionMemory> memory);
   ~HostSessionDevice() override;
-
-  const DeviceDescription& description() const override;
 
   CUresult mem_alloc(uint64_t size, uint64_t& dptr) override;
   CUresult mem_free(uint64_t dptr) override;
@@ -40,7 +38,6 @@ class HostSessionDevice final : public Device {
   CUresult memset(uint64_t dst, uint32_t value, uint32_t element_size, uint64_t count, StreamHandle stream) override;
   uint8_t* host_address(uint64_t dptr, uint64_t size) override { return reinterpret_cast<uint8_t*>(dptr); }
   CUresult finish_batch() override { return run_queued(); }
-  CUresult open_session(uint64_t, std::unique_ptr<Device>&) override { return CUDA_ERROR_NOT_SUPPORTED; }
 
   CUresult module_load(std::span<const uint8_t> image, ModuleHandle& module, std::string& error) override;
   CUresult module_unload(ModuleHandle module) override;
