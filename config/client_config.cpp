@@ -17,28 +17,6 @@ using detail::Need;
 using detail::Object;
 using detail::Reader;
 
-bool same_server(const ServerAddress& a, const ServerAddress& b) { return a.host == b.host && a.port == b.port; }
-
-bool read_servers(Reader& r, Object& top, ClientConfig& cfg) {
-  cfg.servers.clear();
-  return top.read_array(
-      "servers", 1,
-      [&](const json& v, const std::string& path) {
-        std::string text;
-        if (!r.read_string(v, path, text, false)) return false;
-        ServerAddress address;
-        std::string why = detail::server_address_problem(text, address);
-        if (!why.empty()) return r.fail(path, fmt::format("expected \"host:port\", got '{}': {}", text, why));
-        auto seen = [&](const ServerAddress& s) { return same_server(s, address); };
-        if (std::any_of(cfg.servers.begin(), cfg.servers.end(), seen)) {
-          return r.fail(path, fmt::format("'{}' is listed twice", text));
-        }
-        cfg.servers.push_back(std::move(address));
-        return true;
-      },
-      Need::Required);
-}
-
 bool read_trace(Object& top, const std::string& base_dir, std::string& trace_path) {
   std::string trace;
   if (!top.read_string("trace", trace, Need::Optional, false)) return false;
@@ -61,7 +39,7 @@ bool parse_client(std::string_view text, const std::string& origin, const std::s
   Object top(r, doc, "", {"description", "servers", "mode", "link", "auth", "timeout_s", "stats", "trace"});
   ClientConfig cfg;
   std::string description;  // free text for people; not used
-  bool ok = top.ok() && top.read_string("description", description, Need::Optional) && read_servers(r, top, cfg) &&
+  bool ok = top.ok() && top.read_string("description", description, Need::Optional) && detail::read_address_list(r, top, "servers", Need::Required, cfg.servers) &&
             top.read_enum("mode", detail::kModes, cfg.mode, Need::Optional) &&
             top.read_string("link", cfg.link, Need::Optional) &&
             detail::read_auth(r, top, cfg.auth_key) && read_timeout(r, top, cfg.timeout_s) &&

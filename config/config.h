@@ -104,6 +104,16 @@ struct ServerConfig {
   // The HTTP status endpoint (/metrics, /status); none when empty. A bare
   // port in the file or RRTO_STATUS_LISTEN means the loopback address.
   std::optional<ServerAddress> status_listen;
+  // Membership of an edge cluster through etcd (server/cluster/); none when
+  // absent.
+  struct Cluster {
+    std::vector<ServerAddress> etcd;  // members of the etcd cluster, tried in turn
+    std::string name;                 // this server's name in the cluster, unique there
+    // Where clients reach this server; the listen address and port when absent.
+    std::optional<ServerAddress> advertise;
+    uint64_t lease_ttl_s = 5;  // how long after its last refresh a silent server leaves
+  };
+  std::optional<Cluster> cluster;
 };
 
 inline constexpr uint64_t kMinTimeoutSeconds = 5;

@@ -5,6 +5,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/config.h"
 
@@ -28,8 +29,13 @@ std::string status_listen_problem(std::string_view text, ServerAddress& out);
 std::string auth_key_problem(std::string_view key);
 class Reader;
 class Object;
+enum class Need;
 // The "auth": {"key": ...} object of a file.
 bool read_auth(Reader& r, Object& top, std::string& key);
+
+// address_list.cpp: `key`, an array of distinct "host:port" strings (at least
+// one), into `out` (left unchanged when the key is absent).
+bool read_address_list(Reader& r, Object& o, std::string_view key, Need need, std::vector<ServerAddress>& out);
 
 // paths.cpp.
 bool read_text_file(const std::string& path, std::string& out, std::string& why);

@@ -130,6 +130,29 @@ bool read_status(Reader& r, Object& top, ServerConfig& cfg) {
   });
 }
 
+bool read_cluster(Reader& r, Object& top, ServerConfig& cfg) {
+  return top.read_object("cluster", {"etcd", "name", "advertise", "lease_ttl_s"}, [&](Object& o) {
+    ServerConfig::Cluster cluster;
+    std::string advertise;
+    if (!detail::read_address_list(r, o, "etcd", Need::Required, cluster.etcd) ||
+        !o.read_string("name", cluster.name, Need::Required, false) ||
+        !o.read_string("advertise", advertise, Need::Optional) ||
+        !o.read_uint("lease_ttl_s", 2, 3600, cluster.lease_ttl_s))
+      return false;
+    if (cluster.name.find('/') != std::string::npos)
+      return r.fail(o.path("name"), fmt::format("'{}': a name cannot hold '/'", cluster.name));
+    if (!advertise.empty()) {
+      ServerAddress address;
+      const std::string why = detail::server_address_problem(advertise, address);
+      if (!why.empty())
+        return r.fail(o.path("advertise"), fmt::format("expected \"host:port\", got '{}': {}", advertise, why));
+      cluster.advertise = address;
+    }
+    cfg.cluster = std::move(cluster);
+    return true;
+  });
+}
+
 bool parse_server(std::string_view text, const std::string& origin, const std::string& base_dir, ServerConfig& out,
                   ConfigError& err) {
   json doc;
@@ -137,7 +160,7 @@ bool parse_server(std::string_view text, const std::string& origin, const std::s
   Reader r(origin, err);
   Object top(r, doc, "",
              {"description", "listen", "backend", "devices", "cuda_devices", "host_kernel_libraries", "limits", "auth",
-              "link", "placement", "weights", "status"});
+              "link", "placement", "weights", "status", "cluster"});
   ServerConfig cfg;
   std::string description;  // free text for people; not used
   bool ok = top.ok() && top.read_string("description", description, Need::Optional) && read_listen(r, top, cfg) &&
@@ -145,7 +168,7 @@ bool parse_server(std::string_view text, const std::string& origin, const std::s
             read_cuda_devices(r, top, cfg) && read_libraries(r, top, base_dir, cfg) && read_limits(top, cfg.limits) &&
             detail::read_auth(r, top, cfg.auth_key) && top.read_string("link", cfg.link, Need::Optional) &&
             top.read_enum("placement", kPlacements, cfg.placement, Need::Optional) && read_weights(r, top, cfg) &&
-            read_status(r, top, cfg);
+            read_status(r, top, cfg) && read_cluster(r, top, cfg);
   if (!ok) return false;
   detail::settle_backend(cfg);
   out = std::move(cfg);

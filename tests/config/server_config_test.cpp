@@ -274,3 +274,39 @@ TEST_CASE("the status endpoint: off by default, a bare port is loopback, an addr
   expect_bad(with(R"("status": {"listen": ":9464"})"), "status.listen");
   expect_bad(with(R"("status": {"port": 9464})"), "status.port");
 }
+
+TEST_CASE("the cluster: off by default; etcd members, a name, and where clients reach this server") {
+  ServerConfig cfg;
+  ConfigError err;
+  REQUIRE_MESSAGE(parse_server_config(with(""), "s.json", "", cfg, err), err.text());
+  CHECK_FALSE(cfg.cluster.has_value());
+
+  REQUIRE_MESSAGE(parse_server_config(with(R"("cluster": {"etcd": ["10.0.0.9:2379", "etcd-b:2379"], "name": "gpu-1",
+                                                  "advertise": "10.0.0.2:18515", "lease_ttl_s": 3})"),
+                                      "s.json", "", cfg, err),
+                  err.text());
+  REQUIRE(cfg.cluster.has_value());
+  REQUIRE(cfg.cluster->etcd.size() == 2);
+  CHECK(cfg.cluster->etcd[1].host == "etcd-b");
+  CHECK(cfg.cluster->etcd[1].port == 2379);
+  CHECK(cfg.cluster->name == "gpu-1");
+  REQUIRE(cfg.cluster->advertise.has_value());
+  CHECK(cfg.cluster->advertise->host == "10.0.0.2");
+  CHECK(cfg.cluster->lease_ttl_s == 3);
+
+  REQUIRE_MESSAGE(parse_server_config(with(R"("cluster": {"etcd": ["e:2379"], "name": "n"})"), "s.json", "", cfg, err),
+                  err.text());
+  CHECK_FALSE(cfg.cluster->advertise.has_value());
+  CHECK(cfg.cluster->lease_ttl_s == 5);
+
+  expect_bad(with(R"("cluster": {"name": "n"})"), "cluster.etcd");
+  expect_bad(with(R"("cluster": {"etcd": [], "name": "n"})"), "cluster.etcd");
+  expect_bad(with(R"("cluster": {"etcd": ["e"], "name": "n"})"), "cluster.etcd[0]");
+  expect_bad(with(R"("cluster": {"etcd": ["e:1", "e:1"], "name": "n"})"), "cluster.etcd[1]");
+  expect_bad(with(R"("cluster": {"etcd": ["e:1"]})"), "cluster.name");
+  expect_bad(with(R"("cluster": {"etcd": ["e:1"], "name": ""})"), "cluster.name");
+  expect_bad(with(R"("cluster": {"etcd": ["e:1"], "name": "a/b"})"), "cluster.name");
+  expect_bad(with(R"("cluster": {"etcd": ["e:1"], "name": "n", "advertise": "host"})"), "cluster.advertise");
+  expect_bad(with(R"("cluster": {"etcd": ["e:1"], "name": "n", "lease_ttl_s": 1})"), "cluster.lease_ttl_s");
+  expect_bad(with(R"("cluster": {"etcd": ["e:1"], "name": "n", "members": 3})"), "cluster.members");
+}
