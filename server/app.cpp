@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "common/log.h"
+#include "server/cluster/membership.h"
 #include "server/devices.h"
 #include "server/reply_sink.h"
 #include "server/session_manager.h"
@@ -95,6 +96,30 @@ bool check_exposure(const config::ServerConfig& cfg, bool insecure, std::string&
       "(--listen 127.0.0.1:PORT), or pass --insecure to serve anyone who can reach this address",
       address, config::kMinAuthKeyLength);
   return false;
+}
+
+// Joins the cluster of the config, if any, as reachable at `port`.
+std::unique_ptr<cluster::Membership> join_cluster(const config::ServerConfig& cfg, const DeviceSet& devices,
+                                                  const SessionManager& sessions, uint16_t port) {
+  if (!cfg.cluster) return nullptr;
+  config::ServerAddress address = cfg.cluster->advertise.value_or(config::ServerAddress{cfg.listen_address, port});
+  if (!cfg.cluster->advertise && (address.host == "0.0.0.0" || address.host == "::"))
+    RRTO_WARN(kLog, "cluster: listening on every address, so clients are sent to {}: set cluster.advertise",
+              address.host);
+  uint64_t total_memory = 0;
+  for (Device* device : devices.devices()) total_memory += device->description().total_memory;
+  const Metrics& metrics = sessions.metrics();
+  auto sample = [&metrics, total_memory] {
+    cluster::LoadSample s{.devices = metrics.device_count(), .total_memory = total_memory};
+    for (size_t i = 0; i < metrics.device_count(); ++i) {
+      const DeviceMetricValues d = metrics.read_device(i);
+      s.memory_in_use += d.memory_bytes;
+      s.sessions += d.sessions;
+      s.busy_ns += d.busy_ns;
+    }
+    return s;
+  };
+  return std::make_unique<cluster::Membership>(*cfg.cluster, config::format_host_port(address), sample);
 }
 
 }  // namespace
@@ -192,7 +217,9 @@ int run_server(const Options& options) {
   RRTO_INFO(kLog, "listening on {} ({} backend, {} device(s){})",
             config::format_host_port({cfg.listen_address, server->port()}), devices->backend_name(),
             devices->devices().size(), cfg.auth_key.empty() ? ", no auth key" : ", auth key required");
+  std::unique_ptr<cluster::Membership> membership = join_cluster(cfg, *devices, sessions, server->port());
   const Status served = server->run();
+  if (membership) membership->leave();
   running_server.store(nullptr);
   running_sessions.store(nullptr);
   running_devices.store(nullptr);

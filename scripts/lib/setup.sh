@@ -13,7 +13,7 @@ rrto_say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 # rrto_install_packages [extra package...]
 rrto_install_packages() {
   local packages=(cmake g++ ninja-build pkg-config python3 libucx-dev libibverbs-dev nlohmann-json3-dev
-                  doctest-dev libfmt-dev libzstd-dev libcpp-httplib-dev libssl-dev "$@")
+                  doctest-dev libfmt-dev libzstd-dev libcpp-httplib-dev libssl-dev etcd-server "$@")
   local missing=()
   for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

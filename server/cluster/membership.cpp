@@ -1,0 +1,114 @@
+#include "server/cluster/membership.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/log.h"
+
+namespace rrto::server::cluster {
+namespace {
+
+using nlohmann::json;
+constexpr const char* kLog = "cluster";
+constexpr auto kRefreshInterval = std::chrono::seconds(1);
+
+}  // namespace
+
+std::string to_json(const ServerEntry& e) {
+  return json{{"name", e.name},         {"address", e.address},   {"devices", e.devices},
+              {"free_memory", e.free_memory}, {"sessions", e.sessions}, {"busy", e.busy}}
+      .dump();
+}
+
+bool from_json(const std::string& text, ServerEntry& e) {
+  const json j = json::parse(text, nullptr, false);
+  if (!j.is_object()) return false;
+  auto text_of = [&](const char* key, std::string& out) {
+    if (!j.contains(key) || !j[key].is_string()) return false;
+    out = j[key].get<std::string>();
+    return true;
+  };
+  auto count_of = [&](const char* key, uint64_t& out) {
+    if (!j.contains(key) || !j[key].is_number_unsigned()) return false;
+    out = j[key].get<uint64_t>();
+    return true;
+  };
+  if (!text_of("name", e.name) || !text_of("address", e.address) || !count_of("devices", e.devices) ||
+      !count_of("free_memory", e.free_memory) || !count_of("sessions", e.sessions) || !j.contains("busy") ||
+      !j["busy"].is_number())
+    return false;
+  e.busy = j["busy"].get<double>();
+  return true;
+}
+
+Membership::Membership(const config::ServerConfig::Cluster& cluster, std::string address, Sampler sample)
+    : name_(cluster.name),
+      key_(kServersPrefix + cluster.name),
+      address_(std::move(address)),
+      ttl_(cluster.lease_ttl_s),
+      sample_(std::move(sample)),
+      etcd_(cluster.etcd),
+      last_sample_(sample_()),
+      last_sampled_(std::chrono::steady_clock::now()) {
+  thread_ = std::thread([this] { loop(); });
+}
+
+Membership::~Membership() { leave(); }
+
+void Membership::leave() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+  if (lease_ == 0) return;
+  if (ok(etcd_.revoke(lease_)))
+    RRTO_INFO(kLog, "left the cluster ({} removed)", key_);
+  else
+    RRTO_WARN(kLog, "could not leave the cluster at once ({}): {} goes when its lease ends, within {} s", etcd_.error(),
+              key_, ttl_.count());
+}
+
+void Membership::loop() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    lock.unlock();
+    const Status s = refresh();
+    if (!ok(s) && reachable_) RRTO_WARN(kLog, "cannot refresh {} in etcd, serving on: {}", key_, etcd_.error());
+    if (ok(s) && !reachable_) RRTO_INFO(kLog, "etcd reachable again: {} refreshed", key_);
+    reachable_ = ok(s);
+    lock.lock();
+    wake_.wait_for(lock, kRefreshInterval, [this] { return stopping_; });
+  }
+}
+
+Status Membership::refresh() {
+  const bool new_lease = lease_ == 0;
+  if (new_lease)
+    if (Status s = etcd_.grant(ttl_, lease_); !ok(s)) return s;
+  Status s = etcd_.put(key_, to_json(entry_now()), lease_);
+  if (ok(s) && !new_lease) s = etcd_.keep_alive(lease_);
+  if (s == Status::NotFound) lease_ = 0;  // it ended while etcd was out of reach: a new one next time
+  if (ok(s) && new_lease) RRTO_INFO(kLog, "joined the cluster as {} ({}, lease {:x})", name_, address_, lease_);
+  return s;
+}
+
+ServerEntry Membership::entry_now() {
+  const LoadSample now = sample_();
+  const auto at = std::chrono::steady_clock::now();
+  const double elapsed_ns = std::chrono::duration<double, std::nano>(at - last_sampled_).count();
+  const double busy = now.devices == 0 || elapsed_ns <= 0
+                          ? 0
+                          : static_cast<double>(now.busy_ns - last_sample_.busy_ns) / (elapsed_ns * now.devices);
+  last_sample_ = now;
+  last_sampled_ = at;
+  return {.name = name_,
+          .address = address_,
+          .devices = now.devices,
+          .free_memory = now.total_memory - std::min(now.total_memory, now.memory_in_use),
+          .sessions = now.sessions,
+          .busy = std::min(busy, 1.0)};
+}
+
+}  // namespace rrto::server::cluster

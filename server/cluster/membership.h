@@ -1,0 +1,80 @@
+// This server's entry in its edge cluster: the key kServersPrefix + name in
+// etcd, under a lease, holding where clients reach it and its load (JSON,
+// ServerEntry). A thread of its own refreshes it about once a second, so a
+// server that dies leaves the cluster when its lease ends (lease_ttl_s); one
+// that stops revokes the lease and leaves at once. While etcd cannot be
+// reached the server serves on and keeps trying; the log says when it loses
+// and regains etcd.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "config/config.h"
+#include "server/cluster/etcd_client.h"
+
+namespace rrto::server::cluster {
+
+inline constexpr const char* kServersPrefix = "rrto/servers/";
+
+// What the cluster knows of one server.
+struct ServerEntry {
+  std::string name;
+  std::string address;  // host:port, where clients reach it
+  uint64_t devices = 0;
+  uint64_t free_memory = 0;  // bytes, summed over its devices
+  uint64_t sessions = 0;
+  double busy = 0;  // the fraction of its devices' time spent running work, over the last refresh
+};
+std::string to_json(const ServerEntry& entry);
+// False when `text` is not an entry.
+bool from_json(const std::string& text, ServerEntry& entry);
+
+// The counters an entry is made from, read when it is refreshed.
+struct LoadSample {
+  uint64_t devices = 0;
+  uint64_t total_memory = 0, memory_in_use = 0;
+  uint64_t sessions = 0;
+  uint64_t busy_ns = 0;  // device time spent so far, summed over the devices
+};
+
+class Membership {
+ public:
+  using Sampler = std::function<LoadSample()>;
+  // `address`: where clients reach this server. Starts refreshing at once.
+  Membership(const config::ServerConfig::Cluster& cluster, std::string address, Sampler sample);
+  ~Membership();  // leave()
+  Membership(const Membership&) = delete;
+  Membership& operator=(const Membership&) = delete;
+
+  // Stops refreshing and revokes the lease: the entry is gone from etcd once
+  // this returns (when etcd is reachable). Idempotent.
+  void leave();
+
+ private:
+  void loop();
+  // One refresh: a lease if there is none, the entry, the lease kept alive.
+  Status refresh();
+  ServerEntry entry_now();
+
+  const std::string name_, key_, address_;
+  const std::chrono::seconds ttl_;
+  Sampler sample_;
+  EtcdClient etcd_;  // the refreshing thread's, then leave()'s
+  int64_t lease_ = 0;
+  LoadSample last_sample_;
+  std::chrono::steady_clock::time_point last_sampled_;
+  bool reachable_ = true;  // as last logged
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace rrto::server::cluster

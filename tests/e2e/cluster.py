@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""End-to-end tests of cluster membership: real etcd members, real
+rrto-servers with a "cluster" config, the entries read back from etcd.
+Usage: cluster.py CASE"""
+import signal
+
+from etcd import Etcd, wait_until
+from harness import Server, check, client_env, main, run_program
+
+PREFIX = "rrto/servers/"
+
+
+def cluster_config(etcd_endpoints, name, ttl):
+    return {"cluster": {"etcd": etcd_endpoints, "name": name, "lease_ttl_s": ttl}}
+
+
+def entry(etcd, name):
+    return etcd.get_prefix(PREFIX).get(PREFIX + name)
+
+
+def refreshed_after(etcd, name, revision):
+    """Whether the entry of `name` was written after etcd's `revision`."""
+    entries, _ = etcd.get_prefix(PREFIX, revisions=True)
+    return PREFIX + name in entries and entries[PREFIX + name][1] > revision
+
+
+def serves(server):
+    """A program through the client library runs correctly on `server`."""
+    r = run_program("cnn_driver", ["--inferences", "2", "--quiet"], client_env(server.address(), "async"), timeout=60)
+    check(r.returncode == 0, f"cnn_driver on {server.address()}: {r.describe()}")
+
+
+def cluster_membership():
+    """A server registers where clients reach it and its load, and leaves at once on SIGTERM."""
+    with Etcd() as etcd, Server(cluster_config(etcd.endpoints(), "edge-a", 60), memory_mb=1536) as server:
+        e = wait_until(lambda: entry(etcd, "edge-a"), "the server's entry appearing in etcd")
+        check(e["address"] == server.address(), f"entry address {e} != {server.address()}")
+        check(e["devices"] == 1 and e["free_memory"] == 1536 << 20 and e["sessions"] == 0, f"entry {e}")
+        check(0 <= e["busy"] <= 1, f"busy fraction {e}")
+        serves(server)
+        check(server.stop(signal.SIGTERM) == 0, f"the server did not exit cleanly:\n{server.output()}")
+        # The lease lives 60 s: only its revocation removes the entry sooner.
+        wait_until(lambda: entry(etcd, "edge-a") is None, "the entry leaving etcd after SIGTERM", timeout=20)
+        check("left the cluster" in server.output(), f"no word of leaving:\n{server.output()}")
+
+
+def cluster_server_killed():
+    """A server that dies leaves the cluster when its lease ends."""
+    with Etcd() as etcd, Server(cluster_config(etcd.endpoints(), "edge-b", 2)) as server:
+        wait_until(lambda: entry(etcd, "edge-b"), "the server's entry appearing in etcd")
+        _, now = etcd.get_prefix(PREFIX, revisions=True)
+        wait_until(lambda: refreshed_after(etcd, "edge-b", now), "the entry being refreshed")
+        server.stop(signal.SIGKILL)
+        wait_until(lambda: entry(etcd, "edge-b") is None, "the entry of a killed server ending with its lease")
+
+
+def cluster_etcd_down():
+    """Without etcd a server serves on, and joins once etcd is up; it names the trouble in its log."""
+    etcd = Etcd()
+    with Server(cluster_config(etcd.endpoints(), "edge-c", 5)) as server:
+        serves(server)
+        check("cannot refresh" in server.output(), f"no word that etcd is out of reach:\n{server.output()}")
+        with etcd:
+            wait_until(lambda: entry(etcd, "edge-c"), "the entry appearing once etcd is up")
+            check("etcd reachable again" in server.output(), f"no word of etcd coming back:\n{server.output()}")
+            serves(server)
+            check(server.stop() == 0, f"the server did not exit cleanly:\n{server.output()}")
+
+
+def cluster_etcd_member_killed():
+    """With one of three etcd members gone, registration goes on through the others."""
+    with Etcd(members=3) as etcd, Server(cluster_config(etcd.endpoints(), "edge-d", 2)) as server:
+        wait_until(lambda: entry(etcd, "edge-d"), "the server's entry appearing in etcd")
+        _, before_kill = etcd.get_prefix(PREFIX, revisions=True)
+        etcd.kill(0)  # the member the server tries first
+        wait_until(lambda: refreshed_after(etcd, "edge-d", before_kill), "a refresh through the other members")
+        serves(server)
+        check(server.stop() == 0, f"the server did not exit cleanly:\n{server.output()}")
+
+
+if __name__ == "__main__":
+    main({f.__name__: f for f in (cluster_membership, cluster_server_killed, cluster_etcd_down,
+                                  cluster_etcd_member_killed)})
