@@ -8,7 +8,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "client/handshake.h"
+#include "client/server_choice.h"
 #include "common/log.h"
 #include "config/config.h"
 
@@ -95,7 +95,7 @@ CUresult set_up(ClientState& s, const config::ClientConfig& cfg) {
   return CUDA_SUCCESS;
 }
 
-CUresult connect(Remote& remote, const config::ClientConfig& cfg) {
+CUresult server_options(const config::ClientConfig& cfg, std::vector<transport::ConnectOptions>& servers) {
   // This process is the CUDA driver: UCX must not hook CUDA memory calls.
   // Only a UCX with CUDA support reads the variable; any other warns, on the
   // program's stdout, that it is unused.
@@ -107,18 +107,11 @@ CUresult connect(Remote& remote, const config::ClientConfig& cfg) {
     return CUDA_ERROR_INVALID_VALUE;
   }
   set_stats_link(link.describe());
-  std::vector<transport::ConnectOptions> servers;
-  std::string tried;
   for (const auto& server : cfg.servers) {
     servers.push_back({.host = server.host,
                        .port = server.port,
                        .reply_timeout_ms = static_cast<int>(cfg.timeout_s * 1000),
                        .link = link});
-    tried += fmt::format("{}{}:{}", tried.empty() ? "" : ", ", server.host, server.port);
-  }
-  if (!ok(remote.connect(servers))) {
-    RRTO_ERROR("client", "cannot reach rrto-server at {} (set RRTO_SERVER=host:port)", tried);
-    return CUDA_ERROR_NO_DEVICE;
   }
   return CUDA_SUCCESS;
 }
@@ -143,13 +136,16 @@ CUresult Client::connect_and_hello() {
   }
   auto s = lock();
   if (const CUresult r = set_up(*s, cfg); r != CUDA_SUCCESS) return r;
-  if (const CUresult r = connect(s->remote, cfg); r != CUDA_SUCCESS) return r;
-  return hello(s->remote, cfg.auth_key);
+  std::vector<transport::ConnectOptions> servers;
+  if (const CUresult r = server_options(cfg, servers); r != CUDA_SUCCESS) return r;
+  proto::HelloResult result;
+  if (const CUresult r = open_session(s->remote, servers, cfg.auth_key, program_name(), result); r != CUDA_SUCCESS)
+    return r;
+  describe_device(result);
+  return CUDA_SUCCESS;
 }
 
-CUresult Client::hello(Remote& remote, const std::string& auth_key) {
-  proto::HelloResult result;
-  if (const CUresult r = handshake(remote, auth_key, program_name(), result); r != CUDA_SUCCESS) return r;
+void Client::describe_device(const proto::HelloResult& result) {
   DeviceInfo& device = device_;
   device.name = result.device_name;
   std::memcpy(device.uuid.bytes, result.device_uuid.data(), std::min<size_t>(16, result.device_uuid.size()));
@@ -161,7 +157,6 @@ CUresult Client::hello(Remote& remote, const std::string& auth_key) {
   device.attributes.assign(CU_DEVICE_ATTRIBUTE_MAX, 0);
   std::memcpy(device.attributes.data(), result.attributes.data(),
               std::min(result.attributes.size(), device.attributes.size() * sizeof(int32_t)));
-  return CUDA_SUCCESS;
 }
 
 }  // namespace rrto::client

@@ -174,7 +174,8 @@ class Client {
 
  private:
   CUresult connect_and_hello();
-  CUresult hello(Remote& remote, const std::string& auth_key);
+  // What the session's device is, from the handshake's result.
+  void describe_device(const proto::HelloResult& result);
 
   std::mutex mutex_;
   ClientState state_;

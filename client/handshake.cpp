@@ -6,13 +6,14 @@
 namespace rrto::client {
 
 CUresult handshake(Remote& remote, const std::string& auth_key, std::string_view client_name,
-                   proto::HelloResult& result) {
+                   proto::HelloResult& result, uint32_t flags) {
   proto::ClientHandshake proofs(auth_key);
   proto::Hello hello;
   if (!ok(proofs.hello(client_name, hello))) {
     RRTO_ERROR("client", "no random bytes for the handshake's nonce");
     return CUDA_ERROR_OPERATING_SYSTEM;
   }
+  hello.flags = flags;
   proto::HelloChallenge challenge;
   CUresult r = remote.call(hello, &challenge);
   if (r == CUDA_SUCCESS) {

@@ -13,11 +13,13 @@
 
 namespace rrto::client {
 
-// On success `result` describes the session's device (its byte strings point
+// On success `result` describes the session's device, or where the server
+// sends the client instead, and the server's load (its byte strings point
 // into the remote's last reply). CUDA_ERROR_NOT_PERMITTED when the server
 // cannot prove it knows `auth_key` (or has none while the client has one),
-// the server's refusal otherwise; either is logged once.
+// the server's refusal otherwise; either is logged once. `flags`:
+// proto::HelloFlag.
 CUresult handshake(Remote& remote, const std::string& auth_key, std::string_view client_name,
-                   proto::HelloResult& result);
+                   proto::HelloResult& result, uint32_t flags = 0);
 
 }  // namespace rrto::client

@@ -13,7 +13,8 @@
 namespace rrto::proto {
 
 // 2: the handshake proves the key (Hello, HelloChallenge, Authenticate).
-inline constexpr uint32_t kProtocolVersion = 2;
+// 3: Hello's flags; HelloResult's redirect and the server's load.
+inline constexpr uint32_t kProtocolVersion = 3;
 
 // Transport-level message opcodes.
 enum MessageOp : uint16_t { kBatchRequest = 1, kBatchReply = 2 };
@@ -108,11 +109,20 @@ struct ErrorResult {
 // nonce) -> HelloChallenge (the server's nonce and proof), then, once the
 // client has checked that proof, Authenticate (the client's proof) ->
 // HelloResult. A session runs no other call before it is admitted.
+// Hello::flags.
+enum HelloFlag : uint32_t {
+  // Only the server's load is wanted: the server answers the handshake and
+  // admits nothing (a client choosing between servers).
+  kHelloProbe = 1u << 0,
+  // Another server sent the client here: admit it, send it nowhere else.
+  kHelloRedirected = 1u << 1,
+};
 struct Hello {
   uint32_t protocol_version = kProtocolVersion;
   Bytes client_nonce;
   Text client_name;  // for the server's log: program name and pid
-  template <class F> void fields(F&& f) { f(protocol_version); f(client_nonce); f(client_name); }
+  uint32_t flags = 0;  // HelloFlag
+  template <class F> void fields(F&& f) { f(protocol_version); f(client_nonce); f(client_name); f(flags); }
 };
 // proof: empty when the server has no key.
 struct HelloChallenge {
@@ -125,7 +135,10 @@ struct Authenticate {
   Bytes client_proof;
   template <class F> void fields(F&& f) { f(client_proof); }
 };
-// The reply to Authenticate: the device a session is placed on, as the client presents it.
+// The reply to Authenticate: the device a session is placed on, as the client
+// presents it, and the server's load. No session (session_id 0, no device)
+// when it answers a probe, or when `redirect` names the server of its cluster
+// the client should use instead.
 struct HelloResult {
   uint64_t session_id = 0;
   int32_t driver_version = 0;
@@ -134,9 +147,14 @@ struct HelloResult {
   uint64_t total_memory = 0;
   int32_t pci_domain = 0, pci_bus = 0, pci_device = 0;
   Bytes attributes;            // int32_t per CUdevice_attribute, index = attribute
+  Text redirect;               // "host:port", or empty
+  uint32_t server_devices = 0;
+  uint64_t server_sessions = 0;     // admitted, this one included
+  uint64_t server_free_memory = 0;  // bytes, over its devices
   template <class F> void fields(F&& f) {
     f(session_id); f(driver_version); f(device_name); f(device_uuid); f(total_memory);
-    f(pci_domain); f(pci_bus); f(pci_device); f(attributes);
+    f(pci_domain); f(pci_bus); f(pci_device); f(attributes); f(redirect);
+    f(server_devices); f(server_sessions); f(server_free_memory);
   }
 };
 

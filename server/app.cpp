@@ -218,6 +218,7 @@ int run_server(const Options& options) {
             config::format_host_port({cfg.listen_address, server->port()}), devices->backend_name(),
             devices->devices().size(), cfg.auth_key.empty() ? ", no auth key" : ", auth key required");
   std::unique_ptr<cluster::Membership> membership = join_cluster(cfg, *devices, sessions, server->port());
+  if (membership) sessions.set_cluster(*membership);
   const Status served = server->run();
   if (membership) membership->leave();
   running_server.store(nullptr);

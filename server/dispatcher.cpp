@@ -125,6 +125,7 @@ CUresult Dispatcher::check_admission(Session& session, const proto::AnyCall& cal
 
 CUresult Dispatcher::hello(Session& session, const proto::Hello& hello, BatchReply& reply) {
   client_name_ = hello.client_name;
+  client_flags_ = hello.flags;
   proto::HelloChallenge challenge;
   if (hello.protocol_version == proto::kProtocolVersion && ok(handshake_.challenge(hello, challenge))) {
     set_result(challenge);
@@ -137,29 +138,38 @@ CUresult Dispatcher::authenticate(Session& session, const proto::Authenticate& a
   return admit(session,
                {.protocol_version = proto::kProtocolVersion,
                 .client_name = client_name_,
-                .authenticated = handshake_.verify(authenticate)},
+                .authenticated = handshake_.verify(authenticate),
+                .flags = client_flags_},
                reply);
 }
 
 CUresult Dispatcher::admit(Session& session, const Introduction& client, BatchReply& reply) {
-  if (CUresult r = admission_.admit(session, client, refusal_)) {
+  Welcome welcome;
+  if (CUresult r = admission_.admit(session, client, welcome, refusal_)) {
     reply.end_session = true;
     reply.end_reason = "Hello refused: " + refusal_;
     return r;
   }
-  const DeviceDescription& device = session.device()->description();
-  proto::HelloResult result{
-      .session_id = session.id(),
-      .driver_version = device.driver_version,
-      .device_name = device.name,
-      .device_uuid = proto::Bytes(device.uuid),
-      .total_memory = device.total_memory,
-      .pci_domain = device.pci_domain,
-      .pci_bus = device.pci_bus,
-      .pci_device = device.pci_device,
-      .attributes = proto::Bytes(reinterpret_cast<const uint8_t*>(device.attributes.data()),
-                                 device.attributes.size() * sizeof(int32_t)),
-  };
+  proto::HelloResult result{.redirect = welcome.redirect,
+                            .server_devices = welcome.devices,
+                            .server_sessions = welcome.sessions,
+                            .server_free_memory = welcome.free_memory};
+  if (session.admitted()) {
+    const DeviceDescription& device = session.device()->description();
+    result.session_id = session.id();
+    result.driver_version = device.driver_version;
+    result.device_name = device.name;
+    result.device_uuid = proto::Bytes(device.uuid);
+    result.total_memory = device.total_memory;
+    result.pci_domain = device.pci_domain;
+    result.pci_bus = device.pci_bus;
+    result.pci_device = device.pci_device;
+    result.attributes = proto::Bytes(reinterpret_cast<const uint8_t*>(device.attributes.data()),
+                                     device.attributes.size() * sizeof(int32_t));
+  } else {
+    reply.end_session = true;
+    reply.end_reason = welcome.redirect.empty() ? "its load told" : "sent to " + welcome.redirect;
+  }
   set_result(result);
   return CUDA_SUCCESS;
 }

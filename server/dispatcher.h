@@ -26,15 +26,26 @@ struct Introduction {
   uint32_t protocol_version = 0;
   std::string_view client_name;
   bool authenticated = false;  // proved the server's key (true when the server has none)
+  uint32_t flags = 0;          // proto::HelloFlag
+};
+
+// What a client that passed the handshake is told besides its device.
+struct Welcome {
+  uint32_t devices = 0;
+  uint64_t sessions = 0;  // admitted, the new one included
+  uint64_t free_memory = 0;
+  std::string redirect;  // the server of the cluster it should use instead; then no session
 };
 
 // Accepts or refuses a session (protocol version, key, capacity) and places
-// an accepted session on a device.
+// an accepted session on a device, or sends the client elsewhere.
 class Admission {
  public:
   virtual ~Admission() = default;
-  // On refusal returns the code for the client and says why.
-  virtual CUresult admit(Session& session, const Introduction& introduction, std::string& why) = 0;
+  // On refusal returns the code for the client and says why. Otherwise
+  // `session` is admitted, unless the client only probed or `welcome` names
+  // another server.
+  virtual CUresult admit(Session& session, const Introduction& introduction, Welcome& welcome, std::string& why) = 0;
 };
 
 struct BatchReply {
@@ -76,6 +87,7 @@ class Dispatcher {
   Admission& admission_;
   proto::ServerHandshake handshake_;
   std::string client_name_;  // from Hello, until Authenticate
+  uint32_t client_flags_ = 0;  // from Hello, until Authenticate
   std::vector<uint8_t> result_;  // the result body of the call that ran last
   std::string refusal_;          // why a Hello was refused
 };

@@ -119,38 +119,70 @@ void SessionManager::on_tick() {
   }
 }
 
-CUresult SessionManager::admit(Session& session, const Introduction& introduction, std::string& why) {
-  const std::string client = printable(introduction.client_name, 128);
-  CUresult refusal = CUDA_SUCCESS;
+CUresult SessionManager::refusal(const Introduction& introduction, std::string& why) const {
   if (introduction.protocol_version != proto::kProtocolVersion) {
     why = fmt::format("protocol version {} is not the server's {}", introduction.protocol_version,
                       proto::kProtocolVersion);
-    refusal = CUDA_ERROR_SYSTEM_DRIVER_MISMATCH;
-  } else if (!introduction.authenticated) {
+    return CUDA_ERROR_SYSTEM_DRIVER_MISMATCH;
+  }
+  if (!introduction.authenticated) {
     why = "the client did not prove it knows the server's auth key (wrong or missing key)";
-    refusal = CUDA_ERROR_NOT_PERMITTED;
-  } else if (admitted_ >= policy_.max_sessions) {
+    return CUDA_ERROR_NOT_PERMITTED;
+  }
+  if (introduction.flags & proto::kHelloProbe) return CUDA_SUCCESS;  // it asks, and takes nothing
+  if (admitted_ >= policy_.max_sessions) {
     why = fmt::format("the server is full ({} sessions)", policy_.max_sessions);
-    refusal = CUDA_ERROR_DEVICE_UNAVAILABLE;
-  } else if (devices_.empty()) {
+    return CUDA_ERROR_DEVICE_UNAVAILABLE;
+  }
+  if (devices_.empty()) {
     why = "the server has no device";
-    refusal = CUDA_ERROR_NO_DEVICE;
+    return CUDA_ERROR_NO_DEVICE;
   }
-  if (refusal != CUDA_SUCCESS) {
-    status_.refused(refusal);
-    RRTO_WARN(kLog, "session {} refused: peer {}, client '{}': {}", session.id(), session.peer_address(), client, why);
-    return refusal;
-  }
+  return CUDA_SUCCESS;
+}
 
+Welcome SessionManager::load() const {
+  Welcome welcome{.devices = static_cast<uint32_t>(devices_.size()), .sessions = admitted_};
+  for (const DeviceLoad& d : device_loads())
+    welcome.free_memory += d.total_memory - std::min(d.total_memory, d.memory_in_use);
+  return welcome;
+}
+
+uint64_t SessionManager::session_room() const {
+  uint64_t device = 0;
+  for (const Device* d : devices_) device = std::max(device, d->description().total_memory);
+  return policy_.session.memory_bytes == 0 ? device : std::min(policy_.session.memory_bytes, device);
+}
+
+CUresult SessionManager::refuse(const Session& session, std::string_view client, CUresult code,
+                               const std::string& why) {
+  status_.refused(code);
+  RRTO_WARN(kLog, "session {} refused: peer {}, client '{}': {}", session.id(), session.peer_address(), client, why);
+  return code;
+}
+
+CUresult SessionManager::admit(Session& session, const Introduction& introduction, Welcome& welcome,
+                               std::string& why) {
+  const std::string client = printable(introduction.client_name, 128);
+  welcome = load();
+  if (CUresult r = refusal(introduction, why)) return refuse(session, client, r, why);
+  if (introduction.flags & proto::kHelloProbe) return CUDA_SUCCESS;
+  if (cluster_ && !(introduction.flags & proto::kHelloRedirected)) {
+    welcome.redirect = cluster_->better_server(welcome.devices, welcome.sessions, session_room());
+    if (!welcome.redirect.empty()) {
+      RRTO_INFO(kLog, "session {}: client '{}' sent to {}, which has fewer sessions per device", session.id(), client,
+                welcome.redirect);
+      return CUDA_SUCCESS;
+    }
+  }
   const size_t index = place();
   Device& device = *devices_.at(index);
   if (CUresult r = session.admit(device, index, client, policy_.session)) {
     why = "the device cannot take another session";
-    status_.refused(r);
-    RRTO_WARN(kLog, "session {} refused: peer {}, client '{}': {}", session.id(), session.peer_address(), client, why);
-    return r;
+    return refuse(session, client, r, why);
   }
   ++admitted_;
+  ++welcome.sessions;
   status_.admitted(session);
   RRTO_INFO(kLog, "session {} started: peer {}, client '{}', device {} ({})", session.id(), session.peer_address(),
             client, index, device.description().name);

@@ -25,6 +25,7 @@
 
 #include "server/backend.h"
 #include "server/batch_decoder.h"
+#include "server/cluster_view.h"
 #include "server/dispatcher.h"
 #include "server/executor.h"
 #include "server/reply_sink.h"
@@ -61,6 +62,9 @@ class SessionManager final : public transport::Handler, private Admission {
 
   // Must be set before the first message.
   void set_sink(ReplySink& sink) { sink_ = &sink; }
+  // The edge cluster this server is in: new clients may be sent to a server
+  // with fewer sessions per device. `view` must outlive this.
+  void set_cluster(ClusterView& view) { cluster_ = &view; }
 
   void on_connect(transport::PeerId peer, const std::string& peer_address) override;
   void on_disconnect(transport::PeerId peer) override;
@@ -129,7 +133,15 @@ class SessionManager final : public transport::Handler, private Admission {
     bool is_for(transport::PeerId peer, std::span<const uint8_t> meta, uint64_t bulk_length) const;
   };
 
-  CUresult admit(Session& session, const Introduction& introduction, std::string& why) override;
+  CUresult admit(Session& session, const Introduction& introduction, Welcome& welcome, std::string& why) override;
+  // Why a client may not have a session here (version, key, capacity), as
+  // the code it gets; CUDA_SUCCESS when it may.
+  CUresult refusal(const Introduction& introduction, std::string& why) const;
+  // This server's load, for a welcome.
+  Welcome load() const;
+  CUresult refuse(const Session& session, std::string_view client, CUresult code, const std::string& why);
+  // The memory a new session may come to hold: its limit, or a whole device.
+  uint64_t session_room() const;
   // The message's calls in work.calls, decoded from work.meta: as kept, or
   // decoded now; its bulk where it stays until the batch is done.
   Status take_batch(transport::PeerId peer, const transport::Message& message, const std::optional<KeptDecode>& kept,
@@ -173,6 +185,7 @@ class SessionManager final : public transport::Handler, private Admission {
   Metrics metrics_;
   std::vector<uint64_t> busy_seen_;  // each device's busy time at the last placement
   ReplySink* sink_ = nullptr;
+  ClusterView* cluster_ = nullptr;
   std::unordered_map<transport::PeerId, Connection> connections_;
   uint64_t next_session_id_ = 1;
   size_t admitted_ = 0;

@@ -2,6 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
+#include <fmt/format.h>
+
 #include "common/log.h"
 
 namespace rrto::server::cluster {
@@ -10,6 +14,8 @@ namespace {
 using nlohmann::json;
 constexpr const char* kLog = "cluster";
 constexpr auto kRefreshInterval = std::chrono::seconds(1);
+// How long a client sent to another server takes to get there and be admitted.
+constexpr auto kConnectTime = std::chrono::milliseconds(250);
 
 }  // namespace
 
@@ -75,6 +81,7 @@ void Membership::loop() {
   while (!stopping_) {
     lock.unlock();
     const Status s = refresh();
+    if (ok(s)) read_others();
     if (!ok(s) && reachable_) RRTO_WARN(kLog, "cannot refresh {} in etcd, serving on: {}", key_, etcd_.error());
     if (ok(s) && !reachable_) RRTO_INFO(kLog, "etcd reachable again: {} refreshed", key_);
     reachable_ = ok(s);
@@ -92,6 +99,58 @@ Status Membership::refresh() {
   if (s == Status::NotFound) lease_ = 0;  // it ended while etcd was out of reach: a new one next time
   if (ok(s) && new_lease) RRTO_INFO(kLog, "joined the cluster as {} ({}, lease {:x})", name_, address_, lease_);
   return s;
+}
+
+void Membership::read_others() {
+  std::vector<std::pair<std::string, std::string>> entries;
+  if (!ok(etcd_.get_prefix(kServersPrefix, entries))) return;  // the last view stands
+  std::vector<ServerEntry> others;
+  for (const auto& [key, value] : entries) {
+    ServerEntry entry;
+    if (key == key_) continue;
+    if (from_json(value, entry))
+      others.push_back(std::move(entry));
+    else
+      RRTO_DEBUG(kLog, "{} in etcd is not a server's entry", key);
+  }
+  // An entry read now was written within the last refresh interval: the
+  // clients sent there before that have been counted by it.
+  const auto counted = std::chrono::steady_clock::now() - kRefreshInterval - kConnectTime;
+  std::lock_guard lock(mutex_);
+  auto names = [](const std::vector<ServerEntry>& list) {
+    std::string out;
+    for (const ServerEntry& e : list) out += fmt::format("{}{} ({})", out.empty() ? "" : ", ", e.name, e.address);
+    return out;
+  };
+  if (const std::string now = names(others); now != names(others_))
+    RRTO_INFO(kLog, "{} other server(s) in the cluster{}{}", others.size(), others.empty() ? "" : ": ", now);
+  others_ = std::move(others);
+  std::erase_if(sent_, [&](const auto& s) { return s.second < counted; });
+}
+
+uint64_t Membership::recently_sent(const std::string& address) const {
+  return std::count_if(sent_.begin(), sent_.end(), [&](const auto& s) { return s.first == address; });
+}
+
+std::string Membership::better_server(uint32_t devices, uint64_t sessions, uint64_t memory) {
+  // Sessions per device once the new one is placed, compared multiplied
+  // out: (s + 1) / d < (s2 + 1) / d2.
+  auto fewer = [](uint64_t s, uint64_t d, uint64_t s2, uint64_t d2) { return (s + 1) * d2 < (s2 + 1) * d; };
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mutex_);
+  const ServerEntry* best = nullptr;
+  uint64_t best_sessions = 0;
+  for (const ServerEntry& e : others_) {
+    const uint64_t s = e.sessions + recently_sent(e.address);
+    if (e.devices == 0 || e.free_memory < memory) continue;
+    if (!best || fewer(s, e.devices, best_sessions, best->devices)) {
+      best = &e;
+      best_sessions = s;
+    }
+  }
+  if (!best || devices == 0 || !fewer(best_sessions, best->devices, sessions, devices)) return {};
+  sent_.emplace_back(best->address, now);
+  return best->address;
 }
 
 ServerEntry Membership::entry_now() {

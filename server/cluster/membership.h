@@ -4,7 +4,8 @@
 // server that dies leaves the cluster when its lease ends (lease_ttl_s); one
 // that stops revokes the lease and leaves at once. While etcd cannot be
 // reached the server serves on and keeps trying; the log says when it loses
-// and regains etcd.
+// and regains etcd. With each refresh it also reads the other servers'
+// entries, which say where a new client would do better (ClusterView).
 #pragma once
 
 #include <chrono>
@@ -14,9 +15,11 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "config/config.h"
 #include "server/cluster/etcd_client.h"
+#include "server/cluster_view.h"
 
 namespace rrto::server::cluster {
 
@@ -43,12 +46,12 @@ struct LoadSample {
   uint64_t busy_ns = 0;  // device time spent so far, summed over the devices
 };
 
-class Membership {
+class Membership final : public ClusterView {
  public:
   using Sampler = std::function<LoadSample()>;
   // `address`: where clients reach this server. Starts refreshing at once.
   Membership(const config::ServerConfig::Cluster& cluster, std::string address, Sampler sample);
-  ~Membership();  // leave()
+  ~Membership() override;  // leave()
   Membership(const Membership&) = delete;
   Membership& operator=(const Membership&) = delete;
 
@@ -56,7 +59,12 @@ class Membership {
   // this returns (when etcd is reachable). Idempotent.
   void leave();
 
+  std::string better_server(uint32_t devices, uint64_t sessions, uint64_t memory) override;
+
  private:
+  void read_others();
+  // Clients sent to `address` lately: its entry may not count them yet.
+  uint64_t recently_sent(const std::string& address) const;
   void loop();
   // One refresh: a lease if there is none, the entry, the lease kept alive.
   Status refresh();
@@ -71,7 +79,9 @@ class Membership {
   std::chrono::steady_clock::time_point last_sampled_;
   bool reachable_ = true;  // as last logged
 
-  std::mutex mutex_;
+  std::mutex mutex_;  // what follows
+  std::vector<ServerEntry> others_;  // as read with the last refresh
+  std::vector<std::pair<std::string, std::chrono::steady_clock::time_point>> sent_;  // address, when
   std::condition_variable wake_;
   bool stopping_ = false;
   std::thread thread_;

@@ -2,10 +2,14 @@
 """End-to-end tests of cluster membership: real etcd members, real
 rrto-servers with a "cluster" config, the entries read back from etcd.
 Usage: cluster.py CASE"""
+import contextlib
+import os
+import re
 import signal
+import subprocess
 
 from etcd import Etcd, wait_until
-from harness import Server, check, client_env, main, run_program
+from harness import BIN, LIB, Server, check, client_env, main, run_program
 
 PREFIX = "rrto/servers/"
 
@@ -78,6 +82,66 @@ def cluster_etcd_member_killed():
         check(server.stop() == 0, f"the server did not exit cleanly:\n{server.output()}")
 
 
+def sessions_started(server):
+    return len(re.findall(r"session \d+ started", server.output()))
+
+
+@contextlib.contextmanager
+def long_clients():
+    """Starts clients that stay (the sleep workload, 50 ms a kernel, for two minutes); kills them on the way out."""
+    clients = []
+
+    def start(address):
+        program = os.path.join(BIN, "rrto-perf-workload")
+        clients.append(subprocess.Popen(
+            [program, "sleep", "--kernel-us", "50000", "--iterations", "100000000", "--max-seconds", "120"],
+            env=client_env(address, "replay"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        return clients[-1]
+    try:
+        yield start
+    finally:
+        for c in clients:
+            c.kill()
+            c.wait()
+
+
+def perf_kernels(config):
+    """`config` with the perf workloads' kernels beside the examples'."""
+    return {"host_kernel_libraries": [os.path.join(LIB, f"librrto_{k}_kernels.so") for k in ("example", "perf")],
+            **config}
+
+
+def cluster_spread():
+    """Twelve clients arriving one by one at one server of three are spread by load."""
+    with Etcd() as etcd, contextlib.ExitStack() as stack, long_clients() as start:
+        servers = [stack.enter_context(Server(perf_kernels(cluster_config(etcd.endpoints(), f"s{i}", 5))))
+                   for i in range(3)]
+        for s in servers:
+            wait_until(lambda: "2 other server(s) in the cluster" in s.output(), "each server seeing the other two")
+        for i in range(1, 13):
+            client = start(servers[0].address())
+            wait_until(lambda: sum(sessions_started(s) for s in servers) == i or client.poll() is not None,
+                       f"client {i} getting a session")
+            check(client.poll() is None, f"client {i} ended early (exit {client.returncode})")
+        spread = [sessions_started(s) for s in servers]
+        print(f"sessions per server: {spread}")
+        check(sum(spread) == 12 and max(spread) <= 5, f"sessions per server {spread}")
+        check("sent to" in servers[0].output(), f"the first server sent nobody away:\n{servers[0].output()}")
+
+
+def static_choice():
+    """Without etcd, a client naming two servers takes the one with fewer sessions."""
+    with Server(perf_kernels({})) as busy, Server(perf_kernels({})) as idle, long_clients() as start:
+        for i in range(1, 3):
+            start(busy.address())
+            wait_until(lambda: sessions_started(busy) == i, f"session {i} on the busy server")
+        r = run_program("cnn_driver", ["--inferences", "2", "--quiet"],
+                        client_env(f"{busy.address()},{idle.address()}", "async"), timeout=60)
+        check(r.returncode == 0, f"cnn_driver: {r.describe()}")
+        check(sessions_started(idle) == 1 and sessions_started(busy) == 2,
+              f"sessions: busy {sessions_started(busy)}, idle {sessions_started(idle)}\n{idle.output()}")
+
+
 if __name__ == "__main__":
     main({f.__name__: f for f in (cluster_membership, cluster_server_killed, cluster_etcd_down,
-                                  cluster_etcd_member_killed)})
+                                  cluster_etcd_member_killed, cluster_spread, static_choice)})

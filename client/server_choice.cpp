@@ -1,0 +1,83 @@
+#include "client/server_choice.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "client/handshake.h"
+#include "common/log.h"
+#include "config/config.h"
+
+namespace rrto::client {
+namespace {
+
+using transport::ConnectOptions;
+
+std::string name_of(const ConnectOptions& server) { return config::format_host_port({server.host, server.port}); }
+
+// `servers`, least loaded first (sessions per device once this one joins);
+// those that do not answer a probe come last, in their order.
+std::vector<ConnectOptions> by_load(const std::vector<ConnectOptions>& servers, const std::string& auth_key,
+                                    std::string_view client_name) {
+  struct Probed {
+    ConnectOptions server;
+    bool answered = false;
+    uint64_t sessions = 0, devices = 1;
+  };
+  std::vector<Probed> probed;
+  for (const ConnectOptions& server : servers) {
+    Probed p{.server = server};
+    Remote remote;
+    proto::HelloResult load;
+    if (ok(remote.connect({server})) &&
+        handshake(remote, auth_key, client_name, load, proto::kHelloProbe) == CUDA_SUCCESS && load.server_devices > 0) {
+      p = {.server = server, .answered = true, .sessions = load.server_sessions, .devices = load.server_devices};
+      RRTO_INFO("client", "{}: {} sessions on {} devices", name_of(server), p.sessions, p.devices);
+    }
+    probed.push_back(p);
+  }
+  std::stable_sort(probed.begin(), probed.end(), [](const Probed& a, const Probed& b) {
+    if (a.answered != b.answered) return a.answered;
+    return (a.sessions + 1) * b.devices < (b.sessions + 1) * a.devices;
+  });
+  std::vector<ConnectOptions> out;
+  for (const Probed& p : probed) out.push_back(p.server);
+  return out;
+}
+
+// Follows the redirect in `result`: the session opens there, or back at
+// `from` when the target cannot be reached.
+CUresult follow(Remote& remote, const ConnectOptions& from, const std::string& auth_key, std::string_view client_name,
+                proto::HelloResult& result) {
+  const std::string target(result.redirect);
+  RRTO_INFO("client", "{} sends this client to {}", name_of(from), target);
+  ConnectOptions to = from;
+  if (config::ServerAddress address; config::parse_host_port(target, address)) {
+    to.host = address.host;
+    to.port = address.port;
+  }
+  if (!ok(remote.connect({to}))) {
+    RRTO_WARN("client", "{}, where {} sent this client, cannot be reached: staying", target, name_of(from));
+    if (!ok(remote.connect({from}))) return CUDA_ERROR_NO_DEVICE;
+  }
+  return handshake(remote, auth_key, client_name, result, proto::kHelloRedirected);
+}
+
+}  // namespace
+
+CUresult open_session(Remote& remote, const std::vector<ConnectOptions>& servers, const std::string& auth_key,
+                      std::string_view client_name, proto::HelloResult& result) {
+  const std::vector<ConnectOptions> order = servers.size() > 1 ? by_load(servers, auth_key, client_name) : servers;
+  for (const ConnectOptions& server : order) {
+    if (!ok(remote.connect({server}))) continue;
+    if (const CUresult r = handshake(remote, auth_key, client_name, result); r != CUDA_SUCCESS) return r;
+    if (result.redirect.empty()) return CUDA_SUCCESS;
+    return follow(remote, server, auth_key, client_name, result);
+  }
+  std::string tried;
+  for (const ConnectOptions& server : servers) tried += (tried.empty() ? "" : ", ") + name_of(server);
+  RRTO_ERROR("client", "cannot reach rrto-server at {} (set RRTO_SERVER=host:port)", tried);
+  return CUDA_ERROR_NO_DEVICE;
+}
+
+}  // namespace rrto::client

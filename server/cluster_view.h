@@ -1,0 +1,21 @@
+// The other servers of this server's edge cluster (server/cluster/), as last
+// read: where a new session would do better than here.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace rrto::server {
+
+class ClusterView {
+ public:
+  virtual ~ClusterView() = default;
+  // The address of a server of the cluster where a new session would find
+  // fewer sessions per device than here (`devices`, `sessions`: this
+  // server's now) and room for it (`memory` bytes free); empty when none
+  // would. The server
+  // chosen counts the session from then on.
+  virtual std::string better_server(uint32_t devices, uint64_t sessions, uint64_t memory) = 0;
+};
+
+}  // namespace rrto::server
