@@ -22,11 +22,11 @@ void Metrics::session_admitted(size_t index) {
 
 void Metrics::session_ended(size_t index) {
   add(sessions_ended_, 1);
-  if (DeviceCounters* d = device(index)) d->sessions.fetch_sub(1, std::memory_order_relaxed);
+  if (DeviceCounters* d = device(index)) add(d->sessions, ~uint64_t{0});  // minus one, wrapping
 }
 
 void Metrics::session_moved(size_t from, size_t to, uint64_t memory_bytes) {
-  if (DeviceCounters* d = device(from)) d->sessions.fetch_sub(1, std::memory_order_relaxed);
+  if (DeviceCounters* d = device(from)) add(d->sessions, ~uint64_t{0});
   if (DeviceCounters* d = device(to)) add(d->sessions, 1);
   add_memory(from, -static_cast<int64_t>(memory_bytes));
   add_memory(to, static_cast<int64_t>(memory_bytes));

@@ -1,7 +1,8 @@
-// The server's counters for operators: cheap to update from any thread
-// (relaxed atomics, one cache line per device), read by the status endpoint
-// (server/status/). Each value is exact on its own; values read together are
-// not one consistent instant.
+// The server's counters for operators: written by one thread, the transport
+// thread (through StatusRecorder), read by any (the status endpoint,
+// server/status/, and the scheduler). One writer lets an update be a plain
+// relaxed load and store, no read-modify-write. Each value is exact on its
+// own; values read together are not one consistent instant.
 #pragma once
 
 #include <array>
@@ -75,7 +76,9 @@ class Metrics {
     Counter sessions{0}, memory_bytes{0}, busy_ns{0}, queue_depth{0}, batches{0}, replays{0}, inferences{0};
   };
 
-  static void add(Counter& counter, uint64_t n) { counter.fetch_add(n, std::memory_order_relaxed); }
+  static void add(Counter& counter, uint64_t n) {
+    counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
   static void store(Counter& counter, uint64_t n) { counter.store(n, std::memory_order_relaxed); }
   static uint64_t load(const Counter& counter) { return counter.load(std::memory_order_relaxed); }
   DeviceCounters* device(size_t index) { return index < device_count_ ? &devices_[index] : nullptr; }

@@ -376,7 +376,7 @@ void SessionManager::run_batch(transport::PeerId peer, const std::shared_ptr<Ses
 void SessionManager::run_now(SessionWork& work, Clock::time_point started) {
   work.dispatcher.run(work.session, work.calls, work.reply);
   work.last_run = Clock::now() - started;
-  status_.batch_ran(work.session, work.calls, work.reply, work.last_run);
+  work.counts = status_.batch_ran(work.session, work.calls, work.reply, work.last_run);
 }
 
 void SessionManager::batch_done(transport::PeerId peer, const std::shared_ptr<SessionWork>& work, size_t device) {
@@ -387,24 +387,30 @@ void SessionManager::batch_done(transport::PeerId peer, const std::shared_ptr<Se
   status_.queue_depth(device, executors_[device]->queued());
   auto it = connections_.find(peer);
   // The client may have gone meanwhile; its session was ended then.
-  if (it == connections_.end() || it->second.work != work || it->second.closing) return;
+  if (it == connections_.end() || it->second.work != work || it->second.closing) {
+    status_.count(work->counts);
+    return;
+  }
   send_reply(peer, it->second);
 }
 
 void SessionManager::send_reply(transport::PeerId peer, Connection& connection) {
-  account_memory(*connection.work);
-  const BatchReply& reply = connection.work->reply;
+  SessionWork& work = *connection.work;
+  const BatchReply& reply = work.reply;
   const transport::Segment bulk{reply.bulk.data(), reply.bulk.size()};
   const std::span<const transport::Segment> segments(&bulk, reply.bulk.empty() ? 0 : 1);
   if (sink_) {
     if (Status s = sink_->reply(peer, proto::kBatchReply, reply.meta, segments); !ok(s))
-      RRTO_DEBUG(kLog, "session {}: reply not sent ({})", connection.work->session.id(), status_name(s));
+      RRTO_DEBUG(kLog, "session {}: reply not sent ({})", work.session.id(), status_name(s));
   }
-  connection.work->shrink_buffers();
+  // Counted once the client has what it waits for.
+  status_.count(work.counts);
+  account_memory(work);
+  work.shrink_buffers();
   if (reply.end_session)
     close(peer, connection, reply.end_reason);
   else
-    rebalance(*connection.work);
+    rebalance(work);
 }
 
 void SessionManager::SessionWork::shrink_buffers() {

@@ -112,6 +112,7 @@ class SessionManager final : public transport::Handler, private Admission {
     uint64_t memory_seen = 0;  // the session's allocations after its last batch
     bool stays = false;        // it cannot move (the log said why once)
     std::chrono::nanoseconds last_run{0};  // how long its last batch ran
+    StatusRecorder::BatchCounts counts;    // of its last batch, counted once the reply is out
   };
   struct Connection {
     std::shared_ptr<SessionWork> work;

@@ -43,7 +43,8 @@ bool from_json(const std::string& text, ServerEntry& e) {
       !j["busy"].is_number())
     return false;
   e.busy = j["busy"].get<double>();
-  return true;
+  config::ServerAddress address;  // where clients would be sent: it must be one
+  return config::parse_host_port(e.address, address) && address.port != 0;
 }
 
 Membership::Membership(const config::ServerConfig::Cluster& cluster, std::string address, Sampler sample)
@@ -136,7 +137,6 @@ std::string Membership::better_server(uint32_t devices, uint64_t sessions, uint6
   // Sessions per device once the new one is placed, compared multiplied
   // out: (s + 1) / d < (s2 + 1) / d2.
   auto fewer = [](uint64_t s, uint64_t d, uint64_t s2, uint64_t d2) { return (s + 1) * d2 < (s2 + 1) * d; };
-  const auto now = std::chrono::steady_clock::now();
   std::lock_guard lock(mutex_);
   const ServerEntry* best = nullptr;
   uint64_t best_sessions = 0;
@@ -149,7 +149,7 @@ std::string Membership::better_server(uint32_t devices, uint64_t sessions, uint6
     }
   }
   if (!best || devices == 0 || !fewer(best_sessions, best->devices, sessions, devices)) return {};
-  sent_.emplace_back(best->address, now);
+  sent_.emplace_back(best->address, std::chrono::steady_clock::now());
   return best->address;
 }
 

@@ -50,23 +50,32 @@ void StatusRecorder::moved(const Session& session, size_t from, uint64_t memory_
     board->update(session.id(), [&](SessionInfo& info) { info.device = session.device_index(); });
 }
 
-void StatusRecorder::batch_ran(const Session& session, std::span<const DecodedCall> calls, const BatchReply& reply,
-                               std::chrono::nanoseconds busy) {
-  metrics_.sent(reply.meta.size() + reply.bulk.size());
+StatusRecorder::BatchCounts StatusRecorder::batch_ran(const Session& session, std::span<const DecodedCall> calls,
+                                                      const BatchReply& reply, std::chrono::nanoseconds busy) {
+  BatchCounts counts{.counted = false, .reply_bytes = reply.meta.size() + reply.bulk.size()};
   // A refused Hello leaves no session to account to.
-  if (!session.admitted()) return;
-  const size_t device = session.device_index();
-  metrics_.add_busy(device, static_cast<uint64_t>(busy.count()));
+  if (!session.admitted()) return counts;
+  counts.counted = true;
   const bool succeeded = reply.status == CUDA_SUCCESS;
   const size_t ran = succeeded ? calls.size() : reply.call_index;  // the failed call served nothing
-  metrics_.batch_ran(device, replay_segments(calls, ran), succeeded && is_inference(calls));
-  SessionBoard* board = board_.load(std::memory_order_acquire);
-  if (!board) return;
-  board->update(session.id(), [&](SessionInfo& info) {
-    info.memory_bytes = session.allocations().allocated_bytes();
-    info.templates = session.templates().size();
-    ++info.batches;
-  });
+  counts.device = session.device_index();
+  counts.busy_ns = static_cast<uint64_t>(busy.count());
+  counts.replays = replay_segments(calls, ran);
+  counts.inference = succeeded && is_inference(calls);
+  if (SessionBoard* board = board_.load(std::memory_order_acquire))
+    board->update(session.id(), [&](SessionInfo& info) {
+      info.memory_bytes = session.allocations().allocated_bytes();
+      info.templates = session.templates().size();
+      ++info.batches;
+    });
+  return counts;
+}
+
+void StatusRecorder::count(const BatchCounts& counts) {
+  metrics_.sent(counts.reply_bytes);
+  if (!counts.counted) return;
+  metrics_.add_busy(counts.device, counts.busy_ns);
+  metrics_.batch_ran(counts.device, counts.replays, counts.inference);
 }
 
 void StatusRecorder::protocol_error(uint64_t reply_bytes) {

@@ -1,7 +1,8 @@
 // What the session manager tells the status endpoint, one call per event:
 // turns sessions, batches and replies into Metrics (always: the scheduler
 // reads them too) and SessionBoard entries (only while a board is shown, so
-// a server without a status endpoint pays nothing for them).
+// a server without a status endpoint pays nothing for them). Every call that
+// changes Metrics comes from the transport thread, its one writer.
 #pragma once
 
 #include <atomic>
@@ -40,10 +41,21 @@ class StatusRecorder {
   void moved(const Session& session, size_t from, uint64_t memory_bytes);
   // The memory a session holds on `device` changed (seen after its reply).
   void memory_changed(size_t device, int64_t delta_bytes) { metrics_.add_memory(device, delta_bytes); }
-  // After the dispatcher ran `calls` (for `busy`) and built `reply`, which is
-  // then sent.
-  void batch_ran(const Session& session, std::span<const DecodedCall> calls, const BatchReply& reply,
-                 std::chrono::nanoseconds busy);
+  // What a batch adds to the counters.
+  struct BatchCounts {
+    bool counted = false;  // false: only the reply to count (a refused Hello has no session)
+    size_t device = 0;
+    uint64_t busy_ns = 0;
+    uint64_t replays = 0;
+    bool inference = false;
+    uint64_t reply_bytes = 0;
+  };
+  // After the dispatcher ran `calls` (for `busy`) and built `reply`, on the
+  // thread that ran them: updates the board, and returns what count() adds
+  // once the reply is out.
+  BatchCounts batch_ran(const Session& session, std::span<const DecodedCall> calls, const BatchReply& reply,
+                        std::chrono::nanoseconds busy);
+  void count(const BatchCounts& counts);
   // Batches waiting for or running on a device's executor.
   void queue_depth(size_t device, uint64_t batches) {
     metrics_.set_queue_depth(device, batches);
