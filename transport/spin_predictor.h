@@ -11,7 +11,6 @@
 #pragma once
 
 #include <array>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 
@@ -19,20 +18,15 @@ namespace rrto::transport {
 
 class SpinPredictor {
  public:
-  // `spin`: how long a waiter spins before it sleeps.
-  explicit SpinPredictor(std::chrono::nanoseconds spin) : spin_(spin) {}
-
   // Spin unless the last request of this size took longer than a spin.
   bool worth_spinning(size_t request_bytes) const { return !slow_[slot(request_bytes)]; }
-  void record(size_t request_bytes, std::chrono::nanoseconds round_trip) {
-    slow_[slot(request_bytes)] = round_trip > spin_;
-  }
+  // Whether its reply came within a spin's time.
+  void record(size_t request_bytes, bool within_spin) { slow_[slot(request_bytes)] = !within_spin; }
 
  private:
   // Sizes share slots: a collision costs one badly chosen spin, no more.
   static constexpr size_t kSlots = 64;
   static size_t slot(size_t bytes) { return (bytes * 0x9E3779B97F4A7C15ull) >> 58; }
-  std::chrono::nanoseconds spin_;
   std::array<bool, kSlots> slow_{};
 };
 

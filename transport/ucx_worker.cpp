@@ -199,7 +199,7 @@ bool UcxWorker::progress() {
   return true;
 }
 
-void UcxWorker::idle(int timeout_ms, int wake_fd, bool spin) {
+bool UcxWorker::idle(int timeout_ms, int wake_fd, bool spin) {
   if (spin) {
     const auto now = std::chrono::steady_clock::now();
     if (!spinning_) {
@@ -208,17 +208,18 @@ void UcxWorker::idle(int timeout_ms, int wake_fd, bool spin) {
       // A thread this one just woke (an executor given work) is often queued
       // on this very core: it runs first, not after the spin.
       sched_yield();
-      return;
+      return false;
     }
-    if (now - spin_start_ < kSpinTime) return;
+    if (now - spin_start_ < kSpinTime) return false;
   }
   spinning_ = false;
 
   // Arm only says BUSY when events are already pending: progress again.
   ucs_status_t s = ucp_worker_arm(worker_);
-  if (s == UCS_ERR_BUSY) return;
+  if (s == UCS_ERR_BUSY) return true;
   pollfd fds[2] = {{efd_, POLLIN, 0}, {wake_fd, POLLIN, 0}};
   ::poll(fds, wake_fd >= 0 ? 2 : 1, s == UCS_OK ? timeout_ms : 1);
+  return true;
 }
 
 ucp_request_param_t send_param(Completion& c) {

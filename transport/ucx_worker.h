@@ -46,8 +46,9 @@ class UcxWorker {
   // reply that is microseconds away costs no sleep; not with `spin` false),
   // then arms the worker and sleeps until it has events, `wake_fd` (if >= 0)
   // is readable, or timeout_ms passes. The timeout bounds how long UCX's
-  // timers (keepalive, error detection) can go unprogressed.
-  void idle(int timeout_ms, int wake_fd = -1, bool spin = true);
+  // timers (keepalive, error detection) can go unprogressed. True once past
+  // the spin (it slept, or found events pending as it tried to).
+  bool idle(int timeout_ms, int wake_fd = -1, bool spin = true);
 
  private:
   UcxWorker() = default;
