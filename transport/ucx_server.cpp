@@ -241,10 +241,6 @@ ucs_status_t UcxServer::on_am(void* arg, const void* header, size_t header_lengt
   Event ev;
   ev.peer = peer->id;
   ev.header = in.header;
-  if (!self->spare_meta_.empty()) {
-    ev.meta = std::move(self->spare_meta_.back());
-    self->spare_meta_.pop_back();
-  }
   ev.meta.assign(in.inline_meta.begin(), in.inline_meta.end());
   ucs_status_t keep = UCS_OK;
   if (length > 0) {
@@ -420,16 +416,16 @@ void UcxServer::wait_for(const Completion& done) {
 Status UcxServer::run() {
   while (!finished_ && !stop_requested_.load(std::memory_order_relaxed)) {
     const bool posted = has_posted_.load(std::memory_order_acquire);
-    if (!worker_->progress() && events_.empty() && !posted) worker_->idle(kServerPollMs, wake_fd_);
+    if (!worker_->progress() && events_.empty() && !posted)
+      worker_->idle(kServerPollMs, wake_fd_, !handler_.work_elsewhere());
     if (posted) run_posted();
     service();
+    tick();
     while (!events_.empty() && !stop_requested_.load(std::memory_order_relaxed)) {
       Event ev = std::move(events_.front());
       events_.pop_front();
       dispatch(ev);
-      keep_spare(std::move(ev.meta));
     }
-    tick();  // after the messages: a clock read less before each reply
   }
   shutdown(true);
   return Status::Ok;

@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <poll.h>
-#include <sched.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -205,9 +204,6 @@ bool UcxWorker::idle(int timeout_ms, int wake_fd, bool spin) {
     if (!spinning_) {
       spinning_ = true;
       spin_start_ = now;
-      // A thread this one just woke (an executor given work) is often queued
-      // on this very core: it runs first, not after the spin.
-      sched_yield();
       return false;
     }
     if (now - spin_start_ < kSpinTime) return false;
