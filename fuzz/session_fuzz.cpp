@@ -35,7 +35,7 @@ constexpr size_t kMaxBatches = 16;
 class AdmitAll final : public Admission {
  public:
   explicit AdmitAll(Device& device) : device_(device) {}
-  CUresult admit(Session& session, const Introduction& introduction, std::string&) override {
+  CUresult admit(Session& session, const Introduction& introduction, Welcome&, std::string&) override {
     return session.admit(device_, 0, std::string(introduction.client_name), {.memory_bytes = kDeviceMemory / 2});
   }
 
