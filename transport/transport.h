@@ -136,10 +136,6 @@ class Handler {
   virtual void on_message(PeerId peer, const Message& message) = 0;
   // About once a second, for what is due by the clock (timeouts).
   virtual void on_tick() {}
-  // Whether work handed to other threads is under way: then an idle
-  // transport thread sleeps (their Server::post wakes it) rather than spin,
-  // since a thread it has just woken is often queued on its core.
-  virtual bool work_elsewhere() const { return false; }
 };
 
 class Server {

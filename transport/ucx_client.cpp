@@ -9,7 +9,6 @@
 
 #include "common/log.h"
 #include "transport/message_io.h"
-#include "transport/spin_predictor.h"
 #include "transport/transport.h"
 #include "transport/ucx_worker.h"
 #include "transport/wire.h"
@@ -58,8 +57,9 @@ class UcxClient final : public ClientConnection {
   // Gives up on the connection at once: outstanding requests complete with
   // an error, and nothing is sent or received on it again.
   void abandon();
-  // True when it went past the spin (UcxWorker::idle).
-  bool progress_or_sleep(bool spin = true) { return !worker_->progress() && worker_->idle(kClientPollMs, -1, spin); }
+  void progress_or_sleep() {
+    if (!worker_->progress()) worker_->idle(kClientPollMs);
+  }
   // Emulated link: the caller's thread waits, UCX keeps being progressed.
   void hold(LinkDirection direction, uint64_t bytes) {
     hold_message(link_, direction, bytes, [this] { worker_->progress(); });
@@ -74,7 +74,6 @@ class UcxClient final : public ClientConnection {
   bool lost_ = false;
   ucs_status_t lost_status_ = UCS_OK;
   Outgoing outgoing_;
-  SpinPredictor spin_predictor_;
 
   // The answer being waited for.
   Expect expect_ = Expect::Nothing;
@@ -280,14 +279,7 @@ Status UcxClient::call(uint16_t opcode, std::span<const uint8_t> meta, std::span
                               sent, send_request);
   if (!ok(st)) return st;
   expect_ = Expect::Reply;
-  const size_t request_bytes = meta.size() + bulk_bytes;
-  const bool spin = spin_predictor_.worth_spinning(request_bytes);
-  // The clock is read only for a wait that is not spun: a reply caught while
-  // spinning costs none (it came within the spin), and silence is counted
-  // from the first sleep.
-  std::chrono::steady_clock::time_point sent_at;
-  if (!spin) sent_at = last_heard_ = std::chrono::steady_clock::now();
-  bool slept = false;
+  last_heard_ = std::chrono::steady_clock::now();
   bool timed_out = false;
 
   // Wait for the reply, for our send to let go of the caller's buffers, and
@@ -299,17 +291,12 @@ Status UcxClient::call(uint16_t opcode, std::span<const uint8_t> meta, std::span
       finish_reply(fetch_done_.status == UCS_OK ? Status::Ok : Status::ConnectionLost);
     }
     if ((reply_done_ || lost_) && sent.done && (!fetching_ || fetch_done_.done)) break;
-    if (slept && !reply_done_ && !lost_ && silent_too_long()) {
+    if (!reply_done_ && !lost_ && silent_too_long()) {
       timed_out = true;
       abandon();
     }
-    if (progress_or_sleep(spin) && !slept) {
-      slept = true;
-      if (spin) last_heard_ = std::chrono::steady_clock::now();
-    }
+    progress_or_sleep();
   }
-  spin_predictor_.record(request_bytes,
-                         spin ? !slept : std::chrono::steady_clock::now() - sent_at <= UcxWorker::kSpinTime);
   expect_ = Expect::Nothing;
   reply_ = nullptr;
   if (send_request) ucp_request_free(send_request);

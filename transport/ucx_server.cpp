@@ -119,12 +119,6 @@ class UcxServer final : public Server {
   void drop_for_memory(Event& event, uint64_t bytes);
   uint8_t* scratch(size_t bytes);
   void release(Event& event);
-  void keep_spare(std::vector<uint8_t>&& meta) {
-    constexpr size_t kSpares = 8, kLargest = 4096;  // metadata in a UCX header is small
-    if (spare_meta_.size() >= kSpares || meta.capacity() > kLargest) return;
-    meta.clear();
-    spare_meta_.push_back(std::move(meta));
-  }
   // Refuses a connection over max_connections_, logging at most once a tick.
   void refuse(ucp_conn_request_h request, const std::string& address);
   void tick();
@@ -160,9 +154,6 @@ class UcxServer final : public Server {
   std::unordered_map<ucp_ep_h, PeerId> by_ep_;
 
   std::deque<Event> events_;
-  // Metadata buffers of dispatched events, for the next ones: receiving
-  // allocates nothing in the steady state.
-  std::vector<std::vector<uint8_t>> spare_meta_;
   std::mutex posted_mutex_;
   std::vector<std::function<void()>> posted_;  // guarded by posted_mutex_
   std::vector<std::function<void()>> running_posted_;
@@ -416,8 +407,7 @@ void UcxServer::wait_for(const Completion& done) {
 Status UcxServer::run() {
   while (!finished_ && !stop_requested_.load(std::memory_order_relaxed)) {
     const bool posted = has_posted_.load(std::memory_order_acquire);
-    if (!worker_->progress() && events_.empty() && !posted)
-      worker_->idle(kServerPollMs, wake_fd_, !handler_.work_elsewhere());
+    if (!worker_->progress() && events_.empty() && !posted) worker_->idle(kServerPollMs, wake_fd_);
     if (posted) run_posted();
     service();
     tick();

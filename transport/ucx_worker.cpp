@@ -18,6 +18,9 @@
 namespace rrto::transport {
 namespace {
 
+// How long an idle loop keeps polling UCX before it sleeps on the event fd.
+constexpr auto kSpinTime = std::chrono::microseconds(100);
+
 // UCX's default (20 s) would leave a client blocked on a vanished server for
 // a long time; it is only used when the user did not choose a value.
 constexpr const char* kDefaultKeepaliveInterval = "1s";
@@ -198,24 +201,21 @@ bool UcxWorker::progress() {
   return true;
 }
 
-bool UcxWorker::idle(int timeout_ms, int wake_fd, bool spin) {
-  if (spin) {
-    const auto now = std::chrono::steady_clock::now();
-    if (!spinning_) {
-      spinning_ = true;
-      spin_start_ = now;
-      return false;
-    }
-    if (now - spin_start_ < kSpinTime) return false;
+void UcxWorker::idle(int timeout_ms, int wake_fd) {
+  const auto now = std::chrono::steady_clock::now();
+  if (!spinning_) {
+    spinning_ = true;
+    spin_start_ = now;
+    return;
   }
+  if (now - spin_start_ < kSpinTime) return;
   spinning_ = false;
 
   // Arm only says BUSY when events are already pending: progress again.
   ucs_status_t s = ucp_worker_arm(worker_);
-  if (s == UCS_ERR_BUSY) return true;
+  if (s == UCS_ERR_BUSY) return;
   pollfd fds[2] = {{efd_, POLLIN, 0}, {wake_fd, POLLIN, 0}};
   ::poll(fds, wake_fd >= 0 ? 2 : 1, s == UCS_OK ? timeout_ms : 1);
-  return true;
 }
 
 ucp_request_param_t send_param(Completion& c) {

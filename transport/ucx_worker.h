@@ -39,16 +39,12 @@ class UcxWorker {
   // One round of ucp_worker_progress; true when it did anything.
   bool progress();
 
-  // How long idle() spins before it sleeps.
-  static constexpr std::chrono::microseconds kSpinTime{100};
-
-  // Call after a progress() that did nothing. Spins for kSpinTime (so a
-  // reply that is microseconds away costs no sleep; not with `spin` false),
-  // then arms the worker and sleeps until it has events, `wake_fd` (if >= 0)
-  // is readable, or timeout_ms passes. The timeout bounds how long UCX's
-  // timers (keepalive, error detection) can go unprogressed. True once past
-  // the spin (it slept, or found events pending as it tried to).
-  bool idle(int timeout_ms, int wake_fd = -1, bool spin = true);
+  // Call after a progress() that did nothing. Spins for a short while (so a
+  // reply that is microseconds away costs no sleep), then arms the worker and
+  // sleeps until it has events, `wake_fd` (if >= 0) is readable, or
+  // timeout_ms passes. The timeout bounds how long UCX's timers (keepalive,
+  // error detection) can go unprogressed.
+  void idle(int timeout_ms, int wake_fd = -1);
 
  private:
   UcxWorker() = default;
