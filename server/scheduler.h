@@ -5,6 +5,7 @@
 // another, leaving whole devices free.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -21,6 +22,7 @@ struct DeviceLoad {
   uint64_t memory_in_use = 0;  // by the sessions on it
   size_t sessions = 0;
   uint64_t busy_ns = 0;  // device time used since the last placement
+  uint64_t free_memory() const { return total_memory - std::min(total_memory, memory_in_use); }
 };
 
 class Scheduler {

@@ -144,7 +144,7 @@ CUresult SessionManager::refusal(const Introduction& introduction, std::string& 
 Welcome SessionManager::load() const {
   Welcome welcome{.devices = static_cast<uint32_t>(devices_.size()), .sessions = admitted_};
   for (const DeviceLoad& d : device_loads())
-    welcome.free_memory += d.total_memory - std::min(d.total_memory, d.memory_in_use);
+    welcome.free_memory += d.free_memory();
   return welcome;
 }
 
@@ -443,9 +443,7 @@ void SessionManager::make_room(SessionWork& work) {
     if (const auto* alloc = std::get_if<proto::MemAlloc>(&c.call)) needed += alloc->size;
   if (needed == 0) return;
   const std::vector<DeviceLoad> loads = device_loads();
-  auto free_on = [&](size_t i) {
-    return loads[i].total_memory - std::min(loads[i].total_memory, loads[i].memory_in_use);
-  };
+  auto free_on = [&](size_t i) { return loads[i].free_memory(); };
   const size_t from = work.session.device_index();
   if (needed <= free_on(from)) return;
   size_t to = from;
