@@ -38,7 +38,7 @@ std::vector<ConnectOptions> by_load(const std::vector<ConnectOptions>& servers, 
   }
   std::stable_sort(probed.begin(), probed.end(), [](const Probed& a, const Probed& b) {
     if (a.answered != b.answered) return a.answered;
-    return (a.sessions + 1) * b.devices < (b.sessions + 1) * a.devices;
+    return proto::less_loaded(a.sessions, a.devices, b.sessions, b.devices);
   });
   std::vector<ConnectOptions> out;
   for (const Probed& p : probed) out.push_back(p.server);

@@ -158,6 +158,13 @@ struct HelloResult {
   }
 };
 
+// How clients and servers of a cluster compare load: whether a new session
+// would find fewer sessions per device on the first server (`sessions` on
+// `devices`) than on the second, each counting the new one.
+inline bool less_loaded(uint64_t sessions, uint64_t devices, uint64_t other_sessions, uint64_t other_devices) {
+  return (sessions + 1) * other_devices < (other_sessions + 1) * devices;
+}
+
 struct MemAlloc {
   uint64_t size = 0;
   template <class F> void fields(F&& f) { f(size); }

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "common/log.h"
+#include "protocol/calls.h"
 
 namespace rrto::server::cluster {
 namespace {
@@ -134,21 +135,19 @@ uint64_t Membership::recently_sent(const std::string& address) const {
 }
 
 std::string Membership::better_server(uint32_t devices, uint64_t sessions, uint64_t memory) {
-  // Sessions per device once the new one is placed, compared multiplied
-  // out: (s + 1) / d < (s2 + 1) / d2.
-  auto fewer = [](uint64_t s, uint64_t d, uint64_t s2, uint64_t d2) { return (s + 1) * d2 < (s2 + 1) * d; };
+  using proto::less_loaded;
   std::lock_guard lock(mutex_);
   const ServerEntry* best = nullptr;
   uint64_t best_sessions = 0;
   for (const ServerEntry& e : others_) {
     const uint64_t s = e.sessions + recently_sent(e.address);
     if (e.devices == 0 || e.free_memory < memory) continue;
-    if (!best || fewer(s, e.devices, best_sessions, best->devices)) {
+    if (!best || less_loaded(s, e.devices, best_sessions, best->devices)) {
       best = &e;
       best_sessions = s;
     }
   }
-  if (!best || devices == 0 || !fewer(best_sessions, best->devices, sessions, devices)) return {};
+  if (!best || devices == 0 || !less_loaded(best_sessions, best->devices, sessions, devices)) return {};
   sent_.emplace_back(best->address, std::chrono::steady_clock::now());
   return best->address;
 }

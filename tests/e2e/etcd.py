@@ -107,11 +107,16 @@ class Etcd:
 
 
 def wait_until(condition, what, timeout=20):
-    """Polls `condition` (a function) until it returns something true; returns that."""
+    """Polls `condition` (a function) until it returns something true; returns that. A condition
+    that cannot be checked yet (etcd electing a leader after a member died) is tried again."""
     deadline = time.time() + timeout
+    last_error = ""
     while time.time() < deadline:
-        value = condition()
+        try:
+            value = condition()
+        except Failure as e:
+            value, last_error = None, f" (last: {e})"
         if value:
             return value
         time.sleep(0.1)
-    raise Failure(f"{what} did not happen within {timeout} s")
+    raise Failure(f"{what} did not happen within {timeout} s{last_error}")

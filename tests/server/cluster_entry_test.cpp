@@ -1,6 +1,7 @@
 // A server's entry in the cluster, as written to and read from etcd.
 #include <doctest/doctest.h>
 
+#include "protocol/calls.h"
 #include "server/cluster/membership.h"
 
 using namespace rrto::server::cluster;
@@ -30,4 +31,13 @@ TEST_CASE("what is not an entry, or names no address to send clients to, is not 
   CHECK_FALSE(from_json(
       R"({"name": "a", "address": "h:0", "devices": 1, "free_memory": 1, "sessions": 0, "busy": 0})", e));
   CHECK(from_json(R"({"name": "a", "address": "h:1", "devices": 1, "free_memory": 1, "sessions": 0, "busy": 0})", e));
+}
+
+TEST_CASE("load is sessions per device once the new session is counted, and equal is not less") {
+  using rrto::proto::less_loaded;
+  CHECK(less_loaded(1, 2, 1, 1));        // 2/2 against 2/1
+  CHECK_FALSE(less_loaded(1, 1, 1, 1));  // equal: stay
+  CHECK_FALSE(less_loaded(3, 4, 0, 1));  // 4/4 against 1/1
+  CHECK(less_loaded(0, 1, 4, 4));        // 1/1 against 5/4
+  CHECK_FALSE(less_loaded(4, 4, 0, 1));  // 5/4 against 1/1
 }
