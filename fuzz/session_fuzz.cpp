@@ -36,7 +36,8 @@ class AdmitAll final : public Admission {
  public:
   explicit AdmitAll(Device& device) : device_(device) {}
   CUresult admit(Session& session, const Introduction& introduction, Welcome&, std::string&) override {
-    return session.admit(device_, 0, std::string(introduction.client_name), {.memory_bytes = kDeviceMemory / 2});
+    return session.admit(device_, 0, /*window=*/1, std::string(introduction.client_name),
+                         {.memory_bytes = kDeviceMemory / 2});
   }
 
  private:

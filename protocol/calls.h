@@ -14,7 +14,9 @@ namespace rrto::proto {
 
 // 2: the handshake proves the key (Hello, HelloChallenge, Authenticate).
 // 3: Hello's flags; HelloResult's redirect and the server's load.
-inline constexpr uint32_t kProtocolVersion = 3;
+// 4: address windows (Hello/HelloResult window, MemAlloc at), failover
+//    (kHelloResume, HelloResult's peers).
+inline constexpr uint32_t kProtocolVersion = 4;
 
 // Transport-level message opcodes.
 enum MessageOp : uint16_t { kBatchRequest = 1, kBatchReply = 2 };
@@ -116,13 +118,17 @@ enum HelloFlag : uint32_t {
   kHelloProbe = 1u << 0,
   // Another server sent the client here: admit it, send it nowhere else.
   kHelloRedirected = 1u << 1,
+  // The client re-creates a session its lost server held: admit it here, in
+  // the address window it names (Hello::window), or refuse.
+  kHelloResume = 1u << 2,
 };
 struct Hello {
   uint32_t protocol_version = kProtocolVersion;
   Bytes client_nonce;
   Text client_name;  // for the server's log: program name and pid
   uint32_t flags = 0;  // HelloFlag
-  template <class F> void fields(F&& f) { f(protocol_version); f(client_nonce); f(client_name); f(flags); }
+  uint64_t window = 0;  // with kHelloResume: the session's address window (HelloResult::window)
+  template <class F> void fields(F&& f) { f(protocol_version); f(client_nonce); f(client_name); f(flags); f(window); }
 };
 // proof: empty when the server has no key.
 struct HelloChallenge {
@@ -151,10 +157,14 @@ struct HelloResult {
   uint32_t server_devices = 0;
   uint64_t server_sessions = 0;     // admitted, this one included
   uint64_t server_free_memory = 0;  // bytes, over its devices
+  // The session's address window: its allocations lie inside it, on any
+  // server of the cluster (1 and up; 0: none).
+  uint64_t window = 0;
+  Text peers;  // the other servers of the cluster, "host:port,host:port...", for failover
   template <class F> void fields(F&& f) {
     f(session_id); f(driver_version); f(device_name); f(device_uuid); f(total_memory);
     f(pci_domain); f(pci_bus); f(pci_device); f(attributes); f(redirect);
-    f(server_devices); f(server_sessions); f(server_free_memory);
+    f(server_devices); f(server_sessions); f(server_free_memory); f(window); f(peers);
   }
 };
 
@@ -165,9 +175,12 @@ inline bool less_loaded(uint64_t sessions, uint64_t devices, uint64_t other_sess
   return (sessions + 1) * other_devices < (other_sessions + 1) * devices;
 }
 
+// `at`: 0, or the address the allocation must have (inside the session's
+// address window; a re-created session asks for the addresses it had).
 struct MemAlloc {
   uint64_t size = 0;
-  template <class F> void fields(F&& f) { f(size); }
+  uint64_t at = 0;
+  template <class F> void fields(F&& f) { f(size); f(at); }
 };
 struct MemAllocResult {
   uint64_t dptr = 0;

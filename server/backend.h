@@ -73,7 +73,9 @@ class SessionDevice {
   virtual ~SessionDevice() = default;
 
   // ------------------------------------------------------------ memory
-  virtual CUresult mem_alloc(uint64_t size, uint64_t& dptr) = 0;
+  // `at`: 0, or the address the allocation must have (a re-created session's;
+  // the session layer has checked it lies in the session's window).
+  virtual CUresult mem_alloc(uint64_t size, uint64_t at, uint64_t& dptr) = 0;
   virtual CUresult mem_free(uint64_t dptr) = 0;
   virtual CUresult mem_get_info(uint64_t& free, uint64_t& total) = 0;
 
@@ -153,7 +155,10 @@ class Device {
   virtual ~Device() = default;
 
   virtual const DeviceDescription& description() const = 0;
-  virtual CUresult open_session(uint64_t session_id, SessionView& view) = 0;
+  // The session's allocations will lie in address window `window`
+  // (address_window.h); a device that cannot have that window says so in
+  // the log and fails.
+  virtual CUresult open_session(uint64_t session_id, uint64_t window, SessionView& view) = 0;
 };
 
 }  // namespace rrto::server

@@ -16,6 +16,12 @@ class ClusterView {
   // would. The server
   // chosen counts the session from then on.
   virtual std::string better_server(uint32_t devices, uint64_t sessions, uint64_t memory) = 0;
+  // Whether another server of the cluster said it holds address window
+  // `window` (address_window.h) when last read.
+  virtual bool window_taken(uint64_t window) = 0;
+  // The other servers' addresses, "host:port,host:port...": where a client
+  // goes when this server is lost.
+  virtual std::string peers() = 0;
 };
 
 }  // namespace rrto::server

@@ -26,7 +26,7 @@ class Dispatcher::CallRunner {
   CUresult operator()(const proto::Authenticate& c) { return d_.authenticate(s_, c, reply_); }
 
   CUresult operator()(const proto::MemAlloc& c) {
-    return with_result<proto::MemAllocResult>([&](auto& out) { return s_.mem_alloc(c.size, out.dptr); });
+    return with_result<proto::MemAllocResult>([&](auto& out) { return s_.mem_alloc(c.size, c.at, out.dptr); });
   }
   CUresult operator()(const proto::MemFree& c) { return s_.mem_free(c.dptr); }
   CUresult operator()(const proto::MemGetInfo&) {
@@ -126,6 +126,7 @@ CUresult Dispatcher::check_admission(Session& session, const proto::AnyCall& cal
 CUresult Dispatcher::hello(Session& session, const proto::Hello& hello, BatchReply& reply) {
   client_name_ = hello.client_name;
   client_flags_ = hello.flags;
+  client_window_ = hello.window;
   proto::HelloChallenge challenge;
   if (hello.protocol_version == proto::kProtocolVersion && ok(handshake_.challenge(hello, challenge))) {
     set_result(challenge);
@@ -139,7 +140,8 @@ CUresult Dispatcher::authenticate(Session& session, const proto::Authenticate& a
                {.protocol_version = proto::kProtocolVersion,
                 .client_name = client_name_,
                 .authenticated = handshake_.verify(authenticate),
-                .flags = client_flags_},
+                .flags = client_flags_,
+                .window = client_window_},
                reply);
 }
 
@@ -153,10 +155,12 @@ CUresult Dispatcher::admit(Session& session, const Introduction& client, BatchRe
   proto::HelloResult result{.redirect = welcome.redirect,
                             .server_devices = welcome.devices,
                             .server_sessions = welcome.sessions,
-                            .server_free_memory = welcome.free_memory};
+                            .server_free_memory = welcome.free_memory,
+                            .peers = welcome.peers};
   if (session.admitted()) {
     const DeviceDescription& device = session.device()->description();
     result.session_id = session.id();
+    result.window = session.window();
     result.driver_version = device.driver_version;
     result.device_name = device.name;
     result.device_uuid = proto::Bytes(device.uuid);

@@ -27,6 +27,7 @@ struct Introduction {
   std::string_view client_name;
   bool authenticated = false;  // proved the server's key (true when the server has none)
   uint32_t flags = 0;          // proto::HelloFlag
+  uint64_t window = 0;         // with kHelloResume: the address window it had
 };
 
 // What a client that passed the handshake is told besides its device.
@@ -35,6 +36,7 @@ struct Welcome {
   uint64_t sessions = 0;  // admitted, the new one included
   uint64_t free_memory = 0;
   std::string redirect;  // the server of the cluster it should use instead; then no session
+  std::string peers;     // the other servers of the cluster, "host:port,..."
 };
 
 // Accepts or refuses a session (protocol version, key, capacity) and places
@@ -88,6 +90,7 @@ class Dispatcher {
   proto::ServerHandshake handshake_;
   std::string client_name_;  // from Hello, until Authenticate
   uint32_t client_flags_ = 0;  // from Hello, until Authenticate
+  uint64_t client_window_ = 0;  // from Hello, until Authenticate
   std::vector<uint8_t> result_;  // the result body of the call that ran last
   std::string refusal_;          // why a Hello was refused
 };

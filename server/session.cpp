@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "common/printable.h"
 #include "protocol/calls.h"
+#include "server/address_window.h"
 
 namespace rrto::server {
 namespace {
@@ -39,8 +40,10 @@ Session::Session(uint64_t id, std::string peer_address) : id_(id), peer_address_
 
 Session::~Session() { release(); }
 
-CUresult Session::admit(Device& device, size_t device_index, std::string client_name, const SessionLimits& limits) {
-  if (CUresult r = device.open_session(id_, view_)) return r;
+CUresult Session::admit(Device& device, size_t device_index, uint64_t window, std::string client_name,
+                        const SessionLimits& limits) {
+  if (CUresult r = device.open_session(id_, window, view_)) return r;
+  window_ = window;
   device_ = &device;
   device_index_ = device_index;
   client_name_ = std::move(client_name);
@@ -97,13 +100,18 @@ CUresult Session::resolve_event(uint64_t id, EventHandle& event) {
 
 // ---------------------------------------------------------------- memory
 
-CUresult Session::mem_alloc(uint64_t size, uint64_t& dptr) {
+CUresult Session::mem_alloc(uint64_t size, uint64_t at, uint64_t& dptr) {
   if (size == 0) return fail(CUDA_ERROR_INVALID_VALUE, "MemAlloc of 0 bytes");
+  if (at != 0 && (at < window_base(window_) || at - window_base(window_) >= kWindowBytes))
+    return fail(CUDA_ERROR_INVALID_VALUE, "MemAlloc at {:#x}: outside the session's address window", at);
   const uint64_t limit = limits_.memory_bytes;
   if (limit && (size > limit || allocations_.allocated_bytes() > limit - size))
     return fail(CUDA_ERROR_OUT_OF_MEMORY, "MemAlloc of {} bytes exceeds the session limit of {} bytes ({} in use)",
                 size, limit, allocations_.allocated_bytes());
-  if (CUresult r = view()->mem_alloc(size, dptr)) return fail(r, "MemAlloc of {} bytes failed", size);
+  if (CUresult r = view()->mem_alloc(size, at, dptr)) {
+    if (at) return fail(r, "MemAlloc of {} bytes at {:#x} failed: not free in the session's window", size, at);
+    return fail(r, "MemAlloc of {} bytes failed", size);
+  }
   if (!allocations_.insert({.base = dptr, .size = size, .kind = AllocationTable::Kind::Allocation})) {
     // The device handed out memory this session already holds: a backend bug.
     view()->mem_free(dptr);

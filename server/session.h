@@ -54,9 +54,12 @@ class Session {
   // A session is admitted once its Hello was accepted and it was placed on a
   // device; before that it can run no call.
   bool admitted() const { return device_ != nullptr; }
-  // Fails when the device cannot open the session's view of it.
-  CUresult admit(Device& device, size_t device_index, std::string client_name, const SessionLimits& limits);
+  // Fails when the device cannot open the session's view of it in address
+  // window `window` (address_window.h).
+  CUresult admit(Device& device, size_t device_index, uint64_t window, std::string client_name,
+                 const SessionLimits& limits);
   size_t device_index() const { return device_index_; }
+  uint64_t window() const { return window_; }
   Device* device() const { return device_; }
   // What its calls run on (Device::open_session).
   SessionDevice* view() const { return view_.device; }
@@ -82,7 +85,8 @@ class Session {
 
   // ------------------------------------------------------------ calls
   // Only for an admitted session: the dispatcher runs none before Hello.
-  CUresult mem_alloc(uint64_t size, uint64_t& dptr);
+  // `at`: 0, or the address it must have, inside the session's window.
+  CUresult mem_alloc(uint64_t size, uint64_t at, uint64_t& dptr);
   CUresult mem_free(uint64_t dptr);
   CUresult mem_get_info(uint64_t& free, uint64_t& total);
   CUresult memcpy_htod(uint64_t dst, std::span<const uint8_t> payload, uint64_t stream);
@@ -155,6 +159,7 @@ class Session {
   Device* device_ = nullptr;
   SessionView view_;
   size_t device_index_ = 0;
+  uint64_t window_ = 0;  // address_window.h
   CUresult sticky_ = CUDA_SUCCESS;
   SessionLimits limits_;
   uint64_t module_bytes_ = 0;  // images of the modules loaded

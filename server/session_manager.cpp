@@ -167,7 +167,7 @@ CUresult SessionManager::admit(Session& session, const Introduction& introductio
   welcome = load();
   if (CUresult r = refusal(introduction, why)) return refuse(session, client, r, why);
   if (introduction.flags & proto::kHelloProbe) return CUDA_SUCCESS;
-  if (cluster_ && !(introduction.flags & proto::kHelloRedirected)) {
+  if (cluster_ && !(introduction.flags & (proto::kHelloRedirected | proto::kHelloResume))) {
     welcome.redirect = cluster_->better_server(welcome.devices, welcome.sessions, session_room());
     if (!welcome.redirect.empty()) {
       RRTO_INFO(kLog, "session {}: client '{}' sent to {}, which has fewer sessions per device", session.id(), client,
@@ -176,17 +176,44 @@ CUresult SessionManager::admit(Session& session, const Introduction& introductio
     }
   }
   const size_t index = place();
-  Device& device = *devices_.at(index);
-  if (CUresult r = session.admit(device, index, client, policy_.session)) {
-    why = "the device cannot take another session";
-    return refuse(session, client, r, why);
-  }
+  if (CUresult r = open_in_window(session, index, introduction, client, why)) return refuse(session, client, r, why);
   ++admitted_;
   ++welcome.sessions;
+  if (cluster_) welcome.peers = cluster_->peers();
   status_.admitted(session);
-  RRTO_INFO(kLog, "session {} started: peer {}, client '{}', device {} ({})", session.id(), session.peer_address(),
-            client, index, device.description().name);
+  RRTO_INFO(kLog, "session {} {}: peer {}, client '{}', device {} ({}), address window {}", session.id(),
+            introduction.flags & proto::kHelloResume ? "resumed" : "started", session.peer_address(), client, index,
+            devices_.at(index)->description().name, session.window());
   return CUDA_SUCCESS;
+}
+
+CUresult SessionManager::open_in_window(Session& session, size_t index, const Introduction& introduction,
+                                        const std::string& client, std::string& why) {
+  Device& device = *devices_.at(index);
+  if (introduction.flags & proto::kHelloResume) {
+    const uint64_t window = introduction.window;
+    if (!is_window(window) || !windows_.hold(window)) {
+      why = fmt::format("address window {} cannot be had here: {}", window,
+                        is_window(window) ? "a session of this server holds it" : "no such window");
+      return CUDA_ERROR_OUT_OF_MEMORY;
+    }
+    if (CUresult r = session.admit(device, index, window, client, policy_.session)) {
+      windows_.release(window);
+      why = fmt::format("address window {} cannot be had on device {}", window, index);
+      return r;
+    }
+    return CUDA_SUCCESS;
+  }
+  // A window something of this process happens to lie in is skipped.
+  constexpr int kTries = 4;
+  for (int attempt = 0; attempt < kTries; ++attempt) {
+    const uint64_t window = windows_.choose([this](uint64_t w) { return cluster_ && cluster_->window_taken(w); });
+    if (window == 0 || !windows_.hold(window)) break;
+    if (session.admit(device, index, window, client, policy_.session) == CUDA_SUCCESS) return CUDA_SUCCESS;
+    windows_.release(window);
+  }
+  why = "the device cannot take another session (no address window could be had)";
+  return CUDA_ERROR_OUT_OF_MEMORY;
 }
 
 void SessionManager::end_session(Connection& connection, std::string_view reason) {
@@ -196,6 +223,7 @@ void SessionManager::end_session(Connection& connection, std::string_view reason
     return;
   }
   const size_t device = work->session.device_index();
+  windows_.release(work->session.window());
   status_.ended(work->session, work->memory_seen);
   work->memory_seen = 0;
   --admitted_;

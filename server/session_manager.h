@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -25,6 +26,7 @@
 
 #include "server/backend.h"
 #include "server/batch_decoder.h"
+#include "server/address_window.h"
 #include "server/cluster_view.h"
 #include "server/dispatcher.h"
 #include "server/executor.h"
@@ -88,6 +90,8 @@ class SessionManager final : public transport::Handler, private Admission {
   StatusRecorder& status() { return status_; }
   const Metrics& metrics() const { return metrics_; }
   size_t session_count() const { return admitted_; }
+  // The address windows the sessions hold (address_window.h); any thread.
+  std::set<uint64_t> windows_held() const { return windows_.held(); }
   // Batches out on an executor whose reply has not been sent yet.
   size_t batches_in_flight() const { return in_flight_; }
 
@@ -165,6 +169,11 @@ class SessionManager final : public transport::Handler, private Admission {
   std::vector<DeviceLoad> device_loads() const;
   // The device a new session goes to, by the load of each.
   size_t place();
+  // Opens the admitted session on device `index` in its address window: the
+  // one a resumed session names, else a fresh one (cluster-wide, as far as
+  // this server knows).
+  CUresult open_in_window(Session& session, size_t index, const Introduction& introduction,
+                          const std::string& client, std::string& why);
   // Keeps the devices' memory in use up to date after a session's batch.
   void account_memory(SessionWork& work);
   // Between two batches of an idle session: spread placement keeps devices
@@ -187,6 +196,7 @@ class SessionManager final : public transport::Handler, private Admission {
   std::vector<uint64_t> busy_seen_;  // each device's busy time at the last placement
   ReplySink* sink_ = nullptr;
   ClusterView* cluster_ = nullptr;
+  WindowTable windows_;
   std::unordered_map<transport::PeerId, Connection> connections_;
   uint64_t next_session_id_ = 1;
   size_t admitted_ = 0;

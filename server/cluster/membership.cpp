@@ -22,7 +22,8 @@ constexpr auto kConnectTime = std::chrono::milliseconds(250);
 
 std::string to_json(const ServerEntry& e) {
   return json{{"name", e.name},         {"address", e.address},   {"devices", e.devices},
-              {"free_memory", e.free_memory}, {"sessions", e.sessions}, {"busy", e.busy}}
+              {"free_memory", e.free_memory}, {"sessions", e.sessions}, {"busy", e.busy},
+              {"windows", e.windows}}
       .dump();
 }
 
@@ -44,6 +45,14 @@ bool from_json(const std::string& text, ServerEntry& e) {
       !j["busy"].is_number())
     return false;
   e.busy = j["busy"].get<double>();
+  e.windows.clear();
+  if (j.contains("windows")) {
+    if (!j["windows"].is_array()) return false;
+    for (const json& w : j["windows"]) {
+      if (!w.is_number_unsigned()) return false;
+      e.windows.push_back(w.get<uint64_t>());
+    }
+  }
   config::ServerAddress address;  // where clients would be sent: it must be one
   return config::parse_host_port(e.address, address) && address.port != 0;
 }
@@ -152,6 +161,20 @@ std::string Membership::better_server(uint32_t devices, uint64_t sessions, uint6
   return best->address;
 }
 
+bool Membership::window_taken(uint64_t window) {
+  std::lock_guard lock(mutex_);
+  for (const ServerEntry& e : others_)
+    if (std::find(e.windows.begin(), e.windows.end(), window) != e.windows.end()) return true;
+  return false;
+}
+
+std::string Membership::peers() {
+  std::lock_guard lock(mutex_);
+  std::string out;
+  for (const ServerEntry& e : others_) out += (out.empty() ? "" : ",") + e.address;
+  return out;
+}
+
 ServerEntry Membership::entry_now() {
   const LoadSample now = sample_();
   const auto at = std::chrono::steady_clock::now();
@@ -166,7 +189,8 @@ ServerEntry Membership::entry_now() {
           .devices = now.devices,
           .free_memory = now.total_memory - std::min(now.total_memory, now.memory_in_use),
           .sessions = now.sessions,
-          .busy = std::min(busy, 1.0)};
+          .busy = std::min(busy, 1.0),
+          .windows = now.windows};
 }
 
 }  // namespace rrto::server::cluster

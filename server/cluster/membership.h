@@ -33,6 +33,7 @@ struct ServerEntry {
   uint64_t free_memory = 0;  // bytes, summed over its devices
   uint64_t sessions = 0;
   double busy = 0;  // the fraction of its devices' time spent running work, over the last refresh
+  std::vector<uint64_t> windows;  // the address windows its sessions hold
 };
 std::string to_json(const ServerEntry& entry);
 // False when `text` is not an entry.
@@ -44,6 +45,7 @@ struct LoadSample {
   uint64_t total_memory = 0, memory_in_use = 0;
   uint64_t sessions = 0;
   uint64_t busy_ns = 0;  // device time spent so far, summed over the devices
+  std::vector<uint64_t> windows;
 };
 
 class Membership final : public ClusterView {
@@ -60,6 +62,8 @@ class Membership final : public ClusterView {
   void leave();
 
   std::string better_server(uint32_t devices, uint64_t sessions, uint64_t memory) override;
+  bool window_taken(uint64_t window) override;
+  std::string peers() override;
 
  private:
   void read_others();

@@ -81,7 +81,8 @@ CUresult CudaDevice::bind() {
 
 // ---------------------------------------------------------------- memory
 
-CUresult CudaDevice::mem_alloc(uint64_t size, uint64_t& dptr) {
+CUresult CudaDevice::mem_alloc(uint64_t size, uint64_t at, uint64_t& dptr) {
+  if (at != 0) return CUDA_ERROR_NOT_SUPPORTED;
   if (CUresult r = bind()) return r;
   CUdeviceptr p = 0;
   if (CUresult r = driver_.cuMemAlloc(&p, size)) return r;

@@ -20,13 +20,15 @@ class CudaDevice final : public Device, public SessionDevice {
   ~CudaDevice() override;
 
   const DeviceDescription& description() const override { return description_; }
-  // Sessions share the device's context.
-  CUresult open_session(uint64_t, SessionView& view) override {
+  // Sessions share the device's context. Their allocations come from
+  // cuMemAlloc, outside any address window: a session on this backend cannot
+  // be re-created elsewhere (MemAlloc::at is not supported).
+  CUresult open_session(uint64_t, uint64_t, SessionView& view) override {
     view = {.own = nullptr, .device = this};
     return CUDA_SUCCESS;
   }
 
-  CUresult mem_alloc(uint64_t size, uint64_t& dptr) override;
+  CUresult mem_alloc(uint64_t size, uint64_t at, uint64_t& dptr) override;
   CUresult mem_free(uint64_t dptr) override;
   CUresult mem_get_info(uint64_t& free, uint64_t& total) override;
   CUresult copy_htod(uint64_t dst, const void* src, uint64_t size, StreamHandle stream) override;

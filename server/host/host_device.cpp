@@ -16,7 +16,6 @@ namespace {
 // CUDA guarantees at least 256-byte alignment for cuMemAlloc.
 constexpr uint64_t kAlignment = 256;
 constexpr const char* kLog = "server";
-constexpr uint64_t kSessionAddressSpace = 64ull << 30;
 
 struct HostModule {
   std::vector<uint8_t> image;  // kept for inspection; the host cannot run it
@@ -55,17 +54,14 @@ HostDevice::~HostDevice() = default;
 
 // ---------------------------------------------------------------- sessions
 
-CUresult HostDevice::open_session(uint64_t session_id, SessionView& view) {
-  // Room for the device's memory twice over, against fragmentation, and at
-  // least kSessionAddressSpace, for a move to a larger device (pages are only
-  // used once touched); and for a copy of every global.
-  uint64_t globals = 0;
+CUresult HostDevice::open_session(uint64_t session_id, uint64_t window, SessionView& view) {
+  uint64_t globals = 0;  // a copy of every global
   if (kernels_)
     for (const auto& library : kernels_->libraries())
       for (const HostGlobal& g : library->globals()) globals += round_up(g.size, kAlignment);
   std::unique_ptr<SessionMemory> memory;
   std::string why;
-  if (!ok(SessionMemory::create(std::max(2 * memory_limit_, kSessionAddressSpace) + globals, memory, why))) {
+  if (!ok(SessionMemory::create(window, globals, memory, why))) {
     RRTO_ERROR(kLog, "session {}: {}", session_id, why);
     return CUDA_ERROR_OUT_OF_MEMORY;
   }

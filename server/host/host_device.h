@@ -52,7 +52,7 @@ class HostDevice final : public Device {
 
   const DeviceDescription& description() const override { return description_; }
   // A session's own view, with its own memory and kernel process.
-  CUresult open_session(uint64_t session_id, SessionView& view) override;
+  CUresult open_session(uint64_t session_id, uint64_t window, SessionView& view) override;
 
   CUresult mem_get_info(uint64_t& free, uint64_t& total) const;
   uint64_t used_bytes() const;

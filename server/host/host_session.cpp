@@ -36,8 +36,8 @@ HostSessionDevice::HostSessionDevice(HostDevice& device, uint64_t session_id, st
   for (uint32_t l = 0; l < libraries.size(); ++l) {
     const std::vector<HostGlobal>& globals = libraries[l]->globals();
     for (uint32_t g = 0; g < globals.size(); ++g) {
-      uint64_t copy = 0, reserved = 0;
-      if (!memory_->allocate(globals[g].size, copy, reserved)) break;
+      uint64_t copy = 0;
+      if (!memory_->allocate_global(globals[g].size, copy)) break;
       std::memcpy(reinterpret_cast<void*>(copy), globals[g].address, globals[g].size);
       global_copies_.emplace(std::pair{l, g}, copy);
       new_bindings_.push_back({.library = l, .index = g, .copy = copy});
@@ -47,16 +47,15 @@ HostSessionDevice::HostSessionDevice(HostDevice& device, uint64_t session_id, st
 
 HostSessionDevice::~HostSessionDevice() {
   process_.reset();  // before the memory it maps
-  for (const auto& [position, copy] : global_copies_) memory_->release(copy);
 }
 
 
 // ---------------------------------------------------------------- memory
 
-CUresult HostSessionDevice::mem_alloc(uint64_t size, uint64_t& dptr) {
+CUresult HostSessionDevice::mem_alloc(uint64_t size, uint64_t at, uint64_t& dptr) {
   if (size == 0) return CUDA_ERROR_INVALID_VALUE;
   uint64_t reserved = 0;
-  if (!memory_->allocate(size, dptr, reserved)) return CUDA_ERROR_OUT_OF_MEMORY;
+  if (!memory_->allocate(size, at, dptr, reserved)) return at ? CUDA_ERROR_INVALID_VALUE : CUDA_ERROR_OUT_OF_MEMORY;
   if (!device_->reserve(reserved)) {
     memory_->release(dptr);
     return CUDA_ERROR_OUT_OF_MEMORY;

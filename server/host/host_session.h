@@ -28,7 +28,7 @@ class HostSessionDevice final : public SessionDevice {
   HostSessionDevice(HostDevice& device, uint64_t session_id, std::unique_ptr<SessionMemory> memory);
   ~HostSessionDevice() override;
 
-  CUresult mem_alloc(uint64_t size, uint64_t& dptr) override;
+  CUresult mem_alloc(uint64_t size, uint64_t at, uint64_t& dptr) override;
   CUresult mem_free(uint64_t dptr) override;
   CUresult mem_get_info(uint64_t& free, uint64_t& total) override;
   CUresult copy_htod(uint64_t dst, const void* src, uint64_t size, StreamHandle stream) override;

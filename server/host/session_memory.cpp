@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "server/address_window.h"
+
 namespace rrto::server::host {
 namespace {
 
@@ -17,53 +19,48 @@ constexpr uint64_t kPage = 4096;
 constexpr uint64_t kAlignment = 256;
 // Larger allocations are whole pages, given back to the system when freed.
 constexpr uint64_t kPageThreshold = 1ull << 20;
-// Sessions' memory is placed from here upwards, in slots of its size: far
-// from where a freshly started process maps its libraries and heap, so the
-// kernel process finds the same addresses free.
-constexpr uint64_t kFirstAddress = 0x200000000000ull;
-constexpr uint64_t kLastAddress = 0x600000000000ull;
-constexpr uint64_t kSlotAlignment = 1ull << 30;
 
 uint64_t round_up(uint64_t n, uint64_t to) { return (n + to - 1) / to * to; }
-
-// The first free slot: MAP_FIXED_NOREPLACE fails on a taken one.
-void* map_free_slot(int fd, uint64_t size) {
-  const uint64_t slot = round_up(size, kSlotAlignment);
-  for (uint64_t at = kFirstAddress; at + slot <= kLastAddress; at += slot) {
-    void* p = mmap(reinterpret_cast<void*>(at), size, PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_FIXED_NOREPLACE | MAP_NORESERVE, fd, 0);
-    if (p == MAP_FAILED) {
-      if (errno == EEXIST) continue;
-      return nullptr;
-    }
-    if (p == reinterpret_cast<void*>(at)) return p;
-    munmap(p, size);  // a kernel that took the address as a hint only
-  }
-  return nullptr;
-}
+uint64_t alignment_of(uint64_t bytes) { return bytes >= kPageThreshold ? kPage : kAlignment; }
 
 }  // namespace
 
-Status SessionMemory::create(uint64_t size, std::unique_ptr<SessionMemory>& out, std::string& error) {
-  size = round_up(size + kPage, kPage);  // the control page first
+Status SessionMemory::create(uint64_t window, uint64_t globals, std::unique_ptr<SessionMemory>& out,
+                             std::string& error) {
+  globals = round_up(globals, kPage);
+  if (!is_window(window) || globals + kPage >= kWindowBytes) {
+    error = fmt::format("no address window {}", window);
+    return Status::InvalidArgument;
+  }
+  const uint64_t base = window_base(window);
   const int fd = memfd_create("rrto-session-memory", MFD_CLOEXEC);
   if (fd < 0) {
     error = fmt::format("memfd_create: {}", std::strerror(errno));
     return Status::IoError;
   }
-  void* p = ftruncate(fd, static_cast<off_t>(size)) == 0 ? map_free_slot(fd, size) : nullptr;
-  if (p == nullptr) {
-    error = fmt::format("cannot map {} bytes of session memory: {}", size, std::strerror(errno));
+  void* p = MAP_FAILED;
+  if (ftruncate(fd, static_cast<off_t>(kWindowBytes)) == 0)
+    p = mmap(reinterpret_cast<void*>(base), kWindowBytes, PROT_READ | PROT_WRITE,
+             MAP_SHARED | MAP_FIXED_NOREPLACE | MAP_NORESERVE, fd, 0);
+  if (p != MAP_FAILED && p != reinterpret_cast<void*>(base)) {
+    munmap(p, kWindowBytes);  // a kernel that took the address as a hint only
+    p = MAP_FAILED;
+    errno = EEXIST;
+  }
+  if (p == MAP_FAILED) {
+    error = fmt::format("cannot map address window {} [{:#x}, +{} GiB): {}", window, base, kWindowBytes >> 30,
+                        errno == EEXIST ? "something of this process lies there" : std::strerror(errno));
     close(fd);
     return Status::OutOfMemory;
   }
-  out.reset(new SessionMemory(fd, reinterpret_cast<uint64_t>(p), size));
+  out.reset(new SessionMemory(fd, base, kWindowBytes, globals));
   return Status::Ok;
 }
 
-SessionMemory::SessionMemory(int fd, uint64_t base, uint64_t size) : fd_(fd), base_(base), size_(size) {
+SessionMemory::SessionMemory(int fd, uint64_t base, uint64_t size, uint64_t globals)
+    : fd_(fd), base_(base), size_(size), globals_next_(base + size - globals) {
   new (reinterpret_cast<void*>(base_)) KernelProgress();
-  free_.emplace(base_ + kPage, size_ - kPage);
+  free_.emplace(base_ + kPage, size_ - kPage - globals);
 }
 
 SessionMemory::~SessionMemory() {
@@ -71,21 +68,44 @@ SessionMemory::~SessionMemory() {
   close(fd_);
 }
 
-bool SessionMemory::allocate(uint64_t size, uint64_t& dptr, uint64_t& reserved) {
-  const uint64_t bytes = round_up(size, size >= kPageThreshold ? kPage : kAlignment);
+bool SessionMemory::allocate(uint64_t size, uint64_t at, uint64_t& dptr, uint64_t& reserved) {
+  const uint64_t alignment = alignment_of(size);
+  const uint64_t bytes = round_up(size, alignment);
+  if (at != 0) {
+    auto it = free_.upper_bound(at);
+    if (at % alignment != 0 || it == free_.begin()) return false;
+    --it;
+    if (at + bytes > it->first + it->second) return false;
+    take(it, at, bytes);
+    dptr = at;
+    reserved = bytes;
+    return true;
+  }
   for (auto it = free_.begin(); it != free_.end(); ++it) {
-    auto [at, length] = *it;
-    const uint64_t start = round_up(at, bytes >= kPageThreshold ? kPage : kAlignment);
-    if (start + bytes > at + length) continue;
-    free_.erase(it);
-    if (start > at) free_.emplace(at, start - at);
-    if (at + length > start + bytes) free_.emplace(start + bytes, at + length - start - bytes);
-    in_use_.emplace(start, bytes);
+    const uint64_t start = round_up(it->first, alignment);
+    if (start + bytes > it->first + it->second) continue;
+    take(it, start, bytes);
     dptr = start;
     reserved = bytes;
     return true;
   }
   return false;
+}
+
+void SessionMemory::take(std::map<uint64_t, uint64_t>::iterator range, uint64_t start, uint64_t bytes) {
+  const auto [at, length] = *range;
+  free_.erase(range);
+  if (start > at) free_.emplace(at, start - at);
+  if (at + length > start + bytes) free_.emplace(start + bytes, at + length - start - bytes);
+  in_use_.emplace(start, bytes);
+}
+
+bool SessionMemory::allocate_global(uint64_t size, uint64_t& dptr) {
+  const uint64_t bytes = round_up(size, kAlignment);
+  if (bytes > base_ + size_ - globals_next_) return false;
+  dptr = globals_next_;
+  globals_next_ += bytes;
+  return true;
 }
 
 uint64_t SessionMemory::release(uint64_t dptr) {

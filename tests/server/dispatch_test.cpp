@@ -236,7 +236,7 @@ TEST_CASE("malformed requests get an error reply and close that session only") {
     ByteWriter w(meta);
     w.put<uint32_t>(1);
     w.put<uint16_t>(static_cast<uint16_t>(proto::CallOp::MemAlloc));
-    w.put<uint32_t>(3);  // MemAlloc has 8 bytes
+    w.put<uint32_t>(3);  // MemAlloc has 16 bytes
     w.put_bytes("abc", 3);
     expect_closed(h.send_raw(peer, proto::kBatchRequest, meta, {}));
   }

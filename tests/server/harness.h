@@ -254,11 +254,14 @@ class Harness {
   // The handshake of a client that has `key` (protocol/handshake.h): the
   // outcome of Authenticate, or of Hello when the server refused it there or
   // the client refused the server's proof (then client_refusal says why).
-  Outcome hello(transport::PeerId peer, std::string_view key = {}, uint32_t version = proto::kProtocolVersion) {
+  Outcome hello(transport::PeerId peer, std::string_view key = {}, uint32_t version = proto::kProtocolVersion,
+                uint32_t flags = 0, uint64_t window = 0) {
     proto::ClientHandshake client{std::string(key)};
     proto::Hello hello;
     REQUIRE(ok(client.hello("harness", hello)));
     hello.protocol_version = version;
+    hello.flags = flags;
+    hello.window = window;
     Outcome challenged = send_call(peer, hello);
     if (challenged.status != CUDA_SUCCESS || challenged.closed) return challenged;
     proto::Authenticate authenticate;

@@ -1,0 +1,67 @@
+// Address windows: every session's device memory lies inside a window of the
+// address space, numbered 1..kWindowCount, that is the session's alone across
+// its edge cluster. Kernel arguments hold device addresses and cannot be
+// rewritten, so a session re-created on another server (failover) or moved to
+// another device gets the very same window and asks for each allocation at the
+// address it had (MemAlloc::at).
+//
+// Every server of a cluster must lay windows out alike: the layout is fixed
+// here, not configured. Windows sit far from where a process maps its
+// program, heap and libraries (and above ASan's shadow memory).
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <random>
+#include <set>
+
+namespace rrto::server {
+
+inline constexpr uint64_t kWindowBytes = 128ull << 30;
+inline constexpr uint64_t kFirstWindowAddress = 0x200000000000ull;
+inline constexpr uint64_t kWindowsEnd = 0x540000000000ull;
+inline constexpr uint64_t kWindowCount = (kWindowsEnd - kFirstWindowAddress) / kWindowBytes;
+
+// Window 0 is none.
+inline bool is_window(uint64_t window) { return window >= 1 && window <= kWindowCount; }
+inline uint64_t window_base(uint64_t window) { return kFirstWindowAddress + (window - 1) * kWindowBytes; }
+
+// Which windows this server's sessions hold, and a fresh one for a new
+// session: chosen at random among those neither held here nor `taken`
+// elsewhere in the cluster, so that servers choosing at once rarely agree.
+class WindowTable {
+ public:
+  // Holds `window` for a session; false when this server already holds it.
+  bool hold(uint64_t window) {
+    std::lock_guard lock(mutex_);
+    return held_.insert(window).second;
+  }
+  void release(uint64_t window) {
+    std::lock_guard lock(mutex_);
+    held_.erase(window);
+  }
+  // A window neither held here nor taken by `taken_elsewhere`; 0 when none.
+  template <typename TakenElsewhere>
+  uint64_t choose(TakenElsewhere&& taken_elsewhere) {
+    std::lock_guard lock(mutex_);
+    std::uniform_int_distribution<uint64_t> pick(1, kWindowCount);
+    for (int attempt = 0; attempt < 64; ++attempt) {
+      const uint64_t w = pick(random_);
+      if (!held_.contains(w) && !taken_elsewhere(w)) return w;
+    }
+    for (uint64_t w = 1; w <= kWindowCount; ++w)
+      if (!held_.contains(w) && !taken_elsewhere(w)) return w;
+    return 0;
+  }
+  std::set<uint64_t> held() const {
+    std::lock_guard lock(mutex_);
+    return held_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::set<uint64_t> held_;
+  std::mt19937_64 random_{std::random_device{}()};
+};
+
+}  // namespace rrto::server
