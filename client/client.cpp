@@ -139,9 +139,14 @@ CUresult Client::connect_and_hello() {
   std::vector<transport::ConnectOptions> servers;
   if (const CUresult r = server_options(cfg, servers); r != CUDA_SUCCESS) return r;
   proto::HelloResult result;
-  if (const CUresult r = open_session(s->remote, servers, cfg.auth_key, program_name(), result); r != CUDA_SUCCESS)
-    return r;
+  const std::string name = program_name();
+  if (const CUresult r = open_session(s->remote, servers, cfg.auth_key, name, result); r != CUDA_SUCCESS) return r;
   describe_device(result);
+  if (cfg.failover) {
+    s->failover.configure(servers, cfg.auth_key, name, cfg.failover_max_log_mb << 20);
+    s->failover.opened(result);
+    s->remote.set_keeper(&s->failover);
+  }
   return CUDA_SUCCESS;
 }
 

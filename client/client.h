@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "client/failover.h"
 #include "client/handles.h"
 #include "client/memory_pools.h"
 #include "client/op_recorder.h"
@@ -105,6 +106,7 @@ struct ClientState {
   Remote remote;
   OpRecorder recorder;
   Replayer replayer;
+  Failover failover;
 
   HandleTable<Context, HandleKind::Context> contexts;
   HandleTable<Module, HandleKind::Module> modules;

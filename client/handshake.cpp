@@ -6,7 +6,7 @@
 namespace rrto::client {
 
 CUresult handshake(Remote& remote, const std::string& auth_key, std::string_view client_name,
-                   proto::HelloResult& result, uint32_t flags) {
+                   proto::HelloResult& result, uint32_t flags, uint64_t window) {
   proto::ClientHandshake proofs(auth_key);
   proto::Hello hello;
   if (!ok(proofs.hello(client_name, hello))) {
@@ -14,6 +14,7 @@ CUresult handshake(Remote& remote, const std::string& auth_key, std::string_view
     return CUDA_ERROR_OPERATING_SYSTEM;
   }
   hello.flags = flags;
+  hello.window = window;
   proto::HelloChallenge challenge;
   CUresult r = remote.call(hello, &challenge);
   if (r == CUDA_SUCCESS) {

@@ -18,8 +18,8 @@ namespace rrto::client {
 // into the remote's last reply). CUDA_ERROR_NOT_PERMITTED when the server
 // cannot prove it knows `auth_key` (or has none while the client has one),
 // the server's refusal otherwise; either is logged once. `flags`:
-// proto::HelloFlag.
+// proto::HelloFlag; `window`: Hello::window.
 CUresult handshake(Remote& remote, const std::string& auth_key, std::string_view client_name,
-                   proto::HelloResult& result, uint32_t flags = 0);
+                   proto::HelloResult& result, uint32_t flags = 0, uint64_t window = 0);
 
 }  // namespace rrto::client

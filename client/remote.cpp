@@ -74,6 +74,30 @@ CUresult Remote::protocol_broken() {
   return kServerLost;
 }
 
+Status Remote::send_batch(void* bulk_dest, size_t bulk_capacity) {
+  reply_.bulk_dest = bulk_dest;
+  reply_.bulk_capacity = bulk_capacity;
+  reply_.bulk_received = 0;
+  const auto meta = batch_.bytes();
+  const Status s = conn_->call(proto::kBatchRequest, meta, segments_, reply_);
+  TransferStats& stats = transfer_stats();
+  stats.round_trips.fetch_add(1, std::memory_order_relaxed);
+  stats.bytes_up.fetch_add(meta.size() + bulk_size_, std::memory_order_relaxed);
+  stats.bytes_down.fetch_add(reply_.meta.size() + reply_.bulk_received, std::memory_order_relaxed);
+  return s;
+}
+
+CUresult Remote::lost(Status s) {
+  if (s == Status::ProtocolError) return protocol_broken();
+  if (s == Status::Timeout)
+    RRTO_ERROR("client", "no answer from rrto-server at {} within the timeout (RRTO_TIMEOUT); giving up on it",
+               server_name_);
+  else
+    RRTO_ERROR("client", "lost the connection to rrto-server at {} ({})", server_name_, status_name(s));
+  lost_ = true;
+  return kServerLost;
+}
+
 CUresult Remote::exchange(void* bulk_dest, size_t bulk_capacity, std::span<const uint8_t>& result_body) {
   if (lost_ || !conn_) {
     reset_batch();
@@ -84,33 +108,29 @@ CUresult Remote::exchange(void* bulk_dest, size_t bulk_capacity, std::span<const
   for (const BulkPiece& p : bulk_)
     segments_.push_back({p.external ? p.external : staging_.data() + p.staging_offset, p.size});
 
-  reply_.bulk_dest = bulk_dest;
-  reply_.bulk_capacity = bulk_capacity;
-  reply_.bulk_received = 0;
-  const auto meta = batch_.bytes();
-  Status s = conn_->call(proto::kBatchRequest, meta, segments_, reply_);
-
-  TransferStats& stats = transfer_stats();
-  const uint64_t up = meta.size() + bulk_size_, down = reply_.meta.size() + reply_.bulk_received;
-  stats.round_trips.fetch_add(1, std::memory_order_relaxed);
-  stats.bytes_up.fetch_add(up, std::memory_order_relaxed);
-  stats.bytes_down.fetch_add(down, std::memory_order_relaxed);
-  if (rewriter_) rewriter_->after_send(up, down);
-  reset_batch();
-
+  Status s = send_batch(bulk_dest, bulk_capacity);
+  // A lost server: the batch goes again to the server the keeper moved the
+  // session to, if any.
+  while ((s == Status::ConnectionLost || s == Status::Timeout) && keeper_) {
+    RRTO_WARN("client", "lost rrto-server at {} ({}): re-creating the session elsewhere", server_name_,
+              status_name(s));
+    if (!keeper_->reconnect(*this)) break;
+    s = send_batch(bulk_dest, bulk_capacity);
+  }
+  if (rewriter_) rewriter_->after_send(batch_.size() + bulk_size_, reply_.meta.size() + reply_.bulk_received);
   if (!ok(s)) {
-    if (s == Status::ProtocolError) return protocol_broken();
-    if (s == Status::Timeout)
-      RRTO_ERROR("client", "no answer from rrto-server at {} within the timeout (RRTO_TIMEOUT); giving up on it",
-                 server_name_);
-    else
-      RRTO_ERROR("client", "lost the connection to rrto-server at {} ({})", server_name_, status_name(s));
-    lost_ = true;
-    return kServerLost;
+    reset_batch();
+    return lost(s);
   }
   proto::ReplyHeader header;
-  if (reply_.opcode != proto::kBatchReply || !proto::decode_reply(reply_.meta, header, result_body))
+  if (reply_.opcode != proto::kBatchReply || !proto::decode_reply(reply_.meta, header, result_body)) {
+    reset_batch();
     return protocol_broken();
+  }
+  if (keeper_)
+    keeper_->kept(batch_.bytes(), segments_, header.status == CUDA_SUCCESS ? batch_.count() : header.call_index,
+                  result_body);
+  reset_batch();
   if (header.status != CUDA_SUCCESS) {
     proto::ErrorResult why;
     proto::decode_fields(result_body, why);

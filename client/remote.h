@@ -21,13 +21,35 @@
 
 namespace rrto::client {
 
+class Remote;
+
+// What a session's batches leave behind besides their effect: a keeper
+// records each batch that ran (kept) and, when the server is lost, attaches
+// the Remote to another server where it re-created the session (reconnect);
+// the Remote then sends the lost batch again there.
+class SessionKeeper {
+ public:
+  // The server ran the first `ran` calls of the batch; `last_result` is the
+  // result body of its last call when that one ran.
+  virtual void kept(std::span<const uint8_t> meta, std::span<const transport::Segment> bulk, uint32_t ran,
+                    std::span<const uint8_t> last_result) = 0;
+  // False when no server could take the session.
+  virtual bool reconnect(Remote& remote) = 0;
+
+ protected:
+  ~SessionKeeper() = default;
+};
+
 class Remote final : public OutgoingBatch {
  public:
   // Tries each server in turn; the first that answers wins.
   Status connect(const std::vector<transport::ConnectOptions>& servers);
   // Uses a connection that is already open (tests pass a fake one).
   void attach(std::unique_ptr<transport::ClientConnection> connection, std::string server_name);
+  // Hands the connection over (to attach() elsewhere); this Remote has none after.
+  std::unique_ptr<transport::ClientConnection> detach() { return std::move(conn_); }
   bool connected() const { return conn_ != nullptr; }
+  const std::string& server_name() const { return server_name_; }
   std::string transport_name() const { return conn_ ? conn_->transport_name() : std::string("none"); }
 
   void set_mode(Mode m) { mode_ = m; }
@@ -35,6 +57,7 @@ class Remote final : public OutgoingBatch {
   // Whether calls that need no answer wait in the queue (every mode but rpc).
   bool queues_calls() const { return mode_ != Mode::Rpc; }
   void set_rewriter(BatchRewriter* rewriter) { rewriter_ = rewriter; }
+  void set_keeper(SessionKeeper* keeper) { keeper_ = keeper; }
 
   // OutgoingBatch: the queue as it stands, and the replayer's one edit.
   QueueMark mark() const override { return {batch_.count(), batch_.size(), bulk_size_, operator_calls_}; }
@@ -101,6 +124,9 @@ class Remote final : public OutgoingBatch {
     transfer_stats().remote_calls.fetch_add(1, std::memory_order_relaxed);
   }
   CUresult exchange(void* bulk_dest, size_t bulk_capacity, std::span<const uint8_t>& result_body);
+  // One send of the batch and its reply, counted in the transfer stats.
+  Status send_batch(void* bulk_dest, size_t bulk_capacity);
+  CUresult lost(Status s);
   CUresult protocol_broken();
   void reset_batch();
 
@@ -115,6 +141,7 @@ class Remote final : public OutgoingBatch {
   Mode mode_ = Mode::Async;
   bool lost_ = false;
   BatchRewriter* rewriter_ = nullptr;
+  SessionKeeper* keeper_ = nullptr;
   proto::BatchWriter batch_;
   uint32_t operator_calls_ = 0;
   std::vector<BulkPiece> bulk_;

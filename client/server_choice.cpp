@@ -63,12 +63,16 @@ CUresult follow(Remote& remote, const ConnectOptions& from, const std::string& a
   return handshake(remote, auth_key, client_name, result, proto::kHelloRedirected);
 }
 
+std::vector<ConnectOptions> in_order(const std::vector<ConnectOptions>& servers, const std::string& auth_key,
+                                     std::string_view client_name) {
+  return servers.size() > 1 ? by_load(servers, auth_key, client_name) : servers;
+}
+
 }  // namespace
 
 CUresult open_session(Remote& remote, const std::vector<ConnectOptions>& servers, const std::string& auth_key,
                       std::string_view client_name, proto::HelloResult& result) {
-  const std::vector<ConnectOptions> order = servers.size() > 1 ? by_load(servers, auth_key, client_name) : servers;
-  for (const ConnectOptions& server : order) {
+  for (const ConnectOptions& server : in_order(servers, auth_key, client_name)) {
     if (!ok(remote.connect({server}))) continue;
     if (const CUresult r = handshake(remote, auth_key, client_name, result); r != CUDA_SUCCESS) return r;
     if (result.redirect.empty()) return CUDA_SUCCESS;
@@ -78,6 +82,17 @@ CUresult open_session(Remote& remote, const std::vector<ConnectOptions>& servers
   for (const ConnectOptions& server : servers) tried += (tried.empty() ? "" : ", ") + name_of(server);
   RRTO_ERROR("client", "cannot reach rrto-server at {} (set RRTO_SERVER=host:port)", tried);
   return CUDA_ERROR_NO_DEVICE;
+}
+
+CUresult resume_session(Remote& remote, const std::vector<ConnectOptions>& servers, const std::string& auth_key,
+                        std::string_view client_name, uint64_t window, proto::HelloResult& result) {
+  CUresult last = CUDA_ERROR_NO_DEVICE;
+  for (const ConnectOptions& server : in_order(servers, auth_key, client_name)) {
+    if (!ok(remote.connect({server}))) continue;
+    last = handshake(remote, auth_key, client_name, result, proto::kHelloResume, window);
+    if (last == CUDA_SUCCESS) return last;
+  }
+  return last;
 }
 
 }  // namespace rrto::client

@@ -22,4 +22,10 @@ namespace rrto::client {
 CUresult open_session(Remote& remote, const std::vector<transport::ConnectOptions>& servers,
                       const std::string& auth_key, std::string_view client_name, proto::HelloResult& result);
 
+// Re-opens a lost session in its address window `window` on one of
+// `servers`, least loaded first, following no redirect (failover).
+CUresult resume_session(Remote& remote, const std::vector<transport::ConnectOptions>& servers,
+                        const std::string& auth_key, std::string_view client_name, uint64_t window,
+                        proto::HelloResult& result);
+
 }  // namespace rrto::client

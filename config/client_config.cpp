@@ -31,19 +31,25 @@ bool read_timeout(Reader& r, Object& top, uint64_t& seconds) {
                 fmt::format("{} s is too short: 0 (no timeout) or at least {} s", seconds, kMinTimeoutSeconds));
 }
 
+bool read_failover(Object& top, ClientConfig& cfg) {
+  return top.read_object("failover", {"enabled", "max_log_mb"}, [&](Object& o) {
+    return o.read_bool("enabled", cfg.failover) && o.read_uint("max_log_mb", 1, 1 << 20, cfg.failover_max_log_mb);
+  });
+}
+
 bool parse_client(std::string_view text, const std::string& origin, const std::string& base_dir, ClientConfig& out,
                   ConfigError& err) {
   json doc;
   if (!detail::parse_json(text, origin, doc, err)) return false;
   Reader r(origin, err);
-  Object top(r, doc, "", {"description", "servers", "mode", "link", "auth", "timeout_s", "stats", "trace"});
+  Object top(r, doc, "", {"description", "servers", "mode", "link", "auth", "timeout_s", "stats", "trace", "failover"});
   ClientConfig cfg;
   std::string description;  // free text for people; not used
   bool ok = top.ok() && top.read_string("description", description, Need::Optional) && detail::read_address_list(r, top, "servers", Need::Required, cfg.servers) &&
             top.read_enum("mode", detail::kModes, cfg.mode, Need::Optional) &&
             top.read_string("link", cfg.link, Need::Optional) &&
             detail::read_auth(r, top, cfg.auth_key) && read_timeout(r, top, cfg.timeout_s) &&
-            top.read_bool("stats", cfg.stats) && read_trace(top, base_dir, cfg.trace_path);
+            top.read_bool("stats", cfg.stats) && read_trace(top, base_dir, cfg.trace_path) && read_failover(top, cfg);
   if (!ok) return false;
   out = std::move(cfg);
   return true;

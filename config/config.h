@@ -131,6 +131,10 @@ struct ClientConfig {
   uint64_t timeout_s = 30;
   bool stats = false;
   std::string trace_path;  // empty = no trace; absolute when it came from a file or RRTO_TRACE
+  // Re-creating the session on another server when its server is lost
+  // ("failover": {"enabled", "max_log_mb"}).
+  bool failover = true;
+  uint64_t failover_max_log_mb = 512;  // what the client keeps to re-create it
 };
 
 // Files. On success `out` becomes the file's contents over the defaults (not
@@ -148,7 +152,7 @@ bool parse_client_config(std::string_view json_text, const std::string& origin,
 // Environment overrides, applied after the file (or over the defaults when
 // there is no file). A variable that is unset or empty changes nothing.
 //   server: RRTO_LISTEN, RRTO_BACKEND, RRTO_HOST_KERNELS, RRTO_LINK, RRTO_AUTH_KEY, RRTO_STATUS_LISTEN
-//   client: RRTO_SERVER, RRTO_MODE, RRTO_LINK, RRTO_AUTH_KEY, RRTO_STATS, RRTO_TRACE
+//   client: RRTO_SERVER, RRTO_MODE, RRTO_LINK, RRTO_AUTH_KEY, RRTO_STATS, RRTO_TRACE, RRTO_FAILOVER
 // A bad value returns false with err.file = "environment", err.field = the
 // variable, and `cfg` unchanged (no variable is applied).
 using GetEnv = std::function<const char*(const char*)>;

@@ -51,6 +51,16 @@ class Env {
     out = n;
     return true;
   }
+  // 1 or true, 0 or false.
+  bool read_switch(const char* name, bool& out) {
+    const char* v = get(name);
+    if (!v) return true;
+    const std::string_view s(v);
+    if (s != "1" && s != "true" && s != "0" && s != "false")
+      return fail(name, fmt::format("expected 1 or 0, got '{}'", s));
+    out = s == "1" || s == "true";
+    return true;
+  }
   bool read_auth_key(std::string& out) {
     const char* v = get("RRTO_AUTH_KEY");
     if (!v) return true;
@@ -134,16 +144,7 @@ bool client_env(ClientConfig& cfg, Env& env) {
   env.read_string("RRTO_LINK", cfg.link);
   if (!env.read_auth_key(cfg.auth_key)) return false;
   if (!env.read_timeout("RRTO_TIMEOUT", cfg.timeout_s)) return false;
-  if (const char* v = env.get("RRTO_STATS")) {
-    std::string_view s(v);
-    if (s == "1" || s == "true") {
-      cfg.stats = true;
-    } else if (s == "0" || s == "false") {
-      cfg.stats = false;
-    } else {
-      return env.fail("RRTO_STATS", fmt::format("expected 1 or 0, got '{}'", s));
-    }
-  }
+  if (!env.read_switch("RRTO_STATS", cfg.stats) || !env.read_switch("RRTO_FAILOVER", cfg.failover)) return false;
   if (const char* v = env.get("RRTO_TRACE")) cfg.trace_path = detail::resolve_path(v, "");
   return true;
 }

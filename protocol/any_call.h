@@ -18,7 +18,7 @@ struct CallVariant {
 };
 }  // namespace detail
 
-#define RRTO_CALL_TYPE(name, wire, is_operator) , name
+#define RRTO_CALL_TYPE(name, wire, is_operator, builds) , name
 using AnyCall = detail::CallVariant<void RRTO_PROTOCOL_CALLS(RRTO_CALL_TYPE)>::type;
 #undef RRTO_CALL_TYPE
 

@@ -23,44 +23,47 @@ enum MessageOp : uint16_t { kBatchRequest = 1, kBatchReply = 2 };
 
 // Every call of the protocol, once: its struct (below) and CallOp name, its
 // number on the wire (never renumber or reuse one), and whether it is an
-// operator, i.e. device work that a replay template may hold. The enum, the
-// names, kCallOp and kIsOperator below and AnyCall (any_call.h) are generated
-// from it.
-#define RRTO_PROTOCOL_CALLS(X)          \
-  /*  name             wire operator */ \
-  X(Hello,              1, false)       \
-  X(MemAlloc,           2, false)       \
-  X(MemFree,            3, false)       \
-  X(MemGetInfo,         4, false)       \
-  X(MemcpyHtoD,         5, true)        \
-  X(MemcpyDtoH,         6, true)        \
-  X(MemcpyDtoD,         7, true)        \
-  X(Memset,             8, true)        \
-  X(ModuleLoad,         9, false)       \
-  X(ModuleUnload,      10, false)       \
-  X(ModuleGetFunction, 11, false)       \
-  X(ModuleGetGlobal,   12, false)       \
-  X(FuncGetAttribute,  13, false)       \
-  X(Launch,            14, true)        \
-  X(StreamCreate,      15, false)       \
-  X(StreamDestroy,     16, false)       \
-  X(StreamSynchronize, 17, true)        \
-  X(StreamQuery,       18, false)       \
-  X(StreamWaitEvent,   19, true)        \
-  X(EventCreate,       20, false)       \
-  X(EventDestroy,      21, false)       \
-  X(EventRecord,       22, true)        \
-  X(EventSynchronize,  23, false)       \
-  X(EventQuery,        24, false)       \
-  X(EventElapsedTime,  25, false)       \
-  X(CtxSynchronize,    26, true)        \
-  X(TemplateRegister,  27, false)       \
-  X(TemplateDrop,      28, false)       \
-  X(ReplaySegment,     29, false)       \
-  X(Authenticate,      30, false)
+// operator, i.e. device work that a replay template may hold, and whether it
+// builds session state: what a client keeps to re-create its session on
+// another server (client/session_record.h); queries, synchronisations and
+// replays change nothing that outlives an inference. The enum, the names,
+// kCallOp, kIsOperator, builds_state() below and AnyCall (any_call.h) are
+// generated from it.
+#define RRTO_PROTOCOL_CALLS(X)              \
+  /*  name             wire operator builds */\
+  X(Hello,              1, false, false)    \
+  X(MemAlloc,           2, false, true )    \
+  X(MemFree,            3, false, true )    \
+  X(MemGetInfo,         4, false, false)    \
+  X(MemcpyHtoD,         5, true , true )    \
+  X(MemcpyDtoH,         6, true , false)    \
+  X(MemcpyDtoD,         7, true , true )    \
+  X(Memset,             8, true , true )    \
+  X(ModuleLoad,         9, false, true )    \
+  X(ModuleUnload,      10, false, true )    \
+  X(ModuleGetFunction, 11, false, true )    \
+  X(ModuleGetGlobal,   12, false, false)    \
+  X(FuncGetAttribute,  13, false, false)    \
+  X(Launch,            14, true , true )    \
+  X(StreamCreate,      15, false, true )    \
+  X(StreamDestroy,     16, false, true )    \
+  X(StreamSynchronize, 17, true , false)    \
+  X(StreamQuery,       18, false, false)    \
+  X(StreamWaitEvent,   19, true , false)    \
+  X(EventCreate,       20, false, true )    \
+  X(EventDestroy,      21, false, true )    \
+  X(EventRecord,       22, true , false)    \
+  X(EventSynchronize,  23, false, false)    \
+  X(EventQuery,        24, false, false)    \
+  X(EventElapsedTime,  25, false, false)    \
+  X(CtxSynchronize,    26, true , false)    \
+  X(TemplateRegister,  27, false, true )    \
+  X(TemplateDrop,      28, false, true )    \
+  X(ReplaySegment,     29, false, false)    \
+  X(Authenticate,      30, false, false)
 
 enum class CallOp : uint16_t {
-#define RRTO_CALL_OP(name, wire, is_operator) name = wire,
+#define RRTO_CALL_OP(name, wire, is_operator, builds) name = wire,
   RRTO_PROTOCOL_CALLS(RRTO_CALL_OP)
 #undef RRTO_CALL_OP
 };
@@ -69,7 +72,7 @@ enum class CallOp : uint16_t {
 // list is a compile error here).
 constexpr bool is_call_op(uint16_t value) {
   switch (value) {
-#define RRTO_CALL_CASE(name, wire, is_operator) case wire:
+#define RRTO_CALL_CASE(name, wire, is_operator, builds) case wire:
     RRTO_PROTOCOL_CALLS(RRTO_CALL_CASE)
 #undef RRTO_CALL_CASE
     return true;
@@ -79,10 +82,20 @@ constexpr bool is_call_op(uint16_t value) {
 
 constexpr bool is_operator(CallOp op) {
   switch (op) {
-#define RRTO_CALL_IS_OPERATOR(name, wire, is_op) \
+#define RRTO_CALL_IS_OPERATOR(name, wire, is_op, builds) \
   case CallOp::name: return is_op;
     RRTO_PROTOCOL_CALLS(RRTO_CALL_IS_OPERATOR)
 #undef RRTO_CALL_IS_OPERATOR
+  }
+  return false;
+}
+
+constexpr bool builds_state(CallOp op) {
+  switch (op) {
+#define RRTO_CALL_BUILDS_STATE(name, wire, is_op, builds) \
+  case CallOp::name: return builds;
+    RRTO_PROTOCOL_CALLS(RRTO_CALL_BUILDS_STATE)
+#undef RRTO_CALL_BUILDS_STATE
   }
   return false;
 }
@@ -376,7 +389,7 @@ struct ReplaySegment {
 // The CallOp of each call struct: defined for the calls only.
 template <typename Call>
 struct CallOpOf;
-#define RRTO_CALL_OP_OF(name, wire, is_operator)  \
+#define RRTO_CALL_OP_OF(name, wire, is_operator, builds)  \
   template <>                                     \
   struct CallOpOf<name> {                         \
     static constexpr CallOp value = CallOp::name; \

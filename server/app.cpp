@@ -110,7 +110,9 @@ std::unique_ptr<cluster::Membership> join_cluster(const config::ServerConfig& cf
   for (Device* device : devices.devices()) total_memory += device->description().total_memory;
   const Metrics& metrics = sessions.metrics();
   auto sample = [&metrics, &sessions, total_memory] {
-    cluster::LoadSample s{.devices = metrics.device_count(), .total_memory = total_memory};
+    cluster::LoadSample s;
+    s.devices = metrics.device_count();
+    s.total_memory = total_memory;
     for (uint64_t window : sessions.windows_held()) s.windows.push_back(window);
     for (size_t i = 0; i < metrics.device_count(); ++i) {
       const DeviceMetricValues d = metrics.read_device(i);

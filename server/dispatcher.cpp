@@ -152,11 +152,12 @@ CUresult Dispatcher::admit(Session& session, const Introduction& client, BatchRe
     reply.end_reason = "Hello refused: " + refusal_;
     return r;
   }
-  proto::HelloResult result{.redirect = welcome.redirect,
-                            .server_devices = welcome.devices,
-                            .server_sessions = welcome.sessions,
-                            .server_free_memory = welcome.free_memory,
-                            .peers = welcome.peers};
+  proto::HelloResult result;
+  result.redirect = welcome.redirect;
+  result.server_devices = welcome.devices;
+  result.server_sessions = welcome.sessions;
+  result.server_free_memory = welcome.free_memory;
+  result.peers = welcome.peers;
   if (session.admitted()) {
     const DeviceDescription& device = session.device()->description();
     result.session_id = session.id();

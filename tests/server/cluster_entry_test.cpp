@@ -8,7 +8,7 @@ using namespace rrto::server::cluster;
 
 TEST_CASE("a server's entry reads back as it was written") {
   const ServerEntry e{.name = "gpu-1", .address = "10.0.0.2:18515", .devices = 2, .free_memory = 3ull << 30,
-                      .sessions = 5, .busy = 0.25};
+                      .sessions = 5, .busy = 0.25, .windows = {3, 77}};
   ServerEntry back;
   REQUIRE(from_json(to_json(e), back));
   CHECK(back.name == e.name);
@@ -17,6 +17,7 @@ TEST_CASE("a server's entry reads back as it was written") {
   CHECK(back.free_memory == 3ull << 30);
   CHECK(back.sessions == 5);
   CHECK(back.busy == doctest::Approx(0.25));
+  CHECK(back.windows == std::vector<uint64_t>{3, 77});
 }
 
 TEST_CASE("what is not an entry, or names no address to send clients to, is not read as one") {
@@ -30,6 +31,9 @@ TEST_CASE("what is not an entry, or names no address to send clients to, is not 
       R"({"name": "a", "address": "nowhere", "devices": 1, "free_memory": 1, "sessions": 0, "busy": 0})", e));
   CHECK_FALSE(from_json(
       R"({"name": "a", "address": "h:0", "devices": 1, "free_memory": 1, "sessions": 0, "busy": 0})", e));
+  CHECK_FALSE(from_json(
+      R"({"name": "a", "address": "h:1", "devices": 1, "free_memory": 1, "sessions": 0, "busy": 0, "windows": [-2]})",
+      e));
   CHECK(from_json(R"({"name": "a", "address": "h:1", "devices": 1, "free_memory": 1, "sessions": 0, "busy": 0})", e));
 }
 

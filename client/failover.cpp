@@ -1,0 +1,92 @@
+#include "client/failover.h"
+
+#include <chrono>
+
+#include "client/server_choice.h"
+#include "common/log.h"
+#include "config/config.h"
+
+namespace rrto::client {
+namespace {
+
+using transport::ConnectOptions;
+
+std::string name_of(const ConnectOptions& server) { return config::format_host_port({server.host, server.port}); }
+
+}  // namespace
+
+void Failover::configure(std::vector<ConnectOptions> servers, std::string auth_key, std::string client_name,
+                         uint64_t max_log_bytes) {
+  servers_ = std::move(servers);
+  auth_key_ = std::move(auth_key);
+  client_name_ = std::move(client_name);
+  record_.set_limit(max_log_bytes);
+}
+
+void Failover::opened(const proto::HelloResult& result) {
+  window_ = result.window;
+  std::string_view peers = result.peers;
+  while (!peers.empty()) {
+    const size_t comma = peers.find(',');
+    learn(peers.substr(0, comma));
+    peers = comma == std::string_view::npos ? std::string_view{} : peers.substr(comma + 1);
+  }
+}
+
+void Failover::learn(std::string_view address) {
+  config::ServerAddress parsed;
+  if (servers_.empty() || !config::parse_host_port(address, parsed) || parsed.port == 0) return;
+  for (const ConnectOptions& s : servers_)
+    if (s.host == parsed.host && s.port == parsed.port) return;
+  ConnectOptions server = servers_.front();
+  server.host = parsed.host;
+  server.port = parsed.port;
+  servers_.push_back(std::move(server));
+}
+
+std::vector<ConnectOptions> Failover::candidates(const std::string& lost) const {
+  std::vector<ConnectOptions> out;
+  for (const ConnectOptions& s : servers_)
+    if (name_of(s) != lost) out.push_back(s);
+  if (out.empty()) out = servers_;  // it may be back
+  return out;
+}
+
+CUresult Failover::replay_record(Remote& fresh) {
+  for (const SessionRecord::Chunk& chunk : record_.chunks()) {
+    fresh.defer_encoded(chunk.calls);
+    if (!chunk.bulk.empty()) fresh.add_bulk_ref(chunk.bulk.data(), chunk.bulk.size());
+    if (const CUresult r = fresh.flush(); r != CUDA_SUCCESS) return r;
+  }
+  return CUDA_SUCCESS;
+}
+
+bool Failover::reconnect(Remote& remote) {
+  const std::string lost = remote.server_name();
+  if (!record_.why_unusable().empty() || window_ == 0) {
+    RRTO_ERROR("client", "cannot re-create the session lost with {}: {}", lost,
+               window_ == 0 ? "its server gave it no address window" : record_.why_unusable());
+    return false;
+  }
+  const auto started = std::chrono::steady_clock::now();
+  Remote fresh;
+  proto::HelloResult result;
+  if (resume_session(fresh, candidates(lost), auth_key_, client_name_, window_, result) != CUDA_SUCCESS) {
+    RRTO_ERROR("client", "no server of the cluster could take the session lost with {}", lost);
+    return false;
+  }
+  if (const CUresult r = replay_record(fresh); r != CUDA_SUCCESS) {
+    RRTO_ERROR("client", "re-creating the session on {} failed (CUDA error {}); giving up", fresh.server_name(),
+               static_cast<int>(r));
+    return false;
+  }
+  opened(result);
+  const std::string now = fresh.server_name();
+  remote.attach(fresh.detach(), now);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  RRTO_WARN("client", "session re-created on {} in {} ms ({} calls, {} bytes re-sent); its server {} was lost", now,
+            ms.count(), record_.calls(), record_.bytes(), lost);
+  return true;
+}
+
+}  // namespace rrto::client
