@@ -9,7 +9,7 @@ import signal
 import subprocess
 
 from etcd import Etcd, wait_until
-from harness import BIN, LIB, Server, check, client_env, main, run_program
+from harness import BIN, LIB, Failure, Server, check, client_env, main, run_program
 
 PREFIX = "rrto/servers/"
 
@@ -142,6 +142,63 @@ def static_choice():
               f"sessions: busy {sessions_started(busy)}, idle {sessions_started(idle)}\n{idle.output()}")
 
 
+def holder(servers):
+    """The server of `servers` that started a session."""
+    started = [s for s in servers if sessions_started(s) == 1]
+    check(len(started) == 1, "exactly one server should hold the client's session:\n" +
+          "\n".join(s.output() for s in servers))
+    return started[0]
+
+
+@contextlib.contextmanager
+def cnn_client(address, inferences=3000, **env):
+    """cnn_driver with one line per inference, line-buffered; killed on the way out."""
+    proc = subprocess.Popen(["stdbuf", "-oL", os.path.join(BIN, "cnn_driver"), "--inferences", str(inferences)],
+                            env=client_env(address, "replay", RRTO_LOG="warn", **env), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        if not proc.stdout.readline().startswith("inference 0"):
+            proc.kill()
+            raise Failure(f"cnn_driver did not start: {proc.stderr.read()}")
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+
+
+def finished(proc):
+    try:
+        out, err = proc.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        raise Failure("the client hung after its server was killed")
+    return out, err
+
+
+def failover_static():
+    """A client of a static cluster whose server is killed mid-run carries on on the other: every output correct."""
+    with Server() as a, Server() as b, cnn_client(f"{a.address()},{b.address()}") as proc:
+        lost = holder([a, b])
+        other = b if lost is a else a
+        lost.proc.kill()
+        out, err = finished(proc)
+        check(proc.returncode == 0, f"cnn_driver exited {proc.returncode} after its server was killed:\n"
+              f"{out[-1500:]}\n{err[-3000:]}")
+        check("outputs match reference" in out, f"cnn_driver output:\n{out[-1500:]}")
+        check("session re-created on " + other.address() in err, f"no word of the session moving:\n{err[-3000:]}")
+        check(re.search(r"session \d+ resumed", other.output()), f"no resumed session:\n{other.output()}")
+
+
+def failover_off():
+    """With RRTO_FAILOVER=0 a lost server fails the program as it always did: a CUDA error, no hang."""
+    with Server() as a, Server() as b, cnn_client(f"{a.address()},{b.address()}", RRTO_FAILOVER="0") as proc:
+        holder([a, b]).proc.kill()
+        out, err = finished(proc)
+        check(proc.returncode == 2, f"cnn_driver exited {proc.returncode}:\n{out[-1500:]}\n{err[-3000:]}")
+        check("lost the connection" in err and "re-creat" not in err, f"client log:\n{err[-3000:]}")
+
+
 if __name__ == "__main__":
     main({f.__name__: f for f in (cluster_membership, cluster_server_killed, cluster_etcd_down,
-                                  cluster_etcd_member_killed, cluster_spread, static_choice)})
+                                  cluster_etcd_member_killed, cluster_spread, static_choice, failover_static,
+                                  failover_off)})
