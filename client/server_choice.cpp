@@ -56,10 +56,11 @@ CUresult follow(Remote& remote, const ConnectOptions& from, const std::string& a
     to.host = address.host;
     to.port = address.port;
   }
-  if (!ok(remote.connect({to}))) {
-    RRTO_WARN("client", "{}, where {} sent this client, cannot be reached: staying", target, name_of(from));
-    if (!ok(remote.connect({from}))) return CUDA_ERROR_NO_DEVICE;
-  }
+  if (ok(remote.connect({to})) &&
+      handshake(remote, auth_key, client_name, result, proto::kHelloRedirected) == CUDA_SUCCESS)
+    return CUDA_SUCCESS;
+  RRTO_WARN("client", "{}, where {} sent this client, does not take it: staying", target, name_of(from));
+  if (!ok(remote.connect({from}))) return CUDA_ERROR_NO_DEVICE;
   return handshake(remote, auth_key, client_name, result, proto::kHelloRedirected);
 }
 

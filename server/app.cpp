@@ -27,9 +27,18 @@ std::atomic<transport::Server*> running_server{nullptr};
 std::atomic<SessionManager*> running_sessions{nullptr};
 std::atomic<DeviceSet*> running_devices{nullptr};
 
-void on_stop_signal(int) {
+// SIGINT stops at once. SIGTERM drains (SessionManager::drain): the
+// sessions' clients move to other servers without an error; a second
+// SIGTERM stops at once.
+void on_stop_signal(int signal) {
+  static std::atomic<bool> draining{false};
+  SessionManager* sessions = running_sessions.load();
+  if (signal == SIGTERM && sessions && !draining.exchange(true)) {
+    sessions->drain();
+    return;
+  }
   // All three are async-signal-safe.
-  if (SessionManager* sessions = running_sessions.load()) sessions->mark_stopping();
+  if (sessions) sessions->mark_stopping();
   if (DeviceSet* devices = running_devices.load()) devices->stop_kernels();
   if (transport::Server* server = running_server.load()) server->stop();
 }
@@ -195,6 +204,10 @@ int run_server(const Options& options) {
   }
   TransportReplySink sink(*server);
   sessions.set_sink(sink);
+  sessions.on_drained([&server, &sessions] {
+    sessions.mark_stopping();
+    server->stop();
+  });
   std::unique_ptr<StatusService> status;
   if (cfg.status_listen) {
     if (!ok(StatusService::start(*cfg.status_listen, identify(cfg, *devices, server->port()), sessions, status, error))) {

@@ -105,8 +105,24 @@ void SessionManager::on_disconnect(transport::PeerId peer) {
   status_.connections(connections_.size());
 }
 
+void SessionManager::drain_step(std::chrono::steady_clock::time_point now) {
+  if (!drain_started_) {
+    drain_started_ = now;
+    RRTO_INFO(kLog, "draining: refusing new sessions, finishing {} batch(es) in flight, then closing {} session(s)",
+              in_flight_, admitted_);
+  }
+  if (in_flight_ > 0 && now - *drain_started_ < kDrainLimit) return;
+  std::vector<transport::PeerId> open;
+  for (const auto& [peer, connection] : connections_)
+    if (!connection.closing) open.push_back(peer);
+  for (transport::PeerId peer : open) close(peer, connections_.at(peer), "server draining");
+  RRTO_INFO(kLog, "drained: {} connection(s) closed", open.size());
+  if (on_drained_) std::exchange(on_drained_, nullptr)();
+}
+
 void SessionManager::on_tick() {
   const auto now = std::chrono::steady_clock::now();
+  if (draining_.load(std::memory_order_relaxed) && on_drained_) drain_step(now);
   std::vector<transport::PeerId> late;
   for (const auto& [peer, connection] : connections_)
     if (!connection.closing && !connection.work->session.admitted() && now - connection.opened > policy_.hello_timeout)
@@ -128,6 +144,10 @@ CUresult SessionManager::refusal(const Introduction& introduction, std::string& 
   if (!introduction.authenticated) {
     why = "the client did not prove it knows the server's auth key (wrong or missing key)";
     return CUDA_ERROR_NOT_PERMITTED;
+  }
+  if (draining_.load(std::memory_order_relaxed)) {
+    why = "the server is draining (stopping)";
+    return CUDA_ERROR_DEVICE_UNAVAILABLE;
   }
   if (introduction.flags & proto::kHelloProbe) return CUDA_SUCCESS;  // it asks, and takes nothing
   if (admitted_ >= policy_.max_sessions) {

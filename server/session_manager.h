@@ -16,6 +16,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -83,6 +84,13 @@ class SessionManager final : public transport::Handler, private Admission {
   // The server is stopping: connections that close from now on are logged as
   // ended by the shutdown. Async-signal-safe.
   void mark_stopping() noexcept { stopping_.store(true, std::memory_order_relaxed); }
+  // Drains the server: new sessions are refused; once no batch is on an
+  // executor (or after kDrainLimit), every connection is closed, so that
+  // clients re-create their sessions elsewhere, and `drained` runs (on the
+  // transport thread, from on_tick). Async-signal-safe.
+  void drain() noexcept { draining_.store(true, std::memory_order_relaxed); }
+  void on_drained(std::function<void()> drained) { on_drained_ = std::move(drained); }
+  static constexpr std::chrono::seconds kDrainLimit{10};
 
   size_t connection_count() const { return connections_.size(); }
 
@@ -185,6 +193,8 @@ class SessionManager final : public transport::Handler, private Admission {
   // Moves the idle session to device `to`, or logs once why it cannot (and
   // then leaves it where it is for good).
   void move(SessionWork& work, size_t to, std::string_view why);
+  // on_tick's part of drain().
+  void drain_step(std::chrono::steady_clock::time_point now);
   void protocol_error(transport::PeerId peer, Connection& connection, std::string reason);
   void close(transport::PeerId peer, Connection& connection, std::string_view reason);
   void end_session(Connection& connection, std::string_view reason);
@@ -202,6 +212,9 @@ class SessionManager final : public transport::Handler, private Admission {
   size_t admitted_ = 0;
   size_t in_flight_ = 0;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> draining_{false};
+  std::optional<std::chrono::steady_clock::time_point> drain_started_;
+  std::function<void()> on_drained_;
   std::optional<KeptDecode> kept_;
   // The last two sessions that sent work, and when.
   struct Sender {

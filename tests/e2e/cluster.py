@@ -189,6 +189,31 @@ def failover_static():
         check(re.search(r"session \d+ resumed", other.output()), f"no resumed session:\n{other.output()}")
 
 
+def failover_drained():
+    """SIGTERM drains a server: it finishes what runs, closes its sessions, and their clients move without an error."""
+    with Server() as a, Server() as b, cnn_client(f"{a.address()},{b.address()}") as proc:
+        drained = holder([a, b])
+        other = b if drained is a else a
+        check(drained.stop(signal.SIGTERM, timeout=30) == 0, f"the drained server's exit:\n{drained.output()}")
+        check("drained: 1 connection(s) closed" in drained.output(), f"drain log:\n{drained.output()}")
+        out, err = finished(proc)
+        check(proc.returncode == 0, f"cnn_driver exited {proc.returncode}:\n{out[-1500:]}\n{err[-3000:]}")
+        check("session re-created on " + other.address() in err, f"client log:\n{err[-3000:]}")
+
+
+def failover_cluster():
+    """A client that named one server of an etcd cluster learns the others from it, and moves to one when it dies."""
+    with Etcd() as etcd, Server(cluster_config(etcd.endpoints(), "fa", 5)) as a, \
+            Server(cluster_config(etcd.endpoints(), "fb", 5)) as b:
+        for s in (a, b):
+            wait_until(lambda: "1 other server(s) in the cluster" in s.output(), "each server seeing the other")
+        with cnn_client(a.address()) as proc:
+            holder([a, b]).proc.kill()
+            out, err = finished(proc)
+            check(proc.returncode == 0, f"cnn_driver exited {proc.returncode}:\n{out[-1500:]}\n{err[-3000:]}")
+            check("session re-created on" in err, f"client log:\n{err[-3000:]}")
+
+
 def failover_off():
     """With RRTO_FAILOVER=0 a lost server fails the program as it always did: a CUDA error, no hang."""
     with Server() as a, Server() as b, cnn_client(f"{a.address()},{b.address()}", RRTO_FAILOVER="0") as proc:
@@ -201,4 +226,4 @@ def failover_off():
 if __name__ == "__main__":
     main({f.__name__: f for f in (cluster_membership, cluster_server_killed, cluster_etcd_down,
                                   cluster_etcd_member_killed, cluster_spread, static_choice, failover_static,
-                                  failover_off)})
+                                  failover_drained, failover_cluster, failover_off)})
