@@ -73,11 +73,8 @@ int run(const cnn::Options& opt) {
       return 1;
     }
     exact = exact && c.exact;
-    if (!opt.quiet) {
-      const auto top = std::max_element(output.begin(), output.begin() + cnn::kClasses) - output.begin();
-      std::printf("inference %d: %.3f ms, image 0 -> class %td (p=%.4f)%s\n", i, ms, top, output[top],
-                  c.exact ? "" : " (within tolerance)");
-    }
+    const auto top = std::max_element(output.begin(), output.begin() + cnn::kClasses) - output.begin();
+    cnn::print_inference(opt, i, ms, top, output[top], c.exact);
   }
   std::printf("cnn_driver: %d inferences (batch %d, %d launches each), outputs match reference%s, median latency "
               "%.3f ms\n",

@@ -1,7 +1,12 @@
 // The command line of the example CNN programs (driver and runtime API):
-//   [--inferences N] [--batch B] [--quiet]
+//   [--inferences N] [--batch B] [--quiet] [--timestamps]
+// --timestamps: each inference's line also says when it ended, in seconds of
+// CLOCK_MONOTONIC (what scripts/cluster-demo compares with when it killed a
+// server).
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <cstdio>
 #include <string>
 
@@ -13,11 +18,22 @@ struct Options {
   int inferences = 10;
   int batch = 1;
   bool quiet = false;
+  bool timestamps = false;
 };
+
+// One inference's line: its latency and image 0's most likely class.
+inline void print_inference(const Options& opt, int i, double ms, std::ptrdiff_t top, float p, bool exact) {
+  if (opt.quiet) return;
+  std::printf("inference %d: %.3f ms, image 0 -> class %td (p=%.4f)%s", i, ms, top, p, exact ? "" : " (within tolerance)");
+  if (opt.timestamps)
+    std::printf(" at %.6f s",
+                std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count());
+  std::printf("\n");
+}
 
 inline int usage(const char* message) {
   if (message != nullptr) std::fprintf(stderr, "%s: %s\n", examples::program, message);
-  std::fprintf(stderr, "usage: %s [--inferences N] [--batch B] [--quiet]\n", examples::program);
+  std::fprintf(stderr, "usage: %s [--inferences N] [--batch B] [--quiet] [--timestamps]\n", examples::program);
   return 3;
 }
 
@@ -27,6 +43,8 @@ inline int parse_options(int argc, char** argv, Options& opt) {
     const std::string arg = argv[i];
     if (arg == "--quiet" || arg == "-q") {
       opt.quiet = true;
+    } else if (arg == "--timestamps") {
+      opt.timestamps = true;
     } else if (arg == "--inferences" || arg == "-n" || arg == "--batch" || arg == "-b") {
       if (i + 1 >= argc) return usage((arg + " needs a value").c_str());
       const bool batch = arg == "--batch" || arg == "-b";

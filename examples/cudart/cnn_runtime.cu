@@ -147,11 +147,8 @@ int run(const cnn::Options& opt) {
       return 1;
     }
     exact = exact && c.exact;
-    if (!opt.quiet) {
-      const auto top = std::max_element(output.begin(), output.begin() + cnn::kClasses) - output.begin();
-      std::printf("inference %d: %.3f ms, image 0 -> class %td (p=%.4f)%s\n", i, ms, top, output[top],
-                  c.exact ? "" : " (within tolerance)");
-    }
+    const auto top = std::max_element(output.begin(), output.begin() + cnn::kClasses) - output.begin();
+    cnn::print_inference(opt, i, ms, top, output[top], c.exact);
   }
   float device_ms = 0;
   if (!check_rt(cudaEventRecord(run_end, stream), "cudaEventRecord") ||

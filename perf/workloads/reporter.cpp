@@ -10,7 +10,7 @@ namespace rrto::perf {
 Reporter::Reporter(int fd) : fd_(fcntl(fd, F_GETFD) == -1 ? STDOUT_FILENO : fd) {}
 
 void Reporter::ready() { line("ready"); }
-void Reporter::sample(uint64_t ns) { line(fmt::format("sample {}", ns)); }
+void Reporter::sample(uint64_t ns, double ended_s) { line(fmt::format("sample {} at {:.6f} s", ns, ended_s)); }
 void Reporter::compute(uint64_t ns) { line(fmt::format("compute {}", ns)); }
 
 void Reporter::done(uint64_t iterations, uint64_t wall_ns, uint64_t up, uint64_t down, uint64_t checksum) {

@@ -3,7 +3,8 @@
 // that is not open), so that nothing the CUDA library prints can mix in.
 //
 //   ready                                  set-up done, measuring starts
-//   sample <ns>                            one measured iteration took this long
+//   sample <ns> at <s> s                   one measured iteration took this long, and ended
+//                                          at <s> (seconds of CLOCK_MONOTONIC)
 //   compute <ns>                           the server ran its kernels this long (--events)
 //   done iterations=<n> wall=<ns> up=<bytes> down=<bytes> checksum=<hex>
 //   error <text>
@@ -18,7 +19,7 @@ class Reporter {
  public:
   explicit Reporter(int fd);
   void ready();
-  void sample(uint64_t ns);
+  void sample(uint64_t ns, double ended_s);
   void compute(uint64_t ns);
   // `wall`: the measured iterations from the first start to the last end,
   // gaps included. `up`/`down`: the program's own payload per iteration.

@@ -175,7 +175,8 @@ int run(const Options& o) {
       return kExitCuda;
     }
     const auto t1 = end = clock::now();
-    report.sample(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count()));
+    report.sample(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count()),
+                  std::chrono::duration<double>(t1.time_since_epoch()).count());
     if (o.events) report.compute(compute_ns);
     ++done;
     const double elapsed = std::chrono::duration<double>(t1 - start).count();
