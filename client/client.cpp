@@ -145,6 +145,7 @@ CUresult Client::connect_and_hello() {
   if (cfg.failover) {
     s->failover.configure(servers, cfg.auth_key, name, cfg.failover_max_log_mb << 20);
     s->failover.opened(result);
+    s->failover.watch(s->remote);
     s->remote.set_keeper(&s->failover);
   }
   return CUDA_SUCCESS;

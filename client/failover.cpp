@@ -1,5 +1,6 @@
 #include "client/failover.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "client/server_choice.h"
@@ -44,6 +45,13 @@ void Failover::learn(std::string_view address) {
   servers_.push_back(std::move(server));
 }
 
+void Failover::watch(Remote& remote) const {
+  const bool elsewhere = std::any_of(servers_.begin(), servers_.end(),
+                                     [&](const ConnectOptions& s) { return name_of(s) != remote.server_name(); });
+  if (elsewhere && record_.why_unusable().empty())
+    remote.set_silence_limit(kLostAfterMs);
+}
+
 std::vector<ConnectOptions> Failover::candidates(const std::string& lost) const {
   std::vector<ConnectOptions> out;
   for (const ConnectOptions& s : servers_)
@@ -83,6 +91,7 @@ bool Failover::reconnect(Remote& remote) {
   opened(result);
   const std::string now = fresh.server_name();
   remote.attach(fresh.detach(), now);
+  watch(remote);
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   RRTO_WARN("client", "session re-created on {} in {} ms ({} calls, {} bytes re-sent); its server {} was lost", now,
             ms.count(), record_.calls(), record_.bytes(), lost);

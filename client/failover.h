@@ -29,6 +29,11 @@ class Failover final : public SessionKeeper {
   // The session opened: its address window, and the other servers of its
   // cluster as its server named them.
   void opened(const proto::HelloResult& result);
+  // With another server to go to, `remote` counts its server as lost after
+  // kLostAfterMs of silence once a request is sent (servers send heartbeats
+  // while work runs), not only after the configured timeout.
+  void watch(Remote& remote) const;
+  static constexpr int kLostAfterMs = 1000;
 
   void kept(std::span<const uint8_t> meta, std::span<const transport::Segment> bulk, uint32_t ran,
             std::span<const uint8_t> last_result) override {

@@ -50,6 +50,10 @@ class Remote final : public OutgoingBatch {
   std::unique_ptr<transport::ClientConnection> detach() { return std::move(conn_); }
   bool connected() const { return conn_ != nullptr; }
   const std::string& server_name() const { return server_name_; }
+  // transport::ClientConnection::set_silence_limit.
+  void set_silence_limit(int ms) {
+    if (conn_) conn_->set_silence_limit(ms);
+  }
   std::string transport_name() const { return conn_ ? conn_->transport_name() : std::string("none"); }
 
   void set_mode(Mode m) { mode_ = m; }

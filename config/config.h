@@ -127,7 +127,7 @@ struct ClientConfig {
   std::string auth_key;  // empty: none; needed by a server that has one
   // How long a call waits without a word from the server (its reply, or its
   // heartbeats while the work runs) before the server counts as lost; 0:
-  // for ever. At least kMinTimeoutSeconds otherwise: heartbeats come every 2 s.
+  // for ever. At least kMinTimeoutSeconds otherwise (well above the heartbeats' 250 ms).
   uint64_t timeout_s = 30;
   bool stats = false;
   std::string trace_path;  // empty = no trace; absolute when it came from a file or RRTO_TRACE

@@ -88,6 +88,11 @@ class ClientConnection {
 
   // What UCX chose to carry messages to this peer, e.g. "tcp" or "posix,sysv".
   virtual std::string transport_name() const = 0;
+
+  // Besides reply_timeout_ms: once the request has been sent, and while no
+  // reply bytes are arriving, a silence of `ms` also loses the connection
+  // (Timeout), heartbeats or not. 0: none (the default).
+  virtual void set_silence_limit(int ms) = 0;
 };
 
 // ---------------------------------------------------------------- server side

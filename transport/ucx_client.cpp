@@ -35,6 +35,7 @@ class UcxClient final : public ClientConnection {
   Status call(uint16_t opcode, std::span<const uint8_t> meta, std::span<const Segment> bulk,
               Reply& reply) override;
   std::string transport_name() const override { return ep_ ? ep_transports(ep_) : std::string(); }
+  void set_silence_limit(int ms) override { silence_limit_ = std::chrono::milliseconds(ms); }
 
  private:
   enum class Expect { Nothing, Handshake, Reply };
@@ -50,9 +51,15 @@ class UcxClient final : public ClientConnection {
   }
   // Starts fetching a rendezvous reply that on_am put aside.
   void fetch_reply();
-  // Whether the server has been silent for longer than reply_timeout_.
-  bool silent_too_long() const {
-    return reply_timeout_.count() > 0 && std::chrono::steady_clock::now() - last_heard_ > reply_timeout_;
+  // Whether the server has been silent for longer than reply_timeout_, or
+  // than silence_limit_ apart from the time bytes were on their way (our
+  // request, a rendezvous reply).
+  bool silent_too_long(bool in_transfer) {
+    if (reply_timeout_.count() == 0 && silence_limit_.count() == 0) return false;
+    const auto now = std::chrono::steady_clock::now();
+    if (in_transfer) transferring_at_ = now;
+    if (reply_timeout_.count() > 0 && now - last_heard_ > reply_timeout_) return true;
+    return silence_limit_.count() > 0 && now - std::max(last_heard_, transferring_at_) > silence_limit_;
   }
   // Gives up on the connection at once: outstanding requests complete with
   // an error, and nothing is sent or received on it again.
@@ -69,7 +76,9 @@ class UcxClient final : public ClientConnection {
   std::string address_;
   LinkProfile link_;
   const std::chrono::milliseconds reply_timeout_;  // 0: none
+  std::chrono::milliseconds silence_limit_{0};      // 0: none
   std::chrono::steady_clock::time_point last_heard_;  // from the server, during a call
+  std::chrono::steady_clock::time_point transferring_at_;  // the last moment bytes were on their way
   ucp_ep_h ep_ = nullptr;
   bool lost_ = false;
   ucs_status_t lost_status_ = UCS_OK;
@@ -279,7 +288,7 @@ Status UcxClient::call(uint16_t opcode, std::span<const uint8_t> meta, std::span
                               sent, send_request);
   if (!ok(st)) return st;
   expect_ = Expect::Reply;
-  last_heard_ = std::chrono::steady_clock::now();
+  last_heard_ = transferring_at_ = std::chrono::steady_clock::now();
   bool timed_out = false;
 
   // Wait for the reply, for our send to let go of the caller's buffers, and
@@ -291,7 +300,7 @@ Status UcxClient::call(uint16_t opcode, std::span<const uint8_t> meta, std::span
       finish_reply(fetch_done_.status == UCS_OK ? Status::Ok : Status::ConnectionLost);
     }
     if ((reply_done_ || lost_) && sent.done && (!fetching_ || fetch_done_.done)) break;
-    if (!reply_done_ && !lost_ && silent_too_long()) {
+    if (!reply_done_ && !lost_ && silent_too_long(!sent.done || (fetching_ && !fetch_done_.done))) {
       timed_out = true;
       abandon();
     }
@@ -306,7 +315,7 @@ Status UcxClient::call(uint16_t opcode, std::span<const uint8_t> meta, std::span
   }
 
   if (timed_out) {
-    RRTO_INFO(kLogComponent, "no word from {} for {} ms: giving up on it", address_, reply_timeout_.count());
+    RRTO_INFO(kLogComponent, "no word from {} for too long: giving up on it", address_);
     return Status::Timeout;
   }
   if (sent.status != UCS_OK || (fetching_ && fetch_done_.status != UCS_OK) || !reply_done_) {

@@ -29,7 +29,7 @@ namespace rrto::transport {
 namespace {
 
 // Longest sleep of an idle server between looks at UCX's timers.
-constexpr int kServerPollMs = 250;
+constexpr int kServerPollMs = 100;
 // How long stop() waits for endpoints to close cleanly before tearing down.
 constexpr auto kCloseGrace = std::chrono::seconds(2);
 // A transport-owned receive buffer bigger than this is freed after use.
@@ -37,8 +37,11 @@ constexpr size_t kKeepScratchBytes = 64u << 20;
 // How often the handler's on_tick runs; refused connections are logged at
 // most this often too.
 constexpr auto kTickInterval = std::chrono::seconds(1);
-// A peer whose reply is this late gets a heartbeat, and another as often.
-constexpr auto kHeartbeatInterval = std::chrono::seconds(2);
+// A peer whose reply is this late gets a heartbeat, and another as often:
+// a client counts a server silent for a second as lost when it has another
+// to go to (client/failover.h).
+constexpr auto kHeartbeatInterval = std::chrono::milliseconds(250);
+constexpr auto kHeartbeatCheck = std::chrono::milliseconds(50);
 
 class UcxServer final : public Server {
  public:
@@ -142,7 +145,7 @@ class UcxServer final : public Server {
   int wake_fd_ = -1;
   LinkProfile link_;
   const size_t max_connections_;
-  std::chrono::steady_clock::time_point next_tick_{};
+  std::chrono::steady_clock::time_point next_tick_{}, next_heartbeats_{};
   uint64_t refused_since_tick_ = 0;
   ucp_listener_h listener_ = nullptr;
   uint16_t port_ = 0;
@@ -316,13 +319,16 @@ void UcxServer::refuse(ucp_conn_request_h request, const std::string& address) {
 
 void UcxServer::tick() {
   const auto now = std::chrono::steady_clock::now();
+  if (now >= next_heartbeats_) {
+    next_heartbeats_ = now + kHeartbeatCheck;
+    send_heartbeats(now);
+  }
   if (now < next_tick_) return;
   next_tick_ = now + kTickInterval;
   if (refused_since_tick_ > 1)
     RRTO_WARN(kLogComponent, "refused {} more connections: the limit of {} was reached", refused_since_tick_ - 1,
               max_connections_);
   refused_since_tick_ = 0;
-  send_heartbeats(now);
   handler_.on_tick();
 }
 

@@ -42,6 +42,7 @@ class FakeConnection final : public transport::ClientConnection {
     return Status::Ok;
   }
   std::string transport_name() const override { return "fake"; }
+  void set_silence_limit(int) override {}
 
  private:
   std::vector<SentBatch>& sent_;

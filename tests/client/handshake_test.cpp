@@ -59,6 +59,7 @@ class HandshakeServer final : public transport::ClientConnection {
     return Status::Ok;
   }
   std::string transport_name() const override { return "handshake stand-in"; }
+  void set_silence_limit(int) override {}
 
  private:
   proto::ServerHandshake handshake_;

@@ -189,6 +189,20 @@ def failover_static():
         check(re.search(r"session \d+ resumed", other.output()), f"no resumed session:\n{other.output()}")
 
 
+def failover_frozen():
+    """A server that stops answering without closing anything (SIGSTOP: a frozen machine) is lost after a second
+    of silence, not after RRTO_TIMEOUT: the client carries on on the other server."""
+    with Server() as a, Server() as b, cnn_client(f"{a.address()},{b.address()}", RRTO_TIMEOUT="3600") as proc:
+        frozen = holder([a, b])
+        frozen.proc.send_signal(signal.SIGSTOP)
+        try:
+            out, err = finished(proc)
+        finally:
+            frozen.proc.send_signal(signal.SIGCONT)
+        check(proc.returncode == 0, f"cnn_driver exited {proc.returncode}:\n{out[-1500:]}\n{err[-3000:]}")
+        check("session re-created on" in err, f"client log:\n{err[-3000:]}")
+
+
 def failover_drained():
     """SIGTERM drains a server: it finishes what runs, closes its sessions, and their clients move without an error."""
     with Server() as a, Server() as b, cnn_client(f"{a.address()},{b.address()}") as proc:
@@ -226,4 +240,4 @@ def failover_off():
 if __name__ == "__main__":
     main({f.__name__: f for f in (cluster_membership, cluster_server_killed, cluster_etcd_down,
                                   cluster_etcd_member_killed, cluster_spread, static_choice, failover_static,
-                                  failover_drained, failover_cluster, failover_off)})
+                                  failover_frozen, failover_drained, failover_cluster, failover_off)})

@@ -389,6 +389,21 @@ TEST_CASE("a server that stops answering is a Timeout after the reply timeout, a
   ::kill(server.pid(), SIGCONT);
 }
 
+TEST_CASE("with a silence limit, a server silent after a request is lost without any reply timeout") {
+  ChildProcess server;
+  REQUIRE(server.start_server());
+  auto c = connect_with_timeout(server, 0);  // for ever: only the silence limit can end the wait
+  c->set_silence_limit(500);
+  Reply reply;
+  // Work longer than the limit: the heartbeats keep the connection.
+  const uint32_t ms = 2500;
+  CHECK(c->call(kOpLateReply, {reinterpret_cast<const uint8_t*>(&ms), sizeof(ms)}, {}, reply) == Status::Ok);
+  ::kill(server.pid(), SIGSTOP);
+  CHECK(c->call(kOpEcho, {}, {}, reply) == Status::Timeout);
+  CHECK(c->call(kOpEcho, {}, {}, reply) == Status::ConnectionLost);
+  ::kill(server.pid(), SIGCONT);
+}
+
 TEST_CASE("a server killed between calls is ConnectionLost") {
   ChildProcess server;
   REQUIRE(server.start_server());
