@@ -73,9 +73,10 @@ class SessionDevice {
   virtual ~SessionDevice() = default;
 
   // ------------------------------------------------------------ memory
-  // `at`: 0, or the address the allocation must have (a re-created session's;
-  // the session layer has checked it lies in the session's window).
-  virtual CUresult mem_alloc(uint64_t size, uint64_t at, uint64_t& dptr) = 0;
+  // In the session's address `window`; `at`: 0, or the address the
+  // allocation must have (a re-created session's; the session layer has
+  // checked it lies in the window).
+  virtual CUresult mem_alloc(uint64_t size, uint64_t window, uint64_t at, uint64_t& dptr) = 0;
   virtual CUresult mem_free(uint64_t dptr) = 0;
   virtual CUresult mem_get_info(uint64_t& free, uint64_t& total) = 0;
 
@@ -141,6 +142,9 @@ class SessionDevice {
   // works on `to`. Nothing changes unless it succeeds; otherwise `why` says
   // why the session cannot move.
   virtual CUresult move_memory(std::span<const uint64_t> bases, Device& to, std::string& why) = 0;
+  // The session in address `window` has ended, its allocations freed: what
+  // the device holds for the window goes.
+  virtual void close_window(uint64_t window) = 0;
 };
 
 // The SessionDevice a session works through: its own, or one that the

@@ -108,7 +108,7 @@ CUresult Session::mem_alloc(uint64_t size, uint64_t at, uint64_t& dptr) {
   if (limit && (size > limit || allocations_.allocated_bytes() > limit - size))
     return fail(CUDA_ERROR_OUT_OF_MEMORY, "MemAlloc of {} bytes exceeds the session limit of {} bytes ({} in use)",
                 size, limit, allocations_.allocated_bytes());
-  if (CUresult r = view()->mem_alloc(size, at, dptr)) {
+  if (CUresult r = view()->mem_alloc(size, window_, at, dptr)) {
     if (at) return fail(r, "MemAlloc of {} bytes at {:#x} failed: not free in the session's window", size, at);
     return fail(r, "MemAlloc of {} bytes failed", size);
   }
@@ -439,6 +439,7 @@ ReleasedResources Session::release() {
     released.bytes += entry.size;
   }
   allocations_ = AllocationTable{};
+  view()->close_window(window_);
   device_ = nullptr;
   view_ = {};
   return released;

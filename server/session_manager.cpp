@@ -162,7 +162,9 @@ CUresult SessionManager::refusal(const Introduction& introduction, std::string& 
 }
 
 Welcome SessionManager::load() const {
-  Welcome welcome{.devices = static_cast<uint32_t>(devices_.size()), .sessions = admitted_};
+  Welcome welcome;
+  welcome.devices = static_cast<uint32_t>(devices_.size());
+  welcome.sessions = admitted_;
   for (const DeviceLoad& d : device_loads())
     welcome.free_memory += d.free_memory();
   return welcome;

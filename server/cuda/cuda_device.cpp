@@ -32,6 +32,7 @@ Status CudaDevice::open(const CudaDriver& driver, int ordinal, std::unique_ptr<C
   if (CUresult r = driver.cuDeviceGet(&device->device_, ordinal)) return fail("cuDeviceGet", r);
   if (CUresult r = driver.cuDevicePrimaryCtxRetain(&device->context_, device->device_))
     return fail("cuDevicePrimaryCtxRetain", r);
+  device->windows_ = std::make_unique<CudaWindows>(driver, device->device_, ordinal);
 
   DeviceDescription& d = device->description_;
   char name[256] = {};
@@ -63,6 +64,7 @@ CudaDevice::~CudaDevice() {
   if (!context_) return;
   if (bind() == CUDA_SUCCESS) {
     driver_.cuCtxSynchronize();
+    windows_.reset();
     for (CUevent e : pending_copies_) driver_.cuEventDestroy(e);
     for (CUevent e : spare_events_) driver_.cuEventDestroy(e);
     if (staging_) driver_.cuMemFreeHost(staging_);
@@ -81,9 +83,20 @@ CUresult CudaDevice::bind() {
 
 // ---------------------------------------------------------------- memory
 
-CUresult CudaDevice::mem_alloc(uint64_t size, uint64_t at, uint64_t& dptr) {
-  if (at != 0) return CUDA_ERROR_NOT_SUPPORTED;
+CUresult CudaDevice::open_session(uint64_t session_id, uint64_t window, SessionView& view) {
   if (CUresult r = bind()) return r;
+  // Without its window a session still runs, on cuMemAlloc's addresses; it
+  // only cannot be re-created elsewhere.
+  if (std::string why; windows_->open(window, why) != CUDA_SUCCESS)
+    RRTO_WARN(kLog, "session {}: {}; its memory comes from cuMemAlloc and it cannot fail over", session_id, why);
+  view = {.own = nullptr, .device = this};
+  return CUDA_SUCCESS;
+}
+
+CUresult CudaDevice::mem_alloc(uint64_t size, uint64_t window, uint64_t at, uint64_t& dptr) {
+  if (CUresult r = bind()) return r;
+  if (windows_->is_open(window)) return windows_->allocate(window, size, at, dptr);
+  if (at != 0) return CUDA_ERROR_NOT_SUPPORTED;
   CUdeviceptr p = 0;
   if (CUresult r = driver_.cuMemAlloc(&p, size)) return r;
   dptr = p;
@@ -92,7 +105,10 @@ CUresult CudaDevice::mem_alloc(uint64_t size, uint64_t at, uint64_t& dptr) {
 
 CUresult CudaDevice::mem_free(uint64_t dptr) {
   if (CUresult r = bind()) return r;
-  return driver_.cuMemFree(dptr);
+  // As cuMemFree, after the work that may still use it.
+  if (CUresult r = driver_.cuCtxSynchronize()) return r;
+  const CUresult r = windows_->free(dptr);
+  return r == CUDA_ERROR_NOT_FOUND ? driver_.cuMemFree(dptr) : r;
 }
 
 CUresult CudaDevice::mem_get_info(uint64_t& free, uint64_t& total) {

@@ -9,6 +9,7 @@
 
 #include "server/backend.h"
 #include "server/cuda/cuda_driver.h"
+#include "server/cuda/cuda_windows.h"
 
 namespace rrto::server::cuda {
 
@@ -20,22 +21,19 @@ class CudaDevice final : public Device, public SessionDevice {
   ~CudaDevice() override;
 
   const DeviceDescription& description() const override { return description_; }
-  // Sessions share the device's context. Their allocations come from
-  // cuMemAlloc, outside any address window: a session on this backend cannot
-  // be re-created elsewhere (MemAlloc::at is not supported).
-  CUresult open_session(uint64_t, uint64_t, SessionView& view) override {
-    view = {.own = nullptr, .device = this};
-    return CUDA_SUCCESS;
-  }
+  // Sessions share the device's context; each session's allocations are
+  // mapped in its own address window (cuda_windows.h).
+  CUresult open_session(uint64_t session_id, uint64_t window, SessionView& view) override;
 
-  CUresult mem_alloc(uint64_t size, uint64_t at, uint64_t& dptr) override;
+  CUresult mem_alloc(uint64_t size, uint64_t window, uint64_t at, uint64_t& dptr) override;
+  void close_window(uint64_t window) override { windows_->close(window); }
   CUresult mem_free(uint64_t dptr) override;
   CUresult mem_get_info(uint64_t& free, uint64_t& total) override;
   CUresult copy_htod(uint64_t dst, const void* src, uint64_t size, StreamHandle stream) override;
   CUresult copy_dtoh_for_reply(uint64_t src, uint64_t size, StreamHandle stream, const uint8_t*& bytes) override;
   bool reply_bytes_are_sessions() const override { return false; }  // the device's staging buffer
   CUresult move_memory(std::span<const uint64_t> bases, Device& to, std::string& why) override {
-    why = "the cuda backend keeps a session's memory on its GPU (moving it needs CUDA virtual memory management)";
+    why = "the cuda backend keeps a session's memory on its GPU (a move would remap its window onto another's)";
     return CUDA_ERROR_NOT_SUPPORTED;
   }
   CUresult copy_dtod(uint64_t dst, uint64_t src, uint64_t size, StreamHandle stream) override;
@@ -79,6 +77,7 @@ class CudaDevice final : public Device, public SessionDevice {
   const int ordinal_;
   CUdevice device_ = 0;
   CUcontext context_ = nullptr;
+  std::unique_ptr<CudaWindows> windows_;
   DeviceDescription description_;
 
   // Pinned memory a MemcpyDtoH lands in before it goes out as a reply.

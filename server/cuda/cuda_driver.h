@@ -32,6 +32,14 @@ namespace rrto::server::cuda {
   X(cuMemAlloc, 3020)                    \
   X(cuMemFree, 3020)                     \
   X(cuMemGetInfo, 3020)                  \
+  X(cuMemAddressReserve, 10020)          \
+  X(cuMemAddressFree, 10020)             \
+  X(cuMemCreate, 10020)                  \
+  X(cuMemRelease, 10020)                 \
+  X(cuMemMap, 10020)                     \
+  X(cuMemUnmap, 10020)                   \
+  X(cuMemSetAccess, 10020)               \
+  X(cuMemGetAllocationGranularity, 10020) \
   X(cuMemAllocHost, 3020)                \
   X(cuMemFreeHost, 2000)                 \
   X(cuMemcpyHtoDAsync, 3020)             \

@@ -52,7 +52,7 @@ HostSessionDevice::~HostSessionDevice() {
 
 // ---------------------------------------------------------------- memory
 
-CUresult HostSessionDevice::mem_alloc(uint64_t size, uint64_t at, uint64_t& dptr) {
+CUresult HostSessionDevice::mem_alloc(uint64_t size, uint64_t, uint64_t at, uint64_t& dptr) {
   if (size == 0) return CUDA_ERROR_INVALID_VALUE;
   uint64_t reserved = 0;
   if (!memory_->allocate(size, at, dptr, reserved)) return at ? CUDA_ERROR_INVALID_VALUE : CUDA_ERROR_OUT_OF_MEMORY;

@@ -28,7 +28,7 @@ class HostSessionDevice final : public SessionDevice {
   HostSessionDevice(HostDevice& device, uint64_t session_id, std::unique_ptr<SessionMemory> memory);
   ~HostSessionDevice() override;
 
-  CUresult mem_alloc(uint64_t size, uint64_t at, uint64_t& dptr) override;
+  CUresult mem_alloc(uint64_t size, uint64_t window, uint64_t at, uint64_t& dptr) override;
   CUresult mem_free(uint64_t dptr) override;
   CUresult mem_get_info(uint64_t& free, uint64_t& total) override;
   CUresult copy_htod(uint64_t dst, const void* src, uint64_t size, StreamHandle stream) override;
@@ -65,6 +65,7 @@ class HostSessionDevice final : public SessionDevice {
   CUresult synchronize() override { return run_queued(); }
   // Moves the accounting of the session's memory to `to`, another host device.
   CUresult move_memory(std::span<const uint64_t> bases, Device& to, std::string& why) override;
+  void close_window(uint64_t) override {}  // the memory goes with this view
 
  private:
   CUresult check_pointers(const struct HostFunction& f, std::span<const uint8_t> params, std::string& error) const;

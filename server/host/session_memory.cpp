@@ -58,9 +58,9 @@ Status SessionMemory::create(uint64_t window, uint64_t globals, std::unique_ptr<
 }
 
 SessionMemory::SessionMemory(int fd, uint64_t base, uint64_t size, uint64_t globals)
-    : fd_(fd), base_(base), size_(size), globals_next_(base + size - globals) {
+    : fd_(fd), base_(base), size_(size), globals_next_(base + size - globals),
+      placement_(base + kPage, size - kPage - globals) {
   new (reinterpret_cast<void*>(base_)) KernelProgress();
-  free_.emplace(base_ + kPage, size_ - kPage - globals);
 }
 
 SessionMemory::~SessionMemory() {
@@ -71,33 +71,9 @@ SessionMemory::~SessionMemory() {
 bool SessionMemory::allocate(uint64_t size, uint64_t at, uint64_t& dptr, uint64_t& reserved) {
   const uint64_t alignment = alignment_of(size);
   const uint64_t bytes = round_up(size, alignment);
-  if (at != 0) {
-    auto it = free_.upper_bound(at);
-    if (at % alignment != 0 || it == free_.begin()) return false;
-    --it;
-    if (at + bytes > it->first + it->second) return false;
-    take(it, at, bytes);
-    dptr = at;
-    reserved = bytes;
-    return true;
-  }
-  for (auto it = free_.begin(); it != free_.end(); ++it) {
-    const uint64_t start = round_up(it->first, alignment);
-    if (start + bytes > it->first + it->second) continue;
-    take(it, start, bytes);
-    dptr = start;
-    reserved = bytes;
-    return true;
-  }
-  return false;
-}
-
-void SessionMemory::take(std::map<uint64_t, uint64_t>::iterator range, uint64_t start, uint64_t bytes) {
-  const auto [at, length] = *range;
-  free_.erase(range);
-  if (start > at) free_.emplace(at, start - at);
-  if (at + length > start + bytes) free_.emplace(start + bytes, at + length - start - bytes);
-  in_use_.emplace(start, bytes);
+  if (!placement_.allocate(bytes, alignment, at, dptr)) return false;
+  reserved = bytes;
+  return true;
 }
 
 bool SessionMemory::allocate_global(uint64_t size, uint64_t& dptr) {
@@ -109,33 +85,16 @@ bool SessionMemory::allocate_global(uint64_t size, uint64_t& dptr) {
 }
 
 uint64_t SessionMemory::release(uint64_t dptr) {
-  auto used = in_use_.find(dptr);
-  if (used == in_use_.end()) return 0;
-  uint64_t at = dptr, length = used->second;
-  in_use_.erase(used);
+  const uint64_t length = placement_.release(dptr);
+  if (length == 0) return 0;
   // Free memory is always zero, as fresh memory is; whole pages go back to
   // the system.
   if (length >= kPageThreshold)
-    fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(at - base_),
+    fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(dptr - base_),
               static_cast<off_t>(length));
   else
-    std::memset(reinterpret_cast<void*>(at), 0, length);
-  const uint64_t freed = length;
-  auto next = free_.lower_bound(at);
-  if (next != free_.end() && next->first == at + length) {
-    length += next->second;
-    next = free_.erase(next);
-  }
-  if (next != free_.begin()) {
-    auto prev = std::prev(next);
-    if (prev->first + prev->second == at) {
-      at = prev->first;
-      length += prev->second;
-      free_.erase(prev);
-    }
-  }
-  free_.emplace(at, length);
-  return freed;
+    std::memset(reinterpret_cast<void*>(dptr), 0, length);
+  return length;
 }
 
 }  // namespace rrto::server::host

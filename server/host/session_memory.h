@@ -10,12 +10,11 @@
 
 #include <atomic>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <string>
-#include <unordered_map>
 
 #include "common/status.h"
+#include "server/range_allocator.h"
 
 namespace rrto::server::host {
 
@@ -51,20 +50,14 @@ class SessionMemory {
   // Gives an allocation back; its bytes reserved, 0 when `dptr` is none.
   uint64_t release(uint64_t dptr);
   // The bytes reserved for the allocation at `dptr`, 0 when it is none.
-  uint64_t reserved(uint64_t dptr) const {
-    const auto it = in_use_.find(dptr);
-    return it == in_use_.end() ? 0 : it->second;
-  }
+  uint64_t reserved(uint64_t dptr) const { return placement_.reserved(dptr); }
 
  private:
   SessionMemory(int fd, uint64_t base, uint64_t size, uint64_t globals);
-  // Takes [start, start + bytes) out of the free range at `range`.
-  void take(std::map<uint64_t, uint64_t>::iterator range, uint64_t start, uint64_t bytes);
   int fd_;
   uint64_t base_, size_;
   uint64_t globals_next_;  // allocate_global's next address
-  std::map<uint64_t, uint64_t> free_;               // address -> bytes, coalesced
-  std::unordered_map<uint64_t, uint64_t> in_use_;  // address -> bytes
+  RangeAllocator placement_;  // the allocations
 };
 
 }  // namespace rrto::server::host

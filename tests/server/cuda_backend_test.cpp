@@ -10,6 +10,7 @@
 
 #include "server/cuda/cuda_device.h"
 #include "server/cuda/cuda_driver.h"
+#include "server/address_window.h"
 #include "tests/server/harness.h"
 
 using namespace rrto;
@@ -125,6 +126,33 @@ TEST_CASE("cuda: copies up and down, memset, device-to-device") {
   CHECK(std::all_of(o.bulk.begin(), o.bulk.begin() + 64, [](uint8_t x) { return x == 0x5a; }));
   CHECK(std::equal(data.begin(), data.begin() + 64, o.bulk.begin() + 64));
   CHECK(h.read(peer, a + n - 4, 8).status == CUDA_ERROR_INVALID_VALUE);
+}
+
+TEST_CASE("cuda: allocations lie in the session's address window, and a resumed session gets them back") {
+  REQUIRE_GPU();
+  Harness h({gpu.device.get()}, {});
+  const auto first = h.connect();
+  const Outcome hello = h.hello(first);
+  REQUIRE(hello.status == CUDA_SUCCESS);
+  const uint64_t window = hello.result<proto::HelloResult>().window;
+  REQUIRE(is_window(window));
+  const uint64_t p = h.alloc(first, 4096), q = h.alloc(first, 5 << 20);
+  CHECK(p >= window_base(window));
+  CHECK(q + (5 << 20) <= window_base(window) + kWindowBytes);
+  h.disconnect(first);
+
+  const auto again = h.connect();
+  REQUIRE(h.hello(again, {}, proto::kProtocolVersion, proto::kHelloResume, window).status == CUDA_SUCCESS);
+  for (const auto& [size, at] : {std::pair<uint64_t, uint64_t>{5 << 20, q}, {4096, p}}) {
+    Request r;
+    r.add(proto::MemAlloc{.size = size, .at = at});
+    const Outcome o = h.send(again, r);
+    REQUIRE(o.status == CUDA_SUCCESS);
+    CHECK(o.result<proto::MemAllocResult>().dptr == at);
+  }
+  const std::vector<uint8_t> data(4096, 0x3c);
+  CHECK(h.write(again, p, data.data(), data.size()).status == CUDA_SUCCESS);
+  CHECK(h.read(again, p, data.size()).bulk == data);
 }
 
 TEST_CASE("cuda: a large copy back, then small ones: each reply holds its own bytes") {

@@ -1,0 +1,35 @@
+// First-fit placement of allocations in one range of addresses: a session's
+// address window (address_window.h), on either backend. Deterministic, and
+// able to place an allocation at a given address (a re-created session's).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <unordered_map>
+
+namespace rrto::server {
+
+class RangeAllocator {
+ public:
+  RangeAllocator(uint64_t begin, uint64_t size) { free_.emplace(begin, size); }
+
+  // `bytes` (a multiple of `alignment`) at an `alignment`-aligned address, at
+  // `at` unless that is 0; false when there is no room (or `at` is not free).
+  bool allocate(uint64_t bytes, uint64_t alignment, uint64_t at, uint64_t& start);
+  // Gives the allocation at `start` back: its bytes, 0 when it is none.
+  uint64_t release(uint64_t start);
+  // The bytes of the allocation at `start`, 0 when it is none.
+  uint64_t reserved(uint64_t start) const {
+    const auto it = in_use_.find(start);
+    return it == in_use_.end() ? 0 : it->second;
+  }
+  const std::unordered_map<uint64_t, uint64_t>& in_use() const { return in_use_; }
+
+ private:
+  void take(std::map<uint64_t, uint64_t>::iterator range, uint64_t start, uint64_t bytes);
+
+  std::map<uint64_t, uint64_t> free_;               // address -> bytes, coalesced
+  std::unordered_map<uint64_t, uint64_t> in_use_;  // address -> bytes
+};
+
+}  // namespace rrto::server
