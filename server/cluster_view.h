@@ -16,8 +16,11 @@ class ClusterView {
   // would. The server
   // chosen counts the session from then on.
   virtual std::string better_server(uint32_t devices, uint64_t sessions, uint64_t memory) = 0;
+  // An address window (address_window.h) claimed for this server in the
+  // cluster ahead of need, for a new session; 0 when there is none at hand.
+  virtual uint64_t take_window() = 0;
   // Whether another server of the cluster said it holds address window
-  // `window` (address_window.h) when last read.
+  // `window` when last read.
   virtual bool window_taken(uint64_t window) = 0;
   // The other servers' addresses, "host:port,host:port...": where a client
   // goes when this server is lost.

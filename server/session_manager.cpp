@@ -226,10 +226,13 @@ CUresult SessionManager::open_in_window(Session& session, size_t index, const In
     }
     return CUDA_SUCCESS;
   }
-  // A window something of this process happens to lie in is skipped.
+  // One the cluster claimed for this server, else one no other server said
+  // it holds. A window something of this process happens to lie in is skipped.
   constexpr int kTries = 4;
   for (int attempt = 0; attempt < kTries; ++attempt) {
-    const uint64_t window = windows_.choose([this](uint64_t w) { return cluster_ && cluster_->window_taken(w); });
+    uint64_t window = cluster_ ? cluster_->take_window() : 0;
+    if (window == 0)
+      window = windows_.choose([this](uint64_t w) { return cluster_ && cluster_->window_taken(w); });
     if (window == 0 || !windows_.hold(window)) break;
     if (session.admit(device, index, window, client, policy_.session) == CUDA_SUCCESS) return CUDA_SUCCESS;
     windows_.release(window);

@@ -116,6 +116,23 @@ Status EtcdClient::put(const std::string& key, const std::string& value, int64_t
   return post("/v3/kv/put", body.dump(), reply);
 }
 
+Status EtcdClient::put_if_absent(const std::string& key, const std::string& value, int64_t lease, bool& created) {
+  json put{{"key", base64(key)}, {"value", base64(value)}};
+  if (lease != 0) put["lease"] = lease;
+  // A key that does not exist has created_revision 0.
+  const json body{{"compare", json::array({{{"target", "CREATE"}, {"key", base64(key)}, {"create_revision", 0}}})},
+                  {"success", json::array({{{"request_put", put}}})}};
+  std::string reply;
+  if (Status s = post("/v3/kv/txn", body.dump(), reply); !ok(s)) return s;
+  const json r = json::parse(reply, nullptr, false);
+  if (!r.is_object()) {
+    error_ = "a txn reply that is not JSON";
+    return Status::ProtocolError;
+  }
+  created = r.value("succeeded", false);
+  return Status::Ok;
+}
+
 Status EtcdClient::remove(const std::string& key) {
   std::string reply;
   return post("/v3/kv/deleterange", json{{"key", base64(key)}}.dump(), reply);

@@ -33,6 +33,8 @@ class EtcdClient {
   Status revoke(int64_t lease);
   // `lease` 0: the key outlives every lease.
   Status put(const std::string& key, const std::string& value, int64_t lease);
+  // As put(), only if the key does not exist; `created` says whether it did not.
+  Status put_if_absent(const std::string& key, const std::string& value, int64_t lease, bool& created);
   // Every key starting with `prefix`, with its value, in key order.
   Status get_prefix(const std::string& prefix, std::vector<std::pair<std::string, std::string>>& out);
   Status remove(const std::string& key);

@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "protocol/calls.h"
+#include "server/address_window.h"
 
 namespace rrto::server::cluster {
 namespace {
@@ -17,6 +18,12 @@ constexpr const char* kLog = "cluster";
 constexpr auto kRefreshInterval = std::chrono::seconds(1);
 // How long a client sent to another server takes to get there and be admitted.
 constexpr auto kConnectTime = std::chrono::milliseconds(250);
+// Windows claimed ahead of need: new sessions in one refresh interval.
+constexpr size_t kSpareWindows = 4;
+// A window handed out becomes held within this long (or its session failed).
+constexpr auto kAdmitTime = std::chrono::seconds(5);
+
+std::string window_key(uint64_t window) { return fmt::format("{}{}", kWindowsPrefix, window); }
 
 }  // namespace
 
@@ -103,13 +110,63 @@ void Membership::loop() {
 
 Status Membership::refresh() {
   const bool new_lease = lease_ == 0;
-  if (new_lease)
+  if (new_lease) {
     if (Status s = etcd_.grant(ttl_, lease_); !ok(s)) return s;
-  Status s = etcd_.put(key_, to_json(entry_now()), lease_);
+    claimed_.clear();  // the claims went with the old lease
+    std::lock_guard lock(mutex_);
+    spare_.clear();
+  }
+  const ServerEntry entry = entry_now();
+  Status s = etcd_.put(key_, to_json(entry), lease_);
   if (ok(s) && !new_lease) s = etcd_.keep_alive(lease_);
   if (s == Status::NotFound) lease_ = 0;  // it ended while etcd was out of reach: a new one next time
   if (ok(s) && new_lease) RRTO_INFO(kLog, "joined the cluster as {} ({}, lease {:x})", name_, address_, lease_);
+  if (ok(s)) claim_windows(entry.windows);
   return s;
+}
+
+void Membership::claim_windows(const std::vector<uint64_t>& held) {
+  const std::string value = json{{"server", name_}}.dump();
+  // A resumed session's window, or one chosen while etcd was away: ours now.
+  for (uint64_t w : held)
+    if (!claimed_.contains(w) && ok(etcd_.put(window_key(w), value, lease_))) claimed_.insert(w);
+  std::set<uint64_t> keep(held.begin(), held.end());
+  {
+    std::lock_guard lock(mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    std::erase_if(given_, [&](const auto& g) { return keep.contains(g.first) || now - g.second > kAdmitTime; });
+    keep.insert(spare_.begin(), spare_.end());
+    for (const auto& g : given_) keep.insert(g.first);
+  }
+  for (auto it = claimed_.begin(); it != claimed_.end();)
+    it = !keep.contains(*it) && ok(etcd_.remove(window_key(*it))) ? claimed_.erase(it) : std::next(it);
+  for (size_t spare = keep.size() - held.size(); spare < kSpareWindows; ++spare) {
+    const uint64_t w = unclaimed_window(held);
+    bool created = false;
+    if (w == 0 || !ok(etcd_.put_if_absent(window_key(w), value, lease_, created))) return;
+    if (!created) continue;  // another server's: try another next time round
+    claimed_.insert(w);
+    std::lock_guard lock(mutex_);
+    spare_.push_back(w);
+  }
+}
+
+uint64_t Membership::unclaimed_window(const std::vector<uint64_t>& held) {
+  std::uniform_int_distribution<uint64_t> pick(1, kWindowCount);
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    const uint64_t w = pick(random_);
+    if (!claimed_.contains(w) && std::find(held.begin(), held.end(), w) == held.end() && !window_taken(w)) return w;
+  }
+  return 0;
+}
+
+uint64_t Membership::take_window() {
+  std::lock_guard lock(mutex_);
+  if (spare_.empty()) return 0;
+  const uint64_t w = spare_.back();
+  spare_.pop_back();
+  given_.emplace_back(w, std::chrono::steady_clock::now());
+  return w;
 }
 
 void Membership::read_others() {

@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,6 +26,10 @@
 namespace rrto::server::cluster {
 
 inline constexpr const char* kServersPrefix = "rrto/servers/";
+// rrto/windows/N: address window N is this server's ({"server": name}),
+// under its lease. Claimed with a transaction that fails when the key exists,
+// so no two servers hold one window.
+inline constexpr const char* kWindowsPrefix = "rrto/windows/";
 
 // What the cluster knows of one server.
 struct ServerEntry {
@@ -62,6 +68,7 @@ class Membership final : public ClusterView {
   void leave();
 
   std::string better_server(uint32_t devices, uint64_t sessions, uint64_t memory) override;
+  uint64_t take_window() override;
   bool window_taken(uint64_t window) override;
   std::string peers() override;
 
@@ -72,6 +79,11 @@ class Membership final : public ClusterView {
   void loop();
   // One refresh: a lease if there is none, the entry, the lease kept alive.
   Status refresh();
+  // Keeps a claim on each window in `held` and on a few spare ones, and
+  // gives up the others.
+  void claim_windows(const std::vector<uint64_t>& held);
+  // A window neither in `held`, nor claimed here, nor in another's entry; 0 when none.
+  uint64_t unclaimed_window(const std::vector<uint64_t>& held);
   ServerEntry entry_now();
 
   const std::string name_, key_, address_;
@@ -82,10 +94,14 @@ class Membership final : public ClusterView {
   LoadSample last_sample_;
   std::chrono::steady_clock::time_point last_sampled_;
   bool reachable_ = true;  // as last logged
+  std::set<uint64_t> claimed_;  // under lease_
+  std::mt19937_64 random_{std::random_device{}()};
 
   std::mutex mutex_;  // what follows
   std::vector<ServerEntry> others_;  // as read with the last refresh
   std::vector<std::pair<std::string, std::chrono::steady_clock::time_point>> sent_;  // address, when
+  std::vector<uint64_t> spare_;  // claimed, for take_window()
+  std::vector<std::pair<uint64_t, std::chrono::steady_clock::time_point>> given_;  // taken from spare_, when
   std::condition_variable wake_;
   bool stopping_ = false;
   std::thread thread_;

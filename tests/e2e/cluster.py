@@ -129,6 +129,37 @@ def cluster_spread():
         check("sent to" in servers[0].output(), f"the first server sent nobody away:\n{servers[0].output()}")
 
 
+def cluster_windows():
+    """Every address window a session holds is claimed in etcd by its server, under its lease, a few spare ones
+    too, and a window goes back when its session ends."""
+    with Etcd() as etcd, Server(perf_kernels(cluster_config(etcd.endpoints(), "wa", 5))) as a, \
+            Server(perf_kernels(cluster_config(etcd.endpoints(), "wb", 5))) as b, long_clients() as start:
+        for s in (a, b):
+            wait_until(lambda: "1 other server(s) in the cluster" in s.output(), "each server seeing the other")
+        clients = [start(a.address()), start(b.address())]
+        wait_until(lambda: sessions_started(a) + sessions_started(b) == 2, "both clients getting a session")
+
+        def claims_cover_sessions():
+            servers, windows = entries(etcd), etcd.get_prefix("rrto/windows/")
+            held = {w: e["name"] for e in servers.values() for w in e.get("windows", [])}
+            if len(held) != 2 or len(servers) != 2:
+                return None
+            for w, name in held.items():
+                if windows.get(f"rrto/windows/{w}", {}).get("server") != name:
+                    return None
+            per_server = [sum(1 for v in windows.values() if v["server"] == n) for n in ("wa", "wb")]
+            return held if min(per_server) >= 1 + 4 else None
+        held = wait_until(claims_cover_sessions, "each held window claimed by its server, with spares")
+        gone = next(w for w, name in held.items() if name == "wa")
+        clients[0].kill()
+        wait_until(lambda: f"rrto/windows/{gone}" not in etcd.get_prefix("rrto/windows/"),
+                   "the window of an ended session given back")
+
+
+def entries(etcd):
+    return etcd.get_prefix(PREFIX)
+
+
 def static_choice():
     """Without etcd, a client naming two servers takes the one with fewer sessions."""
     with Server(perf_kernels({})) as busy, Server(perf_kernels({})) as idle, long_clients() as start:
@@ -239,5 +270,6 @@ def failover_off():
 
 if __name__ == "__main__":
     main({f.__name__: f for f in (cluster_membership, cluster_server_killed, cluster_etcd_down,
-                                  cluster_etcd_member_killed, cluster_spread, static_choice, failover_static,
+                                  cluster_etcd_member_killed, cluster_spread, cluster_windows, static_choice,
+                                  failover_static,
                                   failover_frozen, failover_drained, failover_cluster, failover_off)})
