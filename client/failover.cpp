@@ -45,11 +45,21 @@ void Failover::learn(std::string_view address) {
   servers_.push_back(std::move(server));
 }
 
-void Failover::watch(Remote& remote) const {
+void Failover::watch(Remote& remote) {
   const bool elsewhere = std::any_of(servers_.begin(), servers_.end(),
                                      [&](const ConnectOptions& s) { return name_of(s) != remote.server_name(); });
-  if (elsewhere && record_.why_unusable().empty())
-    remote.set_silence_limit(kLostAfterMs);
+  if (!elsewhere || !record_.why_unusable().empty()) return;
+  remote.set_silence_limit(kLostAfterMs);
+  watched_ = &remote;
+}
+
+void Failover::kept(std::span<const uint8_t> meta, std::span<const transport::Segment> bulk, uint32_t ran,
+                    std::span<const uint8_t> last_result) {
+  record_.keep(meta, bulk, ran, last_result);
+  if (watched_ && !record_.why_unusable().empty()) {
+    watched_->set_silence_limit(0);  // nowhere to go: only the configured timeout ends a wait
+    watched_ = nullptr;
+  }
 }
 
 std::vector<ConnectOptions> Failover::candidates(const std::string& lost) const {

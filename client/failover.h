@@ -32,13 +32,11 @@ class Failover final : public SessionKeeper {
   // With another server to go to, `remote` counts its server as lost after
   // kLostAfterMs of silence once a request is sent (servers send heartbeats
   // while work runs), not only after the configured timeout.
-  void watch(Remote& remote) const;
+  void watch(Remote& remote);
   static constexpr int kLostAfterMs = 1000;
 
   void kept(std::span<const uint8_t> meta, std::span<const transport::Segment> bulk, uint32_t ran,
-            std::span<const uint8_t> last_result) override {
-    record_.keep(meta, bulk, ran, last_result);
-  }
+            std::span<const uint8_t> last_result) override;
   bool reconnect(Remote& remote) override;
 
   const SessionRecord& record() const { return record_; }
@@ -54,6 +52,7 @@ class Failover final : public SessionKeeper {
   std::string auth_key_, client_name_;
   uint64_t window_ = 0;
   SessionRecord record_;
+  Remote* watched_ = nullptr;  // whose silence limit watch() set
 };
 
 }  // namespace rrto::client

@@ -3,10 +3,12 @@
 rrto-servers with a "cluster" config, the entries read back from etcd.
 Usage: cluster.py CASE"""
 import contextlib
+import json
 import os
 import re
 import signal
 import subprocess
+import tempfile
 
 from etcd import Etcd, wait_until
 from harness import BIN, LIB, Failure, Server, check, client_env, main, run_program
@@ -259,6 +261,35 @@ def failover_cluster():
             check("session re-created on" in err, f"client log:\n{err[-3000:]}")
 
 
+def failover_record_full():
+    """A session whose record outgrew failover.max_log_mb says so, and fails as without failover when its server
+    is lost: a CUDA error naming why, no hang. (Async mode records every inference's calls.)"""
+    with Server() as a, Server() as b, tempfile.TemporaryDirectory() as work:
+        config = os.path.join(work, "client.json")
+        with open(config, "w") as f:
+            json.dump({"servers": [a.address(), b.address()], "failover": {"max_log_mb": 1}}, f)
+        proc = subprocess.Popen(["stdbuf", "-oL", os.path.join(BIN, "cnn_driver"), "--inferences", "100000"],
+                                env=client_env(f"{a.address()},{b.address()}", "async", RRTO_CONFIG=config,
+                                               RRTO_LOG="warn"),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            warned = ""
+            for line in proc.stderr:
+                warned += line
+                if "failover is off for this session" in line:
+                    break
+            check("failover.max_log_mb (1 MiB)" in warned, f"client log:\n{warned[-3000:]}")
+            holder([a, b]).proc.kill()
+            err = warned + proc.stderr.read()
+            proc.wait(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        check(proc.returncode == 2, f"cnn_driver exited {proc.returncode}:\n{err[-3000:]}")
+        check("cannot re-create the session" in err and "max_log_mb" in err, f"client log:\n{err[-3000:]}")
+
+
 def failover_off():
     """With RRTO_FAILOVER=0 a lost server fails the program as it always did: a CUDA error, no hang."""
     with Server() as a, Server() as b, cnn_client(f"{a.address()},{b.address()}", RRTO_FAILOVER="0") as proc:
@@ -272,4 +303,5 @@ if __name__ == "__main__":
     main({f.__name__: f for f in (cluster_membership, cluster_server_killed, cluster_etcd_down,
                                   cluster_etcd_member_killed, cluster_spread, cluster_windows, static_choice,
                                   failover_static,
-                                  failover_frozen, failover_drained, failover_cluster, failover_off)})
+                                  failover_frozen, failover_drained, failover_cluster, failover_record_full,
+                                  failover_off)})
