@@ -2,7 +2,7 @@
 //   [--inferences N] [--batch B] [--quiet] [--timestamps]
 // --timestamps: each inference's line also says when it ended, in seconds of
 // CLOCK_MONOTONIC (what scripts/cluster-demo compares with when it killed a
-// server).
+// server), and goes out at once, even into a pipe.
 #pragma once
 
 #include <chrono>
@@ -25,10 +25,12 @@ struct Options {
 inline void print_inference(const Options& opt, int i, double ms, std::ptrdiff_t top, float p, bool exact) {
   if (opt.quiet) return;
   std::printf("inference %d: %.3f ms, image 0 -> class %td (p=%.4f)%s", i, ms, top, p, exact ? "" : " (within tolerance)");
-  if (opt.timestamps)
-    std::printf(" at %.6f s",
-                std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count());
-  std::printf("\n");
+  if (!opt.timestamps) {
+    std::printf("\n");
+    return;
+  }
+  std::printf(" at %.6f s\n", std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count());
+  std::fflush(stdout);
 }
 
 inline int usage(const char* message) {

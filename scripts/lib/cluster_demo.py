@@ -25,7 +25,7 @@ class Client:
 
     def __init__(self, argv, address):
         env = client_env(address, "replay", RRTO_LOG="warn")
-        self.proc = subprocess.Popen(["stdbuf", "-oL", *argv], env=env, stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         self.lines = []
         self.reader = threading.Thread(target=self.read, daemon=True)

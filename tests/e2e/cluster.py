@@ -185,8 +185,8 @@ def holder(servers):
 
 @contextlib.contextmanager
 def cnn_client(address, inferences=3000, **env):
-    """cnn_driver with one line per inference, line-buffered; killed on the way out."""
-    proc = subprocess.Popen(["stdbuf", "-oL", os.path.join(BIN, "cnn_driver"), "--inferences", str(inferences)],
+    """cnn_driver with one line per inference, each written at once; killed on the way out."""
+    proc = subprocess.Popen([os.path.join(BIN, "cnn_driver"), "--inferences", str(inferences), "--timestamps"],
                             env=client_env(address, "replay", RRTO_LOG="warn", **env), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
@@ -268,7 +268,7 @@ def failover_record_full():
         config = os.path.join(work, "client.json")
         with open(config, "w") as f:
             json.dump({"servers": [a.address(), b.address()], "failover": {"max_log_mb": 1}}, f)
-        proc = subprocess.Popen(["stdbuf", "-oL", os.path.join(BIN, "cnn_driver"), "--inferences", "100000"],
+        proc = subprocess.Popen([os.path.join(BIN, "cnn_driver"), "--inferences", "100000"],
                                 env=client_env(f"{a.address()},{b.address()}", "async", RRTO_CONFIG=config,
                                                RRTO_LOG="warn"),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
