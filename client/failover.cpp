@@ -14,6 +14,9 @@ using transport::ConnectOptions;
 
 std::string name_of(const ConnectOptions& server) { return config::format_host_port({server.host, server.port}); }
 
+// Servers a client keeps in mind, whatever its servers tell it.
+constexpr size_t kMaxServers = 64;
+
 }  // namespace
 
 void Failover::configure(std::vector<ConnectOptions> servers, std::string auth_key, std::string client_name,
@@ -36,7 +39,9 @@ void Failover::opened(const proto::HelloResult& result) {
 
 void Failover::learn(std::string_view address) {
   config::ServerAddress parsed;
-  if (servers_.empty() || !config::parse_host_port(address, parsed) || parsed.port == 0) return;
+  if (servers_.empty() || servers_.size() >= kMaxServers || !config::parse_host_port(address, parsed) ||
+      parsed.port == 0)
+    return;
   for (const ConnectOptions& s : servers_)
     if (s.host == parsed.host && s.port == parsed.port) return;
   ConnectOptions server = servers_.front();
@@ -87,25 +92,28 @@ bool Failover::reconnect(Remote& remote) {
     return false;
   }
   const auto started = std::chrono::steady_clock::now();
-  Remote fresh;
-  proto::HelloResult result;
-  if (resume_session(fresh, candidates(lost), auth_key_, client_name_, window_, result) != CUDA_SUCCESS) {
-    RRTO_ERROR("client", "no server of the cluster could take the session lost with {}", lost);
-    return false;
+  std::vector<ConnectOptions> left = candidates(lost);
+  for (;;) {
+    Remote fresh;
+    proto::HelloResult result;
+    if (resume_session(fresh, left, auth_key_, client_name_, window_, result) != CUDA_SUCCESS) break;
+    opened(result);  // before its strings, in the reply buffer, are overwritten
+    const std::string now = fresh.server_name();
+    if (const CUresult r = replay_record(fresh); r != CUDA_SUCCESS) {
+      RRTO_WARN("client", "re-creating the session on {} failed (CUDA error {}); trying another", now,
+                static_cast<int>(r));
+      if (std::erase_if(left, [&](const ConnectOptions& s) { return name_of(s) == now; }) == 0) break;
+      continue;
+    }
+    remote.attach(fresh.detach(), now);
+    watch(remote);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    RRTO_WARN("client", "session re-created on {} in {} ms ({} calls, {} bytes re-sent); its server {} was lost",
+              now, ms.count(), record_.calls(), record_.bytes(), lost);
+    return true;
   }
-  if (const CUresult r = replay_record(fresh); r != CUDA_SUCCESS) {
-    RRTO_ERROR("client", "re-creating the session on {} failed (CUDA error {}); giving up", fresh.server_name(),
-               static_cast<int>(r));
-    return false;
-  }
-  opened(result);
-  const std::string now = fresh.server_name();
-  remote.attach(fresh.detach(), now);
-  watch(remote);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-  RRTO_WARN("client", "session re-created on {} in {} ms ({} calls, {} bytes re-sent); its server {} was lost", now,
-            ms.count(), record_.calls(), record_.bytes(), lost);
-  return true;
+  RRTO_ERROR("client", "no server of the cluster could take the session lost with {}", lost);
+  return false;
 }
 
 }  // namespace rrto::client

@@ -1,6 +1,7 @@
 #include "client/remote.h"
 
 #include "common/log.h"
+#include "config/config.h"
 
 namespace rrto::client {
 
@@ -12,7 +13,7 @@ Status Remote::connect(const std::vector<transport::ConnectOptions>& servers) {
   for (const auto& server : servers) {
     last = transport::ClientConnection::connect(server, conn_);
     if (ok(last)) {
-      server_name_ = fmt::format("{}:{}", server.host, server.port);
+      server_name_ = config::format_host_port({server.host, server.port});
       RRTO_INFO("client", "connected to rrto-server at {} over {}", server_name_, conn_->transport_name());
       return Status::Ok;
     }
