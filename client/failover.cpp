@@ -12,8 +12,6 @@ namespace {
 
 using transport::ConnectOptions;
 
-std::string name_of(const ConnectOptions& server) { return config::format_host_port({server.host, server.port}); }
-
 // Servers a client keeps in mind, whatever its servers tell it.
 constexpr size_t kMaxServers = 64;
 
@@ -52,7 +50,7 @@ void Failover::learn(std::string_view address) {
 
 void Failover::watch(Remote& remote) {
   const bool elsewhere = std::any_of(servers_.begin(), servers_.end(),
-                                     [&](const ConnectOptions& s) { return name_of(s) != remote.server_name(); });
+                                     [&](const ConnectOptions& s) { return server_name(s) != remote.server_name(); });
   if (!elsewhere || !record_.why_unusable().empty()) return;
   remote.set_silence_limit(kLostAfterMs);
   watched_ = &remote;
@@ -70,7 +68,7 @@ void Failover::kept(std::span<const uint8_t> meta, std::span<const transport::Se
 std::vector<ConnectOptions> Failover::candidates(const std::string& lost) const {
   std::vector<ConnectOptions> out;
   for (const ConnectOptions& s : servers_)
-    if (name_of(s) != lost) out.push_back(s);
+    if (server_name(s) != lost) out.push_back(s);
   if (out.empty()) out = servers_;  // it may be back
   return out;
 }
@@ -102,7 +100,7 @@ bool Failover::reconnect(Remote& remote) {
     if (const CUresult r = replay_record(fresh); r != CUDA_SUCCESS) {
       RRTO_WARN("client", "re-creating the session on {} failed (CUDA error {}); trying another", now,
                 static_cast<int>(r));
-      if (std::erase_if(left, [&](const ConnectOptions& s) { return name_of(s) == now; }) == 0) break;
+      if (std::erase_if(left, [&](const ConnectOptions& s) { return server_name(s) == now; }) == 0) break;
       continue;
     }
     remote.attach(fresh.detach(), now);

@@ -39,8 +39,6 @@ class Failover final : public SessionKeeper {
             std::span<const uint8_t> last_result) override;
   bool reconnect(Remote& remote) override;
 
-  const SessionRecord& record() const { return record_; }
-
  private:
   // Where to go instead of `lost`: every server known but it, or it alone.
   std::vector<transport::ConnectOptions> candidates(const std::string& lost) const;

@@ -8,12 +8,16 @@ namespace rrto::client {
 // What every call returns once the server is gone: the device is unusable.
 static constexpr CUresult kServerLost = CUDA_ERROR_DEVICE_UNAVAILABLE;
 
+std::string server_name(const transport::ConnectOptions& server) {
+  return config::format_host_port({server.host, server.port});
+}
+
 Status Remote::connect(const std::vector<transport::ConnectOptions>& servers) {
   Status last = Status::Unreachable;
   for (const auto& server : servers) {
     last = transport::ClientConnection::connect(server, conn_);
     if (ok(last)) {
-      server_name_ = config::format_host_port({server.host, server.port});
+      server_name_ = client::server_name(server);
       RRTO_INFO("client", "connected to rrto-server at {} over {}", server_name_, conn_->transport_name());
       return Status::Ok;
     }

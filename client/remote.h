@@ -21,6 +21,9 @@
 
 namespace rrto::client {
 
+// "host:port", as the logs and Remote::server_name() write a server.
+std::string server_name(const transport::ConnectOptions& server);
+
 class Remote;
 
 // What a session's batches leave behind besides their effect: a keeper

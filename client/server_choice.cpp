@@ -13,7 +13,6 @@ namespace {
 
 using transport::ConnectOptions;
 
-std::string name_of(const ConnectOptions& server) { return config::format_host_port({server.host, server.port}); }
 
 // `servers`, least loaded first (sessions per device once this one joins);
 // those that do not answer a probe come last, in their order.
@@ -32,7 +31,7 @@ std::vector<ConnectOptions> by_load(const std::vector<ConnectOptions>& servers, 
     if (ok(remote.connect({server})) &&
         handshake(remote, auth_key, client_name, load, proto::kHelloProbe) == CUDA_SUCCESS && load.server_devices > 0) {
       p = {.server = server, .answered = true, .sessions = load.server_sessions, .devices = load.server_devices};
-      RRTO_INFO("client", "{}: {} sessions on {} devices", name_of(server), p.sessions, p.devices);
+      RRTO_INFO("client", "{}: {} sessions on {} devices", server_name(server), p.sessions, p.devices);
     }
     probed.push_back(p);
   }
@@ -50,7 +49,7 @@ std::vector<ConnectOptions> by_load(const std::vector<ConnectOptions>& servers, 
 CUresult follow(Remote& remote, const ConnectOptions& from, const std::string& auth_key, std::string_view client_name,
                 proto::HelloResult& result) {
   const std::string target(result.redirect);
-  RRTO_INFO("client", "{} sends this client to {}", name_of(from), target);
+  RRTO_INFO("client", "{} sends this client to {}", server_name(from), target);
   ConnectOptions to = from;
   if (config::ServerAddress address; config::parse_host_port(target, address)) {
     to.host = address.host;
@@ -59,7 +58,7 @@ CUresult follow(Remote& remote, const ConnectOptions& from, const std::string& a
   if (ok(remote.connect({to})) &&
       handshake(remote, auth_key, client_name, result, proto::kHelloRedirected) == CUDA_SUCCESS)
     return CUDA_SUCCESS;
-  RRTO_WARN("client", "{}, where {} sent this client, does not take it: staying", target, name_of(from));
+  RRTO_WARN("client", "{}, where {} sent this client, does not take it: staying", target, server_name(from));
   if (!ok(remote.connect({from}))) return CUDA_ERROR_NO_DEVICE;
   return handshake(remote, auth_key, client_name, result, proto::kHelloRedirected);
 }
@@ -80,7 +79,7 @@ CUresult open_session(Remote& remote, const std::vector<ConnectOptions>& servers
     return follow(remote, server, auth_key, client_name, result);
   }
   std::string tried;
-  for (const ConnectOptions& server : servers) tried += (tried.empty() ? "" : ", ") + name_of(server);
+  for (const ConnectOptions& server : servers) tried += (tried.empty() ? "" : ", ") + server_name(server);
   RRTO_ERROR("client", "cannot reach rrto-server at {} (set RRTO_SERVER=host:port)", tried);
   return CUDA_ERROR_NO_DEVICE;
 }

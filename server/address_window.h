@@ -26,6 +26,18 @@ inline constexpr uint64_t kWindowCount = (kWindowsEnd - kFirstWindowAddress) / k
 inline bool is_window(uint64_t window) { return window >= 1 && window <= kWindowCount; }
 inline uint64_t window_base(uint64_t window) { return kFirstWindowAddress + (window - 1) * kWindowBytes; }
 
+// A window `excluded` does not rule out: at random (so that servers choosing
+// at once rarely agree), then the first left; 0 when none is.
+template <typename Excluded>
+uint64_t random_window(std::mt19937_64& random, Excluded&& excluded) {
+  std::uniform_int_distribution<uint64_t> pick(1, kWindowCount);
+  for (int attempt = 0; attempt < 64; ++attempt)
+    if (const uint64_t w = pick(random); !excluded(w)) return w;
+  for (uint64_t w = 1; w <= kWindowCount; ++w)
+    if (!excluded(w)) return w;
+  return 0;
+}
+
 // Which windows this server's sessions hold, and a fresh one for a new
 // session: chosen at random among those neither held here nor `taken`
 // elsewhere in the cluster, so that servers choosing at once rarely agree.
@@ -44,14 +56,7 @@ class WindowTable {
   template <typename TakenElsewhere>
   uint64_t choose(TakenElsewhere&& taken_elsewhere) {
     std::lock_guard lock(mutex_);
-    std::uniform_int_distribution<uint64_t> pick(1, kWindowCount);
-    for (int attempt = 0; attempt < 64; ++attempt) {
-      const uint64_t w = pick(random_);
-      if (!held_.contains(w) && !taken_elsewhere(w)) return w;
-    }
-    for (uint64_t w = 1; w <= kWindowCount; ++w)
-      if (!held_.contains(w) && !taken_elsewhere(w)) return w;
-    return 0;
+    return random_window(random_, [&](uint64_t w) { return held_.contains(w) || taken_elsewhere(w); });
   }
   std::set<uint64_t> held() const {
     std::lock_guard lock(mutex_);

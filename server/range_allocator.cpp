@@ -3,11 +3,6 @@
 #include <iterator>
 
 namespace rrto::server {
-namespace {
-
-uint64_t round_up(uint64_t n, uint64_t to) { return (n + to - 1) / to * to; }
-
-}  // namespace
 
 bool RangeAllocator::allocate(uint64_t bytes, uint64_t alignment, uint64_t at, uint64_t& start) {
   if (at != 0) {

@@ -9,6 +9,8 @@
 
 namespace rrto::server {
 
+inline uint64_t round_up(uint64_t n, uint64_t to) { return (n + to - 1) / to * to; }
+
 class RangeAllocator {
  public:
   RangeAllocator(uint64_t begin, uint64_t size) { free_.emplace(begin, size); }
@@ -23,7 +25,6 @@ class RangeAllocator {
     const auto it = in_use_.find(start);
     return it == in_use_.end() ? 0 : it->second;
   }
-  const std::unordered_map<uint64_t, uint64_t>& in_use() const { return in_use_; }
 
  private:
   void take(std::map<uint64_t, uint64_t>::iterator range, uint64_t start, uint64_t bytes);

@@ -152,12 +152,9 @@ void Membership::claim_windows(const std::vector<uint64_t>& held) {
 }
 
 uint64_t Membership::unclaimed_window(const std::vector<uint64_t>& held) {
-  std::uniform_int_distribution<uint64_t> pick(1, kWindowCount);
-  for (int attempt = 0; attempt < 64; ++attempt) {
-    const uint64_t w = pick(random_);
-    if (!claimed_.contains(w) && std::find(held.begin(), held.end(), w) == held.end() && !window_taken(w)) return w;
-  }
-  return 0;
+  return random_window(random_, [&](uint64_t w) {
+    return claimed_.contains(w) || std::find(held.begin(), held.end(), w) != held.end() || window_taken(w);
+  });
 }
 
 uint64_t Membership::take_window() {

@@ -1,5 +1,7 @@
 #include "server/cuda/cuda_windows.h"
 
+#include <vector>
+
 #include <fmt/format.h>
 
 #include "server/address_window.h"
@@ -15,7 +17,6 @@ CUmemAllocationProp device_memory(CUdevice device) {
   return prop;
 }
 
-uint64_t round_up(uint64_t n, uint64_t to) { return (n + to - 1) / to * to; }
 
 }  // namespace
 

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "server/host/host_attributes.h"
 #include "server/host/host_session.h"
+#include "server/range_allocator.h"
 
 namespace rrto::server::host {
 namespace {
@@ -37,7 +38,6 @@ T* object(Handle handle) {
   return static_cast<T*>(handle.ptr);
 }
 
-uint64_t round_up(uint64_t n, uint64_t to) { return (n + to - 1) / to * to; }
 
 }  // namespace
 

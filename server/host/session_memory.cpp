@@ -20,7 +20,6 @@ constexpr uint64_t kAlignment = 256;
 // Larger allocations are whole pages, given back to the system when freed.
 constexpr uint64_t kPageThreshold = 1ull << 20;
 
-uint64_t round_up(uint64_t n, uint64_t to) { return (n + to - 1) / to * to; }
 uint64_t alignment_of(uint64_t bytes) { return bytes >= kPageThreshold ? kPage : kAlignment; }
 
 }  // namespace
