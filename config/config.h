@@ -93,6 +93,10 @@ struct ServerConfig {
   } limits;
   std::string auth_key;  // empty = no auth; clients must prove they know it (protocol/handshake.h)
   std::string link;        // link emulation spec, opaque here ("rtt=5ms,bw=100mbit", a preset name)
+  // Whether clients on this host may reach the server through shared memory
+  // (faster; but one local client that dies mid-message stalls the others):
+  // for trusted local clients only.
+  bool local_shared_memory = false;
   std::string placement = "spread";  // one of kPlacements: how sessions are put on devices
   // A client's share of its device's time relative to others (default 1), by
   // the program name its Hello gives.

@@ -112,6 +112,7 @@ bool server_env(ServerConfig& cfg, Env& env) {
   }
   env.read_string("RRTO_LINK", cfg.link);
   if (!env.read_auth_key(cfg.auth_key)) return false;
+  if (!env.read_switch("RRTO_LOCAL_SHARED_MEMORY", cfg.local_shared_memory)) return false;
   if (const char* v = env.get("RRTO_STATUS_LISTEN")) {
     ServerAddress address;
     std::string why = detail::status_listen_problem(v, address);

@@ -160,13 +160,14 @@ bool parse_server(std::string_view text, const std::string& origin, const std::s
   Reader r(origin, err);
   Object top(r, doc, "",
              {"description", "listen", "backend", "devices", "cuda_devices", "host_kernel_libraries", "limits", "auth",
-              "link", "placement", "weights", "status", "cluster"});
+              "link", "local_shared_memory", "placement", "weights", "status", "cluster"});
   ServerConfig cfg;
   std::string description;  // free text for people; not used
   bool ok = top.ok() && top.read_string("description", description, Need::Optional) && read_listen(r, top, cfg) &&
             top.read_enum("backend", detail::kBackends, cfg.backend, Need::Required) && read_devices(r, top, cfg) &&
             read_cuda_devices(r, top, cfg) && read_libraries(r, top, base_dir, cfg) && read_limits(top, cfg.limits) &&
             detail::read_auth(r, top, cfg.auth_key) && top.read_string("link", cfg.link, Need::Optional) &&
+            top.read_bool("local_shared_memory", cfg.local_shared_memory) &&
             top.read_enum("placement", kPlacements, cfg.placement, Need::Optional) && read_weights(r, top, cfg) &&
             read_status(r, top, cfg) && read_cluster(r, top, cfg);
   if (!ok) return false;

@@ -196,7 +196,8 @@ int run_server(const Options& options) {
 
   std::unique_ptr<transport::Server> server;
   const transport::ListenOptions listen{
-      .address = cfg.listen_address, .port = cfg.port, .link = link, .max_connections = cfg.limits.max_connections};
+      .address = cfg.listen_address, .port = cfg.port, .link = link, .max_connections = cfg.limits.max_connections,
+      .shared_memory = cfg.local_shared_memory};
   if (Status s = transport::Server::listen(listen, sessions, server); !ok(s)) {
     fmt::print(stderr, "rrto-server: cannot listen on {}: {}\n",
                config::format_host_port({cfg.listen_address, cfg.port}), status_name(s));
@@ -230,9 +231,10 @@ int run_server(const Options& options) {
   running_devices.store(devices.get());
   running_server.store(server.get());
   install_signal_handlers();
-  RRTO_INFO(kLog, "listening on {} ({} backend, {} device(s){})",
+  RRTO_INFO(kLog, "listening on {} ({} backend, {} device(s){}{})",
             config::format_host_port({cfg.listen_address, server->port()}), devices->backend_name(),
-            devices->devices().size(), cfg.auth_key.empty() ? ", no auth key" : ", auth key required");
+            devices->devices().size(), cfg.auth_key.empty() ? ", no auth key" : ", auth key required",
+            cfg.local_shared_memory ? ", shared memory for local clients" : "");
   std::unique_ptr<cluster::Membership> membership = join_cluster(cfg, *devices, sessions, server->port());
   if (membership) sessions.set_cluster(*membership);
   const Status served = server->run();

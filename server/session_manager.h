@@ -78,6 +78,7 @@ class SessionManager final : public transport::Handler, private Admission {
   void on_message(transport::PeerId peer, const transport::Message& message) override;
   // Closes connections that sent no accepted Hello within policy_.hello_timeout.
   void on_tick() override;
+  bool work_elsewhere() const override { return in_flight_ > 0; }
 
   // Ends every session (at shutdown), freeing what each held.
   void end_all(std::string_view reason);

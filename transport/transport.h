@@ -108,6 +108,9 @@ struct ListenOptions {
   // Connections open at once; more are refused before anything is set up
   // for them. 0: no bound.
   size_t max_connections = 0;
+  // Whether clients on this host may use shared memory (UcxWorker::SharedMemory):
+  // faster, but one local client can stall the others.
+  bool shared_memory = false;
 };
 
 // An incoming message, valid for the duration of Handler::on_message.
@@ -141,6 +144,10 @@ class Handler {
   virtual void on_message(PeerId peer, const Message& message) = 0;
   // About once a second, for what is due by the clock (timeouts).
   virtual void on_tick() {}
+  // Whether work handed to other threads is under way: then an idle
+  // transport thread sleeps (their Server::post wakes it) rather than spin,
+  // since a thread it has just woken is often queued on its core.
+  virtual bool work_elsewhere() const { return false; }
 };
 
 class Server {

@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "transport/message_io.h"
+#include "transport/spin_predictor.h"
 #include "transport/transport.h"
 #include "transport/ucx_worker.h"
 #include "transport/wire.h"
@@ -64,9 +65,8 @@ class UcxClient final : public ClientConnection {
   // Gives up on the connection at once: outstanding requests complete with
   // an error, and nothing is sent or received on it again.
   void abandon();
-  void progress_or_sleep() {
-    if (!worker_->progress()) worker_->idle(kClientPollMs);
-  }
+  // True when it went past the spin (UcxWorker::idle).
+  bool progress_or_sleep(bool spin = true) { return !worker_->progress() && worker_->idle(kClientPollMs, -1, spin); }
   // Emulated link: the caller's thread waits, UCX keeps being progressed.
   void hold(LinkDirection direction, uint64_t bytes) {
     hold_message(link_, direction, bytes, [this] { worker_->progress(); });
@@ -83,6 +83,7 @@ class UcxClient final : public ClientConnection {
   bool lost_ = false;
   ucs_status_t lost_status_ = UCS_OK;
   Outgoing outgoing_;
+  SpinPredictor spin_predictor_;
 
   // The answer being waited for.
   Expect expect_ = Expect::Nothing;
@@ -288,7 +289,14 @@ Status UcxClient::call(uint16_t opcode, std::span<const uint8_t> meta, std::span
                               sent, send_request);
   if (!ok(st)) return st;
   expect_ = Expect::Reply;
-  last_heard_ = transferring_at_ = std::chrono::steady_clock::now();
+  const size_t request_bytes = meta.size() + bulk_bytes;
+  const bool spin = spin_predictor_.worth_spinning(request_bytes);
+  // The clock is read only for a wait that is not spun: a reply caught while
+  // spinning costs none (it came within the spin), and silence is counted
+  // from the first sleep.
+  std::chrono::steady_clock::time_point sent_at;
+  if (!spin) sent_at = last_heard_ = transferring_at_ = std::chrono::steady_clock::now();
+  bool slept = false;
   bool timed_out = false;
 
   // Wait for the reply, for our send to let go of the caller's buffers, and
@@ -300,12 +308,17 @@ Status UcxClient::call(uint16_t opcode, std::span<const uint8_t> meta, std::span
       finish_reply(fetch_done_.status == UCS_OK ? Status::Ok : Status::ConnectionLost);
     }
     if ((reply_done_ || lost_) && sent.done && (!fetching_ || fetch_done_.done)) break;
-    if (!reply_done_ && !lost_ && silent_too_long(!sent.done || (fetching_ && !fetch_done_.done))) {
+    if (slept && !reply_done_ && !lost_ && silent_too_long(!sent.done || (fetching_ && !fetch_done_.done))) {
       timed_out = true;
       abandon();
     }
-    progress_or_sleep();
+    if (progress_or_sleep(spin) && !slept) {
+      slept = true;
+      if (spin) last_heard_ = transferring_at_ = std::chrono::steady_clock::now();
+    }
   }
+  spin_predictor_.record(request_bytes,
+                         spin ? !slept : std::chrono::steady_clock::now() - sent_at <= UcxWorker::kSpinTime);
   expect_ = Expect::Nothing;
   reply_ = nullptr;
   if (send_request) ucp_request_free(send_request);
@@ -335,7 +348,7 @@ Status ClientConnection::connect(const ConnectOptions& options, std::unique_ptr<
   Status st = resolve(options.host, options.port, false, address, address_length);
   if (!ok(st)) return Status::Unreachable;
   std::unique_ptr<UcxWorker> worker;
-  st = UcxWorker::create("rrto-client", worker);
+  st = UcxWorker::create("rrto-client", UcxWorker::SharedMemory::On, worker);
   if (!ok(st)) return st;
   auto client =
       std::make_unique<UcxClient>(std::move(worker), options.host + ":" + std::to_string(options.port), options);

@@ -122,6 +122,12 @@ class UcxServer final : public Server {
   void drop_for_memory(Event& event, uint64_t bytes);
   uint8_t* scratch(size_t bytes);
   void release(Event& event);
+  void keep_spare(std::vector<uint8_t>&& meta) {
+    constexpr size_t kSpares = 8, kLargest = 4096;  // metadata in a UCX header is small
+    if (spare_meta_.size() >= kSpares || meta.capacity() > kLargest) return;
+    meta.clear();
+    spare_meta_.push_back(std::move(meta));
+  }
   // Refuses a connection over max_connections_, logging at most once a tick.
   void refuse(ucp_conn_request_h request, const std::string& address);
   void tick();
@@ -157,6 +163,9 @@ class UcxServer final : public Server {
   std::unordered_map<ucp_ep_h, PeerId> by_ep_;
 
   std::deque<Event> events_;
+  // Metadata buffers of dispatched events, for the next ones: receiving
+  // allocates nothing in the steady state.
+  std::vector<std::vector<uint8_t>> spare_meta_;
   std::mutex posted_mutex_;
   std::vector<std::function<void()>> posted_;  // guarded by posted_mutex_
   std::vector<std::function<void()>> running_posted_;
@@ -413,7 +422,8 @@ void UcxServer::wait_for(const Completion& done) {
 Status UcxServer::run() {
   while (!finished_ && !stop_requested_.load(std::memory_order_relaxed)) {
     const bool posted = has_posted_.load(std::memory_order_acquire);
-    if (!worker_->progress() && events_.empty() && !posted) worker_->idle(kServerPollMs, wake_fd_);
+    if (!worker_->progress() && events_.empty() && !posted)
+      worker_->idle(kServerPollMs, wake_fd_, !handler_.work_elsewhere());
     if (posted) run_posted();
     service();
     tick();
@@ -648,7 +658,7 @@ void UcxServer::shutdown(bool notify) {
 
 Status Server::listen(const ListenOptions& options, Handler& handler, std::unique_ptr<Server>& out) {
   std::unique_ptr<UcxWorker> worker;
-  Status st = UcxWorker::create("rrto-server", worker);
+  Status st = UcxWorker::create("rrto-server", options.shared_memory ? UcxWorker::SharedMemory::On : UcxWorker::SharedMemory::Off, worker);
   if (!ok(st)) return st;
   const int wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd < 0) {

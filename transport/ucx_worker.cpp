@@ -18,9 +18,6 @@
 namespace rrto::transport {
 namespace {
 
-// How long an idle loop keeps polling UCX before it sleeps on the event fd.
-constexpr auto kSpinTime = std::chrono::microseconds(100);
-
 // UCX's default (20 s) would leave a client blocked on a vanished server for
 // a long time; it is only used when the user did not choose a value.
 constexpr const char* kDefaultKeepaliveInterval = "1s";
@@ -88,7 +85,7 @@ std::string transports_from_ep_info(const std::string& info) {
 
 }  // namespace
 
-Status UcxWorker::create(const char* name, std::unique_ptr<UcxWorker>& out) {
+Status UcxWorker::create(const char* name, SharedMemory shared_memory, std::unique_ptr<UcxWorker>& out) {
   std::unique_ptr<UcxWorker> w(new UcxWorker());
 
   ucp_config_t* config = nullptr;
@@ -98,11 +95,12 @@ Status UcxWorker::create(const char* name, std::unique_ptr<UcxWorker>& out) {
     return Status::InternalError;
   }
   set_default(config, "KEEPALIVE_INTERVAL", kDefaultKeepaliveInterval);
-  // Our endpoints need peer-failure handling, which UCX 1.13's shared-memory
-  // transports only claim when asked; otherwise two processes on one host
-  // never use shared memory and talk over TCP loopback.
-  if (shared_memory_allowed() && !std::getenv("UCX_POSIX_ERROR_HANDLING") &&
-      !std::getenv("UCX_SYSV_ERROR_HANDLING")) {
+  if (shared_memory == SharedMemory::Off) {
+    set_default(config, "TLS", "^sysv,posix");
+  } else if (shared_memory_allowed() && !std::getenv("UCX_POSIX_ERROR_HANDLING") &&
+             !std::getenv("UCX_SYSV_ERROR_HANDLING")) {
+    // Our endpoints need peer-failure handling, which UCX 1.13's
+    // shared-memory transports only claim when asked (see SharedMemory).
     set_default(config, "MM_ERROR_HANDLING", "y");
   }
 
@@ -201,21 +199,24 @@ bool UcxWorker::progress() {
   return true;
 }
 
-void UcxWorker::idle(int timeout_ms, int wake_fd) {
-  const auto now = std::chrono::steady_clock::now();
-  if (!spinning_) {
-    spinning_ = true;
-    spin_start_ = now;
-    return;
+bool UcxWorker::idle(int timeout_ms, int wake_fd, bool spin) {
+  if (spin) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!spinning_) {
+      spinning_ = true;
+      spin_start_ = now;
+      return false;
+    }
+    if (now - spin_start_ < kSpinTime) return false;
   }
-  if (now - spin_start_ < kSpinTime) return;
   spinning_ = false;
 
   // Arm only says BUSY when events are already pending: progress again.
   ucs_status_t s = ucp_worker_arm(worker_);
-  if (s == UCS_ERR_BUSY) return;
+  if (s == UCS_ERR_BUSY) return true;
   pollfd fds[2] = {{efd_, POLLIN, 0}, {wake_fd, POLLIN, 0}};
   ::poll(fds, wake_fd >= 0 ? 2 : 1, s == UCS_OK ? timeout_ms : 1);
+  return true;
 }
 
 ucp_request_param_t send_param(Completion& c) {

@@ -19,7 +19,13 @@ inline constexpr const char* kLogComponent = "transport";
 class UcxWorker {
  public:
   // `name` shows up in UCX's own diagnostics.
-  static Status create(const char* name, std::unique_ptr<UcxWorker>& out);
+  // Shared memory: whether peers on this host may reach this worker through
+  // UCX's posix/sysv transports. Their receive queue is one FIFO shared by all
+  // local senders, so a sender that dies (or stops) between taking a slot and
+  // filling it stalls delivery for everyone: a server facing untrusted clients
+  // leaves it off, and its local clients talk TCP loopback.
+  enum class SharedMemory { Off, On };
+  static Status create(const char* name, SharedMemory shared_memory, std::unique_ptr<UcxWorker>& out);
   ~UcxWorker();
   UcxWorker(const UcxWorker&) = delete;
   UcxWorker& operator=(const UcxWorker&) = delete;
@@ -39,12 +45,16 @@ class UcxWorker {
   // One round of ucp_worker_progress; true when it did anything.
   bool progress();
 
-  // Call after a progress() that did nothing. Spins for a short while (so a
-  // reply that is microseconds away costs no sleep), then arms the worker and
-  // sleeps until it has events, `wake_fd` (if >= 0) is readable, or
-  // timeout_ms passes. The timeout bounds how long UCX's timers (keepalive,
-  // error detection) can go unprogressed.
-  void idle(int timeout_ms, int wake_fd = -1);
+  // How long idle() spins before it sleeps.
+  static constexpr std::chrono::microseconds kSpinTime{100};
+
+  // Call after a progress() that did nothing. Spins for kSpinTime (so a
+  // reply that is microseconds away costs no sleep; not with `spin` false),
+  // then arms the worker and sleeps until it has events, `wake_fd` (if >= 0)
+  // is readable, or timeout_ms passes. The timeout bounds how long UCX's
+  // timers (keepalive, error detection) can go unprogressed. True once past
+  // the spin (it slept, or found events pending as it tried to).
+  bool idle(int timeout_ms, int wake_fd = -1, bool spin = true);
 
  private:
   UcxWorker() = default;

@@ -132,6 +132,7 @@ constexpr Flag kFlags[] = {
     {"-f", &Options::final_only},
     {"--json", &Options::json},
     {"--changing-scalar", &Options::changing_scalar},
+    {"--shared-memory", &Options::shared_memory},
 };
 
 constexpr ValueOption kValueOptions[] = {
@@ -213,8 +214,8 @@ bool check_options(const Options& o, std::string& error) {
     }
     return true;
   }
-  if (o.time_scale_us) {
-    error = "--time-scale-us is an option of the server side (the rrto-server it starts)";
+  if (o.time_scale_us || o.shared_memory) {
+    error = fmt::format("{} is an option of the server side", o.time_scale_us ? "--time-scale-us" : "--shared-memory");
     return false;
   }
   if (o.clients && o.test != "infer_lat") {
@@ -299,6 +300,8 @@ std::string usage() {
       "  Server side:\n"
       "     --listen <addr>        address to listen on (0.0.0.0)\n"
       "     --port-file <path>     write the port once listening (useful with -p 0)\n"
+      "     --shared-memory        let clients on this host use shared memory (UCX posix/sysv), in\n"
+      "                            raw tests and in the rrto-server it starts (off, as in rrto-server)\n"
       "     --backend host|cuda    backend of the rrto-server it starts\n"
       "     --config <file>        config file of the rrto-server it starts\n"
       "     --devices <d>          the rrto-server it starts has d host devices (its config is written here)\n"

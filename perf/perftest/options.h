@@ -35,6 +35,7 @@ struct Options {
 
   // Server side.
   std::string listen = "0.0.0.0";
+  bool shared_memory = false;  // local clients may use shared memory (both servers)
   std::string port_file;
   std::string backend;  // host | cuda (default: rrto-server's)
   std::string config;   // rrto-server config file

@@ -240,7 +240,7 @@ Status RawClient::connect(const std::string& host, uint16_t port, const transpor
   socklen_t length = 0;
   if (!ok(transport::resolve(host, port, false, address, length))) return Status::Unreachable;
   std::unique_ptr<UcxWorker> worker;
-  if (Status s = UcxWorker::create("rrto-perftest", worker); !ok(s)) return s;
+  if (Status s = UcxWorker::create("rrto-perftest", UcxWorker::SharedMemory::On, worker); !ok(s)) return s;
   auto client = std::make_unique<UcxRawClient>(std::move(worker), link, host + ":" + std::to_string(port));
   if (Status s = client->open(address, length); !ok(s)) return s;
   out = std::move(client);

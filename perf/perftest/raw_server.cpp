@@ -241,9 +241,11 @@ void UcxRawServer::run(const std::atomic<bool>& stop, int wake_fd) {
 
 }  // namespace
 
-Status RawServer::listen(const std::string& address, uint16_t port, std::string info, std::unique_ptr<RawServer>& out) {
+Status RawServer::listen(const std::string& address, uint16_t port, bool shared_memory, std::string info,
+                         std::unique_ptr<RawServer>& out) {
   std::unique_ptr<UcxWorker> worker;
-  if (Status s = UcxWorker::create("rrto-perftest", worker); !ok(s)) return s;
+  const auto shm = shared_memory ? UcxWorker::SharedMemory::On : UcxWorker::SharedMemory::Off;
+  if (Status s = UcxWorker::create("rrto-perftest", shm, worker); !ok(s)) return s;
   auto server = std::make_unique<UcxRawServer>(std::move(worker), std::move(info));
   if (Status s = server->start(address, port); !ok(s)) return s;
   out = std::move(server);

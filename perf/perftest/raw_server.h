@@ -17,7 +17,10 @@ class RawServer {
   virtual ~RawServer() = default;
 
   // Listens on address:port (port 0: any free port). `info` answers Info.
-  static Status listen(const std::string& address, uint16_t port, std::string info, std::unique_ptr<RawServer>& out);
+  // shared_memory: whether clients on this host may use it (as rrto-server's
+  // local_shared_memory).
+  static Status listen(const std::string& address, uint16_t port, bool shared_memory, std::string info,
+                       std::unique_ptr<RawServer>& out);
 
   virtual uint16_t port() const = 0;
   // Serves until `stop` is set; `wake_fd` becoming readable wakes the loop.

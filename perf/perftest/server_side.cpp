@@ -104,7 +104,7 @@ uint16_t read_port(const std::string& path) {
 
 // Our environment for rrto-server, with the workloads' host-kernel libraries
 // added and its log at warn unless RRTO_LOG says otherwise.
-std::vector<std::string> server_environment() {
+std::vector<std::string> server_environment(const Options& o) {
   std::vector<std::string> env;
   const std::string kernel_dir = host_kernel_dir();
   std::string kernels = kernel_dir + "/librrto_perf_kernels.so:" + kernel_dir + "/librrto_example_kernels.so";
@@ -122,6 +122,7 @@ std::vector<std::string> server_environment() {
   // backend ignores them.
   env.push_back("RRTO_HOST_KERNELS=" + kernels);
   if (!has_log) env.push_back("RRTO_LOG=warn");
+  if (o.shared_memory) env.push_back("RRTO_LOCAL_SHARED_MEMORY=1");
   return env;
 }
 
@@ -155,7 +156,7 @@ class ChildServer {
       args.push_back("--insecure");
       fmt::print("rrto-server runs without an auth key (set RRTO_AUTH_KEY on both sides to use one)\n");
     }
-    if (!spawn(args, server_environment())) {
+    if (!spawn(args, server_environment(o))) {
       error = "cannot fork rrto-server";
       return false;
     }
@@ -268,7 +269,7 @@ int run_server_side(const Options& o) {
     info.time_scale_us = o.time_scale_us.value_or(0);
   }
   std::unique_ptr<RawServer> raw;
-  if (!ok(RawServer::listen(o.listen, o.port, format_server_info(info), raw))) {
+  if (!ok(RawServer::listen(o.listen, o.port, o.shared_memory, format_server_info(info), raw))) {
     fmt::print(stderr, "rrto-perftest: cannot listen on {}:{}\n", o.listen, o.port);
     return 1;
   }

@@ -85,6 +85,18 @@ TEST_CASE("RRTO_STATUS_LISTEN turns the status endpoint on; a bare port is loopb
   CHECK(cfg.status_listen->port == 9465);
 }
 
+TEST_CASE("RRTO_LOCAL_SHARED_MEMORY lets local clients use shared memory") {
+  ServerConfig cfg;
+  CHECK_FALSE(cfg.local_shared_memory);
+  ConfigError err;
+  FakeEnv on{{{"RRTO_LOCAL_SHARED_MEMORY", "1"}}};
+  REQUIRE_MESSAGE(apply_server_env(cfg, err, on.getenv()), err.text());
+  CHECK(cfg.local_shared_memory);
+  FakeEnv off{{{"RRTO_LOCAL_SHARED_MEMORY", "false"}}};
+  REQUIRE_MESSAGE(apply_server_env(cfg, err, off.getenv()), err.text());
+  CHECK_FALSE(cfg.local_shared_memory);
+}
+
 TEST_CASE("RRTO_BACKEND switches the device lists with the backend") {
   ServerConfig cfg;  // defaults: host, one device
   ConfigError err;
@@ -146,7 +158,8 @@ TEST_CASE("bad variables are errors naming them, and change nothing") {
            {"RRTO_LISTEN", "::1:80"},
            {"RRTO_BACKEND", "gpu"},
            {"RRTO_STATUS_LISTEN", "localhost"},
-           {"RRTO_STATUS_LISTEN", "70000"}}) {
+           {"RRTO_STATUS_LISTEN", "70000"},
+           {"RRTO_LOCAL_SHARED_MEMORY", "yes"}}) {
     CAPTURE(value);
     FakeEnv env{{{name, value}, {"RRTO_AUTH_KEY", "0123456789abcdef"}}};
     CHECK_FALSE(apply_server_env(server, err, env.getenv()));

@@ -104,7 +104,7 @@ TEST_CASE("every server field is read") {
       "limits": {"max_sessions": 2, "max_message_mb": 16, "session_memory_mb": 512, "session_module_mb": 8,
                  "session_template_mb": 0, "session_handles": 100},
       "auth": {"key": "s3cret-s3cret-s3cret"}, "link": "rtt=5ms,bw=100mbit", "placement": "pack",
-      "weights": [{"client": "cnn_driver", "weight": 3}])"),
+      "local_shared_memory": true, "weights": [{"client": "cnn_driver", "weight": 3}])"),
                                       "mem", "/base", cfg, err),
                   err.text());
   REQUIRE(cfg.devices.size() == 3);
@@ -124,6 +124,7 @@ TEST_CASE("every server field is read") {
   CHECK(cfg.auth_key == "s3cret-s3cret-s3cret");
   CHECK(cfg.link == "rtt=5ms,bw=100mbit");
   CHECK(cfg.placement == "pack");
+  CHECK(cfg.local_shared_memory);
   REQUIRE(cfg.weights.size() == 1);
   CHECK(cfg.weights[0].client == "cnn_driver");
   CHECK(cfg.weights[0].weight == 3);
@@ -225,6 +226,7 @@ TEST_CASE("bad enum values, ports and ranges are named") {
   expect_bad(with(R"("weights": [{"client": "x", "weight": 0}])"), "weights[0].weight");
   expect_bad(with(R"("weights": [{"client": "x", "weight": 101}])"), "weights[0].weight");
   expect_bad(with(R"("weights": [{"weight": 2}])"), "weights[0].client");
+  expect_bad(with(R"("local_shared_memory": 1)"), "local_shared_memory");
   CHECK(expect_bad(with(R"("placement": "random")"), "placement").message ==
         "expected one of spread, pack, got 'random'");
 }

@@ -3,7 +3,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <memory>
+#include <string>
 #include <thread>
 
 #include "transport/transport.h"
@@ -81,4 +83,22 @@ TEST_CASE("connections past max_connections are refused; the handler hears of th
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   CHECK(running.handler.connects == 1);
   CHECK(running.handler.ticks > 0);
+}
+
+TEST_CASE("a server leaves shared memory to local clients only when told to") {
+  if (std::getenv("UCX_TLS")) return;  // the environment chose the transports
+  for (const bool shared_memory : {false, true}) {
+    CAPTURE(shared_memory);
+    RunningServer running(ListenOptions{.address = "127.0.0.1", .port = 0, .shared_memory = shared_memory});
+    std::unique_ptr<ClientConnection> client;
+    REQUIRE(ClientConnection::connect({.host = "127.0.0.1", .port = running.server->port()}, client) == Status::Ok);
+    const std::string used = client->transport_name();
+    MESSAGE("transports: " << used);
+    const bool shm = used.find("sysv") != std::string::npos || used.find("posix") != std::string::npos;
+    if (shared_memory) {
+      WARN(shm);  // where the machine allows it
+    } else {
+      CHECK_FALSE(shm);
+    }
+  }
 }

@@ -162,7 +162,10 @@ int main(int argc, char** argv) {
 
   EchoHandler handler;
   std::unique_ptr<Server> server;
-  if (!rrto::ok(Server::listen(ListenOptions{"127.0.0.1", 0}, handler, server))) return 1;
+  const bool shared_memory = std::getenv("TRANSPORT_TEST_SHARED_MEMORY") != nullptr;
+  if (!rrto::ok(Server::listen(ListenOptions{.address = "127.0.0.1", .port = 0, .shared_memory = shared_memory}, handler,
+                               server)))
+    return 1;
   handler.server = server.get();
   g_server = server.get();
   struct sigaction sa {};
