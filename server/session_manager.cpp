@@ -367,7 +367,7 @@ void SessionManager::on_message(transport::PeerId peer, const transport::Message
     return protocol_error(peer, connection, "a request came before the reply to the one before it");
   std::string why;
   if (!ok(take_batch(peer, message, kept, *connection.work, why))) return protocol_error(peer, connection, why);
-  run_batch(peer, connection.work);
+  run_batch(peer, connection.work, message.received_at);
 }
 
 // One session alone on the server runs on the transport thread: nobody waits
@@ -390,8 +390,7 @@ uint32_t SessionManager::weight_of(const Session& session) const {
   return 1;
 }
 
-void SessionManager::run_batch(transport::PeerId peer, const std::shared_ptr<SessionWork>& work) {
-  const Clock::time_point now = Clock::now();
+void SessionManager::run_batch(transport::PeerId peer, const std::shared_ptr<SessionWork>& work, Clock::time_point now) {
   const bool shared = shares_server(*work, now);
   if (!work->session.admitted()) {
     run_now(*work, now);  // its Hello: admitted now, or refused

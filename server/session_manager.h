@@ -162,11 +162,12 @@ class SessionManager final : public transport::Handler, private Admission {
                     SessionWork& work, std::string& why);
   // Where the bulk of a session's message lands (nullptr: the transport's buffer).
   uint8_t* landing_place(SessionWork& work, uint64_t bulk_length);
-  // Runs the batch at once, or hands it to the session's device executor.
-  void run_batch(transport::PeerId peer, const std::shared_ptr<SessionWork>& work);
+  using Clock = std::chrono::steady_clock;
+  // Runs the batch at once, or hands it to the session's device executor;
+  // `now`: when it was received.
+  void run_batch(transport::PeerId peer, const std::shared_ptr<SessionWork>& work, Clock::time_point now);
   // The weight of a session's share of its device (SessionPolicy::weights).
   uint32_t weight_of(const Session& session) const;
-  using Clock = std::chrono::steady_clock;
   // Whether another session sent work within policy_.share_window; notes this one.
   bool shares_server(const SessionWork& work, Clock::time_point now);
   // Runs the batch here (on whichever thread calls it); the device's time

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -118,6 +119,9 @@ struct Message {
   uint16_t opcode = 0;
   std::span<const uint8_t> meta;
   std::span<uint8_t> bulk;  // where the bulk payload landed (may be empty)
+  // When the serving loop took it (its clock, read once per round of the
+  // loop), so a handler need not read the clock again.
+  std::chrono::steady_clock::time_point received_at = std::chrono::steady_clock::now();
 };
 
 // Callbacks are only ever made from inside Server::run, one at a time, never

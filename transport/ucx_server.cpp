@@ -122,9 +122,17 @@ class UcxServer final : public Server {
   void drop_for_memory(Event& event, uint64_t bytes);
   uint8_t* scratch(size_t bytes);
   void release(Event& event);
+  // Buffers of dispatched events' metadata, for the next events': taking a
+  // message allocates nothing in the steady state.
+  std::vector<uint8_t> take_spare() {
+    if (spare_meta_.empty()) return {};
+    std::vector<uint8_t> meta = std::move(spare_meta_.back());
+    spare_meta_.pop_back();
+    return meta;
+  }
   void keep_spare(std::vector<uint8_t>&& meta) {
     constexpr size_t kSpares = 8, kLargest = 4096;  // metadata in a UCX header is small
-    if (spare_meta_.size() >= kSpares || meta.capacity() > kLargest) return;
+    if (spare_meta_.size() >= kSpares || meta.capacity() == 0 || meta.capacity() > kLargest) return;
     meta.clear();
     spare_meta_.push_back(std::move(meta));
   }
@@ -152,6 +160,7 @@ class UcxServer final : public Server {
   LinkProfile link_;
   const size_t max_connections_;
   std::chrono::steady_clock::time_point next_tick_{}, next_heartbeats_{};
+  std::chrono::steady_clock::time_point now_{};  // read once per round of run()
   uint64_t refused_since_tick_ = 0;
   ucp_listener_h listener_ = nullptr;
   uint16_t port_ = 0;
@@ -244,6 +253,7 @@ ucs_status_t UcxServer::on_am(void* arg, const void* header, size_t header_lengt
   Event ev;
   ev.peer = peer->id;
   ev.header = in.header;
+  ev.meta = self->take_spare();
   ev.meta.assign(in.inline_meta.begin(), in.inline_meta.end());
   ucs_status_t keep = UCS_OK;
   if (length > 0) {
@@ -327,7 +337,7 @@ void UcxServer::refuse(ucp_conn_request_h request, const std::string& address) {
 }
 
 void UcxServer::tick() {
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = now_;
   if (now >= next_heartbeats_) {
     next_heartbeats_ = now + kHeartbeatCheck;
     send_heartbeats(now);
@@ -421,9 +431,13 @@ void UcxServer::wait_for(const Completion& done) {
 
 Status UcxServer::run() {
   while (!finished_ && !stop_requested_.load(std::memory_order_relaxed)) {
+    // The one clock read of a round: spinning, timers and the messages
+    // taken in this round share it.
+    now_ = std::chrono::steady_clock::now();
     const bool posted = has_posted_.load(std::memory_order_acquire);
-    if (!worker_->progress() && events_.empty() && !posted)
-      worker_->idle(kServerPollMs, wake_fd_, !handler_.work_elsewhere());
+    if (!worker_->progress() && events_.empty() && !posted &&
+        worker_->idle_at(now_, kServerPollMs, wake_fd_, !handler_.work_elsewhere()))
+      now_ = std::chrono::steady_clock::now();  // it may have slept
     if (posted) run_posted();
     service();
     tick();
@@ -431,6 +445,7 @@ Status UcxServer::run() {
       Event ev = std::move(events_.front());
       events_.pop_front();
       dispatch(ev);
+      keep_spare(std::move(ev.meta));
     }
   }
   shutdown(true);
@@ -544,8 +559,8 @@ void UcxServer::deliver_message(Event& event) {
   }
   hold(LinkDirection::Up, sizeof(WireHeader) + h.meta_length + h.bulk_length);
   peer->awaiting_reply = true;
-  peer->awaited_since = std::chrono::steady_clock::now();
-  handler_.on_message(id, Message{h.opcode, meta, bulk});
+  peer->awaited_since = now_;
+  handler_.on_message(id, Message{h.opcode, meta, bulk, now_});
   release(event);
 }
 

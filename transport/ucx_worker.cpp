@@ -199,9 +199,8 @@ bool UcxWorker::progress() {
   return true;
 }
 
-bool UcxWorker::idle(int timeout_ms, int wake_fd, bool spin) {
+bool UcxWorker::idle_at(std::chrono::steady_clock::time_point now, int timeout_ms, int wake_fd, bool spin) {
   if (spin) {
-    const auto now = std::chrono::steady_clock::now();
     if (!spinning_) {
       spinning_ = true;
       spin_start_ = now;

@@ -54,7 +54,11 @@ class UcxWorker {
   // is readable, or timeout_ms passes. The timeout bounds how long UCX's
   // timers (keepalive, error detection) can go unprogressed. True once past
   // the spin (it slept, or found events pending as it tried to).
-  bool idle(int timeout_ms, int wake_fd = -1, bool spin = true);
+  bool idle(int timeout_ms, int wake_fd = -1, bool spin = true) {
+    return idle_at(std::chrono::steady_clock::now(), timeout_ms, wake_fd, spin);
+  }
+  // The same, for a caller that has just read the clock (`now`).
+  bool idle_at(std::chrono::steady_clock::time_point now, int timeout_ms, int wake_fd = -1, bool spin = true);
 
  private:
   UcxWorker() = default;
