@@ -6,20 +6,14 @@
 #include <chrono>
 
 namespace rrto::server {
-namespace {
-
-// How long the executor waits for an emptied queue's next task: a reply's way
-// to the client and the next request's way back, on a local network.
-constexpr auto kAnticipation = std::chrono::milliseconds(2);
-
-}  // namespace
 
 int64_t DeviceExecutor::steady_clock_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 
-DeviceExecutor::DeviceExecutor(std::string name, Clock clock) : name_(std::move(name)), clock_(std::move(clock)) {
+DeviceExecutor::DeviceExecutor(std::string name, Clock clock, std::chrono::nanoseconds anticipation)
+    : name_(std::move(name)), clock_(std::move(clock)), anticipation_(anticipation) {
   thread_ = std::thread([this] { loop(); });
   pthread_setname_np(thread_.native_handle(), name_.substr(0, 15).c_str());
 }
@@ -38,7 +32,7 @@ void DeviceExecutor::submit(WorkQueue& queue, Task task, Task then) {
   {
     std::lock_guard lock(mutex_);
     queue.tasks.push_back({std::move(task), std::move(then)});
-    queue.waited = false;
+    queue.awaited_until.reset();
     if (!queue.ready) {
       queue.ready = true;
       queue.virtual_ns = std::max(queue.virtual_ns, least_virtual_time());
@@ -73,16 +67,17 @@ void DeviceExecutor::wait_idle() {
   drained_.wait(lock, [this] { return unfinished_.load(std::memory_order_relaxed) == 0; });
 }
 
-Job DeviceExecutor::take(WorkQueue*& from, bool& anticipate) {
-  anticipate = false;
+Job DeviceExecutor::take(WorkQueue*& from, std::chrono::steady_clock::time_point& wait_until) {
+  const auto now = std::chrono::steady_clock::now();
   WorkQueue* next = nullptr;  // the queue with work furthest behind
   WorkQueue* awaited = nullptr;  // the emptied queue furthest behind
   for (size_t i = 0; i < round_.size();) {
     WorkQueue* q = round_[i];
     if (!q->tasks.empty()) {
       if (!next || q->virtual_ns < next->virtual_ns) next = q;
-    } else if (q->waited) {
-      leave_round(*q);  // waited for once already: it has gone quiet
+    } else if (q->awaited_until && now >= *q->awaited_until) {
+      q->awaited_until.reset();
+      leave_round(*q);  // waited for in full: it has gone quiet
       continue;
     } else if (!awaited || q->virtual_ns < awaited->virtual_ns) {
       awaited = q;
@@ -90,8 +85,8 @@ Job DeviceExecutor::take(WorkQueue*& from, bool& anticipate) {
     ++i;
   }
   if (awaited && (!next || awaited->virtual_ns < next->virtual_ns)) {
-    awaited->waited = true;
-    anticipate = true;
+    if (!awaited->awaited_until) awaited->awaited_until = now + anticipation_;
+    wait_until = *awaited->awaited_until;
     return {};
   }
   Job job = std::move(next->tasks.front());
@@ -141,12 +136,12 @@ void DeviceExecutor::loop() {
   std::unique_lock lock(mutex_);
   while (wait_for_work(lock)) {
     WorkQueue* queue = nullptr;
-    bool anticipate = false;
-    Job job = take(queue, anticipate);
-    if (anticipate) {
+    std::chrono::steady_clock::time_point wait_until;
+    Job job = take(queue, wait_until);
+    if (!job.run) {
       const size_t pending = pending_;
       sleeping_ = true;
-      work_.wait_for(lock, kAnticipation, [&] { return pending_ != pending || stopping_; });
+      work_.wait_until(lock, wait_until, [&] { return pending_ != pending || stopping_; });
       sleeping_ = false;
       continue;
     }

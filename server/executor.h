@@ -8,19 +8,21 @@
 //
 // A client has one request in flight, so its queue empties after every batch
 // while its next request is on the way. An emptied queue that is behind the
-// ones with work waits for nobody by itself: the executor waits for it (once
-// per emptying, kAnticipation at most) rather than hand the device straight
-// back to a session that already had more than its share. A queue that comes
-// back after being idle starts level with the others: idle time earns no
-// credit.
+// ones with work waits for nobody by itself: the executor waits for it
+// (kAnticipation at most per emptying, whatever other queues submit
+// meanwhile) rather than hand the device straight back to a session that
+// already had more than its share. A queue that comes back after being idle
+// longer starts level with the others: idle time earns no credit.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -43,16 +45,22 @@ struct WorkQueue {
   // Executor-private.
   std::deque<Job> tasks;
   int64_t virtual_ns = 0;  // device time used / weight
-  bool ready = false;   // in the executor's round
-  bool waited = false;  // the executor already waited for it since it emptied
-  bool last = false;    // its owner submitted its last task
+  bool ready = false;  // in the executor's round
+  // While the executor waits for it to come back (it emptied while behind):
+  // until when; none when not awaited.
+  std::optional<std::chrono::steady_clock::time_point> awaited_until;
+  bool last = false;  // its owner submitted its last task
 };
 
 class DeviceExecutor {
  public:
   // `clock` (nanoseconds) measures the tasks; tests pass one of their own.
+  // `anticipation`: how long the device waits for an emptied queue that is
+  // behind (a reply's way to the client and the next request's way back).
   using Clock = std::function<int64_t()>;
-  explicit DeviceExecutor(std::string name, Clock clock = steady_clock_ns);
+  static constexpr std::chrono::nanoseconds kAnticipation = std::chrono::milliseconds(2);
+  explicit DeviceExecutor(std::string name, Clock clock = steady_clock_ns,
+                          std::chrono::nanoseconds anticipation = kAnticipation);
   static int64_t steady_clock_ns();
   ~DeviceExecutor();  // runs what is queued, then stops the thread
   DeviceExecutor(const DeviceExecutor&) = delete;
@@ -76,8 +84,8 @@ class DeviceExecutor {
  private:
   void loop();
   // The next task by virtual time, or none when the executor should wait for
-  // an emptied queue first (`anticipate`); the lock must be held.
-  Job take(WorkQueue*& from, bool& anticipate);
+  // an emptied queue first, until `wait_until`. The lock must be held.
+  Job take(WorkQueue*& from, std::chrono::steady_clock::time_point& wait_until);
   void finished(WorkQueue& queue, int64_t ran_ns);
   void leave_round(WorkQueue& queue);
   int64_t least_virtual_time() const;
@@ -85,6 +93,7 @@ class DeviceExecutor {
 
   std::string name_;
   Clock clock_;
+  std::chrono::nanoseconds anticipation_;
   mutable std::mutex mutex_;
   std::condition_variable work_;
   std::condition_variable drained_;

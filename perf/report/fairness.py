@@ -57,12 +57,16 @@ def main():
     for name, us in kernel_us.items():
         program = os.path.join(work, name)
         shutil.copy(os.path.join(build, "bin", "rrto-perf-workload"), program)
+        # Files, not pipes: a client's output must never wait for a reader
+        # (each inference writes a line).
         clients[name] = subprocess.Popen([program, "sleep", "--kernel-us", str(us), "--iterations", "100000000",
                                           "--warmup", "3", "--max-seconds", str(seconds)],
-                                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                         env=env, stdout=open(os.path.join(work, name + ".out"), "w"),
+                                         stderr=open(os.path.join(work, name + ".err"), "w"))
     device_s = {}
     for name, p in clients.items():
-        out, err = p.communicate()
+        p.wait()
+        out, err = (open(os.path.join(work, name + ext)).read() for ext in (".out", ".err"))
         done = re.search(r"done iterations=(\d+) wall=(\d+)", out)
         if p.returncode != 0 or not done:
             server.send_signal(signal.SIGTERM)

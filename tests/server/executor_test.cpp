@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "server/executor.h"
@@ -92,6 +94,32 @@ TEST_CASE("a weight of 2 buys twice the device time") {
   const auto h = std::count(both.begin(), both.end(), 'H');
   CHECK(h >= 38);
   CHECK(h <= 42);
+}
+
+TEST_CASE("a session that is behind keeps the device it waits for while others submit") {
+  FakeClock time;
+  Log log;
+  WorkQueue slow, quick;
+  // Anticipation far longer than the test: the executor waits for the quick
+  // session's next task however long it takes to come.
+  DeviceExecutor executor("test", time.clock(), std::chrono::seconds(60));
+  std::mutex gate;
+  gate.lock();
+  executor.submit(slow, [&] {
+    std::lock_guard hold(gate);
+    log.add('S'), time.now += 10'000'000;
+  });
+  executor.submit(quick, [&] { log.add('q'), time.now += 1'000'000; });
+  gate.unlock();
+  // Both queues empty, quick behind: the device waits for quick. The slow
+  // session's next task comes first...
+  while (executor.queued() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  executor.submit_last(slow, [&] { log.add('T'), time.now += 10'000'000; });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // ... and still waits for quick's, which then runs first.
+  executor.submit_last(quick, [&] { log.add('r'), time.now += 1'000'000; });
+  executor.wait_idle();
+  CHECK(log.order == "SqrT");
 }
 
 TEST_CASE("a task may drop the last hold on its queue's owner") {
