@@ -21,14 +21,12 @@ class ByteWriter {
   template <typename T>
     requires std::is_trivially_copyable_v<T>
   void put(const T& v) {
-    const size_t at = out_.size();
-    out_.resize(at + sizeof(T));
-    std::memcpy(out_.data() + at, &v, sizeof(T));
+    put_bytes(&v, sizeof(T));
   }
+  // Appended as they are (a resize would zero the bytes first).
   void put_bytes(const void* p, size_t n) {
-    const size_t at = out_.size();
-    out_.resize(at + n);
-    if (n) std::memcpy(out_.data() + at, p, n);
+    const auto* bytes = static_cast<const uint8_t*>(p);
+    if (n) out_.insert(out_.end(), bytes, bytes + n);
   }
   // Length-prefixed (u32) byte string.
   void put_blob(std::span<const uint8_t> b) {
