@@ -42,8 +42,9 @@ void print_stats(const char* mode, const char* transport, const std::string& ext
   }
   const TransferStats& t = transfer_stats();
   std::string line = fmt::format(
-      R"({{"rrto_stats":1,"mode":"{}","transport":"{}","link":"{}","calls":{},"remote_calls":{},"round_trips":{},"bytes_up":{},"bytes_down":{},"per_call":{{)",
-      mode, transport, stats_link(), calls, t.remote_calls.load(), t.round_trips.load(), t.bytes_up.load(), t.bytes_down.load());
+      R"({{"rrto_stats":1,"mode":"{}","transport":"{}","link":"{}","calls":{},"remote_calls":{},"round_trips":{},"bytes_up":{},"bytes_down":{},"syncs_elided":{},"per_call":{{)",
+      mode, transport, stats_link(), calls, t.remote_calls.load(), t.round_trips.load(), t.bytes_up.load(), t.bytes_down.load(),
+      t.syncs_elided.load());
   const char* sep = "";
   for (const auto& [name, count] : per_call) {
     line += fmt::format(R"({}"{}":{})", sep, name, count);

@@ -29,6 +29,8 @@ struct TransferStats {
   std::atomic<uint64_t> remote_calls{0};  // calls that reached the server
   std::atomic<uint64_t> bytes_up{0};
   std::atomic<uint64_t> bytes_down{0};
+  // Synchronisations queued instead of waited for (replay mode).
+  std::atomic<uint64_t> syncs_elided{0};
 };
 
 TransferStats& transfer_stats();

@@ -7,12 +7,28 @@ namespace proto = rrto::proto;
 
 namespace rrto::client {
 
+namespace {
+
+// Replay mode queues a synchronisation instead of waiting for it: nothing
+// the host can see depends on it, since copies to host memory are never
+// queued (they are answered at once) and device memory is the only memory
+// kernels reach. The server still runs it, in order, with the next call that
+// reaches it, whose answer then carries any error of the work before it.
+// (client/README.md, "Synchronisation")
+template <typename Call>
+CUresult elide_sync(ClientState& state, Call& call) {
+  transfer_stats().syncs_elided.fetch_add(1, std::memory_order_relaxed);
+  return state.remote.defer(call);
+}
+
+}  // namespace
+
 CUresult synchronize_stream(ClientState& state, uint64_t stream) {
   proto::StreamSynchronize call{.stream = stream};
   state.on_operator(call);
   const bool may_run = state.unsynced_streams.count(stream) || (stream == 0 && !state.unsynced_streams.empty());
   if (state.remote.queues_calls() && !state.remote.has_pending_work() && !may_run) return CUDA_SUCCESS;
-  const CUresult r = state.remote.call(call);
+  const CUresult r = state.remote.mode() == Mode::Replay ? elide_sync(state, call) : state.remote.call(call);
   if (r == CUDA_SUCCESS) state.unsynced_streams.erase(stream);
   return r;
 }
@@ -21,7 +37,7 @@ CUresult synchronize_context(ClientState& state) {
   proto::CtxSynchronize call;
   state.on_operator(call);
   if (state.remote.queues_calls() && !state.remote.has_pending_work() && state.unsynced_streams.empty()) return CUDA_SUCCESS;
-  const CUresult r = state.remote.call(call);
+  const CUresult r = state.remote.mode() == Mode::Replay ? elide_sync(state, call) : state.remote.call(call);
   if (r == CUDA_SUCCESS) state.unsynced_streams.clear();
   return r;
 }
@@ -147,7 +163,7 @@ CUresult api::cuEventSynchronize(Client& c, CUevent e) {
   if (!state->events.find(e)) return CUDA_ERROR_INVALID_HANDLE;
   if (state->remote.queues_calls() && !state->remote.has_pending_work() && state->unsynced_streams.empty()) return CUDA_SUCCESS;
   proto::EventSynchronize call{.event = reinterpret_cast<uint64_t>(e)};
-  return state->remote.call(call);
+  return state->remote.mode() == Mode::Replay ? elide_sync(*state, call) : state->remote.call(call);
 }
 
 CUresult api::cuEventQuery(Client& c, CUevent e) {

@@ -2,11 +2,12 @@
 // output against the CPU reference. Written against <cuda.h> only, so it runs
 // unchanged on a real GPU or, through RRTO's libcuda.so.1, remotely.
 //
-//   cnn_driver [--inferences N] [--batch B] [--quiet]
+//   cnn_driver [--inferences N] [--batch B] [--quiet] [--timestamps] [--sync-then-copy]
 //
 // Per inference exactly one point needs the device: the input goes up with
 // cuMemcpyHtoDAsync, the 13 launches and the output copy are queued on one
-// stream, and cuStreamSynchronize waits for the result.
+// stream, and cuStreamSynchronize waits for the result (--sync-then-copy:
+// cuStreamSynchronize, then a synchronous cuMemcpyDtoH).
 //
 // Outputs must equal the reference bit for bit (the kernels use only
 // IEEE-exact operations, nvcc -fmad=false). RRTO_EXAMPLE_TOLERANCE=<relative>
@@ -32,6 +33,15 @@ namespace {
 
 using examples::check_cu;
 
+bool copy_output(cnn::Device& dev, const cnn::Options& opt, CUdeviceptr from, std::vector<float>& output) {
+  const size_t bytes = output.size() * sizeof(float);
+  if (opt.sync_then_copy)
+    return check_cu(cuStreamSynchronize(dev.stream()), "cuStreamSynchronize") &&
+           check_cu(cuMemcpyDtoH(output.data(), from, bytes), "cuMemcpyDtoH(output)");
+  return check_cu(cuMemcpyDtoHAsync(output.data(), from, bytes, dev.stream()), "cuMemcpyDtoHAsync(output)") &&
+         check_cu(cuStreamSynchronize(dev.stream()), "cuStreamSynchronize");
+}
+
 int run(const cnn::Options& opt) {
   const double tolerance = examples::tolerance_from_env();
   cnn::Device dev;
@@ -54,10 +64,7 @@ int run(const cnn::Options& opt) {
     const CUresult launched = cnn::forward(
         b, opt.batch, [&](auto... call) { return dev.launch(call...); }, CUDA_SUCCESS);
     if (launched != CUDA_SUCCESS) return 2;
-    if (!check_cu(cuMemcpyDtoHAsync(output.data(), b.output, output.size() * sizeof(float), dev.stream()),
-                  "cuMemcpyDtoHAsync(output)"))
-      return 2;
-    if (!check_cu(cuStreamSynchronize(dev.stream()), "cuStreamSynchronize")) return 2;
+    if (!copy_output(dev, opt, b.output, output)) return 2;
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     latencies_ms.push_back(ms);
 

@@ -1,5 +1,8 @@
 // The command line of the example CNN programs (driver and runtime API):
-//   [--inferences N] [--batch B] [--quiet] [--timestamps]
+//   [--inferences N] [--batch B] [--quiet] [--timestamps] [--sync-then-copy]
+// --sync-then-copy: synchronise the stream, then copy the output back with a
+// synchronous copy (a common pattern), instead of an async copy followed by
+// the synchronisation.
 // --timestamps: each inference's line also says when it ended, in seconds of
 // CLOCK_MONOTONIC (what scripts/cluster-demo compares with when it killed a
 // server), and goes out at once, even into a pipe.
@@ -19,6 +22,7 @@ struct Options {
   int batch = 1;
   bool quiet = false;
   bool timestamps = false;
+  bool sync_then_copy = false;
 };
 
 // One inference's line: its latency and image 0's most likely class.
@@ -35,7 +39,7 @@ inline void print_inference(const Options& opt, int i, double ms, std::ptrdiff_t
 
 inline int usage(const char* message) {
   if (message != nullptr) std::fprintf(stderr, "%s: %s\n", examples::program, message);
-  std::fprintf(stderr, "usage: %s [--inferences N] [--batch B] [--quiet] [--timestamps]\n", examples::program);
+  std::fprintf(stderr, "usage: %s [--inferences N] [--batch B] [--quiet] [--timestamps] [--sync-then-copy]\n", examples::program);
   return 3;
 }
 
@@ -47,6 +51,8 @@ inline int parse_options(int argc, char** argv, Options& opt) {
       opt.quiet = true;
     } else if (arg == "--timestamps") {
       opt.timestamps = true;
+    } else if (arg == "--sync-then-copy") {
+      opt.sync_then_copy = true;
     } else if (arg == "--inferences" || arg == "-n" || arg == "--batch" || arg == "-b") {
       if (i + 1 >= argc) return usage((arg + " needs a value").c_str());
       const bool batch = arg == "--batch" || arg == "-b";

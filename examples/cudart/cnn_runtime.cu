@@ -94,6 +94,15 @@ bool alloc_activations(Buffers& mem, const cnn::Sizes& s, cnn::Buffers<float*>& 
          mem.alloc(b.d2, s.d2) && mem.alloc(b.output, s.output);
 }
 
+bool copy_output(const cnn::Options& opt, cudaStream_t stream, const float* from, std::vector<float>& output) {
+  const size_t bytes = output.size() * sizeof(float);
+  if (opt.sync_then_copy)
+    return check_rt(cudaStreamSynchronize(stream), "cudaStreamSynchronize") &&
+           check_rt(cudaMemcpy(output.data(), from, bytes, cudaMemcpyDeviceToHost), "cudaMemcpy(output)");
+  return check_rt(cudaMemcpyAsync(output.data(), from, bytes, cudaMemcpyDeviceToHost, stream), "cudaMemcpyAsync(output)") &&
+         check_rt(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+}
+
 int run(const cnn::Options& opt) {
   const double tolerance = examples::tolerance_from_env();
   if (!check_rt(cudaSetDevice(0), "cudaSetDevice(0)")) return 2;
@@ -128,11 +137,7 @@ int run(const cnn::Options& opt) {
         },
         cudaSuccess);
     if (launched != cudaSuccess) return 2;
-    if (!check_rt(
-            cudaMemcpyAsync(output.data(), b.output, output.size() * sizeof(float), cudaMemcpyDeviceToHost, stream),
-            "cudaMemcpyAsync(output)"))
-      return 2;
-    if (!check_rt(cudaStreamSynchronize(stream), "cudaStreamSynchronize")) return 2;
+    if (!copy_output(opt, stream, b.output, output)) return 2;
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     latencies_ms.push_back(ms);
 

@@ -30,7 +30,10 @@ class Program {
   }
 
   // `interleave`: the program creates a stream amid the inference.
-  void inference(uint32_t scale = 1, uint32_t wait_flags = CU_EVENT_WAIT_DEFAULT, bool interleave = false) {
+  // `queued_sync`: it synchronises the stream before the copy back, and the
+  // synchronisation is queued (as replay mode's client queues one).
+  void inference(uint32_t scale = 1, uint32_t wait_flags = CU_EVENT_WAIT_DEFAULT, bool interleave = false,
+                 bool queued_sync = false) {
     input_.assign(16, static_cast<uint8_t>(sent.size()));
     proto::MemcpyHtoD up{.dst = kInput, .size = input_.size(), .bulk_offset = 0, .stream = kStream};
     show(up, op_of(up, input_.data(), true));
@@ -45,6 +48,11 @@ class Program {
     show(wait, op_of(wait));
     REQUIRE(remote_.defer(wait) == CUDA_SUCCESS);
     launch(*second_, 2, kHidden, kOutput, 1);
+    if (queued_sync) {
+      proto::StreamSynchronize sync{.stream = kStream};
+      show(sync, op_of(sync));
+      REQUIRE(remote_.defer(sync) == CUDA_SUCCESS);
+    }
     proto::MemcpyDtoH down{.src = kOutput, .size = sizeof output, .stream = kStream};
     show(down, op_of(down, output, false));
     REQUIRE(remote_.call_for_bulk(down, output, sizeof output) == CUDA_SUCCESS);
@@ -114,6 +122,22 @@ TEST_CASE("a repeating inference becomes one ReplaySegment carrying only its inp
   CHECK(last.bulk == std::vector<uint8_t>(16, static_cast<uint8_t>(p.sent.size() - 1)));
   // The first inferences went call by call.
   CHECK(calls_of(p.sent.front().meta).size() == kOperators);
+}
+
+TEST_CASE("a queued synchronisation stays inside the inference's one ReplaySegment") {
+  Program p;
+  for (int i = 0; i < 6; ++i) p.inference(1, CU_EVENT_WAIT_DEFAULT, false, true);
+  std::vector<uint8_t> storage;
+  const auto tmpl = registered(p, storage);
+  REQUIRE(tmpl.size() == kOperators + 1);
+  CHECK(tmpl[kOperators - 1].op == proto::CallOp::StreamSynchronize);
+  // One batch per inference, the last of them a single segment of all six.
+  CHECK(p.sent.size() == 6);
+  const auto calls = calls_of(p.sent.back().meta);
+  REQUIRE(calls.size() == 1);
+  const auto replay = decode<proto::ReplaySegment>(calls[0]);
+  CHECK(replay.first == 0);
+  CHECK(replay.last == kOperators);
 }
 
 TEST_CASE("a changed kernel argument travels as a delta of its launch") {

@@ -62,6 +62,23 @@ def cnn_replay():
             check(any(t["replayed_segments"] >= 8 for t in templates), f"nothing was replayed: {templates}")
 
 
+def sync_then_copy():
+    """A program that synchronises its stream and then copies its output back
+    synchronously: async mode pays a round trip for each, replay queues the
+    synchronisation (nothing the host sees depends on it) and pays one. The
+    runtime-API example does the same through cudart. Outputs exact."""
+    with Server() as server:
+        for program in ("cnn_driver", "cnn_runtime"):
+            for mode, round_trips in (("async", 2), ("replay", 1)):
+                per = per_inference(server, mode, program=program, few=4, many=12, extra_args=("--sync-then-copy",))
+                check(per["round_trips"] == round_trips,
+                      f"{program} --sync-then-copy in {mode} mode: {per['round_trips']} round trips per inference, "
+                      f"expected {round_trips}")
+                elided = per["last"]["syncs_elided"]
+                check((elided >= 12) if mode == "replay" else (elided == 0),
+                      f"{program} --sync-then-copy in {mode} mode: {elided} synchronisations elided")
+
+
 def cnn_diverge():
     """Programs that leave their pattern get exact outputs in every mode."""
     with Server() as server:
@@ -270,6 +287,6 @@ def session_move(mode):
 
 
 if __name__ == "__main__":
-    main({f.__name__: f for f in (cnn_rpc, cnn_async, cnn_replay, cnn_diverge, cnn_batches, param_probe, server_unreachable, server_killed,
+    main({f.__name__: f for f in (cnn_rpc, cnn_async, cnn_replay, sync_then_copy, cnn_diverge, cnn_batches, param_probe, server_unreachable, server_killed,
                                    server_stopped, server_sigterm, trace_search, auth_key)}
          | {f"session_move_{mode}": (lambda m=mode: session_move(m)) for mode in ("rpc", "async", "replay")})
