@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "tracegen/model_plan.h"
+#include "perf/workloads/photo_input.h"
 #include "perf/workloads/workload.h"
 
 extern "C" const unsigned char rrto_perf_fatbin[];
@@ -46,7 +47,7 @@ struct LaunchStep {
 class ModelWorkload final : public Workload {
  public:
   ModelWorkload(std::string_view model, bool changing_scalar)
-      : plan_(plan_for(model)), changing_scalar_(changing_scalar) {}
+      : plan_(plan_for(model)), changing_scalar_(changing_scalar), takes_images_(model != "bert") {}
 
   bool setup(Driver& d) override {
     driver_ = &d;
@@ -57,11 +58,17 @@ class ModelWorkload final : public Workload {
       if (!d.function(module, plan_.kernels[k].name.c_str(), functions_[k])) return false;
     // Stream 0 in a plan is the legacy default stream, as the program used it.
     if (plan_.stream != 0 && !d.create_stream(stream_)) return false;
+    if (takes_images_) {
+      std::string note;
+      if (!photos_.load(default_photo_dir(), note))
+        fmt::print(stderr, "rrto-perf-workload: random inputs instead of photographs: {}\n", note);
+    }
     return allocate(d) && build_launches();
   }
 
   void prepare(uint64_t i) override {
-    for (size_t b = 0; b < inputs_.size(); ++b) fill_input(i, static_cast<uint32_t>(b), host_inputs_[b]);
+    for (size_t b = 0; b < inputs_.size(); ++b)
+      if (!photos_.fill(i, host_inputs_[b], host_inputs_[b].size())) fill_input(i, static_cast<uint32_t>(b), host_inputs_[b]);
     scalar_ = changing_scalar_ ? i : 0;
   }
 
@@ -185,6 +192,8 @@ class ModelWorkload final : public Workload {
 
   ModelPlan plan_;
   bool changing_scalar_;
+  bool takes_images_;  // its input is a photograph (not BERT's token ids)
+  PhotoInputs photos_;
   Driver* driver_ = nullptr;
   std::vector<CUfunction> functions_;
   CUstream stream_ = nullptr;

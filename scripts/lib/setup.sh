@@ -13,7 +13,7 @@ rrto_say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 # rrto_install_packages [extra package...]
 rrto_install_packages() {
   local packages=(cmake g++ ninja-build pkg-config python3 libucx-dev libibverbs-dev nlohmann-json3-dev
-                  doctest-dev libfmt-dev libzstd-dev libcpp-httplib-dev libssl-dev etcd-server "$@")
+                  doctest-dev libfmt-dev libzstd-dev libcpp-httplib-dev libssl-dev libpng-dev etcd-server "$@")
   local missing=()
   for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -58,10 +58,34 @@ rrto_build_in() {
   fi
 }
 
+# The photographs the perf workloads' image models take as inputs
+# (perf/workloads/photo_input.h): a few of scikit-image's sample images, taken
+# out of Debian's python3-skimage package (downloaded, not installed: its
+# Python dependencies are not needed). Without them (no network) the
+# workloads fall back to random inputs and say so.
+RRTO_PHOTOS=(astronaut.png chelsea.png coffee.png motorcycle_left.png)
+rrto_fetch_photos() {
+  local dir=$1/perf-photos
+  local missing=0
+  for p in "${RRTO_PHOTOS[@]}"; do [ -f "$dir/$p" ] || missing=1; done
+  [ $missing -eq 0 ] && return 0
+  local tmp
+  tmp=$(mktemp -d) || return 1
+  rrto_say "fetching sample photographs (python3-skimage) into $dir"
+  if (cd "$tmp" && apt-get download -qq python3-skimage >/dev/null 2>&1 && dpkg-deb -x python3-skimage_*.deb x); then
+    mkdir -p "$dir"
+    for p in "${RRTO_PHOTOS[@]}"; do cp "$tmp/x/usr/lib/python3/dist-packages/skimage/data/$p" "$dir/"; done
+  else
+    echo "could not fetch python3-skimage: the image workloads will use random inputs" >&2
+  fi
+  rm -rf "$tmp"
+}
+
 rrto_build() {
   rrto_install_packages || return 1
   rrto_find_cuda || return 1
-  rrto_build_in "$RRTO_BUILD"
+  rrto_build_in "$RRTO_BUILD" || return 1
+  rrto_fetch_photos "$RRTO_BUILD"
 }
 
 # Everything built with ASan and UBSan; any finding stops the program.
