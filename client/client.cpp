@@ -72,8 +72,9 @@ bool ucx_has_cuda_support() {
 
 void print_stats_at_exit() {
   auto s = client().lock();
-  print_stats(mode_name(s->remote.mode()), s->remote.transport_name().c_str(),
-              s->replayer.enabled() ? s->replayer.stats_json() : std::string());
+  std::string extra = s->remote.compression().stats_json();
+  if (s->replayer.enabled()) extra += "," + s->replayer.stats_json();
+  print_stats(mode_name(s->remote.mode()), s->remote.transport_name().c_str(), extra);
 }
 
 void close_trace_at_exit() { client().lock()->recorder.close_trace(); }
@@ -116,6 +117,15 @@ CUresult server_options(const config::ClientConfig& cfg, std::vector<transport::
   return CUDA_SUCCESS;
 }
 
+// The configured upload speed, else the emulated link's.
+void configure_compression(UploadCompression& compression, const config::ClientConfig& cfg,
+                           const transport::LinkProfile& link) {
+  const auto mode = cfg.compression == "off"      ? UploadCompression::Mode::Off
+                    : cfg.compression == "always" ? UploadCompression::Mode::Always
+                                                  : UploadCompression::Mode::Auto;
+  compression.configure(mode, cfg.uplink_mbit ? cfg.uplink_mbit * 1'000'000 : link.up_bits_per_second);
+}
+
 }  // namespace
 
 CUresult Client::init() {
@@ -138,6 +148,7 @@ CUresult Client::connect_and_hello() {
   if (const CUresult r = set_up(*s, cfg); r != CUDA_SUCCESS) return r;
   std::vector<transport::ConnectOptions> servers;
   if (const CUresult r = server_options(cfg, servers); r != CUDA_SUCCESS) return r;
+  configure_compression(s->remote.compression(), cfg, servers.front().link);
   proto::HelloResult result;
   const std::string name = program_name();
   if (const CUresult r = open_session(s->remote, servers, cfg.auth_key, name, result); r != CUDA_SUCCESS) return r;

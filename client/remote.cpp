@@ -83,11 +83,24 @@ Status Remote::send_batch(void* bulk_dest, size_t bulk_capacity) {
   reply_.bulk_dest = bulk_dest;
   reply_.bulk_capacity = bulk_capacity;
   reply_.bulk_received = 0;
-  const auto meta = batch_.bytes();
-  const Status s = conn_->call(proto::kBatchRequest, meta, segments_, reply_);
+  std::span<const uint8_t> meta = batch_.bytes();
+  std::span<const transport::Segment> bulk = segments_;
+  uint64_t bulk_bytes = bulk_size_;
+  sent_compressed_ = compression_.worth_it(bulk_size_) && compression_.compress(segments_, bulk_size_, compressed_bulk_);
+  if (sent_compressed_) {
+    compressed_batch_.clear();
+    proto::CompressedBulk header{.raw_size = bulk_size_};
+    compressed_batch_.add(header);
+    compressed_batch_.append(batch_);
+    meta = compressed_batch_.bytes();
+    compressed_segment_ = {compressed_bulk_.data(), compressed_bulk_.size()};
+    bulk = {&compressed_segment_, 1};
+    bulk_bytes = compressed_bulk_.size();
+  }
+  const Status s = conn_->call(proto::kBatchRequest, meta, bulk, reply_);
   TransferStats& stats = transfer_stats();
   stats.round_trips.fetch_add(1, std::memory_order_relaxed);
-  stats.bytes_up.fetch_add(meta.size() + bulk_size_, std::memory_order_relaxed);
+  stats.bytes_up.fetch_add(meta.size() + bulk_bytes, std::memory_order_relaxed);
   stats.bytes_down.fetch_add(reply_.meta.size() + reply_.bulk_received, std::memory_order_relaxed);
   return s;
 }
@@ -132,6 +145,7 @@ CUresult Remote::exchange(void* bulk_dest, size_t bulk_capacity, std::span<const
     reset_batch();
     return protocol_broken();
   }
+  if (sent_compressed_ && header.call_index > 0) --header.call_index;  // CompressedBulk came first
   if (keeper_)
     keeper_->kept(batch_.bytes(), segments_, header.status == CUDA_SUCCESS ? batch_.count() : header.call_index,
                   result_body);

@@ -14,6 +14,7 @@
 
 #include "client/mode.h"
 #include "client/outgoing_batch.h"
+#include "client/upload_compression.h"
 #include "client/stats.h"
 #include "common/limits.h"
 #include "protocol/batch.h"
@@ -123,6 +124,9 @@ class Remote final : public OutgoingBatch {
   // Bytes of the last reply's bulk.
   size_t last_bulk_received() const { return reply_.bulk_received; }
 
+  // Whether and when a batch's bulk goes compressed.
+  UploadCompression& compression() { return compression_; }
+
  private:
   template <typename Call>
   void add(Call& call) {
@@ -156,6 +160,12 @@ class Remote final : public OutgoingBatch {
   std::vector<uint8_t> staging_;
   std::vector<transport::Segment> segments_;
   transport::Reply reply_;
+  UploadCompression compression_;
+  // The batch as sent when its bulk went compressed: CompressedBulk first.
+  proto::BatchWriter compressed_batch_;
+  std::vector<uint8_t> compressed_bulk_;
+  transport::Segment compressed_segment_{};
+  bool sent_compressed_ = false;
 };
 
 }  // namespace rrto::client

@@ -37,19 +37,28 @@ bool read_failover(Object& top, ClientConfig& cfg) {
   });
 }
 
+bool read_compression(Object& top, ClientConfig& cfg) {
+  return top.read_object("compression", {"mode", "uplink_mbit"}, [&](Object& o) {
+    return o.read_enum("mode", kCompressionModes, cfg.compression, Need::Optional) &&
+           o.read_uint("uplink_mbit", 0, 1'000'000, cfg.uplink_mbit);
+  });
+}
+
 bool parse_client(std::string_view text, const std::string& origin, const std::string& base_dir, ClientConfig& out,
                   ConfigError& err) {
   json doc;
   if (!detail::parse_json(text, origin, doc, err)) return false;
   Reader r(origin, err);
-  Object top(r, doc, "", {"description", "servers", "mode", "link", "auth", "timeout_s", "stats", "trace", "failover"});
+  Object top(r, doc, "", {"description", "servers", "mode", "link", "auth", "timeout_s", "stats", "trace", "failover",
+                                 "compression"});
   ClientConfig cfg;
   std::string description;  // free text for people; not used
   bool ok = top.ok() && top.read_string("description", description, Need::Optional) && detail::read_address_list(r, top, "servers", Need::Required, cfg.servers) &&
             top.read_enum("mode", detail::kModes, cfg.mode, Need::Optional) &&
             top.read_string("link", cfg.link, Need::Optional) &&
             detail::read_auth(r, top, cfg.auth_key) && read_timeout(r, top, cfg.timeout_s) &&
-            top.read_bool("stats", cfg.stats) && read_trace(top, base_dir, cfg.trace_path) && read_failover(top, cfg);
+            top.read_bool("stats", cfg.stats) && read_trace(top, base_dir, cfg.trace_path) && read_failover(top, cfg) &&
+            read_compression(top, cfg);
   if (!ok) return false;
   out = std::move(cfg);
   return true;

@@ -30,6 +30,8 @@ inline constexpr std::string_view kPlacements[] = {"spread", "pack"};
 
 // The client's execution modes (RRTO_MODE), in the order of client::Mode.
 inline constexpr std::string_view kClientModes[] = {"rpc", "async", "replay"};
+// When uploads go compressed: when it saves time on the link, never, always.
+inline constexpr std::string_view kCompressionModes[] = {"auto", "off", "always"};
 
 inline constexpr uint16_t kDefaultPort = 18515;
 // The shortest auth key accepted (files and environment): a guessable key proves nothing.
@@ -139,6 +141,11 @@ struct ClientConfig {
   // ("failover": {"enabled", "max_log_mb"}).
   bool failover = true;
   uint64_t failover_max_log_mb = 512;  // what the client keeps to re-create it
+  // Compressed uploads ("compression": {"mode", "uplink_mbit"}): the mode
+  // (one of kCompressionModes), and the link's upload speed when it is known
+  // (0: only an emulated link's says).
+  std::string compression = "auto";
+  uint64_t uplink_mbit = 0;
 };
 
 // Files. On success `out` becomes the file's contents over the defaults (not

@@ -142,6 +142,7 @@ bool client_env(ClientConfig& cfg, Env& env) {
     cfg.servers = std::move(servers);
   }
   if (!env.read_enum("RRTO_MODE", detail::kModes, cfg.mode)) return false;
+  if (!env.read_enum("RRTO_COMPRESSION", kCompressionModes, cfg.compression)) return false;
   env.read_string("RRTO_LINK", cfg.link);
   if (!env.read_auth_key(cfg.auth_key)) return false;
   if (!env.read_timeout("RRTO_TIMEOUT", cfg.timeout_s)) return false;

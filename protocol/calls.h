@@ -16,7 +16,8 @@ namespace rrto::proto {
 // 3: Hello's flags; HelloResult's redirect and the server's load.
 // 4: address windows (Hello/HelloResult window, MemAlloc at), failover
 //    (kHelloResume, HelloResult's peers).
-inline constexpr uint32_t kProtocolVersion = 4;
+// 5: CompressedBulk.
+inline constexpr uint32_t kProtocolVersion = 5;
 
 // Transport-level message opcodes.
 enum MessageOp : uint16_t { kBatchRequest = 1, kBatchReply = 2 };
@@ -60,7 +61,8 @@ enum MessageOp : uint16_t { kBatchRequest = 1, kBatchReply = 2 };
   X(TemplateRegister,  27, false, true )    \
   X(TemplateDrop,      28, false, true )    \
   X(ReplaySegment,     29, false, false)    \
-  X(Authenticate,      30, false, false)
+  X(Authenticate,      30, false, false)    \
+  X(CompressedBulk,    31, false, false)
 
 enum class CallOp : uint16_t {
 #define RRTO_CALL_OP(name, wire, is_operator, builds) name = wire,
@@ -382,6 +384,18 @@ struct ReplaySegment {
   uint64_t input_offset = 0;
   Bytes deltas;
   template <class F> void fields(F&& f) { f(tmpl); f(first); f(last); f(input_offset); f(deltas); }
+};
+
+// ------------------------------------------------------------ the bulk
+
+// First call of a batch whose bulk is compressed: the bulk as sent is one
+// frame of `codec` that decompresses to exactly `raw_size` bytes, and every
+// bulk offset of the batch's calls is an offset into those bytes.
+inline constexpr uint32_t kCodecZstd = 1;
+struct CompressedBulk {
+  uint64_t raw_size = 0;
+  uint32_t codec = kCodecZstd;
+  template <class F> void fields(F&& f) { f(raw_size); f(codec); }
 };
 
 // ---------------------------------------------------------------- traits

@@ -61,24 +61,37 @@ Status decode_batch(std::span<const uint8_t> meta, uint64_t bulk_length, std::ve
     why = fmt::format("{} calls in one batch, more than {}", count, limits::kBatchCalls);
     return Status::ProtocolError;
   }
-  auto check = [&](size_t index, const proto::AnyCall& call, std::string& why) {
-    const std::optional<BulkRange> range = bulk_range(call, bulk_length);
-    if (range && (range->offset > bulk_length || range->size > bulk_length - range->offset)) {
-      why = fmt::format("call {} ({}): bulk range [{}, +{}) is outside the {}-byte bulk", index,
-                        proto::call_op_name(proto::call_op(call)), range->offset,
-                        range->size, bulk_length);
-      return false;
-    }
-    return true;
+  auto first_only = [](size_t index, const proto::AnyCall& call, std::string& why) {
+    if (index == 0 || !std::holds_alternative<proto::CompressedBulk>(call)) return true;
+    why = fmt::format("call {} (CompressedBulk) is not the first of the batch", index);
+    return false;
   };
-  if (Status s = decode_calls(meta, "call", calls, why, check); !ok(s)) return s;
-  for (size_t i = 0; i + 1 < calls.size(); ++i) {
-    if (std::holds_alternative<proto::MemcpyDtoH>(calls[i].call)) {
+  if (Status s = decode_calls(meta, "call", calls, why, first_only); !ok(s)) return s;
+  // The calls' bulk offsets are into the bulk as it is once decompressed.
+  if (const proto::CompressedBulk* compressed = compressed_bulk(calls)) {
+    if (compressed->codec != proto::kCodecZstd || bulk_length == 0) {
+      why = fmt::format("CompressedBulk: codec {} with {} bytes of bulk", compressed->codec, bulk_length);
+      return Status::ProtocolError;
+    }
+    bulk_length = compressed->raw_size;
+  }
+  for (size_t i = 0; i < calls.size(); ++i) {
+    const std::optional<BulkRange> range = bulk_range(calls[i].call, bulk_length);
+    if (range && (range->offset > bulk_length || range->size > bulk_length - range->offset)) {
+      why = fmt::format("call {} ({}): bulk range [{}, +{}) is outside the {}-byte bulk", i,
+                        proto::call_op_name(proto::call_op(calls[i].call)), range->offset, range->size, bulk_length);
+      return Status::ProtocolError;
+    }
+    if (i + 1 < calls.size() && std::holds_alternative<proto::MemcpyDtoH>(calls[i].call)) {
       why = fmt::format("call {} (MemcpyDtoH) is not the last of the batch", i);
       return Status::ProtocolError;
     }
   }
   return Status::Ok;
+}
+
+const proto::CompressedBulk* compressed_bulk(std::span<const DecodedCall> calls) {
+  return calls.empty() ? nullptr : std::get_if<proto::CompressedBulk>(&calls.front().call);
 }
 
 void attach_bulk(std::span<DecodedCall> calls, std::span<const uint8_t> bulk) {

@@ -28,8 +28,13 @@ struct DecodedCall {
 
 // At most limits::kBatchCalls calls. On failure returns ProtocolError and
 // says why; `calls` then holds nothing useful. The calls point into `meta`, which must outlive them.
+// A batch whose first call is CompressedBulk has its bulk ranges checked
+// against the decompressed size it declares (which the caller bounds).
 Status decode_batch(std::span<const uint8_t> meta, uint64_t bulk_length, std::vector<DecodedCall>& calls,
                     std::string& why);
+
+// The batch's CompressedBulk, if its bulk is compressed.
+const proto::CompressedBulk* compressed_bulk(std::span<const DecodedCall> calls);
 
 // Points each call decoded with decode_batch(meta, bulk.size(), ...) at its
 // bytes of `bulk`, which must outlive them.

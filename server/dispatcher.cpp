@@ -75,6 +75,8 @@ class Dispatcher::CallRunner {
         [&](auto& out) { return s_.event_elapsed(c.start, c.end, out.milliseconds); });
   }
   CUresult operator()(const proto::CtxSynchronize&) { return s_.ctx_synchronize(); }
+  // The bulk was decompressed when the batch arrived (SessionManager::take_batch).
+  CUresult operator()(const proto::CompressedBulk&) { return CUDA_SUCCESS; }
 
   CUresult operator()(const proto::TemplateRegister& c) {
     std::string why;

@@ -19,7 +19,8 @@ constexpr const char* kLog = "server";
 // The one copy of a batch whose payload is the whole bulk, which can be
 // received straight into device memory: a batch of exactly one MemcpyHtoD,
 // or of one ReplaySegment of a stretch whose only input copy comes first.
-const proto::MemcpyHtoD* whole_bulk_copy(const Session& session, const std::vector<DecodedCall>& calls) {
+const proto::MemcpyHtoD* whole_bulk_copy(const Session& session, std::span<const DecodedCall> calls) {
+  if (compressed_bulk(calls)) calls = calls.subspan(1);  // it lands (decompressed) the same way
   if (calls.size() != 1) return nullptr;
   if (const auto* copy = std::get_if<proto::MemcpyHtoD>(&calls[0].call))
     return copy->bulk_offset == 0 ? copy : nullptr;
@@ -313,12 +314,36 @@ Status SessionManager::take_batch(transport::PeerId peer, const transport::Messa
   } else {
     work.meta.assign(message.meta.begin(), message.meta.end());
     if (Status s = decode_batch(work.meta, bulk.size(), work.calls, why); !ok(s)) return s;
-    if (!bulk.empty() && work.session.admitted()) {
+    if (!bulk.empty() && work.session.admitted() && !compressed_bulk(work.calls)) {
       work.bulk.assign(bulk.begin(), bulk.end());  // the transport's buffer is reused
       bulk = work.bulk;
     }
   }
+  if (Status s = inflate(work, bulk, bulk, why); !ok(s)) return s;
   attach_bulk(work.calls, bulk);
+  return Status::Ok;
+}
+
+Status SessionManager::inflate(SessionWork& work, std::span<const uint8_t> frame, std::span<const uint8_t>& bulk,
+                               std::string& why) {
+  const proto::CompressedBulk* compressed = compressed_bulk(work.calls);
+  if (!compressed) return Status::Ok;
+  if (!work.session.admitted()) {
+    why = "a compressed bulk before Hello";
+    return Status::ProtocolError;
+  }
+  const uint64_t raw_size = compressed->raw_size;
+  if (raw_size > policy_.max_message_bytes) {
+    why = fmt::format("CompressedBulk: {} bytes once decompressed, more than the limit of {}", raw_size,
+                      policy_.max_message_bytes);
+    return Status::ProtocolError;
+  }
+  uint8_t* place = landing_place(work, raw_size);
+  if (!ok(decompressor_.decompress(frame, {place, raw_size}))) {
+    why = fmt::format("CompressedBulk: the {}-byte bulk is not one zstd frame of {} bytes", frame.size(), raw_size);
+    return Status::ProtocolError;
+  }
+  bulk = {place, raw_size};
   return Status::Ok;
 }
 
@@ -350,6 +375,10 @@ void* SessionManager::bulk_destination(transport::PeerId peer, uint16_t opcode, 
   const Status decoded = decode_batch(work.meta, bulk_length, work.calls, why);
   kept_ = KeptDecode{.peer = peer, .meta = meta, .bulk_length = bulk_length, .status = decoded, .why = std::move(why)};
   if (!ok(decoded)) return nullptr;  // on_message reports it
+  if (compressed_bulk(work.calls)) {
+    work.compressed.resize(bulk_length);  // within accept_message's limit; decompressed by take_batch
+    return work.compressed.data();
+  }
   return landing_place(work, bulk_length);
 }
 
@@ -468,7 +497,7 @@ void SessionManager::send_reply(transport::PeerId peer, Connection& connection) 
 void SessionManager::SessionWork::shrink_buffers() {
   // What an ordinary batch needs stays allocated from one batch to the next.
   constexpr size_t kKeepBytes = 16u << 20;
-  for (std::vector<uint8_t>* buffer : {&meta, &bulk, &reply_bulk})
+  for (std::vector<uint8_t>* buffer : {&meta, &bulk, &compressed, &reply_bulk})
     if (buffer->capacity() > kKeepBytes) std::vector<uint8_t>().swap(*buffer);
 }
 

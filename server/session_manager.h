@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "server/backend.h"
+#include "protocol/bulk_codec.h"
 #include "server/batch_decoder.h"
 #include "server/address_window.h"
 #include "server/cluster_view.h"
@@ -116,6 +117,7 @@ class SessionManager final : public transport::Handler, private Admission {
     // The batch being run: its metadata and bulk (unless the bulk landed in
     // device memory), decoded calls and reply.
     std::vector<uint8_t> meta, bulk;
+    std::vector<uint8_t> compressed;  // a compressed bulk as it came, until decompressed
     std::vector<DecodedCall> calls;
     BatchReply reply;
     std::vector<uint8_t> reply_bulk;  // the reply's bytes, when the device's would not stay
@@ -162,6 +164,9 @@ class SessionManager final : public transport::Handler, private Admission {
                     SessionWork& work, std::string& why);
   // Where the bulk of a session's message lands (nullptr: the transport's buffer).
   uint8_t* landing_place(SessionWork& work, uint64_t bulk_length);
+  // A compressed bulk (`frame`) decompressed into its landing place, which
+  // `bulk` then names; nothing to do for a batch without CompressedBulk.
+  Status inflate(SessionWork& work, std::span<const uint8_t> frame, std::span<const uint8_t>& bulk, std::string& why);
   using Clock = std::chrono::steady_clock;
   // Runs the batch at once, or hands it to the session's device executor;
   // `now`: when it was received.
@@ -218,6 +223,7 @@ class SessionManager final : public transport::Handler, private Admission {
   std::optional<std::chrono::steady_clock::time_point> drain_started_;
   std::function<void()> on_drained_;
   std::optional<KeptDecode> kept_;
+  proto::BulkDecompressor decompressor_;  // of the transport thread
   // The last two sessions that sent work, and when.
   struct Sender {
     const SessionWork* work = nullptr;  // compared, never followed

@@ -373,11 +373,12 @@ bool Client::workload_run(const std::string& workload, size_t size, const std::s
 
   WorkloadRun run = base_run(workload, size, mode);
   // What the set-up and warm-up cost in calls and bytes, to take away from
-  // the measured run's totals (the counts do not depend on the link).
+  // the measured run's totals; over the same link, since the bytes depend on
+  // it (compressed uploads).
+  run.link = link_.enabled() ? link_.describe() : "";
   const WorkloadOutcome baseline = run_workload(run, [] {}, [](uint64_t) {});
   if (const auto settled = settle_unless_ok(baseline, r)) return *settled;
 
-  run.link = link_.enabled() ? link_.describe() : "";
   run.iterations = iterations();
   run.max_seconds = o_.max_seconds;
   Measurement m(size, o_.percentile);

@@ -65,7 +65,7 @@ TEST_CASE("every client field is read") {
   ConfigError err;
   REQUIRE_MESSAGE(parse_client_config(R"({"description": "d", "servers": ["a:1", "[::1]:2", "a:3"],
       "mode": "rpc", "link": "wifi6", "auth": {"key": "0123456789abcdef"}, "timeout_s": 120, "stats": true,
-      "trace": "out/trace.bin"})",
+      "trace": "out/trace.bin", "compression": {"mode": "always", "uplink_mbit": 50}})",
                                       "mem", "/work", cfg, err),
                   err.text());
   REQUIRE(cfg.servers.size() == 3);
@@ -78,8 +78,12 @@ TEST_CASE("every client field is read") {
   CHECK(cfg.timeout_s == 120);
   CHECK(cfg.stats);
   CHECK(cfg.trace_path == "/work/out/trace.bin");
+  CHECK(cfg.compression == "always");
+  CHECK(cfg.uplink_mbit == 50);
 
   REQUIRE(parse_client_config(with(""), "mem", "", cfg, err));
+  CHECK(cfg.compression == "auto");
+  CHECK(cfg.uplink_mbit == 0);
   CHECK(cfg.servers.size() == 1);
   CHECK(cfg.mode == "replay");
   CHECK_FALSE(cfg.stats);
@@ -120,4 +124,7 @@ TEST_CASE("bad client files name the file and the field") {
   expect_bad(with(R"("trace": "")"), "trace");
   expect_bad(with(R"("link": 5)"), "link");
   expect_bad(with(R"("mode": "rpc", "mode": "rpc")"), "mode");
+  expect_bad(with(R"("compression": {"mode": "zstd"})"), "compression.mode");
+  expect_bad(with(R"("compression": {"uplink_mbit": -1})"), "compression.uplink_mbit");
+  expect_bad(with(R"("compression": {"level": 3})"), "compression.level");
 }

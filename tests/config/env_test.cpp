@@ -145,9 +145,10 @@ TEST_CASE("client variables override single fields") {
   CHECK(cfg.auth_key == "0123456789abcdef");
   CHECK(cfg.timeout_s == 90);
   CHECK(cfg.mode == "rpc");  // RRTO_MODE unset this time: the earlier value stays
-  env.vars = {{"RRTO_TIMEOUT", "0"}};
+  env.vars = {{"RRTO_TIMEOUT", "0"}, {"RRTO_COMPRESSION", "off"}};
   REQUIRE(apply_client_env(cfg, err, env.getenv()));
   CHECK(cfg.timeout_s == 0);
+  CHECK(cfg.compression == "off");
 }
 
 TEST_CASE("bad variables are errors naming them, and change nothing") {
@@ -173,6 +174,7 @@ TEST_CASE("bad variables are errors naming them, and change nothing") {
                                                                     {"RRTO_SERVER", "a:0"},
                                                                     {"RRTO_SERVER", "a:1,a:1"},
                                                                     {"RRTO_MODE", "fast"},
+                                                                    {"RRTO_COMPRESSION", "zstd"},
                                                                     {"RRTO_STATS", "yes"},
                                                                     {"RRTO_AUTH_KEY", "too-short"},
                                                                     {"RRTO_TIMEOUT", "4"},

@@ -192,6 +192,30 @@ def infer_lat_ideal():
             check(per["bytes_up"] >= per["payload_up"] and per["bytes_down"] >= per["payload_down"], run)
 
 
+def infer_lat_compressed():
+    """On a thin link the photograph inputs go compressed (RRTO_COMPRESSION=auto,
+    the default) and the outputs are those of an uncompressed run."""
+    if not WORKLOAD_BUILT:
+        return
+    with PerftestServer() as server:
+        runs = {}
+        for compression in ("off", "auto"):
+            os.environ["RRTO_COMPRESSION"] = compression
+            try:
+                r = server.client("-t", "infer_lat", "--json", "--mode", "replay", "--workload", "resnet50",
+                                  "--link", "bw=50mbit", "-n", "3", "-w", "4")
+            finally:
+                del os.environ["RRTO_COMPRESSION"]
+            check(r.returncode == 0, f"infer_lat with compression {compression} failed:\n{r.stderr}")
+            runs[compression] = json.loads(r.stdout)["runs"][0]
+        off, auto = runs["off"], runs["auto"]
+        check(off["checksum"] is not None and auto["checksum"] == off["checksum"],
+              f"compressed uploads changed the outputs: {off['checksum']} vs {auto['checksum']}")
+        up_off, up_auto = off["per_iteration"]["bytes_up"], auto["per_iteration"]["bytes_up"]
+        check(up_auto < 0.8 * up_off, f"the inputs did not go compressed at 50 Mbit/s: {up_auto} bytes up, "
+                                      f"{up_off} uncompressed")
+
+
 def infer_lat_clients():
     """--clients: the sleep workload in two sessions at once on a server side with two host devices."""
     if not WORKLOAD_BUILT:
@@ -236,6 +260,7 @@ CASES = {
     "help": help_lists_tests,
     "infer_lat_ideal": infer_lat_ideal,
     "infer_lat_clients": infer_lat_clients,
+    "infer_lat_compressed": infer_lat_compressed,
     "final_only": final_only,
     "json": json_output,
     "link": link,
