@@ -61,24 +61,34 @@ rrto_build_in() {
 # The photographs the perf workloads' image models take as inputs
 # (perf/workloads/photo_input.h): a few of scikit-image's sample images, taken
 # out of Debian's python3-skimage package (downloaded, not installed: its
-# Python dependencies are not needed). Without them (no network) the
-# workloads fall back to random inputs and say so.
+# Python dependencies are not needed). A workload without them falls back to
+# random inputs and says so.
 RRTO_PHOTOS=(astronaut.png chelsea.png coffee.png motorcycle_left.png)
+rrto_download_skimage() {
+  apt-get download -qq python3-skimage >/dev/null 2>&1 && return 0
+  [ "$(id -u)" -eq 0 ] && DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null 2>&1 &&
+    apt-get download -qq python3-skimage >/dev/null 2>&1
+}
 rrto_fetch_photos() {
   local dir=$1/perf-photos
   local missing=0
   for p in "${RRTO_PHOTOS[@]}"; do [ -f "$dir/$p" ] || missing=1; done
   [ $missing -eq 0 ] && return 0
-  local tmp
+  if [ "$1" != "$RRTO_BUILD" ] && [ -d "$RRTO_BUILD/perf-photos" ]; then  # another build's copy
+    mkdir -p "$dir" && cp "$RRTO_BUILD"/perf-photos/*.png "$dir/" && return 0
+  fi
+  local tmp status=0
   tmp=$(mktemp -d) || return 1
   rrto_say "fetching sample photographs (python3-skimage) into $dir"
-  if (cd "$tmp" && apt-get download -qq python3-skimage >/dev/null 2>&1 && dpkg-deb -x python3-skimage_*.deb x); then
+  if (cd "$tmp" && rrto_download_skimage && dpkg-deb -x python3-skimage_*.deb x); then
     mkdir -p "$dir"
-    for p in "${RRTO_PHOTOS[@]}"; do cp "$tmp/x/usr/lib/python3/dist-packages/skimage/data/$p" "$dir/"; done
+    for p in "${RRTO_PHOTOS[@]}"; do cp "$tmp/x/usr/lib/python3/dist-packages/skimage/data/$p" "$dir/" || status=1; done
   else
-    echo "could not fetch python3-skimage: the image workloads will use random inputs" >&2
+    echo "could not fetch Debian's python3-skimage for its sample photographs" >&2
+    status=1
   fi
   rm -rf "$tmp"
+  return $status
 }
 
 rrto_build() {
@@ -92,7 +102,8 @@ rrto_build() {
 rrto_build_sanitized() {
   rrto_install_packages || return 1
   rrto_find_cuda || return 1
-  rrto_build_in "$RRTO_BUILD_ASAN" -DRRTO_SANITIZE=address,undefined
+  rrto_build_in "$RRTO_BUILD_ASAN" -DRRTO_SANITIZE=address,undefined || return 1
+  rrto_fetch_photos "$RRTO_BUILD_ASAN"
 }
 
 # The libFuzzer targets of fuzz/ with clang-14 (ASan, UBSan), and only the

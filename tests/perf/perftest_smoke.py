@@ -197,6 +197,9 @@ def infer_lat_compressed():
     the default) and the outputs are those of an uncompressed run."""
     if not WORKLOAD_BUILT:
         return
+    photos = os.environ.get("RRTO_PERF_PHOTOS") or os.path.join(BUILD, "perf-photos")
+    check(os.path.isdir(photos) and any(f.endswith(".png") for f in os.listdir(photos)),
+          f"no photographs in {photos}: scripts/test (scripts/lib/setup.sh) fetches them")
     with PerftestServer() as server:
         runs = {}
         for compression in ("off", "auto"):
