@@ -23,11 +23,15 @@ import time
 # trips alone make the difference.
 SWEEP = [("rtt0", "off", 0.0), ("rtt1", "rtt=1ms", 1.0), ("rtt5", "rtt=5ms", 5.0), ("rtt20", "rtt=20ms", 20.0)]
 # Typical edge links, with their bandwidth (transport/link.cpp has the figures).
-PRESETS = [("wifi6", "wifi6"), ("5g", "5g")]
+PRESETS = [("lan", "lan"), ("wifi6", "wifi6"), ("5g", "5g")]
 MODES = ["rpc", "async", "replay", "ideal"]
 WORKLOADS = ["cnn", "resnet50", "bert", "detector"]
 PRESET_WORKLOADS = ["resnet50"]
 SIZES = "65536,1048576,4194304"
+# Runs again with uploads never compressed (RRTO_COMPRESSION=off), to show
+# what compressing the photograph inputs changes: replay, on these links.
+UNCOMPRESSED_WORKLOAD = "resnet50"
+UNCOMPRESSED_LINKS = ["rtt0", "lan", "5g"]
 # The floors (raw UCX against RRTO) are compared pair by pair, the pairs
 # repeated: on a small shared machine one run alone can land in a busy moment.
 FLOOR_PAIRS = 3
@@ -44,7 +48,8 @@ def warmup(mode, rtt_ms):
 
 
 def plan(quick):
-    """The runs, in order: (label, test, link name, link spec, arguments, pair)."""
+    """The runs, in order: (label, test, link name, link spec, arguments, pair, variant); variant
+    "uncompressed": with RRTO_COMPRESSION=off."""
     runs = []
     sweep = SWEEP[:2] if quick else SWEEP
     workloads = ["cnn"] if quick else WORKLOADS
@@ -75,7 +80,11 @@ def plan(quick):
                 runs.append((f"infer_lat {workload} {mode} {name}", "infer_lat", name, spec,
                              ["--workload", workload, "--mode", mode, "-n", "300", "--max-time", infer_time,
                               "-w", str(warmup(mode, rtt))], None))
-    return runs
+            if workload == UNCOMPRESSED_WORKLOAD and name in UNCOMPRESSED_LINKS:
+                runs.append((f"infer_lat {workload} replay {name} uncompressed", "infer_lat", name, spec,
+                             ["--workload", workload, "--mode", "replay", "-n", "300", "--max-time", infer_time,
+                              "-w", str(warmup("replay", rtt))], None, "uncompressed"))
+    return [r if len(r) == 7 else r + (None,) for r in runs]
 
 
 def machine():
@@ -158,12 +167,12 @@ class PerftestServer:
         return False
 
 
-def run_client(command):
+def run_client(command, env=None):
     """One rrto-perftest client run with --json: its exit code, time, document (None when it printed none) and,
     when something went wrong, the end of its stderr."""
     t0 = time.time()
     try:
-        r = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        r = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
         stdout, stderr, code = r.stdout, r.stderr, r.returncode
     except subprocess.TimeoutExpired as e:
         stdout, stderr, code = "", f"timed out after {e.timeout} s", -1
@@ -230,12 +239,14 @@ def main():
     results = []
     start = time.time()
     with PerftestServer(perftest, os.path.join(out_dir, "server.log")) as server:
-        for i, (label, test, link_name, spec, args, pair) in enumerate(runs, 1):
+        for i, (label, test, link_name, spec, args, pair, variant) in enumerate(runs, 1):
             progress(i, len(runs), start, label)
             load = os.getloadavg()[0]
             command = [perftest, "127.0.0.1", "-p", str(server.port), "-t", test, "--json", "--link", spec] + args
+            env = dict(os.environ, RRTO_COMPRESSION="off") if variant == "uncompressed" else None
             results.append({"label": label, "test": test, "link": link_name, "link_spec": spec, "args": args,
-                            "pair": pair, "load_before": round(load, 2), **run_client(command)})
+                            "pair": pair, "variant": variant, "load_before": round(load, 2),
+                            **run_client(command, env)})
 
     links = [{"name": n, "spec": s, "rtt_ms": r, "kind": "sweep"} for n, s, r in SWEEP]
     links += [{"name": n, "spec": s, "rtt_ms": None, "kind": "preset"} for n, s in PRESETS]

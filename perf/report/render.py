@@ -46,18 +46,21 @@ class Results:
         self.links = data["links"]
         self.link_names = [l["name"] for l in self.links]
 
-    def runs(self, test, link=None, pair=None):
-        """(result, run) for every run of `test` (on `link`, in floor pair `pair`)."""
+    def runs(self, test, link=None, pair=None, variant=None):
+        """(result, run) for every run of `test` (on `link`, in floor pair `pair`; of `variant`: None for the
+        ordinary runs, "uncompressed" for those with RRTO_COMPRESSION=off)."""
         for r in self.data["results"]:
             if r["test"] != test or (link is not None and r["link"] != link) or not r["perftest"]:
+                continue
+            if r.get("variant") != variant:
                 continue
             if pair is not None and r.get("pair") != pair:
                 continue
             for run in r["perftest"]["runs"]:
                 yield r, run
 
-    def run(self, test, link, pair=None, **match):
-        for _, run in self.runs(test, link, pair):
+    def run(self, test, link, pair=None, variant=None, **match):
+        for _, run in self.runs(test, link, pair, variant):
             if all(run.get(k) == v for k, v in match.items()):
                 return run
         return None
@@ -128,7 +131,7 @@ def bandwidth(run):
 
 
 def headline(res):
-    """The numbers issue 5 asks for."""
+    """The headline numbers: what the benchmark sets out to show, with its goals."""
     lines = ["## The numbers", "",
              "| quantity | measured | goal |", "|---|---|---|"]
     rpc = res.run("infer_lat", "rtt5", mode="rpc", workload="resnet50")
@@ -150,6 +153,13 @@ def headline(res):
         missing = [m for m, r in (("replay", replay), ("ideal", ideal)) if median(r) is None]
         ri = f"not available (no `{'`, `'.join(missing)}` run)"
     lines.append(f"| `replay` / `ideal`, ResNet-50-shaped, RTT 5 ms (medians) | {ri} | ≤ 1.05 |")
+    for link, goal in (("5g", "≤ 0.6"), ("rtt0", "≤ 1.03"), ("lan", "≤ 1.03")):
+        compressed, plain = compression_pair(res, link)
+        if plain is None:
+            continue
+        value = f"{median(compressed) / median(plain):.3f}" if median(compressed) and median(plain) else NA
+        lines.append(f"| `replay` with compressed uploads / without, ResNet-50-shaped (photographs), "
+                     f"{res.link_label(link)} (medians) | {value} | {goal} |")
     med, ratios = pair_ratios(res, lambda p: median(res.run("rpc_lat", "rtt0", p)),
                               lambda p: median(res.run("raw_am_lat", "rtt0", p)))
     lines.append(f"| `rpc_lat` / `raw_am_lat`, loopback (RTT 0), medians, each pair run back to back | "
@@ -166,6 +176,33 @@ def headline(res):
               "non-transparent baseline: the same program's operators registered once with the server, then one "
               "message per synchronisation point carrying only the inputs, the outputs in the reply "
               "(`rrto-perf-workload` with `RRTO_MODE=ideal`, no client library).", ""]
+    return lines
+
+
+def compression_pair(res, link):
+    """ResNet-50-shaped replay on `link`: the ordinary run (uploads compressed when it pays) and the one with
+    RRTO_COMPRESSION=off."""
+    return (res.run("infer_lat", link, mode="replay", workload="resnet50"),
+            res.run("infer_lat", link, variant="uncompressed", mode="replay", workload="resnet50"))
+
+
+def compression_section(res):
+    rows = [(link, *compression_pair(res, link)) for link in res.link_names]
+    rows = [r for r in rows if r[2] is not None]
+    if not rows:
+        return []
+    lines = ["## Compressed uploads (`infer_lat --workload resnet50 --mode replay`)", "",
+             "| link | compressed: median (ms) | bytes up / inference | uncompressed: median (ms) | bytes up / inference "
+             "| ratio |", "|---|---|---|---|---|---|"]
+    for link, compressed, plain in rows:
+        up = [bytes_text(r["per_iteration"]["bytes_up"]) if r and r.get("per_iteration") else NA
+              for r in (compressed, plain)]
+        value = f"{median(compressed) / median(plain):.3f}" if median(compressed) and median(plain) else NA
+        lines.append(f"| {res.link_label(link)} | {ms(median(compressed)) if median(compressed) else NA} | {up[0]} "
+                     f"| {ms(median(plain)) if median(plain) else NA} | {up[1]} | {value} |")
+    lines += ["", "The input is a photograph preprocessed for ImageNet (perf/README.md, workloads). The client "
+              "compresses a batch's bulk with zstd when the link's upload speed makes it pay (here the emulated "
+              "link's); the uncompressed run sets `RRTO_COMPRESSION=off`.", ""]
     return lines
 
 
@@ -459,7 +496,8 @@ def main():
         lines += ["## Latency against RTT", "", f"![median latency per inference against RTT, per mode]({png})", ""]
     else:
         lines += ["(No plot: gnuplot is not installed.)", ""]
-    lines += infer_sections(res) + launch_section(res) + latency_floor_section(res) + bandwidth_section(res)
+    lines += (infer_sections(res) + compression_section(res) + launch_section(res) + latency_floor_section(res) +
+              bandwidth_section(res))
     failures = res.failures()
     if failures:
         lines += ["## Runs that failed", ""]
