@@ -86,16 +86,18 @@ Status Remote::send_batch(void* bulk_dest, size_t bulk_capacity) {
   std::span<const uint8_t> meta = batch_.bytes();
   std::span<const transport::Segment> bulk = segments_;
   uint64_t bulk_bytes = bulk_size_;
-  sent_compressed_ = compression_.worth_it(bulk_size_) && compression_.compress(segments_, bulk_size_, compressed_bulk_);
+  const std::span<const uint8_t> frame =
+      compression_.worth_it(bulk_size_) ? compression_.compress(segments_, bulk_size_) : std::span<const uint8_t>();
+  sent_compressed_ = !frame.empty();
   if (sent_compressed_) {
     compressed_batch_.clear();
     proto::CompressedBulk header{.raw_size = bulk_size_};
     compressed_batch_.add(header);
     compressed_batch_.append(batch_);
     meta = compressed_batch_.bytes();
-    compressed_segment_ = {compressed_bulk_.data(), compressed_bulk_.size()};
+    compressed_segment_ = {frame.data(), frame.size()};
     bulk = {&compressed_segment_, 1};
-    bulk_bytes = compressed_bulk_.size();
+    bulk_bytes = frame.size();
   }
   const Status s = conn_->call(proto::kBatchRequest, meta, bulk, reply_);
   TransferStats& stats = transfer_stats();

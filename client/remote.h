@@ -163,7 +163,6 @@ class Remote final : public OutgoingBatch {
   UploadCompression compression_;
   // The batch as sent when its bulk went compressed: CompressedBulk first.
   proto::BatchWriter compressed_batch_;
-  std::vector<uint8_t> compressed_bulk_;
   transport::Segment compressed_segment_{};
   bool sent_compressed_ = false;
 };

@@ -29,26 +29,26 @@ bool UploadCompression::worth_it(uint64_t raw_bytes) {
   return ++declined_ % kRetryAfter == 0;
 }
 
-bool UploadCompression::compress(std::span<const transport::Segment> pieces, uint64_t raw_bytes,
-                                 std::vector<uint8_t>& out) {
+std::span<const uint8_t> UploadCompression::compress(std::span<const transport::Segment> pieces,
+                                                     uint64_t raw_bytes) {
   pieces_.clear();
   for (const transport::Segment& s : pieces) pieces_.push_back({static_cast<const uint8_t*>(s.data), s.length});
   const auto start = std::chrono::steady_clock::now();
-  const bool done = compressor_.compress(pieces_, raw_bytes, out);
+  const std::span<const uint8_t> out = compressor_.compress(pieces_, raw_bytes);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (!done) return false;
+  if (out.empty()) return {};
   // The first payload measured replaces the guesses; later ones move them.
   const double learn = measured_ ? kLearn : 1.0;
   ratio_ += learn * (static_cast<double>(out.size()) / raw_bytes - ratio_);
   if (seconds > 0) compress_bytes_per_second_ += learn * (raw_bytes / seconds - compress_bytes_per_second_);
   measured_ = true;
   declined_ = 0;
-  if (out.size() > raw_bytes - raw_bytes / 8) return false;
+  if (out.size() > raw_bytes - raw_bytes / 8) return {};
   ++batches_;
   bytes_before_ += raw_bytes;
   bytes_after_ += out.size();
   seconds_ += seconds;
-  return true;
+  return out;
 }
 
 std::string UploadCompression::stats_json() const {

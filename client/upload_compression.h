@@ -31,10 +31,10 @@ class UploadCompression {
   // Whether a bulk of `raw_bytes` should go compressed now.
   bool worth_it(uint64_t raw_bytes);
 
-  // The pieces as one zstd frame in `out`; false (send them as they are)
-  // when compressing failed or saved under an eighth. Learns the ratio and
-  // speed either way.
-  bool compress(std::span<const transport::Segment> pieces, uint64_t raw_bytes, std::vector<uint8_t>& out);
+  // The pieces as one zstd frame, valid until the next call; empty (send
+  // them as they are) when compressing failed or saved under an eighth.
+  // Learns the ratio and speed either way.
+  std::span<const uint8_t> compress(std::span<const transport::Segment> pieces, uint64_t raw_bytes);
 
   // `"compression":{...}` for the stats line.
   std::string stats_json() const;

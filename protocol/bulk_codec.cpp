@@ -20,27 +20,26 @@ BulkCompressor::BulkCompressor() : ctx_(ZSTD_createCCtx()) {
 
 BulkCompressor::~BulkCompressor() { ZSTD_freeCCtx(ctx_); }
 
-bool BulkCompressor::compress(std::span<const std::span<const uint8_t>> pieces, uint64_t raw_size,
-                              std::vector<uint8_t>& out) {
-  if (!ctx_) return false;
-  out.resize(ZSTD_compressBound(raw_size));
+std::span<const uint8_t> BulkCompressor::compress(std::span<const std::span<const uint8_t>> pieces,
+                                                  uint64_t raw_size) {
+  if (!ctx_ || pieces.empty()) return {};
+  const size_t bound = ZSTD_compressBound(raw_size);
+  if (frame_.size() < bound) frame_.resize(bound);
   ZSTD_CCtx_reset(ctx_, ZSTD_reset_session_only);
   // Declared up front: the frame header carries the content size, which
   // the server checks against the batch's.
-  if (ZSTD_isError(ZSTD_CCtx_setPledgedSrcSize(ctx_, raw_size))) return false;
-  ZSTD_outBuffer dst{out.data(), out.size(), 0};
+  if (ZSTD_isError(ZSTD_CCtx_setPledgedSrcSize(ctx_, raw_size))) return {};
+  ZSTD_outBuffer dst{frame_.data(), bound, 0};
   for (size_t i = 0; i < pieces.size(); ++i) {
     ZSTD_inBuffer src{pieces[i].data(), pieces[i].size(), 0};
     const ZSTD_EndDirective mode = i + 1 == pieces.size() ? ZSTD_e_end : ZSTD_e_continue;
     size_t left = 0;
     do {
       left = ZSTD_compressStream2(ctx_, &dst, &src, mode);
-      if (ZSTD_isError(left)) return false;
+      if (ZSTD_isError(left)) return {};
     } while (mode == ZSTD_e_end ? left != 0 : src.pos < src.size);
   }
-  if (pieces.empty()) return false;
-  out.resize(dst.pos);
-  return true;
+  return {frame_.data(), dst.pos};
 }
 
 BulkDecompressor::BulkDecompressor() : ctx_(ZSTD_createDCtx()) {

@@ -19,12 +19,13 @@ class BulkCompressor {
   BulkCompressor(const BulkCompressor&) = delete;
   BulkCompressor& operator=(const BulkCompressor&) = delete;
 
-  // The pieces, in order, as one frame in `out` (its capacity is kept from
-  // one call to the next). False if zstd failed.
-  bool compress(std::span<const std::span<const uint8_t>> pieces, uint64_t raw_size, std::vector<uint8_t>& out);
+  // The pieces, in order, as one frame, valid until the next call; empty if
+  // zstd failed.
+  std::span<const uint8_t> compress(std::span<const std::span<const uint8_t>> pieces, uint64_t raw_size);
 
  private:
   ZSTD_CCtx_s* ctx_;
+  std::vector<uint8_t> frame_;  // grows to the largest bound needed, never shrinks
 };
 
 class BulkDecompressor {

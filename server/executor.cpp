@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 namespace rrto::server {
 
@@ -68,14 +69,16 @@ void DeviceExecutor::wait_idle() {
 }
 
 Job DeviceExecutor::take(WorkQueue*& from, std::chrono::steady_clock::time_point& wait_until) {
-  const auto now = std::chrono::steady_clock::now();
+  // Read only when some queue has emptied, not for every task.
+  std::optional<std::chrono::steady_clock::time_point> read;
+  auto now = [&read] { return read ? *read : *(read = std::chrono::steady_clock::now()); };
   WorkQueue* next = nullptr;  // the queue with work furthest behind
   WorkQueue* awaited = nullptr;  // the emptied queue furthest behind
   for (size_t i = 0; i < round_.size();) {
     WorkQueue* q = round_[i];
     if (!q->tasks.empty()) {
       if (!next || q->virtual_ns < next->virtual_ns) next = q;
-    } else if (q->awaited_until && now >= *q->awaited_until) {
+    } else if (q->awaited_until && now() >= *q->awaited_until) {
       q->awaited_until.reset();
       leave_round(*q);  // waited for in full: it has gone quiet
       continue;
@@ -85,7 +88,7 @@ Job DeviceExecutor::take(WorkQueue*& from, std::chrono::steady_clock::time_point
     ++i;
   }
   if (awaited && (!next || awaited->virtual_ns < next->virtual_ns)) {
-    if (!awaited->awaited_until) awaited->awaited_until = now + anticipation_;
+    if (!awaited->awaited_until) awaited->awaited_until = now() + anticipation_;
     wait_until = *awaited->awaited_until;
     return {};
   }

@@ -172,9 +172,7 @@ class UcxServer final : public Server {
   std::unordered_map<ucp_ep_h, PeerId> by_ep_;
 
   std::deque<Event> events_;
-  // Metadata buffers of dispatched events, for the next ones: receiving
-  // allocates nothing in the steady state.
-  std::vector<std::vector<uint8_t>> spare_meta_;
+  std::vector<std::vector<uint8_t>> spare_meta_;  // see take_spare
   std::mutex posted_mutex_;
   std::vector<std::function<void()>> posted_;  // guarded by posted_mutex_
   std::vector<std::function<void()>> running_posted_;

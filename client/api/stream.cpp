@@ -16,7 +16,8 @@ namespace {
 // reaches it, whose answer then carries any error of the work before it.
 // (client/README.md, "Synchronisation")
 template <typename Call>
-CUresult elide_sync(ClientState& state, Call& call) {
+CUresult wait_or_queue(ClientState& state, Call& call) {
+  if (state.remote.mode() != Mode::Replay) return state.remote.call(call);
   transfer_stats().syncs_elided.fetch_add(1, std::memory_order_relaxed);
   return state.remote.defer(call);
 }
@@ -28,7 +29,7 @@ CUresult synchronize_stream(ClientState& state, uint64_t stream) {
   state.on_operator(call);
   const bool may_run = state.unsynced_streams.count(stream) || (stream == 0 && !state.unsynced_streams.empty());
   if (state.remote.queues_calls() && !state.remote.has_pending_work() && !may_run) return CUDA_SUCCESS;
-  const CUresult r = state.remote.mode() == Mode::Replay ? elide_sync(state, call) : state.remote.call(call);
+  const CUresult r = wait_or_queue(state, call);
   if (r == CUDA_SUCCESS) state.unsynced_streams.erase(stream);
   return r;
 }
@@ -37,7 +38,7 @@ CUresult synchronize_context(ClientState& state) {
   proto::CtxSynchronize call;
   state.on_operator(call);
   if (state.remote.queues_calls() && !state.remote.has_pending_work() && state.unsynced_streams.empty()) return CUDA_SUCCESS;
-  const CUresult r = state.remote.mode() == Mode::Replay ? elide_sync(state, call) : state.remote.call(call);
+  const CUresult r = wait_or_queue(state, call);
   if (r == CUDA_SUCCESS) state.unsynced_streams.clear();
   return r;
 }
@@ -163,7 +164,7 @@ CUresult api::cuEventSynchronize(Client& c, CUevent e) {
   if (!state->events.find(e)) return CUDA_ERROR_INVALID_HANDLE;
   if (state->remote.queues_calls() && !state->remote.has_pending_work() && state->unsynced_streams.empty()) return CUDA_SUCCESS;
   proto::EventSynchronize call{.event = reinterpret_cast<uint64_t>(e)};
-  return state->remote.mode() == Mode::Replay ? elide_sync(*state, call) : state->remote.call(call);
+  return wait_or_queue(*state, call);
 }
 
 CUresult api::cuEventQuery(Client& c, CUevent e) {

@@ -17,10 +17,10 @@ namespace {
 
 std::vector<uint8_t> zstd_frame(std::span<const uint8_t> raw) {
   proto::BulkCompressor compressor;
-  std::vector<uint8_t> frame;
   const std::span<const uint8_t> pieces[] = {raw};
-  REQUIRE(compressor.compress(pieces, raw.size(), frame));
-  return frame;
+  const std::span<const uint8_t> frame = compressor.compress(pieces, raw.size());
+  REQUIRE(!frame.empty());
+  return {frame.begin(), frame.end()};
 }
 
 // A request of `calls` whose bulk is `raw`, sent compressed (CompressedBulk
