@@ -78,14 +78,16 @@ struct DeviceInfo {
 };
 
 // Feeds an operator to the replayer and queues what it asks for in return,
-// right before the operator's own call is queued or sent.
+// right before the operator's own call is queued or sent. True when a
+// speculation answered the call (Replayer::on_op).
 template <typename Call>
-void show_replayer(Replayer& replayer, Remote& remote, const Call& call, const Op& op) {
-  replayer.on_op(op, call, remote.mark());
+bool show_replayer(Replayer& replayer, Remote& remote, const Call& call, const Op& op) {
+  const bool served = replayer.on_op(op, call, remote);
   if (!replayer.control().empty()) {
     remote.defer_encoded(replayer.control());
     replayer.control().clear();
   }
+  return served;
 }
 
 // The driver's defaults of the context limits.
@@ -136,13 +138,15 @@ struct ClientState {
 
   // Every operator passes here right before its call is queued or sent.
   // Its recorder view, op_of(call, context...), is built only when a trace
-  // or the replayer will read it: rpc and async need none.
+  // or the replayer will read it: rpc and async need none. True when a
+  // speculation answered the call: the caller then neither queues nor sends
+  // it, and a copy to the host takes replayer.served_output().
   template <typename Call, typename... Context>
-  void on_operator(const Call& call, const Context&... context) {
-    if (!recorder.active() && !replayer.enabled()) return;
+  [[nodiscard]] bool on_operator(const Call& call, const Context&... context) {
+    if (!recorder.active() && !replayer.enabled()) return false;
     const Op op = op_of(call, context...);
     recorder.record(op);
-    show_replayer(replayer, remote, call, op);
+    return show_replayer(replayer, remote, call, op);
   }
 
   // The device allocation holding [p, p+size), or end().

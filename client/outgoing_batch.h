@@ -6,7 +6,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
+#include "protocol/batch.h"
 #include "protocol/calls.h"
 
 namespace rrto::client {
@@ -25,6 +27,8 @@ class OutgoingBatch {
   // Replaces every call queued since `since` with `replay`. The bulk bytes
   // queued since then stay: they are the segment's inputs.
   virtual void replace_since(const QueueMark& since, const proto::ReplaySegment& replay) = 0;
+  // Queues calls encoded elsewhere.
+  virtual void defer_encoded(const proto::BatchWriter& calls) = 0;
 
  protected:
   ~OutgoingBatch() = default;
@@ -35,7 +39,8 @@ class BatchRewriter {
   virtual ~BatchRewriter() = default;
   virtual void before_send(OutgoingBatch& batch) = 0;
   // The batch went out and its reply came back (or the connection failed).
-  virtual void after_send(uint64_t bytes_up, uint64_t bytes_down) = 0;
+  // `result`: the result body of its last call when every call succeeded.
+  virtual void after_send(uint64_t bytes_up, uint64_t bytes_down, const std::span<const uint8_t>* result) = 0;
 };
 
 }  // namespace rrto::client

@@ -137,13 +137,17 @@ CUresult Remote::exchange(void* bulk_dest, size_t bulk_capacity, std::span<const
     if (!keeper_->reconnect(*this)) break;
     s = send_batch(bulk_dest, bulk_capacity);
   }
-  if (rewriter_) rewriter_->after_send(batch_.size() + bulk_size_, reply_.meta.size() + reply_.bulk_received);
+  proto::ReplyHeader header;
+  const bool replied =
+      ok(s) && reply_.opcode == proto::kBatchReply && proto::decode_reply(reply_.meta, header, result_body);
+  if (rewriter_)
+    rewriter_->after_send(batch_.size() + bulk_size_, reply_.meta.size() + reply_.bulk_received,
+                          replied && header.status == CUDA_SUCCESS ? &result_body : nullptr);
   if (!ok(s)) {
     reset_batch();
     return lost(s);
   }
-  proto::ReplyHeader header;
-  if (reply_.opcode != proto::kBatchReply || !proto::decode_reply(reply_.meta, header, result_body)) {
+  if (!replied) {
     reset_batch();
     return protocol_broken();
   }

@@ -87,7 +87,7 @@ class Remote final : public OutgoingBatch {
     return mode_ == Mode::Rpc || batch_.count() + 1 >= limits::kBatchCalls ? flush() : CUDA_SUCCESS;
   }
   // Queues calls encoded elsewhere (the replayer's registrations).
-  void defer_encoded(const proto::BatchWriter& calls);
+  void defer_encoded(const proto::BatchWriter& calls) override;
 
   // Sends the queue plus this call and waits for the answer; `result`, if
   // given, receives the call's outputs.

@@ -4,10 +4,17 @@
 // that follows the template exactly is sent as one ReplaySegment (template
 // id, the inputs, the changed launch arguments) instead of call by call.
 //
-// Nothing is speculative: calls are queued exactly as in async mode, and
-// only at the moment the queue is sent is the matched stretch swapped for
-// its ReplaySegment. A call that does not follow the template simply stays
-// in the queue as an explicit call.
+// Calls are queued exactly as in async mode, and only at the moment the
+// queue is sent is the matched stretch swapped for its ReplaySegment. A call
+// that does not follow the template simply stays in the queue as an explicit
+// call.
+//
+// Speculation (DESIGN.md): once a template has been followed a few
+// iterations in a row, a segment that ends before the template does asks
+// the server to go on up to the next upload. The program's next calls are
+// then answered from that reply as long as they are the template's; the
+// first that is not ends the speculation (SpeculationEnd), and the server
+// undoes what the program did not ask for before running that call.
 //
 // The replayer knows the queue only as an OutgoingBatch handed to
 // before_send(); what it needs queued itself (registrations) it leaves in
@@ -36,24 +43,31 @@ class Replayer final : public BatchRewriter {
   bool enabled() const { return enabled_; }
 
   // For every operator, before its call is queued: `op` is the recorder's
-  // view of `call`, `queued` the queue as it stands without it.
+  // view of `call`, `queue` the queue it is about to join. True when a
+  // speculation answered it: then it is not queued at all, and a copy to
+  // the host takes its bytes from served_output().
   template <typename Call>
-  void on_op(const Op& op, const Call& call, const QueueMark& queued) {
-    if (!enabled_) return;
+  [[nodiscard]] bool on_op(const Op& op, const Call& call, OutgoingBatch& queue) {
+    if (!enabled_) return false;
     log(op, call);
-    follow(op, queued);
+    const bool served = speculation_.active && serve(op, queue);
+    follow(op, queue, served);
+    return served;
   }
+  // The bytes of the copy to the host on_op just answered.
+  const uint8_t* served_output() const { return served_output_; }
 
   // Calls to queue before the operator just fed (template drops and
   // registrations); empty almost always. The owner queues and clears them.
   proto::BatchWriter& control() { return control_; }
 
   // Memory was freed or a module unloaded: templates may name it. The server
-  // drops its copies by itself on the same calls.
-  void invalidate();
+  // drops its copies by itself on the same calls. A speculation in hand
+  // ends first, in `queue`.
+  void invalidate(OutgoingBatch& queue);
 
   void before_send(OutgoingBatch& batch) override;
-  void after_send(uint64_t bytes_up, uint64_t bytes_down) override;
+  void after_send(uint64_t bytes_up, uint64_t bytes_down, const std::span<const uint8_t>* result) override;
 
   // `"templates":[...]` for the stats line.
   std::string stats_json() const;
@@ -63,6 +77,8 @@ class Replayer final : public BatchRewriter {
   // launch arguments (if any) live in `params`.
   struct Logged {
     uint64_t structural_sig = 0, full_sig = 0;
+    OpKind kind = OpKind::KernelLaunch;
+    uint64_t bytes = 0;
     proto::AnyCall call;
     std::vector<uint8_t> params;
   };
@@ -71,12 +87,27 @@ class Replayer final : public BatchRewriter {
     uint64_t operands = 0;     // a copy, memset or event operand changed
     uint64_t interleaved = 0;  // other calls were queued amid the stretch
   };
+  struct SpeculationCounts {
+    uint64_t continuations = 0;  // speculations the server ran
+    uint64_t hits = 0;           // ... that the program followed to the end
+    uint64_t rollbacks = 0;      // ... that it left: the server undid them
+    uint64_t ops_served = 0;     // calls answered from a continuation
+    uint64_t declined = 0;       // asked for, not run (the verdict says why)
+  };
   struct ClientTemplate {
     TemplateId id = kNoTemplate;
-    std::vector<uint64_t> structural_sig, full_sig;  // of the registered occurrence, by position
+    // Of the registered occurrence, by position.
+    std::vector<uint64_t> structural_sig, full_sig;
+    std::vector<OpKind> kind;
+    std::vector<uint64_t> copy_bytes;  // copies to the host: their size
     uint64_t segments = 0, ops_replayed = 0, iterations = 0;
     uint64_t bytes_up = 0, bytes_down = 0;
     Fallbacks fallbacks;
+    // Iterations followed in a row, and how many a speculation waits for.
+    uint64_t followed = 0, speculate_after = 0;
+    uint32_t verdict = 0;  // proto::SpeculationVerdict of the latest ask
+    bool speculates = true;  // false once the server found it cannot be
+    SpeculationCounts speculation;
   };
   // The stretch of the current queue that follows a template.
   struct Segment {
@@ -100,7 +131,9 @@ class Replayer final : public BatchRewriter {
     slot.call = copy;
   }
   Logged& next_slot(const Op& op);
-  void follow(const Op& op, const QueueMark& queued);
+  // Feeds the matcher; unless the op was served, extends or starts the
+  // stretch of the queue that follows a template.
+  void follow(const Op& op, OutgoingBatch& queue, bool served);
   ClientTemplate* template_of(TemplateId id);
   void register_template(TemplateId id);
   void retire_oldest();
@@ -113,8 +146,31 @@ class Replayer final : public BatchRewriter {
   uint64_t logged_ = 0;
   std::unordered_map<TemplateId, std::unique_ptr<ClientTemplate>> templates_;
   std::vector<std::unique_ptr<ClientTemplate>> retired_;  // invalidated, kept for the stats
+  // The continuation in hand: positions [next, end) of `tmpl` still to
+  // serve, from `first`; offsets[i]: position first + i's bytes in outputs.
+  struct Speculation {
+    bool active = false;
+    ClientTemplate* tmpl = nullptr;
+    uint32_t first = 0, next = 0, end = 0;
+    std::vector<uint8_t> outputs;
+    std::vector<size_t> offsets;
+  };
+
+  // The last position after `from` a continuation may reach, or `from` - 1.
+  uint32_t continuation_end(const ClientTemplate& t, uint32_t from) const;
+  void begin_speculation(ClientTemplate& t, uint32_t first, uint32_t last, std::span<const uint8_t> outputs);
+  bool serve(const Op& op, OutgoingBatch& queue);
+  // Tells the server how much of the continuation the program followed.
+  void end_speculation(OutgoingBatch& queue);
+  proto::BatchWriter end_call_;
+  void take_speculation_result(const std::span<const uint8_t>* result);
+
   Segment segment_;
   ClientTemplate* sent_ = nullptr;  // the template of the ReplaySegment in flight
+  uint32_t asked_to_ = 0;           // its speculate_to
+  uint32_t asked_from_ = 0;
+  Speculation speculation_;
+  const uint8_t* served_output_ = nullptr;
   proto::BatchWriter control_;
 };
 

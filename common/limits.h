@@ -24,4 +24,10 @@ inline constexpr uint32_t kBatchCalls = 2 * kTemplateOperators;
 // times over, anything larger is refused on its header.
 inline constexpr uint64_t kHelloMessageBytes = 4096;
 
+// Speculative continuation (DESIGN.md): the device memory a server saves
+// before it continues a template past a synchronisation point, and the bytes
+// of copies to the host one continuation may return.
+inline constexpr uint64_t kSpeculationSavedBytes = 32ull << 20;
+inline constexpr uint64_t kSpeculationOutputBytes = 1ull << 20;
+
 }  // namespace rrto::limits

@@ -12,4 +12,14 @@ const char* call_op_name(CallOp op) {
   return "unknown";
 }
 
+const char* speculation_verdict_text(uint32_t verdict) {
+  switch (verdict) {
+#define RRTO_SPECULATION_VERDICT_TEXT(name, text) \
+  case name: return text;
+    RRTO_SPECULATION_VERDICTS(RRTO_SPECULATION_VERDICT_TEXT)
+#undef RRTO_SPECULATION_VERDICT_TEXT
+  }
+  return "unknown";
+}
+
 }  // namespace rrto::proto

@@ -17,7 +17,8 @@ namespace rrto::proto {
 // 4: address windows (Hello/HelloResult window, MemAlloc at), failover
 //    (kHelloResume, HelloResult's peers).
 // 5: CompressedBulk.
-inline constexpr uint32_t kProtocolVersion = 5;
+// 6: speculative continuation (ReplaySegment's speculate_to, SpeculationEnd).
+inline constexpr uint32_t kProtocolVersion = 6;
 
 // Transport-level message opcodes.
 enum MessageOp : uint16_t { kBatchRequest = 1, kBatchReply = 2 };
@@ -62,7 +63,8 @@ enum MessageOp : uint16_t { kBatchRequest = 1, kBatchReply = 2 };
   X(TemplateDrop,      28, false, true )    \
   X(ReplaySegment,     29, false, false)    \
   X(Authenticate,      30, false, false)    \
-  X(CompressedBulk,    31, false, false)
+  X(CompressedBulk,    31, false, false)   \
+  X(SpeculationEnd,    32, false, false)
 
 enum class CallOp : uint16_t {
 #define RRTO_CALL_OP(name, wire, is_operator, builds) name = wire,
@@ -379,11 +381,51 @@ struct TemplateDrop {
 // buffers of launches whose arguments changed: repeated {u32 position,
 // u32 length, bytes}. A MemcpyDtoH may only be the last operator; its bytes
 // come back as the reply's bulk.
+//
+// speculate_to > last asks the server to go on, as registered, with
+// [last + 1, speculate_to] (a speculative continuation, DESIGN.md): it first
+// saves the memory those operators may write, and the answer is a
+// ReplaySegmentResult. The client then ends the speculation with a
+// SpeculationEnd before its next operator.
 struct ReplaySegment {
   uint32_t tmpl = 0, first = 0, last = 0;
   uint64_t input_offset = 0;
   Bytes deltas;
-  template <class F> void fields(F&& f) { f(tmpl); f(first); f(last); f(input_offset); f(deltas); }
+  uint32_t speculate_to = 0;
+  template <class F> void fields(F&& f) { f(tmpl); f(first); f(last); f(input_offset); f(deltas); f(speculate_to); }
+};
+
+// Whether a continuation ran, and if not, why.
+#define RRTO_SPECULATION_VERDICTS(X)                                                              \
+  X(kSpeculated, "speculated")                                                                    \
+  X(kSpecUnsupportedCall, "a call that cannot be speculated (an upload, an event)")               \
+  X(kSpecPointerArrays, "a kernel may write through pointers stored in device memory")           \
+  X(kSpecTooMuchMemory, "the memory it may write is more than a server saves")                   \
+  X(kSpecOutputsTooLarge, "its copies to the host are more than one reply carries")              \
+  X(kSpecFailed, "one of its operators failed")
+enum SpeculationVerdict : uint32_t {
+#define RRTO_SPECULATION_VERDICT_ENUM(name, text) name,
+  RRTO_SPECULATION_VERDICTS(RRTO_SPECULATION_VERDICT_ENUM)
+#undef RRTO_SPECULATION_VERDICT_ENUM
+};
+// The verdict in words, for the logs and RRTO_STATS.
+const char* speculation_verdict_text(uint32_t verdict);
+
+// The answer to a ReplaySegment with speculate_to > last: `outputs` holds
+// the bytes of the continuation's MemcpyDtoH operators, one after another.
+// The continuation ran only when verdict is kSpeculated.
+struct ReplaySegmentResult {
+  uint32_t verdict = kSpeculated;
+  Bytes outputs;
+  template <class F> void fields(F&& f) { f(verdict); f(outputs); }
+};
+
+// Ends the outstanding continuation: the program followed its first `kept`
+// operators. The server keeps their effect and undoes the rest (it restores
+// what it saved and runs those `kept` again). Nothing to end: no effect.
+struct SpeculationEnd {
+  uint32_t kept = 0;
+  template <class F> void fields(F&& f) { f(kept); }
 };
 
 // ------------------------------------------------------------ the bulk

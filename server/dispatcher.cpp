@@ -89,6 +89,7 @@ class Dispatcher::CallRunner {
     return CUDA_SUCCESS;
   }
   CUresult operator()(const proto::ReplaySegment& c) { return d_.replay(s_, c, decoded_.bulk, reply_); }
+  CUresult operator()(const proto::SpeculationEnd& c) { return d_.end_speculation(s_, c.kept); }
 
  private:
   // Runs `run(result)`; on success the result is the call's reply body.
@@ -188,6 +189,10 @@ CUresult Dispatcher::run_call(Session& session, const DecodedCall& decoded, Batc
   if (CUresult r = check_admission(session, decoded.call, reply)) return r;
   if (CUresult r = session.sticky_error())
     return session.fail(r, "a kernel of this session failed earlier; the session can make no more calls");
+  if (session.speculation().outstanding() &&
+      (proto::is_operator(proto::call_op(decoded.call)) || std::holds_alternative<proto::ReplaySegment>(decoded.call)))
+    return session.fail(CUDA_ERROR_INVALID_VALUE, "{} before the speculation of template {} was ended",
+                        proto::call_op_name(proto::call_op(decoded.call)), session.speculation().tmpl());
   const CUresult r = std::visit(CallRunner(*this, session, decoded, reply), decoded.call);
   session.note_result(r);
   return r;
@@ -233,6 +238,67 @@ CUresult Dispatcher::replay(Session& session, const proto::ReplaySegment& segmen
   }
   if (delta_position != UINT32_MAX)
     return session.fail(CUDA_ERROR_INVALID_VALUE, "replay delta for operator {} outside the segment", delta_position);
+  return segment.speculate_to > segment.last ? speculate(session, *t, segment, reply) : CUDA_SUCCESS;
+}
+
+CUresult Dispatcher::speculate(Session& session, const TemplateStore::Template& t,
+                               const proto::ReplaySegment& segment, BatchReply& reply) {
+  if (segment.speculate_to >= t.calls.size())
+    return session.fail(CUDA_ERROR_INVALID_VALUE, "speculation to operator {} of template {} ({} operators)",
+                        segment.speculate_to, segment.tmpl, t.calls.size());
+  Speculation& spec = session.speculation();
+  // The continuation may overwrite what the segment's copy back read.
+  spec.reply_bytes().assign(reply.bulk.begin(), reply.bulk.end());
+  reply.bulk = spec.reply_bytes();
+  const auto calls = std::span(t.calls).subspan(segment.last + 1, segment.speculate_to - segment.last);
+  proto::ReplaySegmentResult result;
+  result.verdict = spec.begin(session, segment.tmpl, segment.last + 1, calls);
+  if (result.verdict == proto::kSpeculated) result.verdict = run_continuation(session, calls);
+  if (result.verdict == proto::kSpeculated) result.outputs = spec.outputs();
+  RRTO_DEBUG("server", "session {}: continuation of template {} to operator {}: {}", session.id(), segment.tmpl,
+             segment.speculate_to, proto::speculation_verdict_text(result.verdict));
+  session.begin_call();  // a failed continuation is no error of the segment
+  set_result(result);
+  return CUDA_SUCCESS;
+}
+
+uint32_t Dispatcher::run_continuation(Session& session, std::span<const DecodedCall> calls) {
+  Speculation& spec = session.speculation();
+  spec.outputs().clear();
+  BatchReply scratch;
+  for (const DecodedCall& call : calls) {
+    scratch.bulk = {};
+    // Not run_call: a failure here is undone, never sticky.
+    if (std::visit(CallRunner(*this, session, call, scratch), call.call) != CUDA_SUCCESS) {
+      spec.end();
+      // Memory that cannot be put back is lost to the session, as a GPU
+      // context is after a fault.
+      if (spec.restore(session) != CUDA_SUCCESS) session.note_result(CUDA_ERROR_LAUNCH_FAILED);
+      return proto::kSpecFailed;
+    }
+    spec.outputs().insert(spec.outputs().end(), scratch.bulk.begin(), scratch.bulk.end());
+  }
+  return proto::kSpeculated;
+}
+
+CUresult Dispatcher::end_speculation(Session& session, uint32_t kept) {
+  Speculation& spec = session.speculation();
+  if (!spec.outstanding()) return CUDA_SUCCESS;
+  if (kept > spec.count())
+    return session.fail(CUDA_ERROR_INVALID_VALUE, "SpeculationEnd keeps {} operators of a continuation of {}", kept,
+                        spec.count());
+  spec.end();
+  if (kept == spec.count()) return CUDA_SUCCESS;
+  if (CUresult r = spec.restore(session)) return session.fail(r, "restoring the memory saved for a speculation failed");
+  const TemplateStore::Template* t = session.templates().find(spec.tmpl());
+  if (kept > 0 && (!t || spec.first() + kept > t->calls.size()))
+    return session.fail(CUDA_ERROR_INVALID_VALUE, "template {} was dropped before its speculation ended", spec.tmpl());
+  BatchReply scratch;
+  for (uint32_t i = spec.first(); i < spec.first() + kept; ++i) {
+    const DecodedCall& call = t->calls[i];
+    if (std::holds_alternative<proto::MemcpyDtoH>(call.call)) continue;  // its bytes were delivered
+    if (CUresult r = run_call(session, call, scratch)) return r;
+  }
   return CUDA_SUCCESS;
 }
 

@@ -78,6 +78,14 @@ class Dispatcher {
   CUresult admit(Session& session, const Introduction& client, BatchReply& reply);
   CUresult replay(Session& session, const proto::ReplaySegment& segment, std::span<const uint8_t> inputs,
                   BatchReply& reply);
+  // Speculative continuation (speculation.h): after `segment` ran, goes on
+  // with the template to segment.speculate_to; the answer is a
+  // ReplaySegmentResult.
+  CUresult speculate(Session& session, const TemplateStore::Template& t, const proto::ReplaySegment& segment,
+                     BatchReply& reply);
+  // Runs the continuation's calls; on a failure undoes them. A verdict.
+  uint32_t run_continuation(Session& session, std::span<const DecodedCall> calls);
+  CUresult end_speculation(Session& session, uint32_t kept);
 
   template <typename Result>
   void set_result(Result& result) {

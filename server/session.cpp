@@ -126,6 +126,7 @@ CUresult Session::mem_free(uint64_t dptr) {
     return fail(CUDA_ERROR_INVALID_VALUE, "MemFree of {:#x}: not an allocation of this session", dptr);
   if (CUresult r = view()->mem_free(dptr)) return fail(r, "MemFree of {:#x} failed", dptr);
   allocations_.erase(dptr);
+  speculation_.forget(dptr);
   templates_.drop(proto::kAllTemplates);  // they may name the freed memory
   return CUDA_SUCCESS;
 }

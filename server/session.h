@@ -21,6 +21,7 @@
 #include "server/backend.h"
 #include "server/handle_map.h"
 #include "server/replay_templates.h"
+#include "server/speculation.h"
 
 namespace rrto::server {
 
@@ -131,6 +132,7 @@ class Session {
 
   TemplateStore& templates() { return templates_; }
   const TemplateStore& templates() const { return templates_; }
+  Speculation& speculation() { return speculation_; }
 
   // Sets the message for the client, logs it at warn and returns `code`.
   template <typename... Args>
@@ -174,6 +176,7 @@ class Session {
   HandleMap<StreamHandle> streams_;
   HandleMap<EventHandle> events_;
   TemplateStore templates_;
+  Speculation speculation_;
   std::string error_;
 };
 

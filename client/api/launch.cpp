@@ -67,7 +67,7 @@ CUresult launch(Client& c, CUfunction f, const unsigned grid[3], const unsigned 
                      .shared_mem = shared_mem,
                      .stream = stream,
                      .params = {params, static_cast<size_t>(size)}};
-  state->on_operator(call, *function->def);
+  if (state->on_operator(call, *function->def)) return CUDA_SUCCESS;
   note_stream_work(*state, stream);
   return state->remote.defer(call);
 }

@@ -26,7 +26,7 @@ CUresult rrto::client::copy_to_device(Client& c, CUdeviceptr dst, const void* sr
   if (!state->on_device(dst, size)) return CUDA_ERROR_INVALID_VALUE;
   const bool send_now = state->remote.mode() == Mode::Rpc || size >= kZeroCopyThreshold;
   proto::MemcpyHtoD call{.dst = dst, .size = size, .bulk_offset = 0, .stream = stream};
-  state->on_operator(call, src, async);
+  if (state->on_operator(call, src, async)) return CUDA_SUCCESS;
   call.bulk_offset = send_now ? state->remote.add_bulk_ref(src, size) : state->remote.add_bulk_copy(src, size);
   note_stream_work(*state, stream);
   CUresult r = state->remote.defer(call);
@@ -42,7 +42,10 @@ CUresult rrto::client::copy_to_host(Client& c, void* dst, CUdeviceptr src, size_
   auto state = c.lock();
   if (!state->on_device(src, size)) return CUDA_ERROR_INVALID_VALUE;
   proto::MemcpyDtoH call{.src = src, .size = size, .stream = stream};
-  state->on_operator(call, dst, async);
+  if (state->on_operator(call, dst, async)) {
+    std::memcpy(dst, state->replayer.served_output(), size);
+    return CUDA_SUCCESS;
+  }
   const CUresult r = state->remote.call_for_bulk(call, dst, size);
   if (r != CUDA_SUCCESS) return r;
   if (state->remote.last_bulk_received() != size) return CUDA_ERROR_UNKNOWN;
@@ -58,7 +61,7 @@ CUresult rrto::client::copy_on_device(Client& c, CUdeviceptr dst, CUdeviceptr sr
   if (!state->on_device(dst, size) || !state->on_device(src, size))
     return CUDA_ERROR_INVALID_VALUE;
   proto::MemcpyDtoD call{.dst = dst, .src = src, .size = size, .stream = stream};
-  state->on_operator(call, async);
+  if (state->on_operator(call, async)) return CUDA_SUCCESS;
   note_stream_work(*state, stream);
   return state->remote.defer(call);
 }
@@ -75,7 +78,7 @@ CUresult memset_device(Client& c, CUdeviceptr dst, uint32_t value, uint32_t elem
       !state->on_device(dst, count * element_size))
     return CUDA_ERROR_INVALID_VALUE;
   proto::Memset call{.dst = dst, .value = value, .element_size = element_size, .count = count, .stream = stream};
-  state->on_operator(call, async);
+  if (state->on_operator(call, async)) return CUDA_SUCCESS;
   note_stream_work(*state, stream);
   return state->remote.defer(call);
 }
@@ -111,7 +114,7 @@ CUresult rrto::client::free_device(Client& c, CUdeviceptr dptr) {
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   auto state = c.lock();
   if (!state->device_allocations.erase(dptr)) return CUDA_ERROR_INVALID_VALUE;
-  state->replayer.invalidate();
+  state->replayer.invalidate(state->remote);
   proto::MemFree call{.dptr = dptr};
   return state->remote.defer(call);
 }

@@ -37,7 +37,7 @@ CUresult unload_module(Client& c, CUmodule hmod) {
   // Queued calls may still reference the image bytes.
   if (const CUresult r = state->remote.flush(); r != CUDA_SUCCESS) return r;
   for (const uint64_t f : m->functions) state->functions.remove(f);
-  state->replayer.invalidate();
+  state->replayer.invalidate(state->remote);
   proto::ModuleUnload call{.module = m->handle};
   state->modules.remove(m->handle);
   return state->remote.defer(call);

@@ -26,7 +26,7 @@ CUresult wait_or_queue(ClientState& state, Call& call) {
 
 CUresult synchronize_stream(ClientState& state, uint64_t stream) {
   proto::StreamSynchronize call{.stream = stream};
-  state.on_operator(call);
+  if (state.on_operator(call)) return CUDA_SUCCESS;
   const bool may_run = state.unsynced_streams.count(stream) || (stream == 0 && !state.unsynced_streams.empty());
   if (state.remote.queues_calls() && !state.remote.has_pending_work() && !may_run) return CUDA_SUCCESS;
   const CUresult r = wait_or_queue(state, call);
@@ -36,7 +36,7 @@ CUresult synchronize_stream(ClientState& state, uint64_t stream) {
 
 CUresult synchronize_context(ClientState& state) {
   proto::CtxSynchronize call;
-  state.on_operator(call);
+  if (state.on_operator(call)) return CUDA_SUCCESS;
   if (state.remote.queues_calls() && !state.remote.has_pending_work() && state.unsynced_streams.empty()) return CUDA_SUCCESS;
   const CUresult r = wait_or_queue(state, call);
   if (r == CUDA_SUCCESS) state.unsynced_streams.clear();
@@ -82,7 +82,7 @@ CUresult stream_wait_event(Client& c, CUstream s, CUevent e, unsigned flags, boo
   if (!valid_stream(*state, s) || !state->events.find(e)) return CUDA_ERROR_INVALID_HANDLE;
   const uint64_t id = stream_id(s, per_thread);
   proto::StreamWaitEvent call{.stream = id, .event = reinterpret_cast<uint64_t>(e), .flags = flags};
-  state->on_operator(call);
+  if (state->on_operator(call)) return CUDA_SUCCESS;
   note_stream_work(*state, id);
   return state->remote.defer(call);
 }
@@ -95,7 +95,7 @@ CUresult rrto::client::event_record(Client& c, CUevent e, CUstream s, bool per_t
   if (!event || !valid_stream(*state, s)) return CUDA_ERROR_INVALID_HANDLE;
   const uint64_t id = stream_id(s, per_thread);
   proto::EventRecord call{.event = event->handle, .stream = id};
-  state->on_operator(call);
+  if (state->on_operator(call)) return CUDA_SUCCESS;
   note_stream_work(*state, id);
   return state->remote.defer(call);
 }

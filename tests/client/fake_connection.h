@@ -21,10 +21,13 @@ struct SentBatch {
 
 // Stands in for the server: records every batch and answers it with success
 // (a reply bulk, for a device-to-host copy, is filled with 0xab), or, once
-// `lost` is set, fails as a vanished peer does.
+// `lost` is set, fails as a vanished peer does. A ReplaySegment that asks
+// for a continuation gets `continuation` as its outputs when that is set.
 class FakeConnection final : public transport::ClientConnection {
  public:
-  explicit FakeConnection(std::vector<SentBatch>& sent, const bool* lost = nullptr) : sent_(sent), lost_(lost) {}
+  explicit FakeConnection(std::vector<SentBatch>& sent, const bool* lost = nullptr,
+                          const std::vector<uint8_t>* continuation = nullptr)
+      : sent_(sent), lost_(lost), continuation_(continuation) {}
   Status call(uint16_t, std::span<const uint8_t> meta, std::span<const transport::Segment> bulk,
               transport::Reply& reply) override {
     if (lost_ && *lost_) return Status::ConnectionLost;
@@ -37,6 +40,10 @@ class FakeConnection final : public transport::ClientConnection {
     reply.meta.clear();
     ByteWriter w(reply.meta);
     proto::encode_reply_header(w, {.status = 0, .call_index = reader.count() - 1});
+    if (asks_continuation(meta)) {
+      proto::ReplaySegmentResult result{.verdict = proto::kSpeculated, .outputs = *continuation_};
+      proto::encode_fields(w, result);
+    }
     if (reply.bulk_dest) std::memset(reply.bulk_dest, 0xab, reply.bulk_capacity);
     reply.bulk_received = reply.bulk_dest ? reply.bulk_capacity : 0;
     return Status::Ok;
@@ -45,8 +52,19 @@ class FakeConnection final : public transport::ClientConnection {
   void set_silence_limit(int) override {}
 
  private:
+  bool asks_continuation(std::span<const uint8_t> meta) const {
+    if (!continuation_) return false;
+    proto::BatchReader reader(meta);
+    proto::CallView view{}, last{};
+    while (reader.next(view)) last = view;
+    proto::ReplaySegment replay;
+    return last.op == proto::CallOp::ReplaySegment && proto::decode_fields(last.body, replay) &&
+           replay.speculate_to > 0;
+  }
+
   std::vector<SentBatch>& sent_;
   const bool* lost_;
+  const std::vector<uint8_t>* continuation_;
 };
 
 inline std::vector<proto::CallView> calls_of(std::span<const uint8_t> meta) {

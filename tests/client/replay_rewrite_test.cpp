@@ -20,7 +20,7 @@ class Program {
   static constexpr uint64_t kInput = 0x1000, kHidden = 0x2000, kOutput = 0x3000, kStream = 0x11, kEvent = 0x21;
 
   Program() {
-    remote_.attach(std::make_unique<FakeConnection>(sent), "fake");
+    remote_.attach(std::make_unique<FakeConnection>(sent, nullptr, &continuation), "fake");
     remote_.set_mode(Mode::Replay);
     replayer_.enable();
     remote_.set_rewriter(&replayer_);
@@ -34,11 +34,7 @@ class Program {
   // synchronisation is queued (as replay mode's client queues one).
   void inference(uint32_t scale = 1, uint32_t wait_flags = CU_EVENT_WAIT_DEFAULT, bool interleave = false,
                  bool queued_sync = false) {
-    input_.assign(16, static_cast<uint8_t>(sent.size()));
-    proto::MemcpyHtoD up{.dst = kInput, .size = input_.size(), .bulk_offset = 0, .stream = kStream};
-    show(up, op_of(up, input_.data(), true));
-    up.bulk_offset = remote_.add_bulk_copy(input_.data(), input_.size());
-    REQUIRE(remote_.defer(up) == CUDA_SUCCESS);
+    upload();
     launch(*first_, 1, kInput, kHidden, scale);
     if (interleave) {
       proto::StreamCreate create{.stream = 0x99, .flags = 0, .priority = 0};
@@ -53,19 +49,39 @@ class Program {
       show(sync, op_of(sync));
       REQUIRE(remote_.defer(sync) == CUDA_SUCCESS);
     }
-    proto::MemcpyDtoH down{.src = kOutput, .size = sizeof output, .stream = kStream};
-    show(down, op_of(down, output, false));
-    REQUIRE(remote_.call_for_bulk(down, output, sizeof output) == CUDA_SUCCESS);
+    download(kOutput, output);
+  }
+
+  // An inference that reads its hidden layer back before the second kernel,
+  // whose scale is `second_scale`.
+  void peeking_inference(uint32_t second_scale = 1) {
+    upload();
+    launch(*first_, 1, kInput, kHidden, 1);
+    download(kHidden, hidden);
+    launch(*second_, 2, kHidden, kOutput, second_scale);
+    download(kOutput, output);
   }
 
   std::string stats() const { return replayer_.stats_json(); }
 
   std::vector<SentBatch> sent;
+  std::vector<uint8_t> continuation;  // what the fake server's continuations return
+  uint8_t hidden[8] = {}, output[8] = {};
+  int served = 0;  // calls a continuation answered
 
  private:
   template <typename Call>
-  void show(const Call& call, const Op& op) {
-    show_replayer(replayer_, remote_, call, op);
+  bool show(const Call& call, const Op& op) {
+    const bool answered = show_replayer(replayer_, remote_, call, op);
+    served += answered;
+    return answered;
+  }
+  void upload() {
+    input_.assign(16, static_cast<uint8_t>(sent.size()));
+    proto::MemcpyHtoD up{.dst = kInput, .size = input_.size(), .bulk_offset = 0, .stream = kStream};
+    REQUIRE_FALSE(show(up, op_of(up, input_.data(), true)));
+    up.bulk_offset = remote_.add_bulk_copy(input_.data(), input_.size());
+    REQUIRE(remote_.defer(up) == CUDA_SUCCESS);
   }
   void launch(const KernelDef& kernel, uint64_t function, uint64_t in, uint64_t out, uint32_t scale) {
     uint8_t args[20];
@@ -74,8 +90,16 @@ class Program {
     std::memcpy(args + 16, &scale, 4);
     proto::Launch call{.function = function, .grid = {4, 1, 1}, .block = {64, 1, 1}, .shared_mem = 0,
                        .stream = kStream, .params = args};
-    show(call, op_of(call, kernel));
+    if (show(call, op_of(call, kernel))) return;
     REQUIRE(remote_.defer(call) == CUDA_SUCCESS);
+  }
+  void download(uint64_t src, uint8_t (&dst)[8]) {
+    proto::MemcpyDtoH down{.src = src, .size = sizeof dst, .stream = kStream};
+    if (show(down, op_of(down, dst, false))) {
+      std::memcpy(dst, replayer_.served_output(), sizeof dst);
+      return;
+    }
+    REQUIRE(remote_.call_for_bulk(down, dst, sizeof dst) == CUDA_SUCCESS);
   }
 
   Remote remote_;
@@ -84,7 +108,6 @@ class Program {
   const KernelDef* first_ = nullptr;
   const KernelDef* second_ = nullptr;
   std::vector<uint8_t> input_;
-  uint8_t output[8] = {};
 };
 
 constexpr size_t kOperators = 5;  // per inference
@@ -200,6 +223,50 @@ TEST_CASE("a call queued amid the stretch keeps the batch explicit") {
   // The stretch after the interruption replays again.
   p.inference();
   CHECK(calls_of(p.sent.back().meta).size() == 1);
+}
+
+TEST_CASE("after a few followed iterations, a continuation answers the calls after the first copy back") {
+  Program p;
+  p.continuation.assign(8, 0xcd);
+  for (int i = 0; i < 8; ++i) p.peeking_inference();
+  REQUIRE(p.served >= 2);
+  // The last inference: one batch, a segment up to the first copy back that
+  // asks for the rest; the kernel and the copy after it were answered.
+  const size_t before = p.sent.size();
+  const int served = p.served;
+  p.peeking_inference();
+  REQUIRE(p.sent.size() == before + 1);
+  CHECK(p.served == served + 2);
+  CHECK(std::vector<uint8_t>(p.output, p.output + 8) == p.continuation);
+  const auto calls = calls_of(p.sent.back().meta);
+  const auto replay = decode<proto::ReplaySegment>(calls.back());
+  CHECK(replay.first == 0);
+  CHECK(replay.last == 2);
+  CHECK(replay.speculate_to == 4);
+  // The one before it ended, kept whole, before anything else.
+  CHECK(decode<proto::SpeculationEnd>(calls.front()).kept == 2);
+  CHECK(p.stats().find(R"("rollbacks":0)") != std::string::npos);
+
+  SUBCASE("a call that leaves the continuation ends it first, keeping what was followed") {
+    p.peeking_inference(7);
+    const auto sent = calls_of(p.sent.back().meta);
+    REQUIRE(sent.size() == 2);
+    CHECK(decode<proto::SpeculationEnd>(sent[0]).kept == 0);
+    // The changed launch and the copy after it replay from the template.
+    const auto rest = decode<proto::ReplaySegment>(sent[1]);
+    CHECK(rest.first == 3);
+    CHECK(rest.last == 4);
+    CHECK_FALSE(rest.deltas.empty());
+    CHECK(p.stats().find(R"("rollbacks":1)") != std::string::npos);
+  }
+}
+
+TEST_CASE("an inference whose only copy back is at its end asks for no continuation") {
+  Program p;
+  p.continuation.assign(8, 0xcd);
+  for (int i = 0; i < 8; ++i) p.inference();
+  CHECK(p.served == 0);
+  CHECK(decode<proto::ReplaySegment>(calls_of(p.sent.back().meta).back()).speculate_to == 0);
 }
 
 }  // namespace

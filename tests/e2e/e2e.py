@@ -89,6 +89,45 @@ def cnn_diverge():
                 check(r.returncode == 0, f"cnn_diverge --scenario {scenario} in {mode} mode: {r.describe()}")
 
 
+def speculation_stats(stats):
+    """The speculation counters of a run, summed over its templates, and the
+    states of those that speculated at all or were refused."""
+    total = {"continuations": 0, "hits": 0, "rollbacks": 0, "declined": 0}
+    states = []
+    for t in stats.get("templates", []):
+        spec = t["speculation"]
+        for k in total:
+            total[k] += spec[k]
+        if spec["continuations"] or spec["declined"]:
+            states.append(spec["state"])
+    total["states"] = states
+    return total
+
+
+def spec_diverge():
+    """A program that synchronises twice per inference and leaves its pattern
+    once, right after the point where replay continues speculatively (a
+    changed argument, another kernel, an extra upload, a freed buffer, a
+    changed launch one operator later): exact outputs in every mode, and in
+    replay the speculation undone and counted. A kernel writing through a
+    pointer array in device memory is never speculated, and still exact."""
+    with Server() as server:
+        for scenario in ("none", "argument", "kernel", "upload", "free", "late", "pointers"):
+            for mode in ("rpc", "async", "replay"):
+                r = run_program("spec_diverge", ["--scenario", scenario, "--quiet"], client_env(server.address(), mode))
+                check(r.returncode == 0, f"spec_diverge --scenario {scenario} in {mode} mode: {r.describe()}")
+            spec = speculation_stats(r.stats)
+            if scenario == "pointers":
+                check(spec["continuations"] == 0 and spec["declined"] >= 1 and
+                      any("pointers" in s for s in spec["states"]),
+                      f"spec_diverge --scenario pointers must not be speculated: {spec}")
+                continue
+            check(spec["hits"] >= 5, f"spec_diverge --scenario {scenario}: too few speculations followed: {spec}")
+            rollbacks = 0 if scenario == "none" else 1
+            check(spec["rollbacks"] == rollbacks,
+                  f"spec_diverge --scenario {scenario}: {spec['rollbacks']} rollbacks, expected {rollbacks}: {spec}")
+
+
 def cnn_batches():
     with Server() as server:
         for mode in ("rpc", "async"):
@@ -287,6 +326,6 @@ def session_move(mode):
 
 
 if __name__ == "__main__":
-    main({f.__name__: f for f in (cnn_rpc, cnn_async, cnn_replay, sync_then_copy, cnn_diverge, cnn_batches, param_probe, server_unreachable, server_killed,
+    main({f.__name__: f for f in (cnn_rpc, cnn_async, cnn_replay, sync_then_copy, cnn_diverge, spec_diverge, cnn_batches, param_probe, server_unreachable, server_killed,
                                    server_stopped, server_sigterm, trace_search, auth_key)}
          | {f"session_move_{mode}": (lambda m=mode: session_move(m)) for mode in ("rpc", "async", "replay")})

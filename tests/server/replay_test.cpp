@@ -27,12 +27,7 @@ struct Scene {
   Scene() {
     peer = h.open_session();
     data = h.alloc(peer, kN * sizeof(float));
-    Request load;
-    const uint8_t image[] = {0x7f, 'E', 'L', 'F'};
-    load.add(proto::ModuleLoad{.module = 1, .bulk_offset = load.add_bulk(image, 4), .size = 4});
-    const auto layout = layout_bytes({{0, 8}, {8, 4}, {12, 4}});
-    load.add(proto::ModuleGetFunction{.module = 1, .function = 2, .name = kScaleKernel, .param_layout = layout});
-    REQUIRE(h.send(peer, load).status == CUDA_SUCCESS);
+    h.load_kernel(peer, 1, 2, kScaleKernel, layout_bytes({{0, 8}, {8, 4}, {12, 4}}));
     set_factor(2.0f);
   }
 
