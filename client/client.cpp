@@ -73,7 +73,7 @@ bool ucx_has_cuda_support() {
 void print_stats_at_exit() {
   auto s = client().lock();
   std::string extra = s->remote.compression().stats_json();
-  if (s->replayer.enabled()) extra += "," + s->replayer.stats_json();
+  if (s->remote.mode() == Mode::Replay) extra += "," + s->replayer.stats_json();
   print_stats(mode_name(s->remote.mode()), s->remote.transport_name().c_str(), extra);
 }
 
@@ -90,6 +90,8 @@ CUresult set_up(ClientState& s, const config::ClientConfig& cfg) {
   if (mode == Mode::Replay) {
     s.replayer.enable();
     s.remote.set_rewriter(&s.replayer);
+  } else if (cfg.stats) {
+    s.replayer.observe();  // the steady-state figures need the iterations
   }
   if (cfg.stats) std::atexit(print_stats_at_exit);
   if (!cfg.trace_path.empty() && s.recorder.open_trace(cfg.trace_path)) std::atexit(close_trace_at_exit);
@@ -151,7 +153,7 @@ CUresult Client::connect_and_hello() {
   configure_compression(s->remote.compression(), cfg, servers.front().link);
   proto::HelloResult result;
   const std::string name = program_name();
-  if (const CUresult r = open_session(s->remote, servers, cfg.auth_key, name, result); r != CUDA_SUCCESS) return r;
+  if (const CUresult r = open_session(s->remote, servers, cfg.servers_given, cfg.auth_key, name, result); r != CUDA_SUCCESS) return r;
   describe_device(result);
   if (cfg.failover) {
     s->failover.configure(servers, cfg.auth_key, name, cfg.failover_max_log_mb << 20);

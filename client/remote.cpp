@@ -1,5 +1,6 @@
 #include "client/remote.h"
 
+#include "client/cuda_errors.h"
 #include "common/log.h"
 #include "config/config.h"
 
@@ -12,17 +13,12 @@ std::string server_name(const transport::ConnectOptions& server) {
   return config::format_host_port({server.host, server.port});
 }
 
-Status Remote::connect(const std::vector<transport::ConnectOptions>& servers) {
-  Status last = Status::Unreachable;
-  for (const auto& server : servers) {
-    last = transport::ClientConnection::connect(server, conn_);
-    if (ok(last)) {
-      server_name_ = client::server_name(server);
-      RRTO_INFO("client", "connected to rrto-server at {} over {}", server_name_, conn_->transport_name());
-      return Status::Ok;
-    }
-  }
-  return last;
+Status Remote::connect(const transport::ConnectOptions& server, std::string& why) {
+  const Status s = transport::ClientConnection::connect(server, conn_, why);
+  if (!ok(s)) return s;
+  server_name_ = client::server_name(server);
+  RRTO_INFO("client", "connected to rrto-server at {} over {}", server_name_, conn_->transport_name());
+  return Status::Ok;
 }
 
 void Remote::attach(std::unique_ptr<transport::ClientConnection> connection, std::string server_name) {
@@ -155,15 +151,27 @@ CUresult Remote::exchange(void* bulk_dest, size_t bulk_capacity, std::span<const
   if (keeper_)
     keeper_->kept(batch_.bytes(), segments_, header.status == CUDA_SUCCESS ? batch_.count() : header.call_index,
                   result_body);
+  if (header.status != CUDA_SUCCESS) report_failure(header, result_body);
   reset_batch();
-  if (header.status != CUDA_SUCCESS) {
-    proto::ErrorResult why;
-    proto::decode_fields(result_body, why);
-    RRTO_DEBUG("client", "server: call {} of the batch failed with {}: {}", header.call_index, header.status,
-               why.message);
-    return static_cast<CUresult>(header.status);
+  return static_cast<CUresult>(header.status);
+}
+
+void Remote::report_failure(const proto::ReplyHeader& header, std::span<const uint8_t> result_body) {
+  const auto status = static_cast<CUresult>(header.status);
+  proto::ErrorResult why;
+  // A status the server gives without a reason is an answer (a query not
+  // ready yet), not a failure to report.
+  if (!proto::decode_fields(result_body, why) || why.message.empty()) return;
+  proto::BatchReader reader(batch_.bytes());
+  proto::CallView failed{};
+  for (uint32_t i = 0; i <= header.call_index && reader.next(failed); ++i) {
   }
-  return CUDA_SUCCESS;
+  const char* name = cuda_error_name(status);
+  std::string line = fmt::format("{} failed on rrto-server at {}: {}: {}", proto::call_op_name(failed.op),
+                                 server_name_, name ? name : "CUresult " + std::to_string(header.status), why.message);
+  if (header.call_index + 1 < batch_.count()) line += " (queued earlier; returned by the call that sent the queue)";
+  if (reported_.size() >= kReportedErrors || !reported_.insert(line).second) return;
+  RRTO_ERROR("client", "{}", line);
 }
 
 }  // namespace rrto::client

@@ -9,6 +9,7 @@
 #include <cuda.h>
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -46,8 +47,9 @@ class SessionKeeper {
 
 class Remote final : public OutgoingBatch {
  public:
-  // Tries each server in turn; the first that answers wins.
-  Status connect(const std::vector<transport::ConnectOptions>& servers);
+  // Connects to `server`; on failure `why` says what happened, in a user's
+  // words ("connection refused").
+  Status connect(const transport::ConnectOptions& server, std::string& why);
   // Uses a connection that is already open (tests pass a fake one).
   void attach(std::unique_ptr<transport::ClientConnection> connection, std::string server_name);
   // Hands the connection over (to attach() elsewhere); this Remote has none after.
@@ -139,6 +141,8 @@ class Remote final : public OutgoingBatch {
   Status send_batch(void* bulk_dest, size_t bulk_capacity);
   CUresult lost(Status s);
   CUresult protocol_broken();
+  // Logs, once per distinct error, a call the server failed with a reason.
+  void report_failure(const proto::ReplyHeader& header, std::span<const uint8_t> result_body);
   void reset_batch();
 
   struct BulkPiece {
@@ -165,6 +169,9 @@ class Remote final : public OutgoingBatch {
   proto::BatchWriter compressed_batch_;
   transport::Segment compressed_segment_{};
   bool sent_compressed_ = false;
+  // The failures already logged, up to kReportedErrors of them.
+  static constexpr size_t kReportedErrors = 64;
+  std::set<std::string> reported_;
 };
 
 }  // namespace rrto::client

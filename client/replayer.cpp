@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "client/stats.h"
 #include "common/limits.h"
 #include "common/log.h"
 
@@ -26,6 +27,11 @@ void Replayer::enable() {
   enabled_ = true;
   matcher_ = std::make_unique<Matcher>();
   log_.resize(limits::kTemplateOperators);
+}
+
+void Replayer::observe() {
+  enable();
+  observing_ = true;
 }
 
 Replayer::Logged& Replayer::next_slot(const Op& op) {
@@ -53,6 +59,7 @@ void Replayer::follow(const Op& op, OutgoingBatch& queue, bool served) {
       register_template(ev.tmpl);
       return;
     case MatchEventKind::Matched:
+      if (ev.iteration_end) steady_state().iteration_ended();
       break;
     case MatchEventKind::Broken:
       if (segment_.active) abandon(&Fallbacks::broken);
@@ -103,7 +110,7 @@ void Replayer::abandon(uint64_t Fallbacks::*reason) {
 
 void Replayer::register_template(TemplateId id) {
   const Template* found = matcher_->find_template(id);
-  if (!found) return;
+  if (!found || observing_) return;
   const uint32_t length = found->length();
   if (length > log_.size() || length > logged_) {
     RRTO_WARN("client", "template {} has {} operators, more than replay keeps ({}); not replayed", id, length,

@@ -40,6 +40,9 @@ class Replayer final : public BatchRewriter {
   ~Replayer() override;
 
   void enable();
+  // Only watches: finds iterations for the steady-state figures of
+  // RRTO_STATS, registers and rewrites nothing (rpc and async mode).
+  void observe();
   bool enabled() const { return enabled_; }
 
   // For every operator, before its call is queued: `op` is the recorder's
@@ -141,6 +144,7 @@ class Replayer final : public BatchRewriter {
   void abandon(uint64_t Fallbacks::*reason);
 
   bool enabled_ = false;
+  bool observing_ = false;  // observe(): no templates
   std::unique_ptr<Matcher> matcher_;
   std::vector<Logged> log_;  // ring of the latest operators
   uint64_t logged_ = 0;

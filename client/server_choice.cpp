@@ -28,8 +28,11 @@ std::vector<ConnectOptions> by_load(const std::vector<ConnectOptions>& servers, 
     Probed p{.server = server};
     Remote remote;
     proto::HelloResult load;
-    if (ok(remote.connect({server})) &&
-        handshake(remote, auth_key, client_name, load, proto::kHelloProbe) == CUDA_SUCCESS && load.server_devices > 0) {
+    std::string why;
+    if (!ok(remote.connect(server, why))) {
+      RRTO_INFO("client", "rrto-server at {} does not answer: {}", server_name(server), why);
+    } else if (handshake(remote, auth_key, client_name, load, proto::kHelloProbe) == CUDA_SUCCESS &&
+               load.server_devices > 0) {
       p = {.server = server, .answered = true, .sessions = load.server_sessions, .devices = load.server_devices};
       RRTO_INFO("client", "{}: {} sessions on {} devices", server_name(server), p.sessions, p.devices);
     }
@@ -55,11 +58,16 @@ CUresult follow(Remote& remote, const ConnectOptions& from, const std::string& a
     to.host = address.host;
     to.port = address.port;
   }
-  if (ok(remote.connect({to})) &&
+  std::string why;
+  if (ok(remote.connect(to, why)) &&
       handshake(remote, auth_key, client_name, result, proto::kHelloRedirected) == CUDA_SUCCESS)
     return CUDA_SUCCESS;
-  RRTO_WARN("client", "{}, where {} sent this client, does not take it: staying", target, server_name(from));
-  if (!ok(remote.connect({from}))) return CUDA_ERROR_NO_DEVICE;
+  RRTO_WARN("client", "{}, where {} sent this client, does not take it{}: staying", target, server_name(from),
+            why.empty() ? "" : " (" + why + ")");
+  if (!ok(remote.connect(from, why))) {
+    RRTO_ERROR("client", "cannot reach rrto-server at {} again: {}", server_name(from), why);
+    return CUDA_ERROR_NO_DEVICE;
+  }
   return handshake(remote, auth_key, client_name, result, proto::kHelloRedirected);
 }
 
@@ -70,17 +78,25 @@ std::vector<ConnectOptions> in_order(const std::vector<ConnectOptions>& servers,
 
 }  // namespace
 
-CUresult open_session(Remote& remote, const std::vector<ConnectOptions>& servers, const std::string& auth_key,
-                      std::string_view client_name, proto::HelloResult& result) {
-  for (const ConnectOptions& server : in_order(servers, auth_key, client_name)) {
-    if (!ok(remote.connect({server}))) continue;
+CUresult open_session(Remote& remote, const std::vector<ConnectOptions>& servers, bool servers_given,
+                      const std::string& auth_key, std::string_view client_name, proto::HelloResult& result) {
+  const std::vector<ConnectOptions> ordered = in_order(servers, auth_key, client_name);
+  std::string failures;
+  for (size_t i = 0; i < ordered.size(); ++i) {
+    std::string why;
+    if (!ok(remote.connect(ordered[i], why))) {
+      const std::string name = server_name(ordered[i]);
+      if (i + 1 < ordered.size()) RRTO_INFO("client", "rrto-server at {}: {}; trying the next", name, why);
+      failures += fmt::format("{}{}: {}", failures.empty() ? "" : "; ", name, why);
+      if (ordered.size() == 1) failures = fmt::format("{}: is rrto-server running at {}?", why, name);
+      continue;
+    }
     if (const CUresult r = handshake(remote, auth_key, client_name, result); r != CUDA_SUCCESS) return r;
     if (result.redirect.empty()) return CUDA_SUCCESS;
-    return follow(remote, server, auth_key, client_name, result);
+    return follow(remote, ordered[i], auth_key, client_name, result);
   }
-  std::string tried;
-  for (const ConnectOptions& server : servers) tried += (tried.empty() ? "" : ", ") + server_name(server);
-  RRTO_ERROR("client", "cannot reach rrto-server at {} (set RRTO_SERVER=host:port)", tried);
+  RRTO_ERROR("client", "cannot reach rrto-server: {}{}", failures,
+             servers_given ? "" : " (RRTO_SERVER=host:port names another server)");
   return CUDA_ERROR_NO_DEVICE;
 }
 
@@ -88,7 +104,11 @@ CUresult resume_session(Remote& remote, const std::vector<ConnectOptions>& serve
                         std::string_view client_name, uint64_t window, proto::HelloResult& result) {
   CUresult last = CUDA_ERROR_NO_DEVICE;
   for (const ConnectOptions& server : in_order(servers, auth_key, client_name)) {
-    if (!ok(remote.connect({server}))) continue;
+    std::string why;
+    if (!ok(remote.connect(server, why))) {
+      RRTO_INFO("client", "rrto-server at {} cannot take the session: {}", server_name(server), why);
+      continue;
+    }
     last = handshake(remote, auth_key, client_name, result, proto::kHelloResume, window);
     if (last == CUDA_SUCCESS) return last;
   }

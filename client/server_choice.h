@@ -18,8 +18,9 @@
 namespace rrto::client {
 
 // Connects `remote` and opens the session; `result` as handshake() gives it.
-// CUDA_ERROR_NO_DEVICE when no server can be reached.
-CUresult open_session(Remote& remote, const std::vector<transport::ConnectOptions>& servers,
+// CUDA_ERROR_NO_DEVICE when no server can be reached, said in one line
+// (with a hint at RRTO_SERVER unless `servers_given`).
+CUresult open_session(Remote& remote, const std::vector<transport::ConnectOptions>& servers, bool servers_given,
                       const std::string& auth_key, std::string_view client_name, proto::HelloResult& result);
 
 // Re-opens a lost session in its address window `window` on one of

@@ -35,6 +35,28 @@ struct TransferStats {
 
 TransferStats& transfer_stats();
 
+// Per inference in the steady state, for every mode: the counters at the end
+// of each iteration the Operator Sequence Search finds (an inference), kept
+// at iterations 2, 4, 8, ... and the latest, so that the figures printed are
+// those of the later half of the run, past its warm-up.
+class SteadyState {
+ public:
+  void iteration_ended();
+  // `"steady_state":{...}`, or empty before 4 iterations.
+  std::string json() const;
+
+ private:
+  struct Snapshot {
+    uint64_t calls = 0, remote_calls = 0, round_trips = 0, bytes_up = 0, bytes_down = 0, cpu_ns = 0;
+  };
+  static Snapshot now();
+  uint64_t iterations_ = 0;
+  Snapshot at_power_of_two_[64];  // [k]: at iteration 2^k
+  Snapshot latest_;
+};
+
+SteadyState& steady_state();
+
 // The emulated link as the stats line names it (LinkProfile::describe());
 // "off" until set.
 void set_stats_link(std::string link);

@@ -52,6 +52,7 @@ bool parse_client(std::string_view text, const std::string& origin, const std::s
   Object top(r, doc, "", {"description", "servers", "mode", "link", "auth", "timeout_s", "stats", "trace", "failover",
                                  "compression"});
   ClientConfig cfg;
+  cfg.servers_given = true;  // "servers" is required
   std::string description;  // free text for people; not used
   bool ok = top.ok() && top.read_string("description", description, Need::Optional) && detail::read_address_list(r, top, "servers", Need::Required, cfg.servers) &&
             top.read_enum("mode", detail::kModes, cfg.mode, Need::Optional) &&

@@ -128,6 +128,8 @@ inline constexpr uint64_t kMaxTimeoutSeconds = 24 * 3600;
 struct ClientConfig {
   // The edge cluster: one or more servers.
   std::vector<ServerAddress> servers{ServerAddress{"127.0.0.1", kDefaultPort}};
+  // False while `servers` is the default: neither RRTO_SERVER nor a file named one.
+  bool servers_given = false;
   std::string mode = "replay";  // one of kClientModes
   std::string link;            // link emulation spec, opaque here
   std::string auth_key;  // empty: none; needed by a server that has one

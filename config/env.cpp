@@ -140,6 +140,7 @@ bool client_env(ClientConfig& cfg, Env& env) {
       servers.push_back(std::move(address));
     }
     cfg.servers = std::move(servers);
+    cfg.servers_given = true;
   }
   if (!env.read_enum("RRTO_MODE", detail::kModes, cfg.mode)) return false;
   if (!env.read_enum("RRTO_COMPRESSION", kCompressionModes, cfg.compression)) return false;

@@ -57,6 +57,9 @@ Status open_host_devices(const config::ServerConfig& config, std::unique_ptr<Dev
     if (Status s = set->kernels->add(path, error); !ok(s)) return s;
     RRTO_INFO(kLog, "host kernels: {} ({} kernels)", path, set->kernels->libraries().back()->kernels().size());
   }
+  if (config.host_kernel_libraries.empty())
+    RRTO_WARN(kLog, "no host-kernel library (host_kernel_libraries): every kernel launch will fail with "
+                    "CUDA_ERROR_NOT_FOUND");
   if (config.devices.empty()) {
     error = "the host backend needs at least one device (devices)";
     return Status::InvalidArgument;

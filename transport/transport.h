@@ -77,8 +77,11 @@ class ClientConnection {
  public:
   virtual ~ClientConnection() = default;
 
-  // Connects to a listening Server. Unreachable (with a log line naming the
-  // address) if nobody answers within the timeout.
+  // Connects to a listening Server. Unreachable if nobody answers within the
+  // timeout; `why` then says what happened, in a user's words ("connection
+  // refused", "no answer within 5000 ms").
+  static Status connect(const ConnectOptions& options, std::unique_ptr<ClientConnection>& out, std::string& why);
+  // The same, logging `why` at error level with the address.
   static Status connect(const ConnectOptions& options, std::unique_ptr<ClientConnection>& out);
 
   // Sends one message and waits for the peer's reply to it. Not thread-safe:

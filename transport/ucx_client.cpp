@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "common/log.h"
@@ -22,6 +23,20 @@ constexpr int kClientPollMs = 100;
 // How long the destructor waits for a clean close.
 constexpr auto kCloseGrace = std::chrono::seconds(1);
 
+// Why a connection failed, as a user would say it: a closed port shows as
+// one of several UCX errors, depending on the transport.
+std::string in_words(ucs_status_t s) {
+  switch (s) {
+    case UCS_ERR_UNREACHABLE:
+    case UCS_ERR_NOT_CONNECTED:
+    case UCS_ERR_CONNECTION_RESET:
+    case UCS_ERR_REJECTED:
+      return "connection refused";
+    default:
+      return ucs_status_string(s);
+  }
+}
+
 class UcxClient final : public ClientConnection {
  public:
   UcxClient(std::unique_ptr<UcxWorker> worker, std::string address, const ConnectOptions& options)
@@ -31,7 +46,7 @@ class UcxClient final : public ClientConnection {
         reply_timeout_(std::chrono::milliseconds(options.reply_timeout_ms)) {}
   ~UcxClient() override;
 
-  Status open(const sockaddr_storage& address, socklen_t address_length, int timeout_ms);
+  Status open(const sockaddr_storage& address, socklen_t address_length, int timeout_ms, std::string& why);
 
   Status call(uint16_t opcode, std::span<const uint8_t> meta, std::span<const Segment> bulk,
               Reply& reply) override;
@@ -129,7 +144,7 @@ UcxClient::~UcxClient() {
   }
 }
 
-Status UcxClient::open(const sockaddr_storage& address, socklen_t address_length, int timeout_ms) {
+Status UcxClient::open(const sockaddr_storage& address, socklen_t address_length, int timeout_ms, std::string& why) {
   Status st = worker_->set_am_handler(on_am, this, UCP_AM_FLAG_WHOLE_MSG, wire::kAmId);
   if (!ok(st)) return st;
 
@@ -145,7 +160,7 @@ Status UcxClient::open(const sockaddr_storage& address, socklen_t address_length
   ucs_status_t s = ucp_ep_create(worker_->get(), &params, &ep_);
   if (s != UCS_OK) {
     ep_ = nullptr;
-    RRTO_ERROR(kLogComponent, "cannot reach {}: {}", address_, ucs_status_string(s));
+    why = in_words(s);
     return Status::Unreachable;
   }
 
@@ -173,11 +188,11 @@ Status UcxClient::open(const sockaddr_storage& address, socklen_t address_length
   if (ok(st) && reply_done_ && ok(reply_status_)) hold(LinkDirection::Down, sizeof(WireHeader));
   if (!ok(st) || !reply_done_ || !ok(reply_status_)) {
     if (lost_) {
-      RRTO_ERROR(kLogComponent, "cannot reach {}: {}", address_, ucs_status_string(lost_status_));
+      why = in_words(lost_status_);
     } else if (reply_done_) {
-      RRTO_ERROR(kLogComponent, "cannot reach {}: the server answered the handshake wrongly", address_);
+      why = "it answered the handshake wrongly (is it an rrto-server?)";
     } else {
-      RRTO_ERROR(kLogComponent, "cannot reach {}: no answer within {} ms", address_, timeout_ms);
+      why = fmt::format("no answer within {} ms", timeout_ms);
     }
     lost_ = true;
     return Status::Unreachable;
@@ -342,20 +357,34 @@ Status UcxClient::call(uint16_t opcode, std::span<const uint8_t> meta, std::span
 
 }  // namespace
 
-Status ClientConnection::connect(const ConnectOptions& options, std::unique_ptr<ClientConnection>& out) {
+Status ClientConnection::connect(const ConnectOptions& options, std::unique_ptr<ClientConnection>& out,
+                                 std::string& why) {
   sockaddr_storage address{};
   socklen_t address_length = 0;
   Status st = resolve(options.host, options.port, false, address, address_length);
-  if (!ok(st)) return Status::Unreachable;
+  if (!ok(st)) {
+    why = fmt::format("cannot resolve '{}'", options.host);
+    return Status::Unreachable;
+  }
   std::unique_ptr<UcxWorker> worker;
   st = UcxWorker::create("rrto-client", UcxWorker::SharedMemory::On, worker);
-  if (!ok(st)) return st;
+  if (!ok(st)) {
+    why = "UCX could not start (see the lines above)";
+    return st;
+  }
   auto client =
       std::make_unique<UcxClient>(std::move(worker), options.host + ":" + std::to_string(options.port), options);
-  st = client->open(address, address_length, options.connect_timeout_ms);
+  st = client->open(address, address_length, options.connect_timeout_ms, why);
   if (!ok(st)) return st;
   out = std::move(client);
   return Status::Ok;
+}
+
+Status ClientConnection::connect(const ConnectOptions& options, std::unique_ptr<ClientConnection>& out) {
+  std::string why;
+  const Status st = connect(options, out, why);
+  if (!ok(st)) RRTO_ERROR(kLogComponent, "cannot reach {}:{}: {}", options.host, options.port, why);
+  return st;
 }
 
 }  // namespace rrto::transport

@@ -4,25 +4,11 @@
 #include <cstring>
 
 #include "client/api/api.h"
+#include "client/cuda_errors.h"
 
 using namespace rrto::client;
 
 namespace {
-
-struct ErrorText {
-  int code;
-  const char* name;
-  const char* text;
-};
-constexpr ErrorText kErrors[] = {
-#include "client/generated/cuda_errors.inc"
-};
-
-const ErrorText* find_error(CUresult r) {
-  for (const auto& e : kErrors)
-    if (e.code == static_cast<int>(r)) return &e;
-  return nullptr;
-}
 
 bool valid_device(CUdevice d) { return d == 0; }  // a session sees the one device it is placed on
 
@@ -101,14 +87,12 @@ CUresult api::cuDeviceGetPCIBusId(Client& c, char* pci_bus_id, int len, CUdevice
 
 CUresult api::cuGetErrorName(CUresult error, const char** str) {
   if (!str) return CUDA_ERROR_INVALID_VALUE;
-  const ErrorText* e = find_error(error);
-  *str = e ? e->name : nullptr;
-  return e ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+  *str = cuda_error_name(error);
+  return *str ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
 }
 
 CUresult api::cuGetErrorString(CUresult error, const char** str) {
   if (!str) return CUDA_ERROR_INVALID_VALUE;
-  const ErrorText* e = find_error(error);
-  *str = e ? e->text : nullptr;
-  return e ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+  *str = cuda_error_text(error);
+  return *str ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
 }

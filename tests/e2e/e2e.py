@@ -7,7 +7,7 @@ import signal
 import subprocess
 import time
 
-from harness import BACKEND, BIN, Failure, Run, Server, check, client_env, main, run_program
+from harness import BACKEND, BIN, LIB, Failure, Run, Server, check, client_env, main, run_program
 
 
 def per_inference(server, mode, program="cnn_driver", few=3, many=8, extra_args=()):
@@ -77,6 +77,30 @@ def sync_then_copy():
                 elided = per["last"]["syncs_elided"]
                 check((elided >= 12) if mode == "replay" else (elided == 0),
                       f"{program} --sync-then-copy in {mode} mode: {elided} synchronisations elided")
+
+
+def steady_state():
+    """RRTO_STATS has per-inference figures past the warm-up in every mode:
+    rpc pays a round trip per call, async and replay one per inference, and in
+    replay they agree with the template's own figures."""
+    with Server() as server:
+        steady = {}
+        for mode in ("rpc", "async", "replay"):
+            r = run_program("cnn_driver", ["--inferences", "20", "--quiet"], client_env(server.address(), mode))
+            check(r.returncode == 0 and r.stats is not None, f"cnn_driver in {mode} mode: {r.describe()}")
+            check("steady_state" in r.stats, f"no steady_state in {mode} mode: {r.stats}")
+            steady[mode] = s = r.stats["steady_state"]
+            check(s["inferences"] >= 8 and s["cpu_us"] > 0, f"steady state in {mode} mode: {s}")
+        check(steady["rpc"]["calls"] == steady["async"]["calls"] == steady["replay"]["calls"] >= 12,
+              f"the program's calls per inference differ between modes: {steady}")
+        check(steady["rpc"]["round_trips"] == steady["rpc"]["remote_calls"] >= 12, f"rpc: {steady['rpc']}")
+        check(steady["async"]["round_trips"] == 1 and steady["replay"]["round_trips"] == 1, f"{steady}")
+        check(steady["replay"]["bytes_up"] < steady["async"]["bytes_up"], f"replay sends less: {steady}")
+        template = max(r.stats["templates"], key=lambda t: t["iterations"])
+        check(template["round_trips_per_iteration"] == steady["replay"]["round_trips"],
+              f"replay: steady state {steady['replay']} against the template {template}")
+        check(abs(template["bytes_up_per_iteration"] - steady["replay"]["bytes_up"]) <= 0.05 * template["bytes_up_per_iteration"],
+              f"replay: steady state {steady['replay']} against the template {template}")
 
 
 def cnn_diverge():
@@ -155,7 +179,31 @@ def server_unreachable():
     check(r.returncode == 2, f"expected exit 2 (a CUDA error) without a server: {r.describe()}")
     check("CUDA_ERROR_NO_DEVICE" in r.stdout + r.stderr, f"cuInit should fail with NO_DEVICE: {r.describe()}")
     check(f"127.0.0.1:{port}" in r.stderr, f"the client should name the address it tried: {r.describe()}")
+    check("connection refused" in r.stderr, f"the client should say the connection was refused: {r.describe()}")
+    check("RRTO_SERVER=" not in r.stderr, f"no hint at RRTO_SERVER when it is set: {r.describe()}")
     check(time.time() - start < 30, "giving up on an unreachable server took too long")
+
+
+def unregistered_kernel():
+    """A kernel the host backend has no host version of: the program gets a
+    CUDA error, and the client prints, at its default log level, one line
+    naming the kernel and the server's reason, in every mode, even when the
+    launch was queued and another call reported it. A host-backend server
+    without any kernel library says so when it starts."""
+    if BACKEND == "cuda":
+        return  # a GPU runs every kernel
+    other_library = {"host_kernel_libraries": [os.path.join(LIB, "librrto_cudart_example_kernels.so")]}
+    with Server(extra_config=other_library) as server:
+        for mode in ("rpc", "async", "replay"):
+            env = client_env(server.address(), mode)
+            env.pop("RRTO_LOG", None)
+            r = run_program("cnn_driver", ["--inferences", "1", "--quiet"], env)
+            check(r.returncode == 2, f"cnn_driver without its kernels in {mode} mode: {r.describe()}")
+            lines = [l for l in r.stderr.splitlines()
+                     if "client error" in l and "_ZN3cnn11scale_shiftEPKfPfiff" in l and "no host version" in l]
+            check(len(lines) == 1, f"one client line naming the kernel and the reason in {mode} mode: {r.describe()}")
+    with Server(extra_config={"host_kernel_libraries": []}) as server:
+        check("no host-kernel library" in server.output(), f"no start-up warning: {server.output()}")
 
 
 def auth_key():
@@ -326,6 +374,6 @@ def session_move(mode):
 
 
 if __name__ == "__main__":
-    main({f.__name__: f for f in (cnn_rpc, cnn_async, cnn_replay, sync_then_copy, cnn_diverge, spec_diverge, cnn_batches, param_probe, server_unreachable, server_killed,
+    main({f.__name__: f for f in (cnn_rpc, cnn_async, cnn_replay, sync_then_copy, steady_state, cnn_diverge, spec_diverge, cnn_batches, param_probe, server_unreachable, unregistered_kernel, server_killed,
                                    server_stopped, server_sigterm, trace_search, auth_key)}
          | {f"session_move_{mode}": (lambda m=mode: session_move(m)) for mode in ("rpc", "async", "replay")})
