@@ -89,6 +89,7 @@ CUresult set_up(ClientState& s, const config::ClientConfig& cfg) {
   s.remote.set_mode(mode);
   if (mode == Mode::Replay) {
     s.replayer.enable();
+    s.replayer.set_speculation(cfg.speculation);
     s.remote.set_rewriter(&s.replayer);
   } else if (cfg.stats) {
     s.replayer.observe();  // the steady-state figures need the iterations

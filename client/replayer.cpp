@@ -172,7 +172,7 @@ void Replayer::before_send(OutgoingBatch& batch) {
                               .input_offset = s.start.bulk_bytes,
                               .deltas = s.deltas};
   asked_to_ = 0;
-  if (s.tmpl->speculates && s.tmpl->followed >= s.tmpl->speculate_after) {
+  if (speculation_on_ && s.tmpl->speculates && s.tmpl->followed >= s.tmpl->speculate_after) {
     const uint32_t last = continuation_end(*s.tmpl, s.next);
     if (last >= s.next) replay.speculate_to = asked_to_ = last;
     asked_from_ = s.next;

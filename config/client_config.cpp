@@ -50,7 +50,7 @@ bool parse_client(std::string_view text, const std::string& origin, const std::s
   if (!detail::parse_json(text, origin, doc, err)) return false;
   Reader r(origin, err);
   Object top(r, doc, "", {"description", "servers", "mode", "link", "auth", "timeout_s", "stats", "trace", "failover",
-                                 "compression"});
+                                 "compression", "speculation"});
   ClientConfig cfg;
   cfg.servers_given = true;  // "servers" is required
   std::string description;  // free text for people; not used
@@ -59,7 +59,7 @@ bool parse_client(std::string_view text, const std::string& origin, const std::s
             top.read_string("link", cfg.link, Need::Optional) &&
             detail::read_auth(r, top, cfg.auth_key) && read_timeout(r, top, cfg.timeout_s) &&
             top.read_bool("stats", cfg.stats) && read_trace(top, base_dir, cfg.trace_path) && read_failover(top, cfg) &&
-            read_compression(top, cfg);
+            read_compression(top, cfg) && top.read_bool("speculation", cfg.speculation);
   if (!ok) return false;
   out = std::move(cfg);
   return true;

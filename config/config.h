@@ -148,6 +148,8 @@ struct ClientConfig {
   // (0: only an emulated link's says).
   std::string compression = "auto";
   uint64_t uplink_mbit = 0;
+  // Replay's speculative continuation past a synchronisation point.
+  bool speculation = true;
 };
 
 // Files. On success `out` becomes the file's contents over the defaults (not

@@ -71,7 +71,12 @@ try:
     rpc, replay = by_mode["rpc"][2], by_mode["replay"][2]
     print(f"\nreplay vs rpc: median latency {100 * (1 - replay / rpc):.1f}% lower "
           f"({by_mode['replay'][1]:.1f} instead of {by_mode['rpc'][1]:.1f} round trips per inference)")
-    if not all(r[3] == "yes" for r in rows):
+    stop_server()
+    # A run where nothing went wrong leaves nothing alarming in the server's log.
+    alarms = [l for l in open(log_path).read().splitlines() if re.search(r" (warn|error)\]", l)]
+    print(f"rrto-server's log ({log_path}): " + ("no warning or error" if not alarms else
+                                                 f"{len(alarms)} warnings or errors:\n" + "\n".join(alarms)))
+    if alarms or not all(r[3] == "yes" for r in rows):
         sys.exit(1)
 finally:
     stop_server()

@@ -145,10 +145,12 @@ TEST_CASE("client variables override single fields") {
   CHECK(cfg.auth_key == "0123456789abcdef");
   CHECK(cfg.timeout_s == 90);
   CHECK(cfg.mode == "rpc");  // RRTO_MODE unset this time: the earlier value stays
-  env.vars = {{"RRTO_TIMEOUT", "0"}, {"RRTO_COMPRESSION", "off"}};
+  CHECK(cfg.servers_given);
+  env.vars = {{"RRTO_TIMEOUT", "0"}, {"RRTO_COMPRESSION", "off"}, {"RRTO_SPECULATION", "0"}};
   REQUIRE(apply_client_env(cfg, err, env.getenv()));
   CHECK(cfg.timeout_s == 0);
   CHECK(cfg.compression == "off");
+  CHECK_FALSE(cfg.speculation);
 }
 
 TEST_CASE("bad variables are errors naming them, and change nothing") {
