@@ -38,9 +38,15 @@ class BatchRewriter {
  public:
   virtual ~BatchRewriter() = default;
   virtual void before_send(OutgoingBatch& batch) = 0;
+  // What a send cost and brought back. `result`: the result body of the
+  // batch's last call when every call succeeded, else nullptr.
+  struct Sent {
+    uint64_t bytes_up = 0, bytes_down = 0;
+    uint64_t wall_ns = 0;  // from the send to the reply
+    const std::span<const uint8_t>* result = nullptr;
+  };
   // The batch went out and its reply came back (or the connection failed).
-  // `result`: the result body of its last call when every call succeeded.
-  virtual void after_send(uint64_t bytes_up, uint64_t bytes_down, const std::span<const uint8_t>* result) = 0;
+  virtual void after_send(const Sent& sent) = 0;
 };
 
 }  // namespace rrto::client

@@ -1,5 +1,7 @@
 #include "client/remote.h"
 
+#include <chrono>
+
 #include "client/cuda_errors.h"
 #include "common/log.h"
 #include "config/config.h"
@@ -124,6 +126,7 @@ CUresult Remote::exchange(void* bulk_dest, size_t bulk_capacity, std::span<const
   for (const BulkPiece& p : bulk_)
     segments_.push_back({p.external ? p.external : staging_.data() + p.staging_offset, p.size});
 
+  const auto start = std::chrono::steady_clock::now();
   Status s = send_batch(bulk_dest, bulk_capacity);
   // A lost server: the batch goes again to the server the keeper moved the
   // session to, if any.
@@ -136,9 +139,14 @@ CUresult Remote::exchange(void* bulk_dest, size_t bulk_capacity, std::span<const
   proto::ReplyHeader header;
   const bool replied =
       ok(s) && reply_.opcode == proto::kBatchReply && proto::decode_reply(reply_.meta, header, result_body);
-  if (rewriter_)
-    rewriter_->after_send(batch_.size() + bulk_size_, reply_.meta.size() + reply_.bulk_received,
-                          replied && header.status == CUDA_SUCCESS ? &result_body : nullptr);
+  if (rewriter_) {
+    const auto wall = std::chrono::steady_clock::now() - start;
+    rewriter_->after_send(
+        {.bytes_up = batch_.size() + bulk_size_,
+         .bytes_down = reply_.meta.size() + reply_.bulk_received,
+         .wall_ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(wall).count()),
+         .result = replied && header.status == CUDA_SUCCESS ? &result_body : nullptr});
+  }
   if (!ok(s)) {
     reset_batch();
     return lost(s);

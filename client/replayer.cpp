@@ -17,6 +17,9 @@ namespace {
 // next one wait (each rollback doubles the wait, a hit resets it).
 constexpr uint64_t kSpeculateAfter = 2;
 constexpr uint64_t kMostSpeculateAfter = 64;
+// Continuations in a row whose saving took longer than a round trip, after
+// which a template is not speculated any more.
+constexpr uint32_t kCostlyInARow = 4;
 
 }  // namespace
 
@@ -183,11 +186,12 @@ void Replayer::before_send(OutgoingBatch& batch) {
   sent_ = s.tmpl;
 }
 
-void Replayer::after_send(uint64_t bytes_up, uint64_t bytes_down, const std::span<const uint8_t>* result) {
+void Replayer::after_send(const Sent& sent) {
+  fastest_exchange_ns_ = std::min(fastest_exchange_ns_, sent.wall_ns);
   if (!sent_) return;
-  sent_->bytes_up += bytes_up;
-  sent_->bytes_down += bytes_down;
-  if (asked_to_) take_speculation_result(result);
+  sent_->bytes_up += sent.bytes_up;
+  sent_->bytes_down += sent.bytes_down;
+  if (asked_to_) take_speculation_result(sent.result);
   sent_ = nullptr;
 }
 
@@ -218,13 +222,21 @@ void Replayer::take_speculation_result(const std::span<const uint8_t>* result) {
   proto::ReplaySegmentResult answer;
   if (!proto::decode_fields(*result, answer)) answer.verdict = proto::kSpecFailed;
   t.verdict = answer.verdict;
-  if (answer.verdict == proto::kSpeculated) return begin_speculation(t, first, last, answer.outputs);
-  ++t.speculation.declined;
-  t.followed = 0;
-  // Only a failed operator may go differently next time.
-  if (answer.verdict == proto::kSpecFailed) return;
+  if (answer.verdict == proto::kSpeculated) {
+    begin_speculation(t, first, last, answer.outputs);
+    // A continuation pays only if saving costs less than the round trip it
+    // saves: judged on a few in a row, as the first saves touch cold memory.
+    t.costly = answer.save_ns > fastest_exchange_ns_ ? t.costly + 1 : 0;
+    if (t.costly < kCostlyInARow) return;
+    t.verdict = proto::kSpecCostsMore;
+  } else {
+    ++t.speculation.declined;
+    t.followed = 0;
+    // Only a failed operator may go differently next time.
+    if (answer.verdict == proto::kSpecFailed) return;
+  }
   t.speculates = false;
-  RRTO_INFO("client", "template {} is not speculated: {}", t.id, proto::speculation_verdict_text(answer.verdict));
+  RRTO_INFO("client", "template {} is not speculated: {}", t.id, proto::speculation_verdict_text(t.verdict));
 }
 
 void Replayer::begin_speculation(ClientTemplate& t, uint32_t first, uint32_t last, std::span<const uint8_t> outputs) {

@@ -72,7 +72,7 @@ class Replayer final : public BatchRewriter {
   void invalidate(OutgoingBatch& queue);
 
   void before_send(OutgoingBatch& batch) override;
-  void after_send(uint64_t bytes_up, uint64_t bytes_down, const std::span<const uint8_t>* result) override;
+  void after_send(const Sent& sent) override;
 
   // `"templates":[...]` for the stats line.
   std::string stats_json() const;
@@ -111,6 +111,7 @@ class Replayer final : public BatchRewriter {
     // Iterations followed in a row, and how many a speculation waits for.
     uint64_t followed = 0, speculate_after = 0;
     uint32_t verdict = 0;  // proto::SpeculationVerdict of the latest ask
+    uint32_t costly = 0;   // continuations in a row whose saving cost more than a round trip
     bool speculates = true;  // false once the server found it cannot be
     SpeculationCounts speculation;
   };
@@ -171,6 +172,8 @@ class Replayer final : public BatchRewriter {
   void end_speculation(OutgoingBatch& queue);
   proto::BatchWriter end_call_;
   void take_speculation_result(const std::span<const uint8_t>* result);
+  // The quickest exchange with the server so far: about one round trip.
+  uint64_t fastest_exchange_ns_ = UINT64_MAX;
 
   Segment segment_;
   ClientTemplate* sent_ = nullptr;  // the template of the ReplaySegment in flight

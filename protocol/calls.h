@@ -402,7 +402,8 @@ struct ReplaySegment {
   X(kSpecPointerArrays, "a kernel may write through pointers stored in device memory")           \
   X(kSpecTooMuchMemory, "the memory it may write is more than a server saves")                   \
   X(kSpecOutputsTooLarge, "its copies to the host are more than one reply carries")              \
-  X(kSpecFailed, "one of its operators failed")
+  X(kSpecFailed, "one of its operators failed")                                                  \
+  X(kSpecCostsMore, "saving what it may write takes longer than the round trip it saves")
 enum SpeculationVerdict : uint32_t {
 #define RRTO_SPECULATION_VERDICT_ENUM(name, text) name,
   RRTO_SPECULATION_VERDICTS(RRTO_SPECULATION_VERDICT_ENUM)
@@ -413,11 +414,14 @@ const char* speculation_verdict_text(uint32_t verdict);
 
 // The answer to a ReplaySegment with speculate_to > last: `outputs` holds
 // the bytes of the continuation's MemcpyDtoH operators, one after another.
-// The continuation ran only when verdict is kSpeculated.
+// The continuation ran only when verdict is kSpeculated; save_ns is what
+// saving the memory it may write took (kSpecCostsMore is the client's own
+// verdict when that is more than a round trip).
 struct ReplaySegmentResult {
   uint32_t verdict = kSpeculated;
   Bytes outputs;
-  template <class F> void fields(F&& f) { f(verdict); f(outputs); }
+  uint64_t save_ns = 0;
+  template <class F> void fields(F&& f) { f(verdict); f(outputs); f(save_ns); }
 };
 
 // Ends the outstanding continuation: the program followed its first `kept`

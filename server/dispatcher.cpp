@@ -253,6 +253,7 @@ CUresult Dispatcher::speculate(Session& session, const TemplateStore::Template& 
   const auto calls = std::span(t.calls).subspan(segment.last + 1, segment.speculate_to - segment.last);
   proto::ReplaySegmentResult result;
   result.verdict = spec.begin(session, segment.tmpl, segment.last + 1, calls);
+  result.save_ns = spec.save_ns();
   if (result.verdict == proto::kSpeculated) result.verdict = run_continuation(session, calls);
   if (result.verdict == proto::kSpeculated) result.outputs = spec.outputs();
   RRTO_DEBUG("server", "session {}: continuation of template {} to operator {}: {}", session.id(), segment.tmpl,

@@ -1,6 +1,7 @@
 #include "server/speculation.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include "common/limits.h"
@@ -75,7 +76,9 @@ uint32_t Speculation::begin(Session& session, uint32_t tmpl, uint32_t first, std
   outstanding_ = false;
   std::vector<uint64_t> bases;
   uint32_t verdict = plan(session.allocations(), calls, bases);
+  const auto start = std::chrono::steady_clock::now();
   if (verdict == proto::kSpeculated) verdict = save(session, bases);
+  save_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
   if (verdict != proto::kSpeculated) return verdict;
   outstanding_ = true;
   tmpl_ = tmpl;

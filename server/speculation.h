@@ -28,6 +28,7 @@ class Speculation {
   uint32_t tmpl() const { return tmpl_; }
   uint32_t first() const { return first_; }  // the continuation's first operator
   uint32_t count() const { return count_; }
+  uint64_t save_ns() const { return save_ns_; }  // what the latest begin() spent saving
 
   // Decides whether `calls` can run speculatively and, if so, saves what
   // they may write. Returns a proto::SpeculationVerdict; on kSpeculated the
@@ -56,6 +57,7 @@ class Speculation {
 
   bool outstanding_ = false;
   uint32_t tmpl_ = 0, first_ = 0, count_ = 0;
+  uint64_t save_ns_ = 0;
   std::vector<Saved> saved_;  // slots reused from one speculation to the next
   size_t saved_count_ = 0;
   std::vector<uint8_t> reply_bytes_, outputs_;

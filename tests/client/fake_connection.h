@@ -22,11 +22,15 @@ struct SentBatch {
 // Stands in for the server: records every batch and answers it with success
 // (a reply bulk, for a device-to-host copy, is filled with 0xab), or, once
 // `lost` is set, fails as a vanished peer does. A ReplaySegment that asks
-// for a continuation gets `continuation` as its outputs when that is set.
+// for a continuation gets `continuation` when that is set.
+struct FakeContinuation {
+  std::vector<uint8_t> outputs;
+  uint64_t save_ns = 0;  // what the server says saving took
+};
 class FakeConnection final : public transport::ClientConnection {
  public:
   explicit FakeConnection(std::vector<SentBatch>& sent, const bool* lost = nullptr,
-                          const std::vector<uint8_t>* continuation = nullptr)
+                          const FakeContinuation* continuation = nullptr)
       : sent_(sent), lost_(lost), continuation_(continuation) {}
   Status call(uint16_t, std::span<const uint8_t> meta, std::span<const transport::Segment> bulk,
               transport::Reply& reply) override {
@@ -41,7 +45,8 @@ class FakeConnection final : public transport::ClientConnection {
     ByteWriter w(reply.meta);
     proto::encode_reply_header(w, {.status = 0, .call_index = reader.count() - 1});
     if (asks_continuation(meta)) {
-      proto::ReplaySegmentResult result{.verdict = proto::kSpeculated, .outputs = *continuation_};
+      proto::ReplaySegmentResult result{
+          .verdict = proto::kSpeculated, .outputs = continuation_->outputs, .save_ns = continuation_->save_ns};
       proto::encode_fields(w, result);
     }
     if (reply.bulk_dest) std::memset(reply.bulk_dest, 0xab, reply.bulk_capacity);
@@ -64,7 +69,7 @@ class FakeConnection final : public transport::ClientConnection {
 
   std::vector<SentBatch>& sent_;
   const bool* lost_;
-  const std::vector<uint8_t>* continuation_;
+  const FakeContinuation* continuation_;
 };
 
 inline std::vector<proto::CallView> calls_of(std::span<const uint8_t> meta) {

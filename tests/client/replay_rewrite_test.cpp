@@ -65,7 +65,7 @@ class Program {
   std::string stats() const { return replayer_.stats_json(); }
 
   std::vector<SentBatch> sent;
-  std::vector<uint8_t> continuation;  // what the fake server's continuations return
+  FakeContinuation continuation;  // what the fake server's continuations return
   uint8_t hidden[8] = {}, output[8] = {};
   int served = 0;  // calls a continuation answered
 
@@ -227,7 +227,7 @@ TEST_CASE("a call queued amid the stretch keeps the batch explicit") {
 
 TEST_CASE("after a few followed iterations, a continuation answers the calls after the first copy back") {
   Program p;
-  p.continuation.assign(8, 0xcd);
+  p.continuation.outputs.assign(8, 0xcd);
   for (int i = 0; i < 8; ++i) p.peeking_inference();
   REQUIRE(p.served >= 2);
   // The last inference: one batch, a segment up to the first copy back that
@@ -237,7 +237,7 @@ TEST_CASE("after a few followed iterations, a continuation answers the calls aft
   p.peeking_inference();
   REQUIRE(p.sent.size() == before + 1);
   CHECK(p.served == served + 2);
-  CHECK(std::vector<uint8_t>(p.output, p.output + 8) == p.continuation);
+  CHECK(std::vector<uint8_t>(p.output, p.output + 8) == p.continuation.outputs);
   const auto calls = calls_of(p.sent.back().meta);
   const auto replay = decode<proto::ReplaySegment>(calls.back());
   CHECK(replay.first == 0);
@@ -261,9 +261,19 @@ TEST_CASE("after a few followed iterations, a continuation answers the calls aft
   }
 }
 
+TEST_CASE("continuations whose saving takes longer than a round trip stop after a few") {
+  Program p;
+  p.continuation.outputs.assign(8, 0xcd);
+  p.continuation.save_ns = uint64_t{1} << 40;  // far longer than any exchange here
+  for (int i = 0; i < 24; ++i) p.peeking_inference();
+  CHECK(p.stats().find(R"("continuations":4,)") != std::string::npos);
+  CHECK(p.stats().find("off: saving what it may write takes longer") != std::string::npos);
+  CHECK(decode<proto::ReplaySegment>(calls_of(p.sent.back().meta).back()).speculate_to == 0);
+}
+
 TEST_CASE("an inference whose only copy back is at its end asks for no continuation") {
   Program p;
-  p.continuation.assign(8, 0xcd);
+  p.continuation.outputs.assign(8, 0xcd);
   for (int i = 0; i < 8; ++i) p.inference();
   CHECK(p.served == 0);
   CHECK(decode<proto::ReplaySegment>(calls_of(p.sent.back().meta).back()).speculate_to == 0);
