@@ -45,6 +45,21 @@ uint64_t ns_since(clock_type::time_point t) {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now() - t).count());
 }
 
+// The bytes behind a workload run's bandwidth columns: the program's own
+// inputs and outputs of one iteration (the same in every iteration).
+uint64_t payload_bytes(const WorkloadOutcome& out) { return out.payload_up + out.payload_down; }
+
+// What the bandwidth columns (and --json's bandwidth_mbs) count.
+const char* bandwidth_meaning(TestKind kind) {
+  switch (kind) {
+    case TestKind::RawLatency:
+    case TestKind::RawBandwidth: return "the message bytes of an iteration / latency, MiB/s";
+    case TestKind::RpcLatency: return "none: 0";
+    case TestKind::Workload: break;
+  }
+  return "the program's own input and output bytes of an iteration / latency, MiB/s (0 when it moves none)";
+}
+
 class Client {
  public:
   explicit Client(const Options& o) : o_(o), test_(*find_test(o.test)) {
@@ -381,7 +396,7 @@ bool Client::workload_run(const std::string& workload, size_t size, const std::s
 
   run.iterations = iterations();
   run.max_seconds = o_.max_seconds;
-  Measurement m(size, o_.percentile);
+  Measurement m(payload_bytes(baseline), o_.percentile);
   const WorkloadOutcome out = run_workload(run, [&] { m.start(); }, [&](uint64_t ns) { sample(m, ns); });
   if (const auto settled = settle_unless_ok(out, r)) return *settled;
   record_outcomes(r, std::span(&out, 1), baseline);
@@ -425,7 +440,7 @@ bool Client::clients_run(const std::string& workload, const std::string& mode, R
   run.link = link_.enabled() ? link_.describe() : "";
   run.iterations = iterations();
   run.max_seconds = o_.max_seconds;
-  Measurement all(0, o_.percentile);
+  Measurement all(payload_bytes(baseline), o_.percentile);
   std::optional<std::vector<uint64_t>> busy_before;  // read as the clients are released
   const ConcurrentOutcome together = run_concurrently(
       run, count,
@@ -491,6 +506,10 @@ int Client::workload_test() {
     for (size_t size : run_sizes)
       for (const std::string& mode : modes) all_ok &= workload_run(workload, size, mode, compute_us, references);
   }
+  if (const std::vector<std::string> notes = floor_explanation(records_); table_ && !notes.empty()) {
+    table_->note("");
+    for (const std::string& line : notes) table_->note(line);
+  }
   return all_ok ? kExitOk : kExitFailure;
 }
 
@@ -520,6 +539,7 @@ int Client::run() {
           {"up_bits_per_second", link_.up_bits_per_second},
           {"down_bits_per_second", link_.down_bits_per_second}}},
         {"latency", "round trip or whole iteration, microseconds"},
+        {"bandwidth", bandwidth_meaning(test_.kind)},
         {"ok", rc == kExitOk},
         {"runs", runs}};
     fmt::print("{}\n", doc.dump(1));

@@ -313,7 +313,17 @@ std::string usage() {
       "     --json         print one JSON document (every run, with its counts) instead of tables\n"
       "\n"
       "  Latencies are whole round trips (request sent to reply received) or whole iterations;\n"
-      "  ucx_perftest halves its ping-pong latencies, rrto-perftest does not. MB/s is MiB/s.\n";
+      "  ucx_perftest halves its ping-pong latencies, rrto-perftest does not. Bandwidth is the bytes an\n"
+      "  iteration moves / its latency, in MiB/s (\"MB/s\"): the message or copy bytes (raw_am_lat,\n"
+      "  raw_am_bw, memcpy_bw); for infer_lat the program's own input and output bytes, its payload, not\n"
+      "  the protocol's bytes; none for rpc_lat and launch_lat (0.00).\n"
+      "\n"
+      "  Example - server side (start it first; it serves until SIGINT or SIGTERM):\n"
+      "     $ build/bin/rrto-perftest\n"
+      "  Example - client side, per-inference latency of the example CNN in each mode over an emulated 5G link:\n"
+      "     $ build/bin/rrto-perftest localhost -t infer_lat --workload cnn --link 5g\n"
+      "  Example - client side, raw UCX round trips (no RRTO), the floor of rpc_lat:\n"
+      "     $ build/bin/rrto-perftest localhost -t raw_am_lat\n";
   return text;
 }
 

@@ -18,6 +18,48 @@ nlohmann::json optional(const std::optional<T>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
 }
 
+// `text` in lines of at most `width` characters, broken at spaces, every
+// line after the first indented by two.
+void wrap(const std::string& text, size_t width, std::vector<std::string>& lines) {
+  std::string line;
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = text.find(' ', at);
+    if (end == std::string::npos) end = text.size();
+    const std::string word = text.substr(at, end - at);
+    if (!line.empty() && line.size() + 1 + word.size() > width) {
+      lines.push_back(line);
+      line = "  ";
+    } else if (!line.empty() && line != "  ") {
+      line += ' ';
+    }
+    line += word;
+    at = end + 1;
+  }
+  if (!line.empty()) lines.push_back(line);
+}
+
+constexpr size_t kNoteWidth = 117;
+
+constexpr const char* kFloorText =
+    "Floor: the emulated link's RTT + the program's own input and output bytes over the link's bandwidth + the "
+    "server's compute per inference: the least one round trip per inference can take (with no link emulated, the "
+    "compute alone). The compute is measured once per workload, before its modes run: rrto-perf-workload in async "
+    "mode, no emulated link, CUDA events around the inference's kernels, the median of at most 20 inferences after "
+    "at most 3 warm-up ones. median/floor is a run's median latency over its floor.";
+
+constexpr const char* kIdealText =
+    "Ideal: no client library: rrto-perf-workload speaks the protocol itself. After its first iteration it registers "
+    "the iteration's operators as a template, then sends each synchronisation point of an inference as one "
+    "ReplaySegment (inputs and changed kernel arguments up, outputs back in its reply): the least a hand-written "
+    "inference server would send. Its latency is the program's whole iteration, timed as in the other modes, with "
+    "at least the round trip the floor counts. It can still come out below the floor because the floor's compute is "
+    "another run's estimate: a short run with its own noise, and for a workload that copies back mid-inference "
+    "(detector) an interval that also spans that copy's loopback round trip and the client library's issuing of the "
+    "launches after it. median/floor under 1 then means that estimate was above what the server took in this run, "
+    "not that a round trip was saved. replay can also be below the floor when its uploads go compressed: the floor "
+    "counts the program's bytes as they are.";
+
 }  // namespace
 
 nlohmann::json RunRecord::to_json(double rank) const {
@@ -117,9 +159,22 @@ std::string RunRecord::counts_line() const {
                         bytes_text(static_cast<double>(payload_down)));
   if (server_compute_us) line += fmt::format("; server compute {:.3f} ms", *server_compute_us / 1e3);
   if (floor_us && *floor_us > 0)
-    line += fmt::format("; floor {:.3f} ms, median x{:.2f}", *floor_us / 1e3, p50_us / *floor_us);
+    line += fmt::format("; floor {:.3f} ms, median/floor {:.2f}", *floor_us / 1e3, p50_us / *floor_us);
   if (outputs_match && !*outputs_match) line += "; OUTPUTS DIFFER from the first mode's";
   return line;
+}
+
+std::vector<std::string> floor_explanation(std::span<const RunRecord> records) {
+  bool floor = false, ideal = false;
+  for (const RunRecord& r : records) {
+    floor |= r.floor_us.has_value();
+    ideal |= r.floor_us.has_value() && r.mode == "ideal";
+  }
+  std::vector<std::string> lines;
+  if (!floor) return lines;
+  wrap(kFloorText, kNoteWidth, lines);
+  if (ideal) wrap(kIdealText, kNoteWidth, lines);
+  return lines;
 }
 
 }  // namespace rrto::perf

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -61,5 +62,11 @@ struct RunRecord {
   // "Per iteration: ..." under a workload run's rows; empty when nothing to say.
   std::string counts_line() const;
 };
+
+// What the floor of the "Per iteration:" lines is, and what `ideal` measures
+// and why it can be below the floor (when an ideal run is among `records`):
+// lines to print once under all of a run's tables; none when no record has
+// a floor.
+std::vector<std::string> floor_explanation(std::span<const RunRecord> records);
 
 }  // namespace rrto::perf

@@ -101,6 +101,18 @@ def plain(test):
         if test in ("launch_lat", "infer_lat"):
             check(len(rows) == 4 * (2 if test == "infer_lat" else 1), f"{test}: one row per mode:\n{r.stdout}")
             check(any("Per iteration:" in line for line in r.stdout.splitlines()), r.stdout)
+        if test == "infer_lat":
+            # The program's payload per inference over its latency: never 0 for a model.
+            check(all(float(row.split()[6]) > 0 and float(row.split()[7]) > 0 for row in measured),
+                  f"infer_lat: bandwidth columns of 0:\n{r.stdout}")
+            # What the floor and ideal are, once under all the tables.
+            lines = r.stdout.splitlines()
+            check(sum(line.startswith("Floor: ") for line in lines) == 1 and
+                  sum(line.startswith("Ideal: ") for line in lines) == 1,
+                  f"infer_lat: the floor and ideal are explained once:\n{r.stdout}")
+            check(lines.index(next(line for line in lines if line.startswith("Floor: "))) >
+                  max(i for i, line in enumerate(lines) if line.startswith("Per iteration:")),
+                  f"infer_lat: the explanation comes after the last table:\n{r.stdout}")
         for row in measured:
             check(int(row.split()[1]) >= 1, f"{test}: no iterations in {row!r}")
 
@@ -120,6 +132,11 @@ def help_lists_tests():
     check(r.returncode == 0, r.stderr)
     for test in TESTS:
         check(f" {test} - " in r.stdout, f"-h does not list {test}:\n{r.stdout}")
+    # It ends with examples: the server side, then the clients.
+    commands = [line.strip() for line in r.stdout.splitlines() if line.strip().startswith("$ ")]
+    check(len(commands) == 3 and r.stdout.rstrip().endswith(commands[-1]), f"-h ends with examples:\n{r.stdout}")
+    check(commands[0] == "$ build/bin/rrto-perftest" and " -t infer_lat " in commands[1] and
+          " -t raw_am_" in commands[2], commands)
     r = subprocess.run([PERFTEST, "127.0.0.1", "-t", "no_such_test"], capture_output=True, text=True, timeout=30)
     check(r.returncode == 2 and "unknown test" in r.stderr, r.stderr)
     r = subprocess.run([PERFTEST, "127.0.0.1", "-t", "rpc_lat", "--link", "rtt=5"], capture_output=True, text=True,
@@ -138,6 +155,7 @@ def json_output():
             except ValueError as e:
                 raise Failure(f"{test} --json is not JSON ({e}):\n{r.stdout}")
             check(doc["tool"] == "rrto-perftest" and doc["test"] == test and doc["ok"], r.stdout)
+            check(doc["bandwidth"] == "none: 0" if test == "rpc_lat" else "MiB/s" in doc["bandwidth"], doc["bandwidth"])
             check(doc["runs"], f"{test}: no runs")
             for run in doc["runs"]:
                 if not run["available"]:
@@ -147,6 +165,11 @@ def json_output():
                 lat = run["latency_us"]
                 check(run["iterations"] >= 1 and lat["p50"] > 0 and lat["p99"] >= lat["p50"], run)
                 if test == "infer_lat":
+                    per = run["per_iteration"]
+                    payload_mib = (per["payload_up"] + per["payload_down"]) / 2**20
+                    check(abs(run["bandwidth_mbs"]["average"] - payload_mib / (lat["average"] / 1e6)) <=
+                          1e-6 * run["bandwidth_mbs"]["average"] and run["bandwidth_mbs"]["overall"] > 0,
+                          f"infer_lat: bandwidth is the payload over the latency: {run}")
                     check(run["per_iteration"]["round_trips"] >= 1, run)
                     check(run["per_iteration"]["payload_up"] > 0, run)
                     check(run["server_compute_us"] is not None and run["floor_us"] is not None, run)

@@ -132,6 +132,22 @@ TEST_CASE("usage lists every test") {
   for (const TestInfo& t : tests()) CHECK(text.find(std::string(" ") + t.name + " - ") != std::string::npos);
 }
 
+TEST_CASE("usage ends with examples: the server side first, then a client run and a raw UCX test") {
+  const std::string text = usage();
+  const size_t server = text.find("Example - server side");
+  const size_t client = text.find("$ build/bin/rrto-perftest localhost -t infer_lat --workload cnn --link 5g\n");
+  const size_t raw = text.find("$ build/bin/rrto-perftest localhost -t raw_am_lat\n");
+  REQUIRE(server != std::string::npos);
+  CHECK(text.find("$ build/bin/rrto-perftest\n", server) != std::string::npos);
+  CHECK(text.find("start it first", server) != std::string::npos);
+  REQUIRE(client != std::string::npos);
+  REQUIRE(raw != std::string::npos);
+  CHECK(server < client);
+  CHECK(client < raw);
+  CHECK(text.ends_with("-t raw_am_lat\n"));
+  CHECK(text.find("Bandwidth is the bytes an") != std::string::npos);
+}
+
 TEST_CASE("nearest-rank percentiles") {
   std::vector<uint64_t> v = {5, 1, 4, 2, 3};
   CHECK(percentile(v, 50) == 3);
@@ -173,6 +189,34 @@ TEST_CASE("a run's JSON") {
   CHECK(k["available"] == false);
   CHECK(k["reason"] == "refused");
   CHECK(!k.contains("latency_us"));
+}
+
+TEST_CASE("the floor is explained once, and ideal when an ideal run has a floor") {
+  RunRecord rpc{.name = "rpc cnn", .mode = "rpc", .workload = "cnn"};
+  RunRecord ideal{.name = "ideal cnn", .mode = "ideal", .workload = "cnn"};
+  CHECK(floor_explanation(std::vector<RunRecord>{rpc, ideal}).empty());  // no floor: nothing to explain
+
+  rpc.round_trips = 16;
+  rpc.p50_us = 3000;
+  rpc.floor_us = 2000;
+  CHECK(rpc.counts_line().find("floor 2.000 ms, median/floor 1.50") != std::string::npos);
+  const std::vector<std::string> floor_only = floor_explanation(std::vector<RunRecord>{rpc, ideal});
+  REQUIRE(!floor_only.empty());
+  CHECK(floor_only.front().starts_with("Floor: the emulated link's RTT"));
+
+  ideal.floor_us = 2000;
+  const std::vector<std::string> both = floor_explanation(std::vector<RunRecord>{rpc, ideal});
+  std::string text;  // the lines joined back into paragraphs
+  for (const std::string& line : both) {
+    CHECK(line.size() <= 119);  // the table's width
+    text += line.starts_with("  ") ? line.substr(1) : "\n" + line;
+  }
+  CHECK(both.size() > floor_only.size());
+  CHECK(text.find("RTT + the program's own input and output bytes over the link's bandwidth + the server's compute "
+                  "per inference: the least one round trip per inference can take") != std::string::npos);
+  CHECK(text.find("\nIdeal: no client library") != std::string::npos);
+  CHECK(text.find("one ReplaySegment") != std::string::npos);
+  CHECK(text.find("the floor's compute is another run's estimate") != std::string::npos);
 }
 
 TEST_CASE("several clients: throughput together over the window, each client's latencies, the spread") {
