@@ -1,8 +1,8 @@
 #include "server/hostkernel/loader.h"
 
+#include "common/demangle.h"
 #include "common/log.h"
 
-#include <cxxabi.h>
 #include <dlfcn.h>
 
 #include <cstdlib>
@@ -18,16 +18,8 @@ constexpr uint32_t kMaxParamBytes = 32764;
 
 // "_Z6conv2dPKf..." -> "_Z6conv2dPKf... (conv2d(float const*, ...))" for messages.
 std::string describe(std::string_view mangled) {
-  std::string name(mangled);
-  int rc = 0;
-  char* demangled = abi::__cxa_demangle(name.c_str(), nullptr, nullptr, &rc);
-  if (rc == 0 && demangled != nullptr) {
-    name += " (";
-    name += demangled;
-    name += ")";
-  }
-  std::free(demangled);
-  return name;
+  const std::string readable = demangled(mangled);
+  return readable == mangled ? readable : fmt::format("{} ({})", mangled, readable);
 }
 
 std::string dl_error() {

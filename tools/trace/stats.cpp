@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
+#include "common/demangle.h"
 #include "tools/trace/commands.h"
 
 namespace rrto::trace_tool {
@@ -43,7 +44,8 @@ int run_stats(const Args& args) {
     j["distinct_kernels"] = launches.size();
     j["bytes"] = {{"htod", htod}, {"dtoh", dtoh}, {"dtod", dtod}};
     j["top_kernels"] = nlohmann::ordered_json::array();
-    for (const auto& [k, n] : top) j["top_kernels"].push_back({{"name", k->name}, {"launches", n}});
+    for (const auto& [k, n] : top)
+      j["top_kernels"].push_back({{"name", demangled(k->name)}, {"symbol", k->name}, {"launches", n}});
     fmt::print("{}\n", j.dump(2));
     return kExitOk;
   }
@@ -54,7 +56,10 @@ int run_stats(const Args& args) {
   fmt::print("  bytes: htod {}  dtoh {}  dtod {}\n", htod, dtoh, dtod);
   if (!top.empty()) {
     fmt::print("most launched kernels:\n");
-    for (const auto& [k, n] : top) fmt::print("  {:>8}  {}\n", n, k->name);
+    for (const auto& [k, n] : top) {
+      const std::string name = demangled(k->name);
+      fmt::print("  {:>8}  {}\n", n, name == k->name ? name : fmt::format("{}  ({})", name, k->name));
+    }
   }
   return kExitOk;
 }
