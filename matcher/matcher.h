@@ -42,6 +42,9 @@ class Matcher {
   MatchEvent feed(const Op& op);
 
   uint64_t ops_fed() const { return history_.count(); }
+  // The op fed last is an iteration boundary: an upload whose last transfer
+  // before it was a copy back, or the stream's first transfer.
+  bool fed_boundary() const { return in_episode_ && episode_start_ + 1 == history_.count(); }
   size_t template_count() const { return templates_.size(); }
   const Template& template_at(size_t i) const { return *templates_[i]; }
   const Template* find_template(TemplateId id) const;

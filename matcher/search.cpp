@@ -8,6 +8,17 @@ namespace rrto {
 
 namespace {
 
+// See TemplateReport::before_boundary; `boundaries`: which ops were.
+uint64_t copies_before(const Template& t, std::span<const Op> ops, const std::vector<bool>& boundaries) {
+  const uint64_t length = t.length();
+  uint64_t copies = 0;
+  for (uint64_t end = t.boundary(); end >= length && !boundaries[end - length]; end -= length, ++copies) {
+    for (uint32_t i = 0; i < length; ++i)
+      if (ops[end - length + i].structural_sig != t.op(i).structural_sig) return copies;
+  }
+  return copies;
+}
+
 void fill_from(const Template& t, TemplateReport& r) {
   r.occurrences = t.occurrences();
   r.broken = t.times_broken();
@@ -24,8 +35,10 @@ SearchResult search(std::span<const Op> ops, const MatcherConfig& config) {
   Matcher matcher(config);
   SearchResult result;
   result.ops = ops.size();
+  std::vector<bool> boundaries(ops.size());
   for (const Op& op : ops) {
     const MatchEvent ev = matcher.feed(op);
+    boundaries[matcher.ops_fed() - 1] = matcher.fed_boundary();
     switch (ev.kind) {
       case MatchEventKind::None: break;
       case MatchEventKind::Matched: ++result.matched_ops; break;
@@ -39,6 +52,8 @@ SearchResult search(std::span<const Op> ops, const MatcherConfig& config) {
         r.boundary = t->boundary();
         r.confirmed_at = ev.op_index;
         r.ops_consumed = ev.op_index + 1;
+        r.confirming = t->occurrences();
+        r.before_boundary = copies_before(*t, ops, boundaries);
         result.matched_ops += uint64_t{t->length()} * t->occurrences();
         fill_from(*t, r);  // refreshed at the end unless it was evicted by then
         result.templates.push_back(std::move(r));

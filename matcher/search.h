@@ -25,7 +25,13 @@ struct TemplateReport {
   uint64_t boundary = 0;      // stream index where its first confirmed iteration starts
   uint64_t confirmed_at = 0;  // stream index of the op that confirmed it
   uint64_t ops_consumed = 0;  // ops fed when it was confirmed (confirmed_at + 1)
-  uint64_t occurrences = 0;   // complete occurrences, the confirming ones included
+  uint64_t occurrences = 0;   // complete occurrences from the boundary on, the confirming ones included
+  uint64_t confirming = 0;    // of those, the ones that confirmed it (confirm_repeats, from the boundary)
+  // Whole copies of its ops (by structure) that end right at its boundary and
+  // begin at an upload that is no boundary, since the transfer before it was
+  // an upload too (set-up uploads then the first inference's input, say):
+  // the same ops, but in an episode begun earlier, so no occurrences.
+  uint64_t before_boundary = 0;
   uint64_t broken = 0;        // times an occurrence stopped matching
   std::vector<VariableReport> variables;
 };

@@ -305,6 +305,33 @@ def trace_search():
         check(found["iteration_length"] == ops_per_inference,
               f"rrto-trace found an iteration of {found['iteration_length']} ops, "
               f"the program issues {ops_per_inference} per inference: {p.stdout}")
+        trace_occurrences(trace, found)
+        trace_kernel_names(trace)
+
+
+def trace_occurrences(trace, found):
+    """The 6 inferences of the last run: the first follows the weights' uploads (no iteration starts
+    there), so it is counted before the boundary; the other 5 are occurrences."""
+    t = found["templates"][0]
+    check((t["copies_before_boundary"], t["occurrences"], t["confirming_occurrences"],
+           t["occurrences_after_confirmation"]) == (1, 5, 2, 3), f"occurrences of the inference: {t}")
+    check(found["prefix_length"] == t["boundary"], found)
+    p = subprocess.run([f"{BIN}/rrto-trace", "search", trace], capture_output=True, text=True)
+    check(p.returncode == 0, p.stderr)
+    check("6 copies of its ops: 1 before its boundary + 5 occurrences from it (2 that confirmed it + 3 matched "
+          "after)" in p.stdout and "then 1 copy of the iteration that is no occurrence" in p.stdout, p.stdout)
+
+
+def trace_kernel_names(trace):
+    """rrto-trace stats shows the kernels' C++ names, the mangled ones beside them."""
+    import json
+    p = subprocess.run([f"{BIN}/rrto-trace", "stats", trace], capture_output=True, text=True)
+    check(p.returncode == 0, p.stderr)
+    check("  cnn::relu(float*, int)  (_ZN3cnn4reluEPfi)\n" in p.stdout, p.stdout)
+    p = subprocess.run([f"{BIN}/rrto-trace", "stats", trace, "--json"], capture_output=True, text=True)
+    check(p.returncode == 0, p.stderr)
+    top = json.loads(p.stdout)["top_kernels"]
+    check({"name": "cnn::relu(float*, int)", "symbol": "_ZN3cnn4reluEPfi", "launches": 24} in top, top)
 
 
 def server_sigterm():

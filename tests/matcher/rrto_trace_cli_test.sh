@@ -34,9 +34,14 @@ expect 0 "stats --json" -- "$tool" stats "$dir/bert.trace" --json
 contains "$dir/out" '"distinct_kernels"' "stats json"
 expect 0 "search" -- "$tool" search "$dir/bert.trace"
 contains "$dir/out" "iteration: 709 ops" "search text"
+# Six inferences, the first unlike the others (it initialises a library).
+contains "$dir/out" "  5 occurrences: 2 that confirmed it + 3 matched after" "search occurrences"
 expect 0 "search --json" -- "$tool" search "$dir/bert.trace" --json
 contains "$dir/out" '"iteration_length": 709' "search json"
 contains "$dir/out" '"kernel": "embedding_gather"' "search json variable"
+contains "$dir/out" '"confirming_occurrences": 2' "search json confirming"
+contains "$dir/out" '"occurrences_after_confirmation": 3' "search json after confirmation"
+contains "$dir/out" '"copies_before_boundary": 0' "search json before the boundary"
 
 expect 0 "gen alternating" -- "$tool" gen "$dir/alt.trace" --model resnet50:4,detector:4 --iterations 8
 expect 0 "search alternating" -- "$tool" search "$dir/alt.trace" --json

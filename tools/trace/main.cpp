@@ -14,10 +14,12 @@ namespace {
 
 constexpr const char* kUsage = R"(usage: rrto-trace COMMAND [options]
 
-  stats  FILE [--json]             ops, ops per kind, distinct kernels
+  stats  FILE [--json]             ops, ops per kind, distinct kernels, the
+                                   most launched ones (demangled)
   search FILE [--json]             run the Operator Sequence Search offline:
          [--repeats N]               initialisation prefix, iteration length,
          [--history OPS]             boundary, variable arguments, templates
+                                     and their occurrences
   gen    OUT [options]             write a synthetic trace:
          --model M[:BATCH][,M...]    resnet50, bert, detector (alternated), or
                                      random (with --ops N)

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "common/demangle.h"
 #include "matcher/search.h"
 #include "tools/trace/commands.h"
 
@@ -17,7 +18,7 @@ bool parse_u32(const std::string& s, uint32_t& out) {
 }
 
 std::string describe(const VariableReport& v) {
-  std::string where = v.kernel ? v.kernel->name : op_kind_name(v.kind);
+  std::string where = v.kernel ? demangled(v.kernel->name) : op_kind_name(v.kind);
   if (v.arg.param >= 0) return fmt::format("{} param {} (bytes {}..{})", where, v.arg.param, v.arg.offset, v.arg.offset + v.arg.size);
   return fmt::format("{} bytes {}..{}", where, v.arg.offset, v.arg.offset + v.arg.size);
 }
@@ -40,6 +41,9 @@ nlohmann::ordered_json to_json(const std::string& path, const SearchResult& r) {
     tj["confirmed_at"] = t.confirmed_at;
     tj["ops_consumed"] = t.ops_consumed;
     tj["occurrences"] = t.occurrences;
+    tj["confirming_occurrences"] = t.confirming;
+    tj["occurrences_after_confirmation"] = t.occurrences - t.confirming;
+    tj["copies_before_boundary"] = t.before_boundary;
     tj["broken"] = t.broken;
     tj["variables"] = nlohmann::ordered_json::array();
     for (const VariableReport& v : t.variables) {
@@ -57,26 +61,53 @@ nlohmann::ordered_json to_json(const std::string& path, const SearchResult& r) {
   return j;
 }
 
+// How often the template's ops appear: before its boundary (no
+// occurrences), then its occurrences, the confirming ones and the rest.
+void print_occurrences(const TemplateReport& t) {
+  const uint64_t after = t.occurrences - t.confirming;
+  const std::string split = fmt::format("{} that confirmed it + {} matched after", t.confirming, after);
+  if (t.before_boundary == 0) {
+    fmt::print("  {} occurrences: {}\n", t.occurrences, split);
+    return;
+  }
+  const uint64_t first = t.boundary - t.before_boundary * t.length;
+  fmt::print("  {} copies of its ops: {} before its boundary + {} occurrences from it ({})\n",
+             t.before_boundary + t.occurrences, t.before_boundary, t.occurrences, split);
+  fmt::print("  ops {}..{}, before the boundary, are its ops but no occurrence: their upload came after another\n"
+             "    upload, not after a copy back, so no iteration starts there\n",
+             first, t.boundary - 1);
+}
+
+void print_template(const TemplateReport& t) {
+  fmt::print("template {}: {} ops, boundary {}, confirmed at op {} ({} ops consumed), broken {}\n", t.id, t.length,
+             t.boundary, t.confirmed_at, t.ops_consumed, t.broken);
+  print_occurrences(t);
+  constexpr size_t kShown = 20;
+  fmt::print("  {} variable arguments\n", t.variables.size());
+  for (size_t i = 0; i < t.variables.size() && i < kShown; ++i)
+    fmt::print("    op {:>5}: {}\n", t.variables[i].arg.position, describe(t.variables[i]));
+  if (t.variables.size() > kShown) fmt::print("    ... and {} more (--json lists all)\n", t.variables.size() - kShown);
+}
+
 void print_text(const std::string& path, const SearchResult& r) {
   fmt::print("{}: {} ops\n", path, r.ops);
   if (r.templates.empty()) {
     fmt::print("no repeating iteration found\n");
     return;
   }
-  fmt::print("prefix: {} ops before the first confirmed iteration\n", r.prefix_length);
+  fmt::print("prefix: {} ops before the first confirmed iteration", r.prefix_length);
+  for (const TemplateReport& t : r.templates) {
+    if (t.id != r.iteration || t.boundary != r.prefix_length || t.before_boundary == 0) continue;
+    fmt::print(": the first {}, then {} of the iteration that {} no occurrence (see template {})",
+               r.prefix_length - t.before_boundary * t.length,
+               t.before_boundary == 1 ? std::string("1 copy") : fmt::format("{} copies", t.before_boundary),
+               t.before_boundary == 1 ? "is" : "are", t.id);
+  }
+  fmt::print("\n");
   fmt::print("iteration: {} ops, boundary at op {} (template {})\n", r.iteration_length, r.boundary, r.iteration);
   fmt::print("matched: {} ops ({:.1f}%), {} times broken\n", r.matched_ops,
              r.ops ? 100.0 * static_cast<double>(r.matched_ops) / static_cast<double>(r.ops) : 0.0, r.broken_events);
-  for (const TemplateReport& t : r.templates) {
-    fmt::print("template {}: {} ops, boundary {}, confirmed at op {} ({} ops consumed), {} occurrences, broken {}\n",
-               t.id, t.length, t.boundary, t.confirmed_at, t.ops_consumed, t.occurrences, t.broken);
-    constexpr size_t kShown = 20;
-    fmt::print("  {} variable arguments\n", t.variables.size());
-    for (size_t i = 0; i < t.variables.size() && i < kShown; ++i) {
-      fmt::print("    op {:>5}: {}\n", t.variables[i].arg.position, describe(t.variables[i]));
-    }
-    if (t.variables.size() > kShown) fmt::print("    ... and {} more (--json lists all)\n", t.variables.size() - kShown);
-  }
+  for (const TemplateReport& t : r.templates) print_template(t);
 }
 
 }  // namespace
