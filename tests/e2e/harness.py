@@ -42,24 +42,27 @@ def wait_for_port(proc, port_file, what, output, timeout):
 
 class Server:
     """rrto-server (the build's unless `program` names another) on a free
-    loopback port (host backend unless BACKEND says cuda)."""
+    loopback port (host backend unless BACKEND says cuda), or with the config
+    file `config_path`, which then must listen on port 0."""
 
-    def __init__(self, extra_config=None, memory_mb=1024, program=None):
+    def __init__(self, extra_config=None, memory_mb=1024, program=None, config_path=None):
         self.program = program or os.path.join(BIN, "rrto-server")
         self.dir = tempfile.mkdtemp(prefix="rrto-e2e-")
-        if BACKEND == "cuda":
-            config = {"listen": "127.0.0.1:0", "backend": "cuda"}
-        else:
-            config = {
-                "listen": "127.0.0.1:0",
-                "backend": "host",
-                "devices": [{"memory_mb": memory_mb}],
-                "host_kernel_libraries": [os.path.join(LIB, "librrto_example_kernels.so")],
-            }
-        config.update(extra_config or {})
-        self.config_path = os.path.join(self.dir, "server.json")
-        with open(self.config_path, "w") as f:
-            json.dump(config, f)
+        self.config_path = config_path
+        if not config_path:
+            if BACKEND == "cuda":
+                config = {"listen": "127.0.0.1:0", "backend": "cuda"}
+            else:
+                config = {
+                    "listen": "127.0.0.1:0",
+                    "backend": "host",
+                    "devices": [{"memory_mb": memory_mb}],
+                    "host_kernel_libraries": [os.path.join(LIB, "librrto_example_kernels.so")],
+                }
+            config.update(extra_config or {})
+            self.config_path = os.path.join(self.dir, "server.json")
+            with open(self.config_path, "w") as f:
+                json.dump(config, f)
         self.port_file = os.path.join(self.dir, "port")
         self.log_path = os.path.join(self.dir, "server.log")
         self.proc = None
