@@ -100,6 +100,10 @@ class SessionDevice {
   virtual uint8_t* host_address(uint64_t dptr, uint64_t size) = 0;
   // The received message's buffers are about to be released.
   virtual CUresult finish_batch() = 0;
+  // Why the session's queued work failed (a kernel fault, the time limit),
+  // once it has, in words for the client; the backend logged it. Empty when
+  // it has not, or has nothing to add to the error code.
+  virtual const std::string& failure() const = 0;
 
   // ------------------------------------------------------------ modules
   virtual CUresult module_load(std::span<const uint8_t> image, ModuleHandle& module, std::string& error) = 0;

@@ -187,8 +187,7 @@ CUresult Dispatcher::run_call(Session& session, const DecodedCall& decoded, Batc
   refusal_.clear();
   session.begin_call();
   if (CUresult r = check_admission(session, decoded.call, reply)) return r;
-  if (CUresult r = session.sticky_error())
-    return session.fail(r, "a kernel of this session failed earlier; the session can make no more calls");
+  if (session.sticky_error()) return session.refuse_after_failure();
   if (session.speculation().outstanding() &&
       (proto::is_operator(proto::call_op(decoded.call)) || std::holds_alternative<proto::ReplaySegment>(decoded.call)))
     return session.fail(CUDA_ERROR_INVALID_VALUE, "{} before the speculation of template {} was ended",

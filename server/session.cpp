@@ -65,6 +65,21 @@ CUresult Session::fail_with(CUresult code, std::string message) {
   return code;
 }
 
+CUresult Session::backend_failed(CUresult code, std::string_view fallback) {
+  const std::string& why = view()->failure();
+  if (why.empty()) return fail_with(code, std::string(fallback));
+  error_ = printable(why, 1024);
+  return code;
+}
+
+CUresult Session::refuse_after_failure() {
+  error_ = sticky_reason_.empty()
+               ? std::string("a kernel of this session failed earlier; the session can make no more calls")
+               : fmt::format("a kernel of this session failed earlier ({}); the session can make no more calls",
+                             sticky_reason_);
+  return sticky_;
+}
+
 CUresult Session::check_range(std::string_view what, uint64_t p, uint64_t n) {
   if (allocations_.contains(p, n)) return CUDA_SUCCESS;
   return fail(CUDA_ERROR_INVALID_VALUE, "{} [{:#x}, +{}) is not inside one allocation of this session", what, p, n);
@@ -190,7 +205,13 @@ uint8_t* Session::direct_destination(uint64_t dst, uint64_t size) {
   return view()->host_address(dst, size);
 }
 
-CUresult Session::finish_batch() { return device_ ? view()->finish_batch() : CUDA_SUCCESS; }
+CUresult Session::finish_batch() {
+  if (!device_) return CUDA_SUCCESS;
+  const CUresult r = view()->finish_batch();
+  // Once the session has failed, every call has said so already.
+  if (!r || sticky_) return r;
+  return backend_failed(r, "the batch's queued work failed");
+}
 
 // ---------------------------------------------------------------- modules
 
@@ -302,7 +323,7 @@ CUresult Session::launch(uint64_t function, const LaunchGeometry& geometry, uint
   // backend only says why, naming the kernel.
   std::string why;
   if (CUresult r = view()->launch(f->handle, geometry, s, params, f->layout, why)) {
-    if (why.empty()) why = fmt::format("launch of kernel {} failed", f->name);
+    if (why.empty()) return backend_failed(r, fmt::format("launch of kernel {} failed", f->name));
     return fail_with(r, std::move(why));
   }
   return CUDA_SUCCESS;
@@ -332,7 +353,8 @@ CUresult Session::stream_destroy(uint64_t stream) {
 CUresult Session::stream_synchronize(uint64_t stream) {
   StreamHandle s;
   if (CUresult r = resolve_stream(stream, s)) return r;
-  return view()->stream_synchronize(s);
+  const CUresult r = view()->stream_synchronize(s);
+  return r ? backend_failed(r, "the stream's work failed") : CUDA_SUCCESS;
 }
 
 CUresult Session::stream_query(uint64_t stream) {
@@ -397,7 +419,8 @@ CUresult Session::event_elapsed(uint64_t start, uint64_t end, float& millisecond
 }
 
 CUresult Session::ctx_synchronize() {
-  return view()->synchronize();
+  const CUresult r = view()->synchronize();
+  return r ? backend_failed(r, "the session's work failed") : CUDA_SUCCESS;
 }
 
 // ---------------------------------------------------------------- end

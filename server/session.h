@@ -76,8 +76,13 @@ class Session {
   // it. CUDA_SUCCESS until then.
   CUresult sticky_error() const { return sticky_; }
   void note_result(CUresult r) {
-    if (r == CUDA_ERROR_LAUNCH_FAILED || r == CUDA_ERROR_LAUNCH_TIMEOUT) sticky_ = r;
+    if ((r == CUDA_ERROR_LAUNCH_FAILED || r == CUDA_ERROR_LAUNCH_TIMEOUT) && !sticky_) {
+      sticky_ = r;
+      sticky_reason_ = error_;
+    }
   }
+  // The answer to every call after that failure: sticky_error(), with why.
+  CUresult refuse_after_failure();
 
   // Why the last call failed, in words for the client; empty if it did not
   // say. Cleared by begin_call().
@@ -149,6 +154,9 @@ class Session {
   };
 
   CUresult fail_with(CUresult code, std::string message);
+  // The backend failed the session's queued work: its reason (which it
+  // logged) for the client, else `fallback`, logged here.
+  CUresult backend_failed(CUresult code, std::string_view fallback);
   // CUDA_ERROR_OUT_OF_MEMORY once the session holds limits_.handles handles.
   CUresult check_handle_room(std::string_view what);
   CUresult check_range(std::string_view what, uint64_t p, uint64_t n);
@@ -163,6 +171,7 @@ class Session {
   size_t device_index_ = 0;
   uint64_t window_ = 0;  // address_window.h
   CUresult sticky_ = CUDA_SUCCESS;
+  std::string sticky_reason_;
   SessionLimits limits_;
   uint64_t module_bytes_ = 0;  // images of the modules loaded
 

@@ -28,10 +28,12 @@ MODES = ["rpc", "async", "replay", "ideal"]
 WORKLOADS = ["cnn", "resnet50", "bert", "detector"]
 PRESET_WORKLOADS = ["resnet50"]
 SIZES = "65536,1048576,4194304"
-# Runs again with uploads never compressed (RRTO_COMPRESSION=off), to show
-# what compressing the photograph inputs changes: replay, on these links.
+# What compressing the photograph inputs changes: replay on these links, run
+# in pairs back to back, uploads compressed when it pays ("compressed") and
+# never (RRTO_COMPRESSION=off, "uncompressed"), the pairs repeated.
 UNCOMPRESSED_WORKLOAD = "resnet50"
 UNCOMPRESSED_LINKS = ["rtt0", "lan", "5g"]
+COMPRESSION_PAIRS = 3
 # The floors (raw UCX against RRTO) are compared pair by pair, the pairs
 # repeated: on a small shared machine one run alone can land in a busy moment.
 FLOOR_PAIRS = 3
@@ -49,7 +51,7 @@ def warmup(mode, rtt_ms):
 
 def plan(quick):
     """The runs, in order: (label, test, link name, link spec, arguments, pair, variant); variant
-    "uncompressed": with RRTO_COMPRESSION=off."""
+    "compressed" or "uncompressed" (with RRTO_COMPRESSION=off): the compression pairs."""
     runs = []
     sweep = SWEEP[:2] if quick else SWEEP
     workloads = ["cnn"] if quick else WORKLOADS
@@ -81,9 +83,11 @@ def plan(quick):
                              ["--workload", workload, "--mode", mode, "-n", "300", "--max-time", infer_time,
                               "-w", str(warmup(mode, rtt))], None))
             if workload == UNCOMPRESSED_WORKLOAD and name in UNCOMPRESSED_LINKS:
-                runs.append((f"infer_lat {workload} replay {name} uncompressed", "infer_lat", name, spec,
-                             ["--workload", workload, "--mode", "replay", "-n", "300", "--max-time", infer_time,
-                              "-w", str(warmup("replay", rtt))], None, "uncompressed"))
+                for pair in range(1, COMPRESSION_PAIRS + 1):
+                    for variant in ("compressed", "uncompressed"):
+                        runs.append((f"infer_lat {workload} replay {name} {variant} #{pair}", "infer_lat", name,
+                                     spec, ["--workload", workload, "--mode", "replay", "-n", "300", "--max-time",
+                                            infer_time, "-w", str(warmup("replay", rtt))], pair, variant))
     return [r if len(r) == 7 else r + (None,) for r in runs]
 
 

@@ -47,8 +47,8 @@ class Results:
         self.link_names = [l["name"] for l in self.links]
 
     def runs(self, test, link=None, pair=None, variant=None):
-        """(result, run) for every run of `test` (on `link`, in floor pair `pair`; of `variant`: None for the
-        ordinary runs, "uncompressed" for those with RRTO_COMPRESSION=off)."""
+        """(result, run) for every run of `test` (on `link`, in pair `pair`; of `variant`: None for the
+        ordinary runs, "compressed" or "uncompressed" (RRTO_COMPRESSION=off) for the compression pairs)."""
         for r in self.data["results"]:
             if r["test"] != test or (link is not None and r["link"] != link) or not r["perftest"]:
                 continue
@@ -154,12 +154,12 @@ def headline(res):
         ri = f"not available (no `{'`, `'.join(missing)}` run)"
     lines.append(f"| `replay` / `ideal`, ResNet-50-shaped, RTT 5 ms (medians) | {ri} | ≤ 1.05 |")
     for link, goal in (("5g", "≤ 0.6"), ("rtt0", "≤ 1.03"), ("lan", "≤ 1.03")):
-        compressed, plain = compression_pair(res, link)
-        if plain is None:
+        med, ratios = compression_ratios(res, link)
+        if med is None:
             continue
-        value = f"{median(compressed) / median(plain):.3f}" if median(compressed) and median(plain) else NA
         lines.append(f"| `replay` with compressed uploads / without, ResNet-50-shaped (photographs), "
-                     f"{res.link_label(link)} (medians) | {value} | {goal} |")
+                     f"{res.link_label(link)}, medians, each pair run back to back | {ratio_text(med, ratios)} "
+                     f"| {goal} |")
     med, ratios = pair_ratios(res, lambda p: median(res.run("rpc_lat", "rtt0", p)),
                               lambda p: median(res.run("raw_am_lat", "rtt0", p)))
     lines.append(f"| `rpc_lat` / `raw_am_lat`, loopback (RTT 0), medians, each pair run back to back | "
@@ -179,30 +179,36 @@ def headline(res):
     return lines
 
 
-def compression_pair(res, link):
-    """ResNet-50-shaped replay on `link`: the ordinary run (uploads compressed when it pays) and the one with
-    RRTO_COMPRESSION=off."""
-    return (res.run("infer_lat", link, mode="replay", workload="resnet50"),
-            res.run("infer_lat", link, variant="uncompressed", mode="replay", workload="resnet50"))
+def compression_run(res, link, pair, variant):
+    """ResNet-50-shaped replay on `link` in compression pair `pair`: "compressed" (uploads compressed when it
+    pays) or "uncompressed" (RRTO_COMPRESSION=off)."""
+    return res.run("infer_lat", link, pair, variant, mode="replay", workload="resnet50")
+
+
+def compression_ratios(res, link):
+    return pair_ratios(res, lambda p: median(compression_run(res, link, p, "compressed")),
+                       lambda p: median(compression_run(res, link, p, "uncompressed")))
 
 
 def compression_section(res):
-    rows = [(link, *compression_pair(res, link)) for link in res.link_names]
-    rows = [r for r in rows if r[2] is not None]
-    if not rows:
+    links = [link for link in res.link_names if compression_ratios(res, link)[0] is not None]
+    if not links:
         return []
     lines = ["## Compressed uploads (`infer_lat --workload resnet50 --mode replay`)", "",
              "| link | compressed: median (ms) | bytes up / inference | uncompressed: median (ms) | bytes up / inference "
              "| ratio |", "|---|---|---|---|---|---|"]
-    for link, compressed, plain in rows:
-        up = [bytes_text(r["per_iteration"]["bytes_up"]) if r and r.get("per_iteration") else NA
-              for r in (compressed, plain)]
-        value = f"{median(compressed) / median(plain):.3f}" if median(compressed) and median(plain) else NA
-        lines.append(f"| {res.link_label(link)} | {ms(median(compressed)) if median(compressed) else NA} | {up[0]} "
-                     f"| {ms(median(plain)) if median(plain) else NA} | {up[1]} | {value} |")
+    for link in links:
+        cells = []
+        for variant in ("compressed", "uncompressed"):
+            runs = [compression_run(res, link, p, variant) for p in res.pairs()]
+            runs = [r for r in runs if median(r)]
+            cells.append(ms(median_of(median(r) for r in runs)))
+            cells.append(bytes_text(median_of(r["per_iteration"]["bytes_up"] for r in runs if r.get("per_iteration"))))
+        lines.append(f"| {res.link_label(link)} | {' | '.join(cells)} | {ratio_text(*compression_ratios(res, link))} |")
     lines += ["", "The input is a photograph preprocessed for ImageNet (perf/README.md, workloads). The client "
               "compresses a batch's bulk with zstd when the link's upload speed makes it pay (here the emulated "
-              "link's); the uncompressed run sets `RRTO_COMPRESSION=off`.", ""]
+              "link's); the uncompressed run sets `RRTO_COMPRESSION=off`. Each pair runs the two back to back; "
+              "the medians are over the pairs, the ratio is the median of the pairs' ratios.", ""]
     return lines
 
 
@@ -264,8 +270,9 @@ def setup_section(res):
               "server's compute time for one inference (CUDA events around the kernels, measured in `async` mode "
               "on loopback). With no bandwidth limit the middle term is zero. It counts one round trip: `bert` "
               "and `detector` wait for the server twice per inference (two synchronous output copies; a "
-              "proposal count read back mid-inference), so no transparent mode can go below about 2 × RTT "
-              "for them.", ""]
+              "proposal count read back mid-inference), so `async` and `ideal` pay about 2 × RTT for them; "
+              "`replay` pays one where the server continues past the first copy speculatively (client/README.md, "
+              "Speculation).", ""]
     return lines
 
 

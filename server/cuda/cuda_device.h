@@ -41,6 +41,8 @@ class CudaDevice final : public Device, public SessionDevice {
   // GPU memory: a payload cannot land in it straight from the network.
   uint8_t* host_address(uint64_t, uint64_t) override { return nullptr; }
   CUresult finish_batch() override;
+  // The driver's error code says it all.
+  const std::string& failure() const override { return no_failure_; }
 
   CUresult module_load(std::span<const uint8_t> image, ModuleHandle& module, std::string& error) override;
   CUresult module_unload(ModuleHandle module) override;
@@ -88,6 +90,7 @@ class CudaDevice final : public Device, public SessionDevice {
   std::vector<CUevent> pending_copies_;
   std::vector<CUevent> spare_events_;
   std::vector<void*> kernel_params_;  // reused by launch()
+  const std::string no_failure_;
 };
 
 }  // namespace rrto::server::cuda

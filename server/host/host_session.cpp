@@ -197,6 +197,7 @@ CUresult HostSessionDevice::fail_run(CUresult code, const std::string& why) {
   RRTO_WARN(kLog, "session {}: {}; the session's later calls fail with {}", session_id_, why,
             code == CUDA_ERROR_LAUNCH_TIMEOUT ? "CUDA_ERROR_LAUNCH_TIMEOUT" : "CUDA_ERROR_LAUNCH_FAILED");
   failed_ = code;
+  failure_ = why;
   process_.reset();  // killed and reaped
   return code;
 }

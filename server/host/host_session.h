@@ -38,6 +38,7 @@ class HostSessionDevice final : public SessionDevice {
   CUresult memset(uint64_t dst, uint32_t value, uint32_t element_size, uint64_t count, StreamHandle stream) override;
   uint8_t* host_address(uint64_t dptr, uint64_t size) override { return reinterpret_cast<uint8_t*>(dptr); }
   CUresult finish_batch() override { return run_queued(); }
+  const std::string& failure() const override { return failure_; }
 
   CUresult module_load(std::span<const uint8_t> image, ModuleHandle& module, std::string& error) override;
   CUresult module_unload(ModuleHandle module) override;
@@ -79,6 +80,7 @@ class HostSessionDevice final : public SessionDevice {
   std::unique_ptr<SessionMemory> memory_;
   std::unique_ptr<KernelProcess> process_;
   CUresult failed_ = CUDA_SUCCESS;  // sticky once a kernel failed
+  std::string failure_;              // and why
 
   std::map<std::pair<uint32_t, uint32_t>, uint64_t> global_copies_;  // registry position -> copy, made at start
   std::vector<kernel_channel::GlobalBinding> new_bindings_;         // not yet told to the process

@@ -118,10 +118,17 @@ TEST_CASE("a kernel that faults fails its session for good; the other sessions g
   const Outcome crash = h.launch(faulty, 2, pack(uint64_t{0x1000}, int32_t{1}));
   CHECK(crash.status == CUDA_ERROR_LAUNCH_FAILED);
   CHECK_FALSE(crash.closed);
-  // Sticky, as in a GPU context: every later call fails with it.
+  // The client hears why: the kernel process's end, not a bare code.
+  const std::string why = crash.error();
+  CHECK(why.find("kernel") != std::string::npos);
+  // Sticky, as in a GPU context: every later call fails with it, and says
+  // what failed earlier.
   Request alloc;
   alloc.add(proto::MemAlloc{.size = 64});
-  CHECK(h.send(faulty, alloc).status == CUDA_ERROR_LAUNCH_FAILED);
+  const Outcome later = h.send(faulty, alloc);
+  CHECK(later.status == CUDA_ERROR_LAUNCH_FAILED);
+  CHECK_MESSAGE(later.error().find("failed earlier (" + why + ")") != std::string::npos,
+                "first: " << why << "; later: " << later.error());
   CHECK(h.launch(faulty, 2, pack(uint64_t{0}, int32_t{1})).status == CUDA_ERROR_LAUNCH_FAILED);
 
   REQUIRE(h.launch(other, 2, pack(mine, int32_t{42})).status == CUDA_SUCCESS);
