@@ -89,7 +89,9 @@ CUresult set_up(ClientState& s, const config::ClientConfig& cfg) {
   s.remote.set_mode(mode);
   if (mode == Mode::Replay) {
     s.replayer.enable();
-    s.replayer.set_speculation(cfg.speculation);
+    s.replayer.set_speculation(cfg.speculation == "off"      ? Replayer::SpeculationMode::Off
+                               : cfg.speculation == "always" ? Replayer::SpeculationMode::Always
+                                                             : Replayer::SpeculationMode::Auto);
     s.remote.set_rewriter(&s.replayer);
   } else if (cfg.stats) {
     s.replayer.observe();  // the steady-state figures need the iterations

@@ -175,7 +175,7 @@ void Replayer::before_send(OutgoingBatch& batch) {
                               .input_offset = s.start.bulk_bytes,
                               .deltas = s.deltas};
   asked_to_ = 0;
-  if (speculation_on_ && s.tmpl->speculates && s.tmpl->followed >= s.tmpl->speculate_after) {
+  if (speculation_mode_ != SpeculationMode::Off && s.tmpl->speculates && s.tmpl->followed >= s.tmpl->speculate_after) {
     const uint32_t last = continuation_end(*s.tmpl, s.next);
     if (last >= s.next) replay.speculate_to = asked_to_ = last;
     asked_from_ = s.next;
@@ -227,7 +227,7 @@ void Replayer::take_speculation_result(const std::span<const uint8_t>* result) {
     // A continuation pays only if saving costs less than the round trip it
     // saves: judged on a few in a row, as the first saves touch cold memory.
     t.costly = answer.save_ns > fastest_exchange_ns_ ? t.costly + 1 : 0;
-    if (t.costly < kCostlyInARow) return;
+    if (t.costly < kCostlyInARow || speculation_mode_ == SpeculationMode::Always) return;
     t.verdict = proto::kSpecCostsMore;
   } else {
     ++t.speculation.declined;

@@ -44,8 +44,11 @@ class Replayer final : public BatchRewriter {
   // RRTO_STATS, registers and rewrites nothing (rpc and async mode).
   void observe();
   bool enabled() const { return enabled_; }
-  // Whether segments may ask for a speculative continuation (on by default).
-  void set_speculation(bool on) { speculation_on_ = on; }
+  // Whether segments ask for a speculative continuation: where it pays
+  // (Auto, the default), never, or even where saving costs more than a
+  // round trip.
+  enum class SpeculationMode { Auto, Off, Always };
+  void set_speculation(SpeculationMode mode) { speculation_mode_ = mode; }
 
   // For every operator, before its call is queued: `op` is the recorder's
   // view of `call`, `queue` the queue it is about to join. True when a
@@ -148,7 +151,7 @@ class Replayer final : public BatchRewriter {
 
   bool enabled_ = false;
   bool observing_ = false;  // observe(): no templates
-  bool speculation_on_ = true;
+  SpeculationMode speculation_mode_ = SpeculationMode::Auto;
   std::unique_ptr<Matcher> matcher_;
   std::vector<Logged> log_;  // ring of the latest operators
   uint64_t logged_ = 0;

@@ -59,7 +59,7 @@ bool parse_client(std::string_view text, const std::string& origin, const std::s
             top.read_string("link", cfg.link, Need::Optional) &&
             detail::read_auth(r, top, cfg.auth_key) && read_timeout(r, top, cfg.timeout_s) &&
             top.read_bool("stats", cfg.stats) && read_trace(top, base_dir, cfg.trace_path) && read_failover(top, cfg) &&
-            read_compression(top, cfg) && top.read_bool("speculation", cfg.speculation);
+            read_compression(top, cfg) && top.read_enum("speculation", kSpeculationModes, cfg.speculation, Need::Optional);
   if (!ok) return false;
   out = std::move(cfg);
   return true;

@@ -32,6 +32,7 @@ inline constexpr std::string_view kPlacements[] = {"spread", "pack"};
 inline constexpr std::string_view kClientModes[] = {"rpc", "async", "replay"};
 // When uploads go compressed: when it saves time on the link, never, always.
 inline constexpr std::string_view kCompressionModes[] = {"auto", "off", "always"};
+inline constexpr std::string_view kSpeculationModes[] = {"auto", "off", "always"};
 
 inline constexpr uint16_t kDefaultPort = 18515;
 // The shortest auth key accepted (files and environment): a guessable key proves nothing.
@@ -148,8 +149,10 @@ struct ClientConfig {
   // (0: only an emulated link's says).
   std::string compression = "auto";
   uint64_t uplink_mbit = 0;
-  // Replay's speculative continuation past a synchronisation point.
-  bool speculation = true;
+  // Replay's speculative continuation past a synchronisation point (one of
+  // kSpeculationModes): "auto" where it pays, "off", "always" even where
+  // saving costs more than the round trip it saves.
+  std::string speculation = "auto";
 };
 
 // Files. On success `out` becomes the file's contents over the defaults (not

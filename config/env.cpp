@@ -147,9 +147,8 @@ bool client_env(ClientConfig& cfg, Env& env) {
   env.read_string("RRTO_LINK", cfg.link);
   if (!env.read_auth_key(cfg.auth_key)) return false;
   if (!env.read_timeout("RRTO_TIMEOUT", cfg.timeout_s)) return false;
-  if (!env.read_switch("RRTO_STATS", cfg.stats) || !env.read_switch("RRTO_FAILOVER", cfg.failover) ||
-      !env.read_switch("RRTO_SPECULATION", cfg.speculation))
-    return false;
+  if (!env.read_switch("RRTO_STATS", cfg.stats) || !env.read_switch("RRTO_FAILOVER", cfg.failover)) return false;
+  if (!env.read_enum("RRTO_SPECULATION", kSpeculationModes, cfg.speculation)) return false;
   if (const char* v = env.get("RRTO_TRACE")) cfg.trace_path = detail::resolve_path(v, "");
   return true;
 }

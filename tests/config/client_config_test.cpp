@@ -65,7 +65,7 @@ TEST_CASE("every client field is read") {
   ConfigError err;
   REQUIRE_MESSAGE(parse_client_config(R"({"description": "d", "servers": ["a:1", "[::1]:2", "a:3"],
       "mode": "rpc", "link": "wifi6", "auth": {"key": "0123456789abcdef"}, "timeout_s": 120, "stats": true,
-      "trace": "out/trace.bin", "compression": {"mode": "always", "uplink_mbit": 50}, "speculation": false})",
+      "trace": "out/trace.bin", "compression": {"mode": "always", "uplink_mbit": 50}, "speculation": "off"})",
                                       "mem", "/work", cfg, err),
                   err.text());
   REQUIRE(cfg.servers.size() == 3);
@@ -80,11 +80,11 @@ TEST_CASE("every client field is read") {
   CHECK(cfg.trace_path == "/work/out/trace.bin");
   CHECK(cfg.compression == "always");
   CHECK(cfg.uplink_mbit == 50);
-  CHECK_FALSE(cfg.speculation);
+  CHECK(cfg.speculation == "off");
   CHECK(cfg.servers_given);
 
   REQUIRE(parse_client_config(with(""), "mem", "", cfg, err));
-  CHECK(cfg.speculation);
+  CHECK(cfg.speculation == "auto");
   CHECK(cfg.compression == "auto");
   CHECK(cfg.uplink_mbit == 0);
   CHECK(cfg.servers.size() == 1);

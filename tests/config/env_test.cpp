@@ -146,11 +146,11 @@ TEST_CASE("client variables override single fields") {
   CHECK(cfg.timeout_s == 90);
   CHECK(cfg.mode == "rpc");  // RRTO_MODE unset this time: the earlier value stays
   CHECK(cfg.servers_given);
-  env.vars = {{"RRTO_TIMEOUT", "0"}, {"RRTO_COMPRESSION", "off"}, {"RRTO_SPECULATION", "0"}};
+  env.vars = {{"RRTO_TIMEOUT", "0"}, {"RRTO_COMPRESSION", "off"}, {"RRTO_SPECULATION", "always"}};
   REQUIRE(apply_client_env(cfg, err, env.getenv()));
   CHECK(cfg.timeout_s == 0);
   CHECK(cfg.compression == "off");
-  CHECK_FALSE(cfg.speculation);
+  CHECK(cfg.speculation == "always");
 }
 
 TEST_CASE("bad variables are errors naming them, and change nothing") {

@@ -134,11 +134,13 @@ def spec_diverge():
     changed argument, another kernel, an extra upload, a freed buffer, a
     changed launch one operator later): exact outputs in every mode, and in
     replay the speculation undone and counted. A kernel writing through a
-    pointer array in device memory is never speculated, and still exact."""
+    pointer array in device memory is never speculated, and still exact.
+    RRTO_SPECULATION=always: whether saving pays is a matter of timing."""
     with Server() as server:
         for scenario in ("none", "argument", "kernel", "upload", "free", "late", "pointers"):
             for mode in ("rpc", "async", "replay"):
-                r = run_program("spec_diverge", ["--scenario", scenario, "--quiet"], client_env(server.address(), mode))
+                r = run_program("spec_diverge", ["--scenario", scenario, "--quiet"],
+                                client_env(server.address(), mode, RRTO_SPECULATION="always"))
                 check(r.returncode == 0, f"spec_diverge --scenario {scenario} in {mode} mode: {r.describe()}")
             spec = speculation_stats(r.stats)
             if scenario == "pointers":
