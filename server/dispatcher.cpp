@@ -270,10 +270,10 @@ uint32_t Dispatcher::run_continuation(Session& session, std::span<const DecodedC
     scratch.bulk = {};
     // Not run_call: a failure here is undone, never sticky.
     if (std::visit(CallRunner(*this, session, call, scratch), call.call) != CUDA_SUCCESS) {
-      spec.end();
       // Memory that cannot be put back is lost to the session, as a GPU
       // context is after a fault.
       if (spec.restore(session) != CUDA_SUCCESS) session.note_result(CUDA_ERROR_LAUNCH_FAILED);
+      spec.end();
       return proto::kSpecFailed;
     }
     spec.outputs().insert(spec.outputs().end(), scratch.bulk.begin(), scratch.bulk.end());
@@ -287,9 +287,13 @@ CUresult Dispatcher::end_speculation(Session& session, uint32_t kept) {
   if (kept > spec.count())
     return session.fail(CUDA_ERROR_INVALID_VALUE, "SpeculationEnd keeps {} operators of a continuation of {}", kept,
                         spec.count());
-  spec.end();
-  if (kept == spec.count()) return CUDA_SUCCESS;
-  if (CUresult r = spec.restore(session)) return session.fail(r, "restoring the memory saved for a speculation failed");
+  if (kept == spec.count()) {
+    spec.end();
+    return CUDA_SUCCESS;
+  }
+  const CUresult restored = spec.restore(session);
+  spec.end();  // the operators kept run again below, as any would
+  if (restored) return session.fail(restored, "restoring the memory saved for a speculation failed");
   const TemplateStore::Template* t = session.templates().find(spec.tmpl());
   if (kept > 0 && (!t || spec.first() + kept > t->calls.size()))
     return session.fail(CUDA_ERROR_INVALID_VALUE, "template {} was dropped before its speculation ended", spec.tmpl());

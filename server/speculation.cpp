@@ -97,6 +97,12 @@ CUresult Speculation::restore(Session& session) {
   return session.ctx_synchronize();
 }
 
+void Speculation::end() {
+  outstanding_ = false;
+  for (Saved& slot : saved_)
+    if (slot.bytes.capacity() > kKeptSlotBytes) std::vector<uint8_t>().swap(slot.bytes);
+}
+
 void Speculation::forget(uint64_t base) {
   for (size_t i = 0; i < saved_count_; ++i)
     if (saved_[i].base == base) saved_[i].base = 0;

@@ -36,7 +36,9 @@ class Speculation {
   uint32_t begin(Session& session, uint32_t tmpl, uint32_t first, std::span<const DecodedCall> calls);
   // Puts the saved bytes back (each allocation that is still there).
   CUresult restore(Session& session);
-  void end() { outstanding_ = false; }
+  // Also gives back what large saves took: a session keeps at most
+  // kKeptSlotBytes per saved allocation between speculations.
+  void end();
   // An allocation was freed: nothing goes back into it.
   void forget(uint64_t base);
 
@@ -54,6 +56,8 @@ class Speculation {
   uint32_t plan(const AllocationTable& allocations, std::span<const DecodedCall> calls,
                 std::vector<uint64_t>& bases) const;
   uint32_t save(Session& session, std::span<const uint64_t> bases);
+
+  static constexpr size_t kKeptSlotBytes = 1u << 20;
 
   bool outstanding_ = false;
   uint32_t tmpl_ = 0, first_ = 0, count_ = 0;

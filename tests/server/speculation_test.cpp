@@ -133,6 +133,36 @@ TEST_CASE("a continuation returns the later outputs, and the segment's own copy 
   }
 }
 
+TEST_CASE("a large allocation the continuation wrote is put back whole") {
+  Scene s;
+  constexpr uint64_t kLarge = 3u << 20;  // more than a session keeps saved between speculations
+  const uint64_t large = s.h.alloc(s.peer, kLarge);
+  Request fill;
+  fill.add(proto::Memset{.dst = large, .value = 0x01020304, .element_size = 4, .count = kLarge / 4});
+  REQUIRE(s.h.send(s.peer, fill).status == CUDA_SUCCESS);
+  proto::BatchWriter calls;
+  calls.add(proto::MemcpyHtoD{.dst = s.data, .size = kBytes});
+  calls.add(proto::MemcpyDtoH{.src = s.data, .size = kBytes});
+  calls.add(proto::Memset{.dst = large, .value = 0, .element_size = 4, .count = kLarge / 4});
+  calls.add(proto::MemcpyDtoH{.src = s.data, .size = kBytes});
+  Request r;
+  r.add(proto::TemplateRegister{.tmpl = 7, .calls = calls.bytes()});
+  REQUIRE(s.h.send(s.peer, r).status == CUDA_SUCCESS);
+  for (int round = 0; round < 2; ++round) {
+    const Outcome o = s.replay(ramp(1.0f));
+    REQUIRE(o.status == CUDA_SUCCESS);
+    REQUIRE(o.result<proto::ReplaySegmentResult>().verdict == proto::kSpeculated);
+    REQUIRE(s.end(0).status == CUDA_SUCCESS);
+    Request read;
+    read.add(proto::MemcpyDtoH{.src = large + kLarge - 4, .size = 4});
+    const Outcome last = s.h.send(s.peer, read);
+    REQUIRE(last.bulk.size() == 4);
+    uint32_t word = 0;
+    std::memcpy(&word, last.bulk.data(), 4);
+    CHECK(word == 0x01020304u);
+  }
+}
+
 TEST_CASE("an end with nothing outstanding does nothing") {
   Scene s;
   s.register_template();
