@@ -96,6 +96,7 @@ CUresult set_up(ClientState& s, const config::ClientConfig& cfg) {
   } else if (cfg.stats) {
     s.replayer.observe();  // the steady-state figures need the iterations
   }
+  if (cfg.stats) steady_state().enable();
   if (cfg.stats) std::atexit(print_stats_at_exit);
   if (!cfg.trace_path.empty() && s.recorder.open_trace(cfg.trace_path)) std::atexit(close_trace_at_exit);
   return CUDA_SUCCESS;

@@ -41,8 +41,6 @@ Replayer::Logged& Replayer::next_slot(const Op& op) {
   Logged& slot = log_[logged_++ % log_.size()];
   slot.structural_sig = op.structural_sig;
   slot.full_sig = op.full_sig;
-  slot.kind = op.kind;
-  slot.bytes = op.bytes;
   return slot;
 }
 
@@ -129,8 +127,9 @@ void Replayer::register_template(TemplateId id) {
     const Logged& entry = log_[i % log_.size()];
     t->structural_sig.push_back(entry.structural_sig);
     t->full_sig.push_back(entry.full_sig);
-    t->kind.push_back(entry.kind);
-    t->copy_bytes.push_back(entry.kind == OpKind::MemcpyDtoH ? entry.bytes : 0);
+    t->op.push_back(proto::call_op(entry.call));
+    const auto* copy_back = std::get_if<proto::MemcpyDtoH>(&entry.call);
+    t->copy_bytes.push_back(copy_back ? copy_back->size : 0);
     std::visit([&calls](const auto& call) { calls.add(call); }, entry.call);
   }
   proto::TemplateRegister reg{.tmpl = id, .calls = calls.bytes()};
@@ -177,8 +176,10 @@ void Replayer::before_send(OutgoingBatch& batch) {
   asked_to_ = 0;
   if (speculation_mode_ != SpeculationMode::Off && s.tmpl->speculates && s.tmpl->followed >= s.tmpl->speculate_after) {
     const uint32_t last = continuation_end(*s.tmpl, s.next);
-    if (last >= s.next) replay.speculate_to = asked_to_ = last;
-    asked_from_ = s.next;
+    if (last >= s.next) {
+      replay.speculate_to = asked_to_ = last;
+      asked_from_ = s.next;
+    }
   }
   batch.replace_since(s.start, replay);
   ++s.tmpl->segments;
@@ -203,10 +204,9 @@ uint32_t Replayer::continuation_end(const ClientTemplate& t, uint32_t from) cons
   // bringing back outputs.
   uint32_t last = from - 1;
   uint64_t outputs = 0;
-  for (uint32_t p = from; p < t.kind.size(); ++p) {
-    const OpKind k = t.kind[p];
-    if (k == OpKind::MemcpyHtoD || k == OpKind::EventRecord || k == OpKind::StreamWaitEvent) break;
-    if (k != OpKind::MemcpyDtoH) continue;
+  for (uint32_t p = from; p < t.op.size(); ++p) {
+    if (!proto::runs_ahead(t.op[p])) break;
+    if (t.op[p] != proto::CallOp::MemcpyDtoH) continue;
     outputs += t.copy_bytes[p];
     if (outputs > limits::kSpeculationOutputBytes) break;
     last = p;
@@ -264,14 +264,14 @@ void Replayer::begin_speculation(ClientTemplate& t, uint32_t first, uint32_t las
 
 bool Replayer::serve(const Op& op, OutgoingBatch& queue) {
   Speculation& sp = speculation_;
-  const ClientTemplate& t = *sp.tmpl;
+  ClientTemplate& t = *sp.tmpl;
   if (op.structural_sig != t.structural_sig[sp.next] || op.full_sig != t.full_sig[sp.next]) {
     end_speculation(queue);
     return false;
   }
   served_output_ = sp.outputs.data() + sp.offsets[sp.next - sp.first];
   ++sp.next;
-  ++sp.tmpl->speculation.ops_served;
+  ++t.speculation.ops_served;
   if (sp.next == sp.end) end_speculation(queue);
   return true;
 }

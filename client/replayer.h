@@ -85,8 +85,6 @@ class Replayer final : public BatchRewriter {
   // launch arguments (if any) live in `params`.
   struct Logged {
     uint64_t structural_sig = 0, full_sig = 0;
-    OpKind kind = OpKind::KernelLaunch;
-    uint64_t bytes = 0;
     proto::AnyCall call;
     std::vector<uint8_t> params;
   };
@@ -106,7 +104,7 @@ class Replayer final : public BatchRewriter {
     TemplateId id = kNoTemplate;
     // Of the registered occurrence, by position.
     std::vector<uint64_t> structural_sig, full_sig;
-    std::vector<OpKind> kind;
+    std::vector<proto::CallOp> op;
     std::vector<uint64_t> copy_bytes;  // copies to the host: their size
     uint64_t segments = 0, ops_replayed = 0, iterations = 0;
     uint64_t bytes_up = 0, bytes_down = 0;
@@ -173,10 +171,7 @@ class Replayer final : public BatchRewriter {
   bool serve(const Op& op, OutgoingBatch& queue);
   // Tells the server how much of the continuation the program followed.
   void end_speculation(OutgoingBatch& queue);
-  proto::BatchWriter end_call_;
   void take_speculation_result(const std::span<const uint8_t>* result);
-  // The quickest exchange with the server so far: about one round trip.
-  uint64_t fastest_exchange_ns_ = UINT64_MAX;
 
   Segment segment_;
   ClientTemplate* sent_ = nullptr;  // the template of the ReplaySegment in flight
@@ -184,6 +179,9 @@ class Replayer final : public BatchRewriter {
   uint32_t asked_from_ = 0;
   Speculation speculation_;
   const uint8_t* served_output_ = nullptr;
+  proto::BatchWriter end_call_;  // the SpeculationEnd being queued
+  // The quickest exchange with the server so far: about one round trip.
+  uint64_t fastest_exchange_ns_ = UINT64_MAX;
   proto::BatchWriter control_;
 };
 

@@ -81,20 +81,20 @@ std::vector<ConnectOptions> in_order(const std::vector<ConnectOptions>& servers,
 CUresult open_session(Remote& remote, const std::vector<ConnectOptions>& servers, bool servers_given,
                       const std::string& auth_key, std::string_view client_name, proto::HelloResult& result) {
   const std::vector<ConnectOptions> ordered = in_order(servers, auth_key, client_name);
-  std::string failures;
+  std::string failures;  // "host:port: why; ..."
+  std::string why;
   for (size_t i = 0; i < ordered.size(); ++i) {
-    std::string why;
     if (!ok(remote.connect(ordered[i], why))) {
       const std::string name = server_name(ordered[i]);
       if (i + 1 < ordered.size()) RRTO_INFO("client", "rrto-server at {}: {}; trying the next", name, why);
       failures += fmt::format("{}{}: {}", failures.empty() ? "" : "; ", name, why);
-      if (ordered.size() == 1) failures = fmt::format("{}: is rrto-server running at {}?", why, name);
       continue;
     }
     if (const CUresult r = handshake(remote, auth_key, client_name, result); r != CUDA_SUCCESS) return r;
     if (result.redirect.empty()) return CUDA_SUCCESS;
     return follow(remote, ordered[i], auth_key, client_name, result);
   }
+  if (ordered.size() == 1) failures = fmt::format("{}: is rrto-server running at {}?", why, server_name(ordered[0]));
   RRTO_ERROR("client", "cannot reach rrto-server: {}{}", failures,
              servers_given ? "" : " (RRTO_SERVER=host:port names another server)");
   return CUDA_ERROR_NO_DEVICE;

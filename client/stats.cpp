@@ -54,7 +54,7 @@ SteadyState::Snapshot SteadyState::now() {
   return s;
 }
 
-void SteadyState::iteration_ended() {
+void SteadyState::record() {
   latest_ = now();
   ++iterations_;
   if (std::has_single_bit(iterations_)) at_power_of_two_[std::countr_zero(iterations_)] = latest_;

@@ -41,7 +41,11 @@ TransferStats& transfer_stats();
 // those of the later half of the run, past its warm-up.
 class SteadyState {
  public:
-  void iteration_ended();
+  // Off until RRTO_STATS asks: an iteration's end then costs nothing.
+  void enable() { enabled_ = true; }
+  void iteration_ended() {
+    if (enabled_) record();
+  }
   // `"steady_state":{...}`, or empty before 4 iterations.
   std::string json() const;
 
@@ -50,6 +54,8 @@ class SteadyState {
     uint64_t calls = 0, remote_calls = 0, round_trips = 0, bytes_up = 0, bytes_down = 0, cpu_ns = 0;
   };
   static Snapshot now();
+  void record();
+  bool enabled_ = false;
   uint64_t iterations_ = 0;
   Snapshot at_power_of_two_[64];  // [k]: at iteration 2^k
   Snapshot latest_;

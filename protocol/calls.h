@@ -395,6 +395,13 @@ struct ReplaySegment {
   template <class F> void fields(F&& f) { f(tmpl); f(first); f(last); f(input_offset); f(deltas); f(speculate_to); }
 };
 
+// The operators a continuation may run: those that need nothing new from
+// the host (no upload) and whose effect a server can undo (no event).
+constexpr bool runs_ahead(CallOp op) {
+  return op == CallOp::Launch || op == CallOp::Memset || op == CallOp::MemcpyDtoD || op == CallOp::MemcpyDtoH ||
+         op == CallOp::StreamSynchronize || op == CallOp::CtxSynchronize;
+}
+
 // Whether a continuation ran, and if not, why.
 #define RRTO_SPECULATION_VERDICTS(X)                                                              \
   X(kSpeculated, "speculated")                                                                    \

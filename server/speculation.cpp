@@ -30,6 +30,7 @@ uint32_t Speculation::plan(const AllocationTable& allocations, std::span<const D
   };
   uint64_t outputs = 0;
   for (const DecodedCall& c : calls) {
+    if (!proto::runs_ahead(proto::call_op(c.call))) return proto::kSpecUnsupportedCall;
     if (const auto* launch = std::get_if<proto::Launch>(&c.call)) {
       for (size_t at = 0; at + 8 <= launch->params.size(); at += 8) {
         uint64_t word;
@@ -42,9 +43,6 @@ uint32_t Speculation::plan(const AllocationTable& allocations, std::span<const D
       add(dtod->dst, dtod->size);
     } else if (const auto* dtoh = std::get_if<proto::MemcpyDtoH>(&c.call)) {
       outputs += dtoh->size;
-    } else if (!std::holds_alternative<proto::StreamSynchronize>(c.call) &&
-               !std::holds_alternative<proto::CtxSynchronize>(c.call)) {
-      return proto::kSpecUnsupportedCall;
     }
   }
   if (outputs > limits::kSpeculationOutputBytes) return proto::kSpecOutputsTooLarge;
