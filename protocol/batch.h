@@ -146,6 +146,14 @@ inline void encode_reply_header(ByteWriter& w, const ReplyHeader& h) {
   w.put(h.call_index);
 }
 
+// The encoded header's size, and the header written over the first bytes of
+// a reply that left room for it (the result body follows).
+inline constexpr size_t kReplyHeaderBytes = sizeof(ReplyHeader::status) + sizeof(ReplyHeader::call_index);
+inline void write_reply_header(uint8_t* at, const ReplyHeader& h) {
+  std::memcpy(at, &h.status, sizeof(h.status));
+  std::memcpy(at + sizeof(h.status), &h.call_index, sizeof(h.call_index));
+}
+
 // Splits a reply into its header and the last call's result body.
 inline bool decode_reply(std::span<const uint8_t> meta, ReplyHeader& h, std::span<const uint8_t>& result) {
   ByteReader r(meta);

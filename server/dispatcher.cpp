@@ -97,7 +97,7 @@ class Dispatcher::CallRunner {
   CUresult with_result(Run&& run) {
     Result result;
     const CUresult r = run(result);
-    if (r == CUDA_SUCCESS) d_.set_result(result);
+    if (r == CUDA_SUCCESS) d_.set_result(reply_, result);
     return r;
   }
 
@@ -132,7 +132,7 @@ CUresult Dispatcher::hello(Session& session, const proto::Hello& hello, BatchRep
   client_window_ = hello.window;
   proto::HelloChallenge challenge;
   if (hello.protocol_version == proto::kProtocolVersion && ok(handshake_.challenge(hello, challenge))) {
-    set_result(challenge);
+    set_result(reply, challenge);
     return CUDA_SUCCESS;
   }
   return admit(session, {.protocol_version = hello.protocol_version, .client_name = client_name_}, reply);
@@ -178,12 +178,12 @@ CUresult Dispatcher::admit(Session& session, const Introduction& client, BatchRe
     reply.end_session = true;
     reply.end_reason = welcome.redirect.empty() ? "its load told" : "sent to " + welcome.redirect;
   }
-  set_result(result);
+  set_result(reply, result);
   return CUDA_SUCCESS;
 }
 
 CUresult Dispatcher::run_call(Session& session, const DecodedCall& decoded, BatchReply& reply) {
-  result_.clear();
+  keep_only_header(reply);
   refusal_.clear();
   session.begin_call();
   if (CUresult r = check_admission(session, decoded.call, reply)) return r;
@@ -258,7 +258,7 @@ CUresult Dispatcher::speculate(Session& session, const TemplateStore::Template& 
   RRTO_DEBUG("server", "session {}: continuation of template {} to operator {}: {}", session.id(), segment.tmpl,
              segment.speculate_to, proto::speculation_verdict_text(result.verdict));
   session.begin_call();  // a failed continuation is no error of the segment
-  set_result(result);
+  set_result(reply, result);
   return CUDA_SUCCESS;
 }
 
@@ -307,6 +307,7 @@ CUresult Dispatcher::end_speculation(Session& session, uint32_t kept) {
 }
 
 void Dispatcher::run(Session& session, std::span<const DecodedCall> calls, BatchReply& reply) {
+  keep_only_header(reply);
   reply.bulk = {};
   reply.end_session = false;
   reply.end_reason.clear();
@@ -328,7 +329,6 @@ void Dispatcher::run(Session& session, std::span<const DecodedCall> calls, Batch
   if (CUresult r = session.finish_batch(); r != CUDA_SUCCESS && reply.status == CUDA_SUCCESS) {
     session.note_result(r);
     reply.status = r;
-    result_.clear();
   }
 
   if (reply.status != CUDA_SUCCESS) {
@@ -337,10 +337,7 @@ void Dispatcher::run(Session& session, std::span<const DecodedCall> calls, Batch
     encode_error_reply(reply.status, reply.call_index, message, reply.meta);
     return;
   }
-  reply.meta.clear();
-  ByteWriter w(reply.meta);
-  proto::encode_reply_header(w, {.status = CUDA_SUCCESS, .call_index = reply.call_index});
-  w.put_bytes(result_.data(), result_.size());
+  proto::write_reply_header(reply.meta.data(), {.status = CUDA_SUCCESS, .call_index = reply.call_index});
 }
 
 }  // namespace rrto::server

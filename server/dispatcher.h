@@ -87,10 +87,15 @@ class Dispatcher {
   uint32_t run_continuation(Session& session, std::span<const DecodedCall> calls);
   CUresult end_speculation(Session& session, uint32_t kept);
 
+  // Room for the reply's header (run() writes it last), and no result body.
+  static void keep_only_header(BatchReply& reply) {
+    if (reply.meta.size() != proto::kReplyHeaderBytes) reply.meta.resize(proto::kReplyHeaderBytes);
+  }
+  // The call's result body, after the reply's header.
   template <typename Result>
-  void set_result(Result& result) {
-    result_.clear();
-    ByteWriter w(result_);
+  void set_result(BatchReply& reply, Result& result) {
+    keep_only_header(reply);
+    ByteWriter w(reply.meta);
     proto::encode_fields(w, result);
   }
 
@@ -99,7 +104,6 @@ class Dispatcher {
   std::string client_name_;  // from Hello, until Authenticate
   uint32_t client_flags_ = 0;  // from Hello, until Authenticate
   uint64_t client_window_ = 0;  // from Hello, until Authenticate
-  std::vector<uint8_t> result_;  // the result body of the call that ran last
   std::string refusal_;          // why a Hello was refused
 };
 

@@ -80,6 +80,7 @@ size_t SessionManager::place() {
 void SessionManager::account_memory(SessionWork& work) {
   if (!work.session.admitted()) return;
   const uint64_t now = work.session.allocations().allocated_bytes();
+  if (now == work.memory_seen) return;
   status_.memory_changed(work.session.device_index(), static_cast<int64_t>(now - work.memory_seen));
   work.memory_seen = now;
 }
@@ -102,6 +103,7 @@ void SessionManager::on_disconnect(transport::PeerId peer) {
   if (it == connections_.end()) return;
   if (!it->second.closing)
     end_session(it->second, stopping_.load(std::memory_order_relaxed) ? "server shutdown" : "client disconnected");
+  forget_found_connection();
   connections_.erase(it);
   status_.connections(connections_.size());
 }
@@ -201,6 +203,7 @@ CUresult SessionManager::admit(Session& session, const Introduction& introductio
   const size_t index = place();
   if (CUresult r = open_in_window(session, index, introduction, client, why)) return refuse(session, client, r, why);
   ++admitted_;
+  ++placement_changes_;
   ++welcome.sessions;
   if (cluster_) welcome.peers = cluster_->peers();
   status_.admitted(session);
@@ -253,6 +256,7 @@ void SessionManager::end_session(Connection& connection, std::string_view reason
   status_.ended(work->session, work->memory_seen);
   work->memory_seen = 0;
   --admitted_;
+  ++placement_changes_;
   // Freed on the device's thread, after the session's batch in flight.
   auto release = [work, reason = std::string(reason)] {
     const ReleasedResources freed = work->session.release();
@@ -286,12 +290,12 @@ void SessionManager::protocol_error(transport::PeerId peer, Connection& connecti
 
 bool SessionManager::accept_message(transport::PeerId peer, uint16_t opcode, uint64_t meta_length,
                                     uint64_t bulk_length) {
-  auto it = connections_.find(peer);
-  if (it == connections_.end() || it->second.closing) return false;
-  const bool admitted = it->second.work->session.admitted();
+  Connection* connection = find_connection(peer);
+  if (!connection || connection->closing) return false;
+  const bool admitted = connection->work->session.admitted();
   const uint64_t limit = admitted ? policy_.max_message_bytes : limits::kHelloMessageBytes;
   if (bulk_length <= limit && meta_length <= limit - bulk_length) return true;
-  protocol_error(peer, it->second,
+  protocol_error(peer, *connection,
                  fmt::format("a message of {} bytes exceeds the limit of {} bytes{}", meta_length + bulk_length, limit,
                              admitted ? "" : " before Hello"));
   return false;
@@ -364,10 +368,10 @@ void* SessionManager::bulk_destination(transport::PeerId peer, uint16_t opcode, 
                                        uint64_t bulk_length) {
   // Anything kept is of a message that never reached on_message.
   kept_.reset();
-  auto it = connections_.find(peer);
-  if (it == connections_.end() || it->second.closing || opcode != proto::kBatchRequest) return nullptr;
+  Connection* connection = find_connection(peer);
+  if (!connection || connection->closing || opcode != proto::kBatchRequest) return nullptr;
   if (bulk_length == 0) return nullptr;
-  SessionWork& work = *it->second.work;
+  SessionWork& work = *connection->work;
   if (work.busy) return nullptr;  // on_message refuses the message
   // Decoded once, here, from a copy the batch keeps: on_message runs these calls.
   work.meta.assign(meta.begin(), meta.end());
@@ -386,9 +390,9 @@ void SessionManager::on_message(transport::PeerId peer, const transport::Message
   // What bulk_destination kept is of this message or of none.
   const std::optional<KeptDecode> kept = std::exchange(kept_, std::nullopt);
   status_.received(message.meta.size() + message.bulk.size());
-  auto it = connections_.find(peer);
-  if (it == connections_.end() || it->second.closing) return;
-  Connection& connection = it->second;
+  Connection* found = find_connection(peer);
+  if (!found || found->closing) return;
+  Connection& connection = *found;
 
   if (message.opcode != proto::kBatchRequest)
     return protocol_error(peer, connection, fmt::format("unexpected message opcode {}", message.opcode));
@@ -396,7 +400,16 @@ void SessionManager::on_message(transport::PeerId peer, const transport::Message
     return protocol_error(peer, connection, "a request came before the reply to the one before it");
   std::string why;
   if (!ok(take_batch(peer, message, kept, *connection.work, why))) return protocol_error(peer, connection, why);
-  run_batch(peer, connection.work, message.received_at);
+  run_batch(peer, connection, message.received_at);
+}
+
+SessionManager::Connection* SessionManager::find_connection(transport::PeerId peer) {
+  if (found_connection_ && found_peer_ == peer) return found_connection_;
+  auto it = connections_.find(peer);
+  if (it == connections_.end()) return nullptr;
+  found_peer_ = peer;
+  found_connection_ = &it->second;
+  return found_connection_;
 }
 
 // One session alone on the server runs on the transport thread: nobody waits
@@ -419,19 +432,20 @@ uint32_t SessionManager::weight_of(const Session& session) const {
   return 1;
 }
 
-void SessionManager::run_batch(transport::PeerId peer, const std::shared_ptr<SessionWork>& work, Clock::time_point now) {
+void SessionManager::run_batch(transport::PeerId peer, Connection& connection, Clock::time_point now) {
+  const std::shared_ptr<SessionWork>& work = connection.work;
   const bool shared = shares_server(*work, now);
   if (!work->session.admitted()) {
     run_now(*work, now);  // its Hello: admitted now, or refused
     if (work->session.admitted()) work->queue.weight = weight_of(work->session);
-    send_reply(peer, connections_.at(peer));
+    send_reply(peer, connection);
     return;
   }
   make_room(*work);
   if (in_flight_ == 0 && executors_[work->session.device_index()]->idle() && !shared &&
       work->last_run < kLongestInlineRun && !runs_kernels(work->calls)) {
     run_now(*work, now);
-    send_reply(peer, connections_.at(peer));
+    send_reply(peer, connection);
     return;
   }
   work->busy = true;
@@ -497,12 +511,19 @@ void SessionManager::send_reply(transport::PeerId peer, Connection& connection) 
 void SessionManager::SessionWork::shrink_buffers() {
   // What an ordinary batch needs stays allocated from one batch to the next.
   constexpr size_t kKeepBytes = 16u << 20;
-  for (std::vector<uint8_t>* buffer : {&meta, &bulk, &compressed, &reply_bulk})
-    if (buffer->capacity() > kKeepBytes) std::vector<uint8_t>().swap(*buffer);
+  auto shrink = [](std::vector<uint8_t>& buffer) {
+    if (buffer.capacity() > kKeepBytes) std::vector<uint8_t>().swap(buffer);
+  };
+  shrink(meta);
+  shrink(bulk);
+  shrink(compressed);
+  shrink(reply_bulk);
 }
 
 void SessionManager::rebalance(SessionWork& work) {
   if (policy_.placement != Placement::Spread || work.stays || !work.session.admitted()) return;
+  if (work.placement_changes_seen == placement_changes_) return;
+  work.placement_changes_seen = placement_changes_;
   const size_t from = work.session.device_index();
   size_t to = from;
   size_t sessions_from = metrics_.read_device(from).sessions, sessions_to = sessions_from;
@@ -547,6 +568,7 @@ void SessionManager::move(SessionWork& work, size_t to, std::string_view reason)
   executors_[from]->forget(work.queue);
   work.queue.virtual_ns = 0;
   status_.moved(work.session, from, work.memory_seen);
+  ++placement_changes_;
   const size_t templates = work.session.templates().size();
   RRTO_INFO(kLog, "session {} moved from device {} to device {} with {} template{}: {}", work.session.id(), from, to,
             templates, templates == 1 ? "" : "s", reason);
@@ -560,6 +582,7 @@ void SessionManager::end_all(std::string_view reason) {
     connection.work->busy = false;
     if (!connection.closing) end_session(connection, reason);
   }
+  forget_found_connection();
   connections_.clear();
   in_flight_ = 0;
   status_.connections(0);

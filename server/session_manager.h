@@ -126,6 +126,7 @@ class SessionManager final : public transport::Handler, private Admission {
     bool busy = false;  // the batch is on the executor
     uint64_t memory_seen = 0;  // the session's allocations after its last batch
     bool stays = false;        // it cannot move (the log said why once)
+    uint64_t placement_changes_seen = ~uint64_t{0};  // by its last rebalance
     std::chrono::nanoseconds last_run{0};  // how long its last batch ran
     StatusRecorder::BatchCounts counts;    // of its last batch, counted once the reply is out
   };
@@ -170,7 +171,10 @@ class SessionManager final : public transport::Handler, private Admission {
   using Clock = std::chrono::steady_clock;
   // Runs the batch at once, or hands it to the session's device executor;
   // `now`: when it was received.
-  void run_batch(transport::PeerId peer, const std::shared_ptr<SessionWork>& work, Clock::time_point now);
+  void run_batch(transport::PeerId peer, Connection& connection, Clock::time_point now);
+  // The open connection of `peer`, or nullptr.
+  Connection* find_connection(transport::PeerId peer);
+  void forget_found_connection() { found_connection_ = nullptr; }
   // The weight of a session's share of its device (SessionPolicy::weights).
   uint32_t weight_of(const Session& session) const;
   // Whether another session sent work within policy_.share_window; notes this one.
@@ -215,8 +219,15 @@ class SessionManager final : public transport::Handler, private Admission {
   ClusterView* cluster_ = nullptr;
   WindowTable windows_;
   std::unordered_map<transport::PeerId, Connection> connections_;
+  // The connection of the last find_connection, since one message asks for
+  // it several times. Node addresses stay put until the node is erased.
+  transport::PeerId found_peer_ = 0;
+  Connection* found_connection_ = nullptr;
   uint64_t next_session_id_ = 1;
   size_t admitted_ = 0;
+  // Sessions admitted, ended or moved so far: rebalance looks again only
+  // after one of those.
+  uint64_t placement_changes_ = 0;
   size_t in_flight_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> draining_{false};

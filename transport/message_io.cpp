@@ -22,9 +22,14 @@ Status Outgoing::start(ucp_ep_h ep, size_t max_am_header, uint16_t opcode, uint3
   if (!meta_inline) wire_flags |= wire::kFlagMetaInData;
   const WireHeader h =
       wire::make_header(opcode, static_cast<uint32_t>(meta.size()), bulk_length, wire_flags);
-  header_.resize(sizeof(WireHeader) + (meta_inline ? meta.size() : 0));
-  std::memcpy(header_.data(), &h, sizeof(h));
-  if (meta_inline && !meta.empty()) std::memcpy(header_.data() + sizeof(h), meta.data(), meta.size());
+  const size_t header_size = sizeof(WireHeader) + (meta_inline ? meta.size() : 0);
+  uint8_t* header = small_header_;
+  if (header_size > kSmallHeader) {
+    header_.resize(header_size);
+    header = header_.data();
+  }
+  std::memcpy(header, &h, sizeof(h));
+  if (meta_inline && !meta.empty()) std::memcpy(header + sizeof(h), meta.data(), meta.size());
 
   iov_.clear();
   if (!meta_inline && !meta.empty()) iov_.push_back({const_cast<uint8_t*>(meta.data()), meta.size()});
@@ -46,8 +51,7 @@ Status Outgoing::start(ucp_ep_h ep, size_t max_am_header, uint16_t opcode, uint3
     buffer = iov_.data();
     count = iov_.size();
   }
-  request = track(ucp_am_send_nbx(ep, wire::kAmId, header_.data(), header_.size(), buffer, count, &param),
-                  done);
+  request = track(ucp_am_send_nbx(ep, wire::kAmId, header, header_size, buffer, count, &param), done);
   return Status::Ok;
 }
 

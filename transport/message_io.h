@@ -28,6 +28,10 @@ class Outgoing {
                Completion& done, void*& request);
 
  private:
+  // The header (with the metadata when it fits): in small_header_ when
+  // that is large enough, else in header_.
+  static constexpr size_t kSmallHeader = 256;
+  alignas(8) uint8_t small_header_[kSmallHeader];
   std::vector<uint8_t> header_;
   std::vector<ucp_dt_iov_t> iov_;
 };

@@ -84,7 +84,7 @@ class UcxClient final : public ClientConnection {
   bool progress_or_sleep(bool spin = true) { return !worker_->progress() && worker_->idle(kClientPollMs, -1, spin); }
   // Emulated link: the caller's thread waits, UCX keeps being progressed.
   void hold(LinkDirection direction, uint64_t bytes) {
-    hold_message(link_, direction, bytes, [this] { worker_->progress(); });
+    if (link_.enabled()) hold_message(link_, direction, bytes, [this] { worker_->progress(); });
   }
 
   std::unique_ptr<UcxWorker> worker_;

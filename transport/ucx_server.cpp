@@ -82,6 +82,7 @@ class UcxServer final : public Server {
     enum class Kind { Connect, Disconnect, Message };
     Kind kind = Kind::Message;
     PeerId peer = 0;
+    Peer* from = nullptr;                  // Message: close_now drops a peer's queued messages
     std::string address;                   // Connect
     WireHeader header{};                   // Message
     std::vector<uint8_t> meta;             // Message, metadata that came in the AM header
@@ -109,7 +110,7 @@ class UcxServer final : public Server {
   // Emulated link (ListenOptions::link): the loop waits, UCX keeps being
   // progressed (its callbacks only record).
   void hold(LinkDirection direction, uint64_t bytes) {
-    hold_message(link_, direction, bytes, [this] { worker_->progress(); });
+    if (link_.enabled()) hold_message(link_, direction, bytes, [this] { worker_->progress(); });
   }
 
   // Runs what other threads posted, in order.
@@ -146,8 +147,11 @@ class UcxServer final : public Server {
   void shutdown(bool notify);
 
   Peer* find(PeerId id) {
+    if (found_ && found_->id == id) return found_;
     auto it = peers_.find(id);
-    return it == peers_.end() ? nullptr : it->second.get();
+    if (it == peers_.end()) return nullptr;
+    found_ = it->second.get();
+    return found_;
   }
   const Peer* find(PeerId id) const {
     auto it = peers_.find(id);
@@ -169,7 +173,8 @@ class UcxServer final : public Server {
 
   PeerId next_peer_ = 1;
   std::unordered_map<PeerId, std::unique_ptr<Peer>> peers_;
-  std::unordered_map<ucp_ep_h, PeerId> by_ep_;
+  std::unordered_map<ucp_ep_h, Peer*> by_ep_;  // the same peers, by endpoint
+  Peer* found_ = nullptr;  // the last find(): a message's reply goes to the peer it came from
 
   std::deque<Event> events_;
   std::vector<std::vector<uint8_t>> spare_meta_;  // see take_spare
@@ -213,8 +218,8 @@ void UcxServer::on_ep_error(void* arg, ucp_ep_h ep, ucs_status_t status) {
   auto* self = static_cast<UcxServer*>(arg);
   auto it = self->by_ep_.find(ep);
   if (it == self->by_ep_.end()) return;
-  Peer* peer = self->find(it->second);
-  if (!peer || peer->failed) return;
+  Peer* peer = it->second;
+  if (peer->failed) return;
   // A client that exits closes its end without a word: UCX reports that as
   // an error of the endpoint (a timeout, a reset), the same as a crash.
   RRTO_INFO(kLogComponent, "peer {} ({}) disconnected", peer->id, peer->address);
@@ -229,7 +234,7 @@ ucs_status_t UcxServer::on_am(void* arg, const void* header, size_t header_lengt
   Peer* peer = nullptr;
   if (param->recv_attr & UCP_AM_RECV_ATTR_FIELD_REPLY_EP) {
     auto it = self->by_ep_.find(param->reply_ep);
-    if (it != self->by_ep_.end()) peer = self->find(it->second);
+    if (it != self->by_ep_.end()) peer = it->second;
   }
   if (!peer) {
     RRTO_WARN(kLogComponent, "dropped a message from an endpoint that is not a known peer");
@@ -251,24 +256,21 @@ ucs_status_t UcxServer::on_am(void* arg, const void* header, size_t header_lengt
   }
   if (in.header.flags & wire::kFlagHeartbeat) return UCS_OK;  // a client has none to send
 
-  Event ev;
+  Event& ev = self->events_.emplace_back();
   ev.peer = peer->id;
+  ev.from = peer;
   ev.header = in.header;
   ev.meta = self->take_spare();
   ev.meta.assign(in.inline_meta.begin(), in.inline_meta.end());
-  ucs_status_t keep = UCS_OK;
-  if (length > 0) {
-    ev.rendezvous = param->recv_attr & UCP_AM_RECV_ATTR_FLAG_RNDV;
-    if (ev.rendezvous || (param->recv_attr & UCP_AM_RECV_ATTR_FLAG_DATA)) {
-      ev.descriptor = data;
-      keep = UCS_INPROGRESS;
-    } else {
-      const auto* bytes = static_cast<const uint8_t*>(data);
-      ev.data.assign(bytes, bytes + length);
-    }
+  if (length == 0) return UCS_OK;
+  ev.rendezvous = param->recv_attr & UCP_AM_RECV_ATTR_FLAG_RNDV;
+  if (ev.rendezvous || (param->recv_attr & UCP_AM_RECV_ATTR_FLAG_DATA)) {
+    ev.descriptor = data;
+    return UCS_INPROGRESS;
   }
-  self->events_.push_back(std::move(ev));
-  return keep;
+  const auto* bytes = static_cast<const uint8_t*>(data);
+  ev.data.assign(bytes, bytes + length);
+  return UCS_OK;
 }
 
 // ------------------------------------------------------ transport-internal
@@ -321,7 +323,7 @@ void UcxServer::accept(ucp_conn_request_h request) {
   peer->ep = ep;
   peer->address = address;
   RRTO_INFO(kLogComponent, "peer {} connected from {}", peer->id, address);
-  by_ep_[ep] = peer->id;
+  by_ep_[ep] = peer.get();
   Event ev;
   ev.kind = Event::Kind::Connect;
   ev.peer = peer->id;
@@ -382,6 +384,7 @@ void UcxServer::close_now(PeerId id) {
   if (it == peers_.end()) return;
   std::unique_ptr<Peer> peer = std::move(it->second);
   peers_.erase(it);
+  if (found_ == peer.get()) found_ = nullptr;
   by_ep_.erase(peer->ep);
 
   // Its queued messages will never be answered; give their data back to UCX
@@ -508,8 +511,8 @@ void UcxServer::deliver_message(Event& event) {
   const PeerId id = event.peer;
   const WireHeader h = event.header;
   const bool meta_in_data = h.flags & wire::kFlagMetaInData;
-  Peer* peer = find(id);
-  if (!peer || peer->failed || peer->doomed || !handler_.accept_message(id, h.opcode, h.meta_length, h.bulk_length)) {
+  Peer* peer = event.from;
+  if (peer->failed || peer->doomed || !handler_.accept_message(id, h.opcode, h.meta_length, h.bulk_length)) {
     release(event);
     return;
   }

@@ -70,27 +70,21 @@ CUresult HostDevice::open_session(uint64_t session_id, uint64_t window, SessionV
   return CUDA_SUCCESS;
 }
 
-uint64_t HostDevice::used_bytes() const {
-  std::lock_guard lock(mutex_);
-  return used_bytes_;
-}
+uint64_t HostDevice::used_bytes() const { return used_bytes_.load(std::memory_order_relaxed); }
 
 bool HostDevice::reserve(uint64_t bytes) {
-  std::lock_guard lock(mutex_);
-  if (bytes > memory_limit_ - used_bytes_) return false;
-  used_bytes_ += bytes;
+  uint64_t used = used_bytes_.load(std::memory_order_relaxed);
+  do {
+    if (bytes > memory_limit_ - used) return false;
+  } while (!used_bytes_.compare_exchange_weak(used, used + bytes, std::memory_order_relaxed));
   return true;
 }
 
-void HostDevice::unreserve(uint64_t bytes) {
-  std::lock_guard lock(mutex_);
-  used_bytes_ -= bytes;
-}
+void HostDevice::unreserve(uint64_t bytes) { used_bytes_.fetch_sub(bytes, std::memory_order_relaxed); }
 
 CUresult HostDevice::mem_get_info(uint64_t& free, uint64_t& total) const {
-  std::lock_guard lock(mutex_);
   total = memory_limit_;
-  free = memory_limit_ - used_bytes_;
+  free = memory_limit_ - used_bytes();
   return CUDA_SUCCESS;
 }
 

@@ -86,8 +86,7 @@ class HostDevice final : public Device {
   const uint64_t memory_limit_;
   const std::chrono::milliseconds kernel_time_limit_;
   const std::string kernel_runner_;
-  mutable std::mutex mutex_;  // the accounting, from several threads
-  uint64_t used_bytes_ = 0;
+  std::atomic<uint64_t> used_bytes_{0};  // the accounting, from several threads
   std::atomic<bool> stopping_{false};
 };
 
