@@ -12,6 +12,7 @@ namespace rrto::client {
 namespace {
 
 std::atomic<const CallCounter*> g_counters{nullptr};
+constinit UnsupportedEntryPoints g_unsupported;
 
 std::string& stats_link() {
   // Never destroyed: the stats line is printed by an exit handler.
@@ -19,7 +20,20 @@ std::string& stats_link() {
   return *link;
 }
 
+// `"unsupported":{"cuX":n,...}` for the unsupported entry points called, or
+// empty when none was.
+std::string unsupported_calls_json() {
+  std::string members;
+  for (size_t i = 0; i < g_unsupported.symbols.size(); ++i) {
+    if (const uint64_t n = g_unsupported.calls[i].load(std::memory_order_relaxed))
+      members += fmt::format(R"({}"{}":{})", members.empty() ? "" : ",", g_unsupported.symbols[i], n);
+  }
+  return members.empty() ? std::string() : R"("unsupported":{)" + members + "}";
+}
+
 }  // namespace
+
+void set_unsupported_entry_points(UnsupportedEntryPoints entry_points) { g_unsupported = entry_points; }
 
 CallCounter::CallCounter(const char* name) : name_(name) {
   const CallCounter* head = g_counters.load();
@@ -93,6 +107,7 @@ void print_stats(const char* mode, const char* transport, const std::string& ext
     sep = ",";
   }
   line += "}";
+  if (const std::string unsupported = unsupported_calls_json(); !unsupported.empty()) line += "," + unsupported;
   if (const std::string steady = steady_state().json(); !steady.empty()) line += "," + steady;
   if (!extra.empty()) line += "," + extra;
   line += "}\n";

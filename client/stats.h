@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <span>
 #include <string>
 
 namespace rrto::client {
@@ -66,6 +67,18 @@ SteadyState& steady_state();
 // The emulated link as the stats line names it (LinkProfile::describe());
 // "off" until set.
 void set_stats_link(std::string link);
+
+// The entry points the library exports without implementing them (generated
+// from cuda.h) and, for each, how many calls it answered
+// CUDA_ERROR_NOT_SUPPORTED; the stats line lists those called, as
+// "unsupported".
+struct UnsupportedEntryPoints {
+  std::span<const char* const> symbols;
+  std::span<const std::atomic<uint64_t>> calls;  // calls[i]: symbols[i]'s
+};
+
+// Set once, as the library loads.
+void set_unsupported_entry_points(UnsupportedEntryPoints entry_points);
 
 // Prints the stats line if RRTO_STATS is on; called once at exit.
 // `extra` (JSON members, may be empty) is added to the line.

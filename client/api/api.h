@@ -21,6 +21,10 @@
 
 namespace rrto::client {
 
+// What every exported entry point the library does not implement does
+// (client/api/unsupported.cpp); `calls` counts its calls for RRTO_STATS.
+CUresult unsupported_entry_point(const char* symbol, std::atomic<uint64_t>& calls);
+
 inline bool has_current_context() { return !context_stack().empty(); }
 
 // Sends what is queued and, unless nothing on `stream` can still be

@@ -1,9 +1,9 @@
 // cuGetProcAddress: how cudart reaches the driver. It looks up only
 // cuGetProcAddress_v2 with dlsym, then asks for every other entry point by
 // (name, CUDA version, flags), all before cuInit. The generated table says
-// which exported symbol that means; whether we implement it is whether this
-// library exports it (client/api/implemented.txt is the list). Nothing here
-// needs the server.
+// which exported symbol that means; this library exports every one, those it
+// does not implement (client/api/implemented.txt is the list of those it
+// does) answering CUDA_ERROR_NOT_SUPPORTED. Nothing here needs the server.
 #include <dlfcn.h>
 
 #include "client/api/api.h"
@@ -48,13 +48,17 @@ CUresult get_proc_address(const char* symbol, void** pfn, int cuda_version, cuui
   *pfn = found.status == ProcStatus::Found ? own_export(found.symbol) : nullptr;
   if (*pfn) {
     if (status) *status = CU_GET_PROC_ADDRESS_SUCCESS;
+    if (rrto::log::enabled(rrto::log::Level::Debug) && api::is_unsupported_entry_point(found.symbol))
+      RRTO_DEBUG("client", "cuGetProcAddress: {} ({}@{}) is not implemented, it answers CUDA_ERROR_NOT_SUPPORTED",
+                 found.symbol, symbol, cuda_version);
     return CUDA_SUCCESS;
   }
   if (status)
     *status = found.status == ProcStatus::VersionNotSufficient ? CU_GET_PROC_ADDRESS_VERSION_NOT_SUFFICIENT
                                                                : CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND;
   if (found.status == ProcStatus::Found)
-    RRTO_DEBUG("client", "cuGetProcAddress: {} ({}@{}) is not implemented", found.symbol, symbol, cuda_version);
+    RRTO_ERROR("client", "cuGetProcAddress: {} ({}@{}) is in the table but not exported", found.symbol, symbol,
+               cuda_version);
   else
     RRTO_DEBUG("client", "cuGetProcAddress: {}@{}: {}", symbol, cuda_version,
                found.status == ProcStatus::VersionNotSufficient ? "only in later versions" : "no such entry point");
