@@ -1,7 +1,8 @@
 // cuGetProcAddress: the generated table against what stock cudart 13 asks for
 // (data/cudart13-getprocaddress-requests.txt, measured: name, version, flags
 // -> the variant the real driver hands out), then the built libcuda.so.1
-// against the same list.
+// against the same list: it hands out every variant the table names, the
+// entry points it does not implement as stubs.
 #include <cuda.h>
 #include <dlfcn.h>
 #include <doctest/doctest.h>
@@ -82,23 +83,29 @@ TEST_CASE("the per-thread flag selects _ptds/_ptsz only where they exist") {
   CHECK(std::string(find_proc_variant("cuInit", 13000, true).symbol) == "cuInit");
 }
 
-TEST_CASE("libcuda.so.1 hands out what it implements and refuses the rest") {
-  void* lib = dlopen(RRTO_LIBCUDA, RTLD_NOW | RTLD_LOCAL);
-  REQUIRE_MESSAGE(lib != nullptr, dlerror());
-  const auto get = reinterpret_cast<GetProcAddress>(dlsym(lib, "cuGetProcAddress_v2"));
-  REQUIRE(reinterpret_cast<void*>(get) != nullptr);
+namespace {
 
-  int implemented = 0;
+struct Libcuda {
+  void* handle = dlopen(RRTO_LIBCUDA, RTLD_NOW | RTLD_LOCAL);
+  GetProcAddress get = handle ? reinterpret_cast<GetProcAddress>(dlsym(handle, "cuGetProcAddress_v2")) : nullptr;
+};
+
+}  // namespace
+
+TEST_CASE("libcuda.so.1 hands out every variant the table names") {
+  const Libcuda lib;
+  REQUIRE_MESSAGE(lib.handle != nullptr, dlerror());
+  REQUIRE(reinterpret_cast<void*>(lib.get) != nullptr);
+
   for (const Request& r : read_requests()) {
     void* f = reinterpret_cast<void*>(1);
     auto status = static_cast<CUdriverProcAddressQueryResult>(-1);
-    const CUresult rc = get(r.name.c_str(), &f, r.version, r.flags, &status);
-    void* exported = r.expected.empty() ? nullptr : dlsym(lib, r.expected.c_str());
-    if (exported) {
-      ++implemented;
+    const CUresult rc = lib.get(r.name.c_str(), &f, r.version, r.flags, &status);
+    if (!r.expected.empty()) {
       CHECK_MESSAGE(rc == CUDA_SUCCESS, r.line);
       CHECK_MESSAGE(status == CU_GET_PROC_ADDRESS_SUCCESS, r.line);
-      CHECK_MESSAGE(f == exported, r.line);
+      CHECK_MESSAGE(f == dlsym(lib.handle, r.expected.c_str()), r.line);
+      CHECK_MESSAGE(f != nullptr, r.line);
     } else {
       CHECK_MESSAGE(rc == CUDA_ERROR_NOT_FOUND, r.line);
       CHECK_MESSAGE(status == CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND, r.line);
@@ -109,19 +116,52 @@ TEST_CASE("libcuda.so.1 hands out what it implements and refuses the rest") {
   for (const char* name :
        {"cuInit", "cuGetExportTable", "cuLibraryLoadData", "cuLibraryGetKernel", "cuLaunchKernel_ptsz",
         "cuCtxSynchronize_v2", "cuMemcpyHtoDAsync_v2_ptsz", "cuMemAllocAsync_ptsz"})
-    CHECK_MESSAGE(dlsym(lib, name) != nullptr, name);
-  MESSAGE(implemented << " of the 440 requests resolve to an entry point libcuda.so.1 implements");
+    CHECK_MESSAGE(dlsym(lib.handle, name) != nullptr, name);
 
   void* f = nullptr;
   auto status = CU_GET_PROC_ADDRESS_SUCCESS;
-  CHECK(get("cuLibraryLoadData", &f, 11080, 0, &status) == CUDA_ERROR_NOT_FOUND);
+  CHECK(lib.get("cuLibraryLoadData", &f, 11080, 0, &status) == CUDA_ERROR_NOT_FOUND);
   CHECK(status == CU_GET_PROC_ADDRESS_VERSION_NOT_SUFFICIENT);
-  CHECK(get("cuInit", &f, 13000, 0x80, &status) == CUDA_ERROR_INVALID_VALUE);
-  CHECK(get(nullptr, &f, 13000, 0, &status) == CUDA_ERROR_INVALID_VALUE);
+  CHECK(lib.get("cuNoSuchThing", &f, 13000, 0, &status) == CUDA_ERROR_NOT_FOUND);
+  CHECK(status == CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND);
+  CHECK(lib.get("cuInit", &f, 13000, 0x80, &status) == CUDA_ERROR_INVALID_VALUE);
+  CHECK(lib.get(nullptr, &f, 13000, 0, &status) == CUDA_ERROR_INVALID_VALUE);
   // The 4-argument form answers the same.
   const auto get_v1 =
-      reinterpret_cast<CUresult (*)(const char*, void**, int, cuuint64_t)>(dlsym(lib, "cuGetProcAddress"));
+      reinterpret_cast<CUresult (*)(const char*, void**, int, cuuint64_t)>(dlsym(lib.handle, "cuGetProcAddress"));
   REQUIRE(reinterpret_cast<void*>(get_v1) != nullptr);
   CHECK(get_v1("cuCtxCreate", &f, 12050, 0) == CUDA_SUCCESS);
-  CHECK(f == dlsym(lib, "cuCtxCreate_v4"));
+  CHECK(f == dlsym(lib.handle, "cuCtxCreate_v4"));
+}
+
+TEST_CASE("an entry point the client does not implement resolves, with its version rules, to a stub") {
+  const Libcuda lib;
+  REQUIRE_MESSAGE(lib.handle != nullptr, dlerror());
+  void* f = nullptr;
+  auto status = CU_GET_PROC_ADDRESS_SUCCESS;
+  // cuMemCreate came with CUDA 10.2.
+  CHECK(lib.get("cuMemCreate", &f, 10010, 0, &status) == CUDA_ERROR_NOT_FOUND);
+  CHECK(status == CU_GET_PROC_ADDRESS_VERSION_NOT_SUFFICIENT);
+  CHECK(f == nullptr);
+  REQUIRE(lib.get("cuMemCreate", &f, 12000, 0, &status) == CUDA_SUCCESS);
+  CHECK(status == CU_GET_PROC_ADDRESS_SUCCESS);
+  CHECK(f == dlsym(lib.handle, "cuMemCreate"));
+  // The same name at a later signature, and its per-thread variant.
+  REQUIRE(lib.get("cuStreamWriteValue32", &f, 12000, CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM, &status) ==
+          CUDA_SUCCESS);
+  CHECK(f == dlsym(lib.handle, "cuStreamWriteValue32_v2_ptsz"));
+
+  // This process never calls cuInit (there is no server): the stub answers
+  // as every entry point does before it.
+  REQUIRE(lib.get("cuMemCreate", &f, 12000, 0, &status) == CUDA_SUCCESS);
+  CUmemGenericAllocationHandle handle = 0;
+  const CUmemAllocationProp prop{};
+  CHECK(reinterpret_cast<decltype(&cuMemCreate)>(f)(&handle, 1 << 21, &prop, 0) == CUDA_ERROR_NOT_INITIALIZED);
+  // An implemented entry point still resolves to its implementation (one
+  // that works before cuInit, where a stub would not).
+  REQUIRE(lib.get("cuGetErrorString", &f, 12000, 0, &status) == CUDA_SUCCESS);
+  CHECK(f == dlsym(lib.handle, "cuGetErrorString"));
+  const char* text = nullptr;
+  CHECK(reinterpret_cast<decltype(&cuGetErrorString)>(f)(CUDA_ERROR_NOT_SUPPORTED, &text) == CUDA_SUCCESS);
+  CHECK(text != nullptr);
 }
