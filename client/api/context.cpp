@@ -65,6 +65,10 @@ CUresult api::cuDevicePrimaryCtxRelease_v2(Client& c, CUdevice dev) {
   return CUDA_SUCCESS;
 }
 
+// The pre-11.0 names take the same arguments and do the same; cudart 13
+// still asks for them (cuGetProcAddress at version 7000) and calls them.
+CUresult api::cuDevicePrimaryCtxRelease(Client& c, CUdevice dev) { return cuDevicePrimaryCtxRelease_v2(c, dev); }
+
 CUresult api::cuDevicePrimaryCtxSetFlags_v2(Client& c, CUdevice dev, unsigned int flags) {
   if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
   auto state = c.lock();
@@ -93,6 +97,8 @@ CUresult api::cuDevicePrimaryCtxReset_v2(Client& c, CUdevice dev) {
   if (primary) context_storage().destroy(primary);  // the reset context's state is gone
   return CUDA_SUCCESS;
 }
+
+CUresult api::cuDevicePrimaryCtxReset(Client& c, CUdevice dev) { return cuDevicePrimaryCtxReset_v2(c, dev); }
 
 CUresult api::cuCtxCreate_v2(Client& c, CUcontext* pctx, unsigned int flags, CUdevice dev) {
   return create_context(c, pctx, flags, dev);
