@@ -83,6 +83,25 @@ def cudart_features():
                       f"cudart_features in {mode} mode, {loading} loading: {r.describe()}")
 
 
+def driver_entry_points():
+    """PyTorch's driver entry points all resolve through cudart, those the
+    client does not implement to functions that answer
+    CUDA_ERROR_NOT_SUPPORTED: said once in the client's log, counted in the
+    stats line."""
+    stub = "cuMemGetAllocationGranularity"
+    with Server() as server:
+        for mode in ("rpc", "async", "replay"):
+            r = run_program("driver_entry_points", [], client_env(server.address(), mode))
+            check(r.returncode == 0 and "entry points resolve" in r.stdout,
+                  f"driver_entry_points in {mode} mode: {r.describe()}")
+            logged = [line for line in r.stderr.splitlines() if stub in line and not line.startswith("{")]
+            check(len(logged) == 1 and "CUDA_ERROR_NOT_SUPPORTED" in logged[0],
+                  f"{mode} mode: expected one log line naming {stub}, got {logged}\n{r.describe()}")
+            check(r.stats and r.stats.get("unsupported") == {stub: 1},
+                  f"{mode} mode: the stats line should list {stub} once as unsupported: {r.stats}")
+        check(server.stop() == 0, "server did not exit cleanly")
+
+
 if __name__ == "__main__":
     main({f.__name__: f for f in (cudart_cnn_rpc, cudart_cnn_async, cudart_cnn_replay, cudart_cnn_batches,
-                                   cudart_features)})
+                                   cudart_features, driver_entry_points)})
