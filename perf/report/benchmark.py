@@ -9,6 +9,7 @@ Every run is one rrto-perftest client invocation with --json. Runs are
 bounded by iterations and by time (--max-time), so that the whole sweep fits
 in the budget on a small machine; rpc at high RTT gets few iterations because
 each of its inferences costs hundreds of round trips."""
+import ctypes
 import datetime
 import json
 import os
@@ -109,9 +110,11 @@ def machine():
         pass
     ucx = None
     try:
-        out = subprocess.run(["ucx_info", "-v"], capture_output=True, text=True, timeout=10).stdout
-        ucx = out.splitlines()[0].replace("# Version", "").strip() if out else None
-    except (OSError, subprocess.SubprocessError):
+        # The library the tools run with (ucx_info is in a package of its own).
+        version = ctypes.CDLL("libucp.so.0").ucp_get_version_string
+        version.restype = ctypes.c_char_p
+        ucx = version().decode()
+    except (OSError, AttributeError):
         pass
     virt = None
     try:
