@@ -316,7 +316,10 @@ Status SessionManager::take_batch(transport::PeerId peer, const transport::Messa
       return kept->status;
     }
   } else {
-    work.meta.assign(message.meta.begin(), message.meta.end());
+    if (message.meta_buffer)
+      work.meta.swap(*message.meta_buffer);  // the same bytes, now the batch's
+    else
+      work.meta.assign(message.meta.begin(), message.meta.end());
     if (Status s = decode_batch(work.meta, bulk.size(), work.calls, why); !ok(s)) return s;
     if (!bulk.empty() && work.session.admitted() && !compressed_bulk(work.calls)) {
       work.bulk.assign(bulk.begin(), bulk.end());  // the transport's buffer is reused

@@ -125,6 +125,10 @@ struct Message {
   // When the serving loop took it (its clock, read once per round of the
   // loop), so a handler need not read the clock again.
   std::chrono::steady_clock::time_point received_at = std::chrono::steady_clock::now();
+  // The vector holding `meta`, when the transport has one: the handler may
+  // take it by swapping in one of its own (whose capacity the transport
+  // reuses), instead of copying the bytes.
+  std::vector<uint8_t>* meta_buffer = nullptr;
 };
 
 // Callbacks are only ever made from inside Server::run, one at a time, never

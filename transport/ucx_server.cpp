@@ -564,7 +564,7 @@ void UcxServer::deliver_message(Event& event) {
   hold(LinkDirection::Up, sizeof(WireHeader) + h.meta_length + h.bulk_length);
   peer->awaiting_reply = true;
   peer->awaited_since = now_;
-  handler_.on_message(id, Message{h.opcode, meta, bulk, now_});
+  handler_.on_message(id, Message{h.opcode, meta, bulk, now_, meta_in_data ? nullptr : &event.meta});
   release(event);
 }
 
