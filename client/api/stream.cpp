@@ -87,6 +87,16 @@ CUresult stream_wait_event(Client& c, CUstream s, CUevent e, unsigned flags, boo
   return state->remote.defer(call);
 }
 
+// A host function runs in the calling thread once the stream's earlier work
+// is done, which is what it may observe: it sees host memory only, and a
+// copy to host memory is answered before it returns. Later work on the
+// stream is queued only after it returns, so none of it starts before.
+CUresult finish_stream_work(Client& c, CUstream s, bool per_thread) {
+  auto state = c.lock();
+  if (!valid_stream(*state, s)) return CUDA_ERROR_INVALID_HANDLE;
+  return synchronize_stream(*state, stream_id(s, per_thread));
+}
+
 }  // namespace
 
 CUresult rrto::client::event_record(Client& c, CUevent e, CUstream s, bool per_thread) {
@@ -192,4 +202,24 @@ CUresult api::cuEventElapsedTime(Client& c, float* ms, CUevent start, CUevent en
 
 CUresult api::cuEventElapsedTime_v2(Client& c, float* ms, CUevent start, CUevent end) {
   return elapsed_time(c, ms, start, end);
+}
+
+CUresult api::cuLaunchHostFunc(Client& c, bool per_thread, CUstream s, CUhostFn fn, void* user_data) {
+  if (!fn) return CUDA_ERROR_INVALID_VALUE;
+  if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
+  const CUresult r = finish_stream_work(c, s, per_thread);
+  if (r == CUDA_SUCCESS) fn(user_data);
+  return r;
+}
+
+// Unlike a host function, a callback runs whatever became of the stream's
+// work, and is told (the stream's error, or CUDA_SUCCESS).
+CUresult api::cuStreamAddCallback(Client& c, bool per_thread, CUstream s, CUstreamCallback callback, void* user_data,
+                                  unsigned int flags) {
+  if (!callback || flags != 0) return CUDA_ERROR_INVALID_VALUE;
+  if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
+  const CUresult r = finish_stream_work(c, s, per_thread);
+  if (r == CUDA_ERROR_INVALID_HANDLE) return r;
+  callback(s, r, user_data);
+  return r;
 }

@@ -102,6 +102,32 @@ def driver_entry_points():
         check(server.stop() == 0, "server did not exit cleanly")
 
 
+def replayed_ops(stats):
+    return sum(t["replayed_ops"] for t in stats.get("templates", []))
+
+
+def in_every_mode(program, done_line, needs_in_stats=()):
+    """Runs `program` in each mode: it must pass its own checks (exact
+    outputs against its CPU reference); in replay mode its iterations must
+    have been replayed; each entry point named in needs_in_stats must have
+    been reached."""
+    with cudart_server() as server:
+        for mode in ("rpc", "async", "replay"):
+            r = run_program(program, [], client_env(server.address(), mode))
+            check(r.returncode == 0 and done_line in r.stdout, f"{program} in {mode} mode: {r.describe()}")
+            check(r.stats is not None, f"no RRTO_STATS line from {program}: {r.describe()}")
+            per_call = r.stats.get("per_call", {})
+            missing = [name for name in needs_in_stats if not any(call.startswith(name) for call in per_call)]
+            check(not missing, f"{program} in {mode} mode never called {missing}: {per_call}")
+            if mode == "replay":
+                check(replayed_ops(r.stats) > 0, f"{program} in replay mode replayed nothing: {r.stats}")
+        check(server.stop() == 0, "server did not exit cleanly")
+
+
+def cudart_host_functions():
+    in_every_mode("host_functions", "all checks passed", ("cuLaunchHostFunc", "cuStreamAddCallback"))
+
+
 if __name__ == "__main__":
     main({f.__name__: f for f in (cudart_cnn_rpc, cudart_cnn_async, cudart_cnn_replay, cudart_cnn_batches,
-                                   cudart_features, driver_entry_points)})
+                                   cudart_features, driver_entry_points, cudart_host_functions)})
