@@ -128,6 +128,10 @@ struct ClientState {
   // answered locally.
   std::set<uint64_t> unsynced_streams;
 
+  // Where a 2D copy back's packed rows land before they go to the
+  // program's pitched rows; it only grows.
+  std::vector<uint8_t> copy_back_rows;
+
   // The argument buffer of the launch being queued.
   std::array<uint8_t, kMaxParamBytes> launch_params;
 

@@ -23,6 +23,26 @@ Op op_of(const proto::Memset& call, bool async) {
   return Op::memset_d(call.dst, call.value, static_cast<uint8_t>(call.element_size), call.count, call.stream, async);
 }
 
+Op op_of(const proto::Memcpy2DHtoD& call, const void* host_src, uint64_t host_pitch, bool async) {
+  return Op::memcpy_2d(OpKind::MemcpyHtoD, call.dst, call.dst_pitch, reinterpret_cast<uintptr_t>(host_src), host_pitch,
+                       call.width, call.height, call.stream, async);
+}
+
+Op op_of(const proto::Memcpy2DDtoH& call, const void* host_dst, uint64_t host_pitch, bool async) {
+  return Op::memcpy_2d(OpKind::MemcpyDtoH, reinterpret_cast<uintptr_t>(host_dst), host_pitch, call.src, call.src_pitch,
+                       call.width, call.height, call.stream, async);
+}
+
+Op op_of(const proto::Memcpy2DDtoD& call, bool async) {
+  return Op::memcpy_2d(OpKind::MemcpyDtoD, call.dst, call.dst_pitch, call.src, call.src_pitch, call.width, call.height,
+                       call.stream, async);
+}
+
+Op op_of(const proto::Memset2D& call, bool async) {
+  return Op::memset_2d(call.dst, call.pitch, call.value, static_cast<uint8_t>(call.element_size), call.width,
+                       call.height, call.stream, async);
+}
+
 Op op_of(const proto::EventRecord& call) { return Op::event_record(call.event, call.stream); }
 
 Op op_of(const proto::StreamWaitEvent& call) { return Op::stream_wait_event(call.stream, call.event, call.flags); }

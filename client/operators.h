@@ -16,6 +16,11 @@ Op op_of(const proto::MemcpyHtoD& call, const void* host_src, bool async);
 Op op_of(const proto::MemcpyDtoH& call, const void* host_dst, bool async);
 Op op_of(const proto::MemcpyDtoD& call, bool async);
 Op op_of(const proto::Memset& call, bool async);
+// A host side's rows are `host_pitch` bytes apart in the program's memory.
+Op op_of(const proto::Memcpy2DHtoD& call, const void* host_src, uint64_t host_pitch, bool async);
+Op op_of(const proto::Memcpy2DDtoH& call, const void* host_dst, uint64_t host_pitch, bool async);
+Op op_of(const proto::Memcpy2DDtoD& call, bool async);
+Op op_of(const proto::Memset2D& call, bool async);
 Op op_of(const proto::EventRecord& call);
 Op op_of(const proto::StreamWaitEvent& call);
 Op op_of(const proto::StreamSynchronize& call);

@@ -41,11 +41,11 @@ bool SessionRecord::add(const proto::AnyCall& any, std::span<const transport::Se
       [&](auto call) {
         using Call = decltype(call);
         uint64_t bulk_bytes = 0;
-        if constexpr (requires { call.bulk_offset; }) bulk_bytes = call.size;
+        if constexpr (requires { call.bulk_offset; }) bulk_bytes = proto::bulk_bytes(call);
         if (bytes_ + bulk_bytes > limit_) return give_up(overflow());
         Chunk& chunk = chunk_with_room(bulk_bytes);
         if constexpr (requires { call.bulk_offset; })
-          call.bulk_offset = take_bulk(chunk, bulk, call.bulk_offset, call.size);
+          call.bulk_offset = take_bulk(chunk, bulk, call.bulk_offset, bulk_bytes);
         if constexpr (std::is_same_v<Call, proto::MemAlloc>) {
           proto::MemAllocResult got;
           if (!proto::decode_fields(result, got)) return give_up("an allocation's address was not in its reply");

@@ -18,7 +18,8 @@ namespace rrto::proto {
 //    (kHelloResume, HelloResult's peers).
 // 5: CompressedBulk.
 // 6: speculative continuation (ReplaySegment's speculate_to, SpeculationEnd).
-inline constexpr uint32_t kProtocolVersion = 6;
+// 7: 2D copies and memsets (Memcpy2DHtoD, Memcpy2DDtoH, Memcpy2DDtoD, Memset2D).
+inline constexpr uint32_t kProtocolVersion = 7;
 
 // Transport-level message opcodes.
 enum MessageOp : uint16_t { kBatchRequest = 1, kBatchReply = 2 };
@@ -63,8 +64,12 @@ enum MessageOp : uint16_t { kBatchRequest = 1, kBatchReply = 2 };
   X(TemplateDrop,      28, false, true )    \
   X(ReplaySegment,     29, false, false)    \
   X(Authenticate,      30, false, false)    \
-  X(CompressedBulk,    31, false, false)   \
-  X(SpeculationEnd,    32, false, false)
+  X(CompressedBulk,    31, false, false)    \
+  X(SpeculationEnd,    32, false, false)    \
+  X(Memcpy2DHtoD,      33, true , true )    \
+  X(Memcpy2DDtoH,      34, true , false)    \
+  X(Memcpy2DDtoD,      35, true , true )    \
+  X(Memset2D,          36, true , true )
 
 enum class CallOp : uint16_t {
 #define RRTO_CALL_OP(name, wire, is_operator, builds) name = wire,
@@ -241,6 +246,34 @@ struct Memset {
   uint64_t count = 0;         // elements
   uint64_t stream = 0;
   template <class F> void fields(F&& f) { f(dst); f(value); f(element_size); f(count); f(stream); }
+};
+
+// 2D copies and memsets work on `height` rows of `width` bytes (Memset2D:
+// elements); a device side's row y starts at its address + y * its pitch.
+// A host side's rows travel packed, `width` bytes apart: a Memcpy2DHtoD's
+// are bytes [bulk_offset, bulk_offset + width * height) of the batch's bulk
+// (bulk_bytes), and a Memcpy2DDtoH's come back as the reply's bulk; like
+// MemcpyDtoH, it may only be the last call of a batch.
+struct Memcpy2DHtoD {
+  uint64_t dst = 0, dst_pitch = 0, width = 0, height = 0, bulk_offset = 0, stream = 0;
+  template <class F> void fields(F&& f) { f(dst); f(dst_pitch); f(width); f(height); f(bulk_offset); f(stream); }
+};
+struct Memcpy2DDtoH {
+  uint64_t src = 0, src_pitch = 0, width = 0, height = 0, stream = 0;
+  template <class F> void fields(F&& f) { f(src); f(src_pitch); f(width); f(height); f(stream); }
+};
+struct Memcpy2DDtoD {
+  uint64_t dst = 0, dst_pitch = 0, src = 0, src_pitch = 0, width = 0, height = 0, stream = 0;
+  template <class F> void fields(F&& f) { f(dst); f(dst_pitch); f(src); f(src_pitch); f(width); f(height); f(stream); }
+};
+struct Memset2D {
+  uint64_t dst = 0, pitch = 0;
+  uint32_t value = 0;
+  uint32_t element_size = 1;  // 1, 2 or 4
+  uint64_t width = 0;         // elements per row
+  uint64_t height = 0;
+  uint64_t stream = 0;
+  template <class F> void fields(F&& f) { f(dst); f(pitch); f(value); f(element_size); f(width); f(height); f(stream); }
 };
 
 // The image is bytes [bulk_offset, bulk_offset + size) of the batch's bulk.
@@ -452,6 +485,21 @@ struct CompressedBulk {
 };
 
 // ---------------------------------------------------------------- traits
+
+// width * height, or UINT64_MAX where that overflows (no bulk is that long).
+constexpr uint64_t packed_bytes(uint64_t width, uint64_t height) {
+  return height != 0 && width > UINT64_MAX / height ? UINT64_MAX : width * height;
+}
+
+// The bytes of the batch's bulk a call with a bulk_offset reads from there.
+constexpr uint64_t bulk_bytes(const MemcpyHtoD& c) { return c.size; }
+constexpr uint64_t bulk_bytes(const Memcpy2DHtoD& c) { return packed_bytes(c.width, c.height); }
+constexpr uint64_t bulk_bytes(const ModuleLoad& c) { return c.size; }
+
+// The operators whose answer is bytes for the host (the reply's bulk): only
+// the last call of a batch, or of a replayed segment.
+constexpr bool copies_to_host(CallOp op) { return op == CallOp::MemcpyDtoH || op == CallOp::Memcpy2DDtoH; }
+
 
 // The CallOp of each call struct: defined for the calls only.
 template <typename Call>

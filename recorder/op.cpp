@@ -81,6 +81,27 @@ Op Op::memset_d(uint64_t dst, uint64_t value, uint8_t elem_size, uint64_t count,
   return op;
 }
 
+Op Op::memcpy_2d(OpKind kind, uint64_t dst, uint64_t dst_pitch, uint64_t src, uint64_t src_pitch, uint64_t width,
+                  uint64_t rows, uint64_t stream, bool async) {
+  Op op = make_copy(kind, dst, src, width * rows, stream, async);
+  op.flags |= kOp2D;
+  op.rows = rows;
+  op.dst_pitch = dst_pitch;
+  op.src_pitch = src_pitch;
+  op.seal();
+  return op;
+}
+
+Op Op::memset_2d(uint64_t dst, uint64_t pitch, uint64_t value, uint8_t elem_size, uint64_t count, uint64_t rows,
+                 uint64_t stream, bool async) {
+  Op op = memset_d(dst, value, elem_size, count * rows, stream, async);
+  op.flags |= kOp2D;
+  op.rows = rows;
+  op.dst_pitch = pitch;
+  op.seal();
+  return op;
+}
+
 Op Op::event_record(uint64_t event, uint64_t stream) {
   Op op;
   op.kind = OpKind::EventRecord;
@@ -121,6 +142,7 @@ void Op::seal() {
   uint64_t h = hash_mix(head, (kernel ? kernel->key : 0) ^ kHashSeed);
   h = hash_mix(h ^ (grid.x | static_cast<uint64_t>(grid.y) << 32), grid.z | static_cast<uint64_t>(block.x) << 32);
   h = hash_mix(h ^ (block.y | static_cast<uint64_t>(block.z) << 32), bytes ^ 0x2d358dccaa6c78a5ull);
+  if (is_2d()) h = hash_mix(hash_mix(h ^ rows, dst_pitch ^ 0x9e3779b97f4a7c15ull), src_pitch);
   structural_sig = hash_mix(h ^ args_size, stream ^ 0x8bb84b93962eacc9ull);
   std::array<uint8_t, 16> scratch;
   const auto operands = op_operands(*this, scratch);

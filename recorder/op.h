@@ -1,5 +1,5 @@
 // The operator model: one Op per intercepted driver call that matters for
-// replay. An Op is a small value (120 bytes, no heap) built on the
+// replay. An Op is a small value (144 bytes, no heap) built on the
 // client's hot path; its argument bytes are borrowed, not owned (see `args`).
 #pragma once
 
@@ -30,6 +30,9 @@ bool is_copy(OpKind kind);
 
 // Op::flags
 inline constexpr uint8_t kOpAsync = 1u << 0;  // the *Async variant of a copy or memset
+// A 2D copy or memset: `rows` rows, each side's `pitch` bytes apart (a host
+// side's pitch is the program's own: a reference, as its address is).
+inline constexpr uint8_t kOp2D = 1u << 1;
 
 struct Dim3 {
   uint32_t x = 1, y = 1, z = 1;
@@ -50,6 +53,9 @@ struct Op {
   uint64_t bytes = 0;  // copy or memset size in bytes
   uint64_t value = 0;  // memset value; StreamWaitEvent: its flags
   uint64_t event = 0;  // event handle id for EventRecord / StreamWaitEvent
+  // kOp2D: `bytes` is rows * the row's width; the destination's and the
+  // source's pitches (a memset's is dst_pitch).
+  uint64_t rows = 0, dst_pitch = 0, src_pitch = 0;
   // Packed kernel parameter buffer, laid out as kernel->params says. Borrowed:
   // whoever builds the Op keeps these bytes alive while the Op is in use, or
   // stores them in an ArgArena (a Trace does).
@@ -63,6 +69,7 @@ struct Op {
 
   std::span<const uint8_t> arg_bytes() const { return {args, args_size}; }
   bool async() const { return (flags & kOpAsync) != 0; }
+  bool is_2d() const { return (flags & kOp2D) != 0; }
 
   // Factories return sealed ops. Direction is in the kind.
   static Op launch(const KernelDef& kernel, Dim3 grid, Dim3 block, uint32_t shared_mem, uint64_t stream,
@@ -72,6 +79,12 @@ struct Op {
   static Op memcpy_dtod(uint64_t dst_device, uint64_t src_device, uint64_t bytes, uint64_t stream, bool async);
   // cuMemsetD8/D16/D32: `count` elements of `elem_size` bytes.
   static Op memset_d(uint64_t dst, uint64_t value, uint8_t elem_size, uint64_t count, uint64_t stream, bool async);
+  // A 2D copy of `rows` rows of `width` bytes, `kind` its direction; a 2D
+  // memset of `rows` rows of `count` elements.
+  static Op memcpy_2d(OpKind kind, uint64_t dst, uint64_t dst_pitch, uint64_t src, uint64_t src_pitch, uint64_t width,
+                      uint64_t rows, uint64_t stream, bool async);
+  static Op memset_2d(uint64_t dst, uint64_t pitch, uint64_t value, uint8_t elem_size, uint64_t count, uint64_t rows,
+                      uint64_t stream, bool async);
   static Op event_record(uint64_t event, uint64_t stream);
   static Op stream_wait_event(uint64_t stream, uint64_t event, uint32_t flags);
   static Op stream_synchronize(uint64_t stream);

@@ -16,6 +16,7 @@
 //     stream_wait_event u64 stream | u64 event | u32 flags
 //     stream_sync       u64 stream
 //     context_sync      (nothing)
+//     then, with flag kOp2D (a 2D copy or memset): u64 rows | u64 dst_pitch | u64 src_pitch
 //   end     (tag 3): u64 op count | u32 kernel count; nothing may follow it
 //
 // Signatures are not stored: the reader recomputes them, so a file never
@@ -27,7 +28,9 @@
 namespace rrto::trace_format {
 
 inline constexpr char kMagic[8] = {'R', 'R', 'T', 'O', 'T', 'R', 'C', '\0'};
-inline constexpr uint32_t kVersion = 2;
+// 3: kOp2D ops. A version-2 trace reads the same (it has none).
+inline constexpr uint32_t kVersion = 3;
+inline constexpr uint32_t kOldestVersion = 2;
 inline constexpr size_t kHeaderBytes = 16;
 inline constexpr size_t kRecordOverhead = 1 + 4 + 4;  // tag, length, check
 

@@ -82,10 +82,10 @@ Status TraceReader::read_bytes(std::span<const uint8_t> bytes, Trace& out) {
   }
   ByteReader header(bytes.subspan(sizeof(tf::kMagic), 8));
   const auto version = header.get_or<uint32_t>(0);
-  if (version != tf::kVersion) {
+  if (version < tf::kOldestVersion || version > tf::kVersion) {
     return fail(Status::ProtocolError, 8,
                 "unsupported trace version " + std::to_string(version) + " (this build reads " +
-                    std::to_string(tf::kVersion) + ")");
+                    std::to_string(tf::kOldestVersion) + " to " + std::to_string(tf::kVersion) + ")");
   }
   if (const auto reserved = header.get_or<uint32_t>(0); reserved != 0) {
     return fail(Status::ProtocolError, 12, "reserved header field is " + std::to_string(reserved) + ", not 0");
@@ -238,6 +238,11 @@ Status TraceReader::read_op(std::span<const uint8_t> payload, size_t offset, Tra
       break;
     case OpKind::ContextSynchronize:
       break;
+  }
+  if (op.is_2d()) {
+    r.get(op.rows);
+    r.get(op.dst_pitch);
+    r.get(op.src_pitch);
   }
   if (!r.done()) {
     return fail(Status::ProtocolError, offset,

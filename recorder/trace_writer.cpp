@@ -148,6 +148,11 @@ Status TraceWriter::write(const Op& op) {
     case OpKind::ContextSynchronize:
       break;
   }
+  if (op.is_2d()) {
+    w.put<uint64_t>(op.rows);
+    w.put<uint64_t>(op.dst_pitch);
+    w.put<uint64_t>(op.src_pitch);
+  }
   end_record(start);
   ++ops_;
   return buf_.size() >= kFlushBytes ? write_out() : Status::Ok;

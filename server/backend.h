@@ -94,6 +94,19 @@ class SessionDevice {
   virtual CUresult copy_dtod(uint64_t dst, uint64_t src, uint64_t size, StreamHandle stream) = 0;
   // element_size is 1, 2 or 4; count is in elements.
   virtual CUresult memset(uint64_t dst, uint32_t value, uint32_t element_size, uint64_t count, StreamHandle stream) = 0;
+  // 2D copies and memsets over `height` rows of `width` bytes (memset_2d:
+  // elements of element_size); a device side's row y starts at its address
+  // + y * its pitch. The host side's rows are packed, `width` bytes apart:
+  // `rows` (valid as copy_htod's `src`), and the reply's `bytes` (valid as
+  // copy_dtoh_for_reply's). The session layer has checked every range.
+  virtual CUresult copy_htod_2d(uint64_t dst, uint64_t dst_pitch, const void* rows, uint64_t width, uint64_t height,
+                                StreamHandle stream) = 0;
+  virtual CUresult copy_dtoh_2d_for_reply(uint64_t src, uint64_t src_pitch, uint64_t width, uint64_t height,
+                                          StreamHandle stream, const uint8_t*& bytes) = 0;
+  virtual CUresult copy_dtod_2d(uint64_t dst, uint64_t dst_pitch, uint64_t src, uint64_t src_pitch, uint64_t width,
+                                uint64_t height, StreamHandle stream) = 0;
+  virtual CUresult memset_2d(uint64_t dst, uint64_t pitch, uint32_t value, uint32_t element_size, uint64_t width,
+                             uint64_t height, StreamHandle stream) = 0;
   // Device memory the host can write directly, so that a received payload can
   // land in it with no copy; nullptr when the device's memory is not host
   // memory. The range has been checked by the caller.

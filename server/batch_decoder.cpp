@@ -17,8 +17,9 @@ struct BulkRange {
 // The bytes of a `bulk_length`-byte bulk that `call` reads, unchecked; none
 // for a call that reads no bulk.
 std::optional<BulkRange> bulk_range(const proto::AnyCall& call, uint64_t bulk_length) {
-  if (const auto* htod = std::get_if<proto::MemcpyHtoD>(&call)) return BulkRange{htod->bulk_offset, htod->size};
-  if (const auto* load = std::get_if<proto::ModuleLoad>(&call)) return BulkRange{load->bulk_offset, load->size};
+  if (const auto* htod = std::get_if<proto::MemcpyHtoD>(&call)) return BulkRange{htod->bulk_offset, bulk_bytes(*htod)};
+  if (const auto* rows = std::get_if<proto::Memcpy2DHtoD>(&call)) return BulkRange{rows->bulk_offset, bulk_bytes(*rows)};
+  if (const auto* load = std::get_if<proto::ModuleLoad>(&call)) return BulkRange{load->bulk_offset, bulk_bytes(*load)};
   if (const auto* replay = std::get_if<proto::ReplaySegment>(&call))
     return BulkRange{replay->input_offset, bulk_length - std::min<uint64_t>(replay->input_offset, bulk_length)};
   return std::nullopt;
@@ -82,8 +83,8 @@ Status decode_batch(std::span<const uint8_t> meta, uint64_t bulk_length, std::ve
                         proto::call_op_name(proto::call_op(calls[i].call)), range->offset, range->size, bulk_length);
       return Status::ProtocolError;
     }
-    if (i + 1 < calls.size() && std::holds_alternative<proto::MemcpyDtoH>(calls[i].call)) {
-      why = fmt::format("call {} (MemcpyDtoH) is not the last of the batch", i);
+    if (i + 1 < calls.size() && proto::copies_to_host(proto::call_op(calls[i].call))) {
+      why = fmt::format("call {} ({}) is not the last of the batch", i, proto::call_op_name(proto::call_op(calls[i].call)));
       return Status::ProtocolError;
     }
   }

@@ -1,5 +1,7 @@
 #include "server/dispatcher.h"
 
+#include <optional>
+
 #include "common/log.h"
 #include "protocol/batch.h"
 
@@ -38,6 +40,10 @@ class Dispatcher::CallRunner {
   CUresult operator()(const proto::Memset& c) {
     return s_.memset(c.dst, c.value, c.element_size, c.count, c.stream);
   }
+  CUresult operator()(const proto::Memcpy2DHtoD& c) { return s_.memcpy_2d_htod(c, decoded_.bulk); }
+  CUresult operator()(const proto::Memcpy2DDtoH& c) { return s_.memcpy_2d_dtoh(c, reply_.bulk); }
+  CUresult operator()(const proto::Memcpy2DDtoD& c) { return s_.memcpy_2d_dtod(c); }
+  CUresult operator()(const proto::Memset2D& c) { return s_.memset_2d(c); }
 
   CUresult operator()(const proto::ModuleLoad& c) { return s_.module_load(c.module, decoded_.bulk); }
   CUresult operator()(const proto::ModuleUnload& c) { return s_.module_unload(c.module); }
@@ -197,6 +203,17 @@ CUresult Dispatcher::run_call(Session& session, const DecodedCall& decoded, Batc
   return r;
 }
 
+namespace {
+
+// A template's upload: the bytes of the segment's inputs it takes.
+std::optional<uint64_t> input_bytes(const proto::AnyCall& call) {
+  if (const auto* htod = std::get_if<proto::MemcpyHtoD>(&call)) return bulk_bytes(*htod);
+  if (const auto* rows = std::get_if<proto::Memcpy2DHtoD>(&call)) return bulk_bytes(*rows);
+  return std::nullopt;
+}
+
+}  // namespace
+
 CUresult Dispatcher::replay(Session& session, const proto::ReplaySegment& segment, std::span<const uint8_t> inputs,
                             BatchReply& reply) {
   const TemplateStore::Template* t = session.templates().find(segment.tmpl);
@@ -218,12 +235,12 @@ CUresult Dispatcher::replay(Session& session, const proto::ReplaySegment& segmen
   size_t consumed = 0;
   for (uint32_t i = segment.first; i <= segment.last; ++i) {
     DecodedCall call = t->calls[i];
-    if (auto* htod = std::get_if<proto::MemcpyHtoD>(&call.call)) {
-      if (htod->size > inputs.size() - consumed)
+    if (const std::optional<uint64_t> size = input_bytes(call.call)) {
+      if (*size > inputs.size() - consumed)
         return session.fail(CUDA_ERROR_INVALID_VALUE, "replay inputs end before operator {}", i);
-      call.bulk = inputs.subspan(consumed, htod->size);
-      consumed += htod->size;
-    } else if (std::holds_alternative<proto::MemcpyDtoH>(call.call) && i != segment.last) {
+      call.bulk = inputs.subspan(consumed, *size);
+      consumed += *size;
+    } else if (proto::copies_to_host(proto::call_op(call.call)) && i != segment.last) {
       return session.fail(CUDA_ERROR_INVALID_VALUE, "replay segment continues past the copy back at {}", i);
     }
     if (i == delta_position) {
@@ -300,7 +317,7 @@ CUresult Dispatcher::end_speculation(Session& session, uint32_t kept) {
   BatchReply scratch;
   for (uint32_t i = spec.first(); i < spec.first() + kept; ++i) {
     const DecodedCall& call = t->calls[i];
-    if (std::holds_alternative<proto::MemcpyDtoH>(call.call)) continue;  // its bytes were delivered
+    if (proto::copies_to_host(proto::call_op(call.call))) continue;  // its bytes were delivered
     if (CUresult r = run_call(session, call, scratch)) return r;
   }
   return CUDA_SUCCESS;

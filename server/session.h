@@ -17,6 +17,7 @@
 
 #include <fmt/format.h>
 
+#include "protocol/calls.h"
 #include "server/allocation_table.h"
 #include "server/backend.h"
 #include "server/handle_map.h"
@@ -100,6 +101,12 @@ class Session {
   CUresult memcpy_dtoh(uint64_t src, uint64_t size, uint64_t stream, std::span<const uint8_t>& bytes);
   CUresult memcpy_dtod(uint64_t dst, uint64_t src, uint64_t size, uint64_t stream);
   CUresult memset(uint64_t dst, uint32_t value, uint32_t element_size, uint64_t count, uint64_t stream);
+  // 2D copies and memsets (session_copy_2d.cpp): `rows` is the upload's
+  // rows packed; `bytes` as for memcpy_dtoh.
+  CUresult memcpy_2d_htod(const proto::Memcpy2DHtoD& call, std::span<const uint8_t> rows);
+  CUresult memcpy_2d_dtoh(const proto::Memcpy2DDtoH& call, std::span<const uint8_t>& bytes);
+  CUresult memcpy_2d_dtod(const proto::Memcpy2DDtoD& call);
+  CUresult memset_2d(const proto::Memset2D& call);
 
   CUresult module_load(uint64_t module, std::span<const uint8_t> image);
   CUresult module_unload(uint64_t module);
@@ -160,6 +167,8 @@ class Session {
   // CUDA_ERROR_OUT_OF_MEMORY once the session holds limits_.handles handles.
   CUresult check_handle_room(std::string_view what);
   CUresult check_range(std::string_view what, uint64_t p, uint64_t n);
+  // `height` (> 0) rows of `width` bytes, `pitch` apart, from `base`: inside one allocation.
+  CUresult check_rows(std::string_view what, uint64_t base, uint64_t pitch, uint64_t width, uint64_t height);
   CUresult resolve_stream(uint64_t id, StreamHandle& stream);
   CUresult resolve_event(uint64_t id, EventHandle& event);
 

@@ -29,7 +29,9 @@ const proto::MemcpyHtoD* whole_bulk_copy(const Session& session, std::span<const
   const TemplateStore::Template* t = session.templates().find(replay->tmpl);
   if (!t || replay->first > replay->last || replay->last >= t->calls.size()) return nullptr;
   for (uint32_t i = replay->first + 1; i <= replay->last; ++i)
-    if (std::holds_alternative<proto::MemcpyHtoD>(t->calls[i].call)) return nullptr;
+    if (std::holds_alternative<proto::MemcpyHtoD>(t->calls[i].call) ||
+        std::holds_alternative<proto::Memcpy2DHtoD>(t->calls[i].call))
+      return nullptr;
   return std::get_if<proto::MemcpyHtoD>(&t->calls[replay->first].call);
 }
 

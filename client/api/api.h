@@ -40,6 +40,10 @@ CUresult free_device(Client& c, CUdeviceptr dptr);
 // cuEventRecord on the stream a call names.
 CUresult event_record(Client& c, CUevent e, CUstream s, bool per_thread);
 
+// Async-mode host-to-device copies at least this large are sent at once
+// straight from the program's buffer instead of being copied into the queue.
+inline constexpr size_t kZeroCopyThreshold = 1 << 20;
+
 // Copies in each direction, as the cuMemcpy* entry points make them; `async`
 // says which form the program called (for the recorded operator).
 CUresult copy_to_device(Client& c, CUdeviceptr dst, const void* src, size_t size, uint64_t stream, bool async);

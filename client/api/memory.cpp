@@ -9,14 +9,6 @@
 using namespace rrto::client;
 namespace proto = rrto::proto;
 
-namespace {
-
-// Async-mode host-to-device copies at least this large are sent at once
-// straight from the program's buffer instead of being copied into the queue.
-constexpr size_t kZeroCopyThreshold = 1 << 20;
-
-}  // namespace
-
 CUresult rrto::client::copy_to_device(Client& c, CUdeviceptr dst, const void* src, size_t size, uint64_t stream,
                                       bool async) {
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;

@@ -123,7 +123,12 @@ CUresult CudaDevice::mem_get_info(uint64_t& free, uint64_t& total) {
 CUresult CudaDevice::copy_htod(uint64_t dst, const void* src, uint64_t size, StreamHandle stream) {
   if (CUresult r = bind()) return r;
   if (CUresult r = driver_.cuMemcpyHtoDAsync(dst, src, size, stream_of(stream))) return r;
-  // The source is the received message; finish_batch() waits for this mark.
+  return mark_message_read(stream);
+}
+
+// The source of a copy just queued is the received message; finish_batch()
+// waits for this mark.
+CUresult CudaDevice::mark_message_read(StreamHandle stream) {
   CUevent done = nullptr;
   if (!spare_events_.empty()) {
     done = spare_events_.back();
@@ -153,8 +158,7 @@ CUresult CudaDevice::finish_batch() {
   return first_error;
 }
 
-CUresult CudaDevice::copy_dtoh_for_reply(uint64_t src, uint64_t size, StreamHandle stream, const uint8_t*& bytes) {
-  if (CUresult r = bind()) return r;
+CUresult CudaDevice::stage(uint64_t size) {
   // Pinned memory is scarce: what one large copy needed goes back once a
   // small one comes (the reply's bytes are copied out before the next call).
   constexpr size_t kKeepStagingBytes = 16u << 20;
@@ -165,6 +169,12 @@ CUresult CudaDevice::copy_dtoh_for_reply(uint64_t src, uint64_t size, StreamHand
     if (CUresult r = driver_.cuMemAllocHost(&staging_, size)) return r;
     staging_size_ = size;
   }
+  return CUDA_SUCCESS;
+}
+
+CUresult CudaDevice::copy_dtoh_for_reply(uint64_t src, uint64_t size, StreamHandle stream, const uint8_t*& bytes) {
+  if (CUresult r = bind()) return r;
+  if (CUresult r = stage(size)) return r;
   if (CUresult r = driver_.cuMemcpyDtoHAsync(staging_, src, size, stream_of(stream))) return r;
   if (CUresult r = driver_.cuStreamSynchronize(stream_of(stream))) return r;
   bytes = static_cast<const uint8_t*>(staging_);
@@ -182,6 +192,68 @@ CUresult CudaDevice::memset(uint64_t dst, uint32_t value, uint32_t element_size,
     case 1: return driver_.cuMemsetD8Async(dst, static_cast<unsigned char>(value), count, stream_of(stream));
     case 2: return driver_.cuMemsetD16Async(dst, static_cast<unsigned short>(value), count, stream_of(stream));
     case 4: return driver_.cuMemsetD32Async(dst, value, count, stream_of(stream));
+    default: return CUDA_ERROR_INVALID_VALUE;
+  }
+}
+
+CUresult CudaDevice::copy_htod_2d(uint64_t dst, uint64_t dst_pitch, const void* rows, uint64_t width, uint64_t height,
+                                  StreamHandle stream) {
+  if (CUresult r = bind()) return r;
+  CUDA_MEMCPY2D copy{};
+  copy.srcMemoryType = CU_MEMORYTYPE_HOST;
+  copy.srcHost = rows;
+  copy.srcPitch = width;
+  copy.dstMemoryType = CU_MEMORYTYPE_DEVICE;
+  copy.dstDevice = dst;
+  copy.dstPitch = dst_pitch;
+  copy.WidthInBytes = width;
+  copy.Height = height;
+  if (CUresult r = driver_.cuMemcpy2DAsync(&copy, stream_of(stream))) return r;
+  return mark_message_read(stream);
+}
+
+CUresult CudaDevice::copy_dtoh_2d_for_reply(uint64_t src, uint64_t src_pitch, uint64_t width, uint64_t height,
+                                            StreamHandle stream, const uint8_t*& bytes) {
+  if (CUresult r = bind()) return r;
+  if (CUresult r = stage(width * height)) return r;
+  CUDA_MEMCPY2D copy{};
+  copy.srcMemoryType = CU_MEMORYTYPE_DEVICE;
+  copy.srcDevice = src;
+  copy.srcPitch = src_pitch;
+  copy.dstMemoryType = CU_MEMORYTYPE_HOST;
+  copy.dstHost = staging_;
+  copy.dstPitch = width;
+  copy.WidthInBytes = width;
+  copy.Height = height;
+  if (CUresult r = driver_.cuMemcpy2DAsync(&copy, stream_of(stream))) return r;
+  if (CUresult r = driver_.cuStreamSynchronize(stream_of(stream))) return r;
+  bytes = static_cast<const uint8_t*>(staging_);
+  return CUDA_SUCCESS;
+}
+
+CUresult CudaDevice::copy_dtod_2d(uint64_t dst, uint64_t dst_pitch, uint64_t src, uint64_t src_pitch, uint64_t width,
+                                  uint64_t height, StreamHandle stream) {
+  if (CUresult r = bind()) return r;
+  CUDA_MEMCPY2D copy{};
+  copy.srcMemoryType = CU_MEMORYTYPE_DEVICE;
+  copy.srcDevice = src;
+  copy.srcPitch = src_pitch;
+  copy.dstMemoryType = CU_MEMORYTYPE_DEVICE;
+  copy.dstDevice = dst;
+  copy.dstPitch = dst_pitch;
+  copy.WidthInBytes = width;
+  copy.Height = height;
+  return driver_.cuMemcpy2DAsync(&copy, stream_of(stream));
+}
+
+CUresult CudaDevice::memset_2d(uint64_t dst, uint64_t pitch, uint32_t value, uint32_t element_size, uint64_t width,
+                               uint64_t height, StreamHandle stream) {
+  if (CUresult r = bind()) return r;
+  CUstream s = stream_of(stream);
+  switch (element_size) {
+    case 1: return driver_.cuMemsetD2D8Async(dst, pitch, static_cast<unsigned char>(value), width, height, s);
+    case 2: return driver_.cuMemsetD2D16Async(dst, pitch, static_cast<unsigned short>(value), width, height, s);
+    case 4: return driver_.cuMemsetD2D32Async(dst, pitch, value, width, height, s);
     default: return CUDA_ERROR_INVALID_VALUE;
   }
 }

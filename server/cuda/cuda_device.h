@@ -38,6 +38,14 @@ class CudaDevice final : public Device, public SessionDevice {
   }
   CUresult copy_dtod(uint64_t dst, uint64_t src, uint64_t size, StreamHandle stream) override;
   CUresult memset(uint64_t dst, uint32_t value, uint32_t element_size, uint64_t count, StreamHandle stream) override;
+  CUresult copy_htod_2d(uint64_t dst, uint64_t dst_pitch, const void* rows, uint64_t width, uint64_t height,
+                        StreamHandle stream) override;
+  CUresult copy_dtoh_2d_for_reply(uint64_t src, uint64_t src_pitch, uint64_t width, uint64_t height,
+                                  StreamHandle stream, const uint8_t*& bytes) override;
+  CUresult copy_dtod_2d(uint64_t dst, uint64_t dst_pitch, uint64_t src, uint64_t src_pitch, uint64_t width,
+                        uint64_t height, StreamHandle stream) override;
+  CUresult memset_2d(uint64_t dst, uint64_t pitch, uint32_t value, uint32_t element_size, uint64_t width,
+                     uint64_t height, StreamHandle stream) override;
   // GPU memory: a payload cannot land in it straight from the network.
   uint8_t* host_address(uint64_t, uint64_t) override { return nullptr; }
   CUresult finish_batch() override;
@@ -81,6 +89,11 @@ class CudaDevice final : public Device, public SessionDevice {
   CUcontext context_ = nullptr;
   std::unique_ptr<CudaWindows> windows_;
   DeviceDescription description_;
+
+  // The staging buffer, at least `size` bytes.
+  CUresult stage(uint64_t size);
+  // Marks the end of a copy from the received message (finish_batch waits for it).
+  CUresult mark_message_read(StreamHandle stream);
 
   // Pinned memory a MemcpyDtoH lands in before it goes out as a reply.
   void* staging_ = nullptr;

@@ -93,21 +93,64 @@ CUresult HostSessionDevice::copy_dtod(uint64_t dst, uint64_t src, uint64_t size,
   return CUDA_SUCCESS;
 }
 
-CUresult HostSessionDevice::memset(uint64_t dst, uint32_t value, uint32_t element_size, uint64_t count,
-                                   StreamHandle) {
-  if (CUresult r = run_queued()) return r;
-  auto* p = reinterpret_cast<uint8_t*>(dst);
+namespace {
+
+// `count` elements of `element_size` (1, 2 or 4) bytes from p.
+bool fill(uint8_t* p, uint32_t value, uint32_t element_size, uint64_t count) {
   switch (element_size) {
-    case 1: std::memset(p, static_cast<uint8_t>(value), count); break;
+    case 1: std::memset(p, static_cast<uint8_t>(value), count); return true;
     case 2: {
       const auto v = static_cast<uint16_t>(value);
       for (uint64_t i = 0; i < count; ++i) std::memcpy(p + 2 * i, &v, 2);
-      break;
+      return true;
     }
     case 4:
       for (uint64_t i = 0; i < count; ++i) std::memcpy(p + 4 * i, &value, 4);
-      break;
-    default: return CUDA_ERROR_INVALID_VALUE;
+      return true;
+    default: return false;
+  }
+}
+
+}  // namespace
+
+CUresult HostSessionDevice::memset(uint64_t dst, uint32_t value, uint32_t element_size, uint64_t count,
+                                   StreamHandle) {
+  if (CUresult r = run_queued()) return r;
+  return fill(reinterpret_cast<uint8_t*>(dst), value, element_size, count) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
+CUresult HostSessionDevice::copy_htod_2d(uint64_t dst, uint64_t dst_pitch, const void* rows, uint64_t width,
+                                         uint64_t height, StreamHandle) {
+  if (CUresult r = run_queued()) return r;
+  const auto* from = static_cast<const uint8_t*>(rows);
+  for (uint64_t y = 0; y < height; ++y) std::memcpy(reinterpret_cast<void*>(dst + y * dst_pitch), from + y * width, width);
+  return CUDA_SUCCESS;
+}
+
+CUresult HostSessionDevice::copy_dtoh_2d_for_reply(uint64_t src, uint64_t src_pitch, uint64_t width, uint64_t height,
+                                                   StreamHandle, const uint8_t*& bytes) {
+  if (CUresult r = run_queued()) return r;
+  gathered_rows_.resize(width * height);
+  for (uint64_t y = 0; y < height; ++y)
+    std::memcpy(gathered_rows_.data() + y * width, reinterpret_cast<const void*>(src + y * src_pitch), width);
+  bytes = gathered_rows_.data();
+  return CUDA_SUCCESS;
+}
+
+CUresult HostSessionDevice::copy_dtod_2d(uint64_t dst, uint64_t dst_pitch, uint64_t src, uint64_t src_pitch,
+                                         uint64_t width, uint64_t height, StreamHandle) {
+  if (CUresult r = run_queued()) return r;
+  for (uint64_t y = 0; y < height; ++y)
+    std::memmove(reinterpret_cast<void*>(dst + y * dst_pitch), reinterpret_cast<const void*>(src + y * src_pitch),
+                 width);
+  return CUDA_SUCCESS;
+}
+
+CUresult HostSessionDevice::memset_2d(uint64_t dst, uint64_t pitch, uint32_t value, uint32_t element_size,
+                                      uint64_t width, uint64_t height, StreamHandle) {
+  if (CUresult r = run_queued()) return r;
+  for (uint64_t y = 0; y < height; ++y) {
+    if (!fill(reinterpret_cast<uint8_t*>(dst + y * pitch), value, element_size, width)) return CUDA_ERROR_INVALID_VALUE;
   }
   return CUDA_SUCCESS;
 }

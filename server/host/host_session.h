@@ -36,6 +36,14 @@ class HostSessionDevice final : public SessionDevice {
   bool reply_bytes_are_sessions() const override { return true; }  // sent from session memory
   CUresult copy_dtod(uint64_t dst, uint64_t src, uint64_t size, StreamHandle stream) override;
   CUresult memset(uint64_t dst, uint32_t value, uint32_t element_size, uint64_t count, StreamHandle stream) override;
+  CUresult copy_htod_2d(uint64_t dst, uint64_t dst_pitch, const void* rows, uint64_t width, uint64_t height,
+                        StreamHandle stream) override;
+  CUresult copy_dtoh_2d_for_reply(uint64_t src, uint64_t src_pitch, uint64_t width, uint64_t height,
+                                  StreamHandle stream, const uint8_t*& bytes) override;
+  CUresult copy_dtod_2d(uint64_t dst, uint64_t dst_pitch, uint64_t src, uint64_t src_pitch, uint64_t width,
+                        uint64_t height, StreamHandle stream) override;
+  CUresult memset_2d(uint64_t dst, uint64_t pitch, uint32_t value, uint32_t element_size, uint64_t width,
+                     uint64_t height, StreamHandle stream) override;
   uint8_t* host_address(uint64_t dptr, uint64_t size) override { return reinterpret_cast<uint8_t*>(dptr); }
   CUresult finish_batch() override { return run_queued(); }
   const std::string& failure() const override { return failure_; }
@@ -88,6 +96,7 @@ class HostSessionDevice final : public SessionDevice {
   uint32_t queued_launches_ = 0;
   uint64_t queued_blocks_ = 0;
   std::vector<uint8_t> message_;  // the run being sent
+  std::vector<uint8_t> gathered_rows_;  // a 2D copy back's rows, packed for the reply
 };
 
 }  // namespace rrto::server::host

@@ -6,7 +6,7 @@ namespace rrto::server {
 
 bool is_inference(std::span<const DecodedCall> calls) {
   if (calls.empty()) return false;
-  if (std::holds_alternative<proto::MemcpyDtoH>(calls.back().call)) return true;
+  if (proto::copies_to_host(proto::call_op(calls.back().call))) return true;
   return replay_segments(calls, calls.size()) > 0;
 }
 
