@@ -128,6 +128,11 @@ def cudart_host_functions():
     in_every_mode("host_functions", "all checks passed", ("cuLaunchHostFunc", "cuStreamAddCallback"))
 
 
+def cudart_pitched_2d():
+    in_every_mode("pitched_2d", "all checks passed", ("cuMemAllocPitch", "cuMemcpy2D", "cuMemsetD2D"))
+
+
 if __name__ == "__main__":
     main({f.__name__: f for f in (cudart_cnn_rpc, cudart_cnn_async, cudart_cnn_replay, cudart_cnn_batches,
-                                   cudart_features, driver_entry_points, cudart_host_functions)})
+                                   cudart_features, driver_entry_points, cudart_host_functions,
+                                   cudart_pitched_2d)})
