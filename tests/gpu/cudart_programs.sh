@@ -50,12 +50,14 @@ explain_failure() {
 
 # The runtime-API feature checks, directly on the GPU: what they expect of a
 # real driver (the e2e tests run them through RRTO).
-echo "== cudart_features on the GPU"
-"$build/bin/cudart_features" > "$work/features.out" 2>&1 || {
-  failed=$((failed + 1))
-  cat "$work/features.out"
-}
-tail -n 1 "$work/features.out"
+for program in cudart_features host_functions pitched_2d; do
+  echo "== $program on the GPU"
+  "$build/bin/$program" > "$work/$program.out" 2>&1 || {
+    failed=$((failed + 1))
+    cat "$work/$program.out"
+  }
+  tail -n 1 "$work/$program.out"
+done
 
 # cuBLAS SGEMM: exact inputs, so both runs must give the same bytes.
 echo "== cublas_sgemm"
