@@ -86,6 +86,22 @@ TEST_CASE("copies: size, direction and stream are structure; device pointers are
   CHECK(Op::memset_d(0x7f00, 0, 1, 4096, 0, false).structural_sig != s.structural_sig);
 }
 
+TEST_CASE("2D copies and memsets: rows and pitches are structure, and a 2D op is never its 1D twin") {
+  const Op h = Op::memcpy_2d(OpKind::MemcpyHtoD, 0x7f00, 512, 0x5500, 452, 400, 10, 1, true);
+  CHECK(h.bytes == 4000);
+  CHECK(h.structural_sig != Op::memcpy_htod(0x7f00, 0x5500, 4000, 1, true).structural_sig);
+  CHECK(Op::memcpy_2d(OpKind::MemcpyHtoD, 0x7f00, 512, 0x5500, 452, 400, 10, 1, true).full_sig == h.full_sig);
+  CHECK(Op::memcpy_2d(OpKind::MemcpyHtoD, 0x7f00, 1024, 0x5500, 452, 400, 10, 1, true).structural_sig !=
+        h.structural_sig);
+  CHECK(Op::memcpy_2d(OpKind::MemcpyHtoD, 0x7f00, 512, 0x5500, 452, 200, 20, 1, true).structural_sig !=
+        h.structural_sig);
+  CHECK(Op::memcpy_2d(OpKind::MemcpyHtoD, 0x7f80, 512, 0x5500, 452, 400, 10, 1, true).full_sig != h.full_sig);
+  const Op s = Op::memset_2d(0x7f00, 512, 0, 4, 100, 10, 0, false);
+  CHECK(s.bytes == 4000);
+  CHECK(s.structural_sig != Op::memset_d(0x7f00, 0, 4, 1000, 0, false).structural_sig);
+  CHECK(Op::memset_2d(0x7f00, 1024, 0, 4, 100, 10, 0, false).structural_sig != s.structural_sig);
+}
+
 TEST_CASE("operands and their layout") {
   std::array<uint8_t, 16> scratch;
   const Op d = Op::memcpy_dtod(0x10, 0x20, 64, 0, false);

@@ -43,6 +43,10 @@ void fill(Trace& t) {
   t.append(Op::memcpy_dtoh(0x560000, 0x7f4000, 4000, 1, false));
   t.append(Op::stream_synchronize(1));
   t.append(Op::context_synchronize());
+  t.append(Op::memcpy_2d(OpKind::MemcpyHtoD, 0x7f5000, 512, 0x570000, 452, 400, 37, 1, true));
+  t.append(Op::memcpy_2d(OpKind::MemcpyDtoD, 0x7f6000, 1024, 0x7f5000, 512, 400, 37, 1, true));
+  t.append(Op::memset_2d(0x7f6000, 1024, 0x7f, 1, 80, 10, 1, false));
+  t.append(Op::memcpy_2d(OpKind::MemcpyDtoH, 0x580000, 420, 0x7f6000, 1024, 400, 37, 0, false));
 }
 
 std::string write_trace(const char* name, const Trace& t) {
@@ -82,6 +86,9 @@ TEST_CASE("trace write/read round trip") {
     CHECK(a.value == b.value);
     CHECK(a.elem_size == b.elem_size);
     CHECK(a.event == b.event);
+    CHECK(a.rows == b.rows);
+    CHECK(a.dst_pitch == b.dst_pitch);
+    CHECK(a.src_pitch == b.src_pitch);
     REQUIRE(a.args_size == b.args_size);
     CHECK(std::equal(a.args, a.args + a.args_size, b.args));
     if (a.kernel) {

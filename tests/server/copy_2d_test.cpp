@@ -50,7 +50,7 @@ Outcome one(Harness& h, transport::PeerId peer, const auto& call) {
 
 }  // namespace
 
-TEST_CASE("2D copies scatter and gather pitched rows; 2D memsets clear a sub-rectangle") {
+TEST_CASE("2D copies scatter and gather pitched rows, and 2D memsets clear a sub-rectangle") {
   Harness h;
   const auto peer = h.open_session();
   const uint64_t a = h.alloc(peer, kBytes), b = h.alloc(peer, 2 * kBytes);
