@@ -21,6 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // parser follows it by design (the server refuses wrappers, above).
   if (image_kind(data, size) == ModuleImage::Kind::FatbinWrapper) return 0;
   ModuleImage image;
-  if (ok(parse_module_image(data, size, image))) RRTO_FUZZ_CHECK(image.bytes.size() <= size);
+  if (!ok(parse_module_image(data, size, image))) return 0;
+  RRTO_FUZZ_CHECK(image.bytes.size() <= size);
+  for (const GlobalInfo& g : image.globals) RRTO_FUZZ_CHECK(g.initial.empty() || g.initial.size() == g.size);
   return 0;
 }

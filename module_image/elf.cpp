@@ -14,10 +14,14 @@ namespace {
 constexpr uint16_t kEmCuda = 190;
 constexpr uint32_t kShtSymtab = 2;
 constexpr uint32_t kShtNobits = 8;
+// Relocatable (-rdc) cubins type their .nv.global this way: zero-filled like
+// NOBITS, though the header gives it a file offset.
+constexpr uint32_t kShtCudaGlobal = 0x70000007;
 constexpr uint8_t kSttObject = 1;
 constexpr uint8_t kSttFunc = 2;
 constexpr uint8_t kSttCudaObject = 13;  // relocatable (-rdc) device variables
 constexpr uint8_t kStoCudaEntry = 0x10;  // st_other bit nvcc sets on kernels
+constexpr uint16_t kShnLoreserve = 0xff00;  // section indices from here on are special (absolute, common)
 
 // EIATTR record formats (u8 format, u8 attribute, u16 value-or-size).
 constexpr uint8_t kEifmtNval = 1;  // no value
@@ -244,6 +248,7 @@ struct Symbol {
   std::string_view name;
   uint8_t type = 0, other = 0;
   uint16_t shndx = 0;
+  uint64_t value = 0, size = 0;
 };
 
 Status read_symbols(const Cubin& c, std::vector<Symbol>& out, bool& have_symtab) {
@@ -265,12 +270,46 @@ Status read_symbols(const Cubin& c, std::vector<Symbol>& out, bool& have_symtab)
       r.get(info);
       r.get(sym.other);
       r.get(sym.shndx);
+      r.get(sym.value);
+      r.get(sym.size);
       if (r.failed() || !string_at(strtab, name, sym.name)) return Status::InvalidArgument;
       sym.type = info & 0xf;
       out.push_back(sym);
     }
     return Status::Ok;  // cubins have one symbol table
   }
+  return Status::Ok;
+}
+
+bool is_variable_section(std::string_view name) {
+  return name.starts_with(".nv.global") || name.starts_with(".nv.constant");
+}
+
+// The variable `sym` names, with its initial bytes unless its section is
+// zero-filled. `initial_budget` is what initial bytes may still be copied: a
+// real image holds each byte of a variable once, so overlapping symbols
+// cannot make the copies outgrow the image.
+Status read_global(const Cubin& c, const Symbol& sym, uint64_t& initial_budget, std::vector<GlobalInfo>& out) {
+  if (sym.shndx >= kShnLoreserve) return Status::Ok;  // no storage in the image
+  if (sym.shndx >= c.sections().size()) return Status::InvalidArgument;
+  const Section& section = c.sections()[sym.shndx];
+  std::string_view section_name;
+  if (!c.name(section, section_name)) return Status::InvalidArgument;
+  if (!is_variable_section(section_name)) return Status::Ok;  // e.g. a kernel's __shared__ variable
+  if (!fits(sym.value, sym.size, section.size)) {
+    RRTO_WARN(kLog, "variable {} at [{}, +{}) lies outside its section {} of {} bytes", sym.name, sym.value, sym.size,
+              section_name, section.size);
+    return Status::InvalidArgument;
+  }
+  GlobalInfo g{.name = std::string(sym.name), .size = sym.size, .initial = {}};
+  if (section.type != kShtNobits && section.type != kShtCudaGlobal) {
+    Bytes data, initial;
+    if (sym.size > initial_budget || !c.data(sym.shndx, data) || !slice(data, sym.value, sym.size, initial))
+      return Status::InvalidArgument;
+    initial_budget -= sym.size;
+    g.initial.assign(initial.begin(), initial.end());
+  }
+  out.push_back(std::move(g));
   return Status::Ok;
 }
 
@@ -324,13 +363,14 @@ Status parse_cubin(Bytes image, CubinContents& out) {
 
   std::vector<std::string_view> kernel_names;
   if (have_symtab) {
+    uint64_t initial_budget = image.size();
     // Non-entry device functions (-rdc) have .nv.info.<name> sections too.
     for (const Symbol& s : symbols) {
       if (s.shndx == 0 || s.name.empty()) continue;
       if (s.type == kSttFunc && (s.other & kStoCudaEntry)) {
         kernel_names.push_back(s.name);
       } else if ((s.type == kSttObject || s.type == kSttCudaObject) && !s.name.starts_with('.')) {
-        out.globals.emplace_back(s.name);
+        if (Status st = read_global(c, s, initial_budget, out.globals); !ok(st)) return st;
       }
     }
   } else {

@@ -14,7 +14,9 @@ namespace rrto {
 
 struct CubinContents {
   std::vector<KernelInfo> kernels;   // in symbol-table order
-  std::vector<std::string> globals;  // defined STT_OBJECT symbols
+  // Defined objects in .nv.global* and .nv.constant* sections, in
+  // symbol-table order.
+  std::vector<GlobalInfo> globals;
 };
 
 // Extent of the ELF image at `p`: the furthest of the header, the section and

@@ -50,7 +50,7 @@ Status parse_fatbin_into(ModuleImage& out) {
   KernelMap kernels;
   for (CubinContents& c : contents.cubins) {
     add_kernels(c.kernels, kernels);
-    for (std::string& g : c.globals) out.globals.push_back(std::move(g));
+    for (GlobalInfo& g : c.globals) out.globals.push_back(std::move(g));
   }
   for (auto& ptx : contents.ptxs) add_kernels(ptx, kernels);
   for (auto& [name, k] : kernels) out.kernels.push_back(std::move(k));
@@ -111,7 +111,27 @@ Status parse(const uint8_t* p, size_t max_bytes, ModuleImage& out) {
   return Status::InternalError;
 }
 
+// By name, keeping the first of each name: a fatbin's cubins for several
+// architectures each define the module's variables.
+void sort_globals(std::vector<GlobalInfo>& globals) {
+  std::stable_sort(globals.begin(), globals.end(),
+                   [](const GlobalInfo& a, const GlobalInfo& b) { return a.name < b.name; });
+  auto same_name = [](const GlobalInfo& a, const GlobalInfo& b) { return a.name == b.name; };
+  for (auto it = std::adjacent_find(globals.begin(), globals.end(), same_name); it != globals.end();
+       it = std::adjacent_find(it + 1, globals.end(), same_name)) {
+    if (it->size != (it + 1)->size)
+      RRTO_WARN(kLog, "variable {} has different sizes in one module; using the first", it->name);
+  }
+  globals.erase(std::unique(globals.begin(), globals.end(), same_name), globals.end());
+}
+
 }  // namespace
+
+const GlobalInfo* ModuleImage::find_global(std::string_view name) const {
+  auto it = std::lower_bound(globals.begin(), globals.end(), name,
+                             [](const GlobalInfo& g, std::string_view n) { return g.name < n; });
+  return it != globals.end() && it->name == name ? &*it : nullptr;
+}
 
 const KernelInfo* ModuleImage::find(std::string_view name) const {
   auto it = std::lower_bound(kernels.begin(), kernels.end(), name,
@@ -142,8 +162,7 @@ Status parse_module_image(const void* image, size_t max_bytes, ModuleImage& out)
   }
   std::sort(out.kernels.begin(), out.kernels.end(),
             [](const KernelInfo& a, const KernelInfo& b) { return a.name < b.name; });
-  std::sort(out.globals.begin(), out.globals.end());
-  out.globals.erase(std::unique(out.globals.begin(), out.globals.end()), out.globals.end());
+  sort_globals(out.globals);
   out.content_hash = xxh64(out.bytes.data(), out.bytes.size());
   return Status::Ok;
 }

@@ -28,6 +28,15 @@ struct KernelInfo {
   uint32_t param_bytes = 0;
 };
 
+// A `__device__` or `__constant__` variable of a cubin.
+struct GlobalInfo {
+  std::string name;
+  uint64_t size = 0;             // bytes, from the symbol
+  std::vector<uint8_t> initial;  // `size` bytes, or empty when zero-filled
+
+  friend bool operator==(const GlobalInfo&, const GlobalInfo&) = default;
+};
+
 struct ModuleImage {
   enum class Kind { Cubin, Fatbin, FatbinWrapper, Ptx };
   Kind kind = Kind::Cubin;
@@ -37,11 +46,13 @@ struct ModuleImage {
   // Sorted by name; for a fatbin the union over its entries (a cubin's layout
   // wins over the PTX one).
   std::vector<KernelInfo> kernels;
-  // Sorted names of the device variables in the cubin(s); empty for PTX.
-  std::vector<std::string> globals;
+  // The device variables of the cubin(s), sorted by name; for a fatbin the
+  // first cubin's wins. Empty for PTX.
+  std::vector<GlobalInfo> globals;
   uint64_t content_hash = 0;  // xxh64(bytes, seed 0)
 
   const KernelInfo* find(std::string_view name) const;
+  const GlobalInfo* find_global(std::string_view name) const;
 };
 
 // `image` is what the program passed to cuModuleLoadData / cuLibraryLoadData;

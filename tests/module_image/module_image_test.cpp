@@ -37,6 +37,12 @@ void check_kernels_module(const ModuleImage& m) {
   CHECK(m.content_hash == xxh64(m.bytes.data(), m.bytes.size()));
 }
 
+std::vector<std::string> global_names(const ModuleImage& m) {
+  std::vector<std::string> names;
+  for (const GlobalInfo& g : m.globals) names.push_back(g.name);
+  return names;
+}
+
 ModuleImage parse_ok(const std::vector<uint8_t>& bytes, size_t max_bytes) {
   ModuleImage m;
   REQUIRE(parse_module_image(bytes.data(), max_bytes, m) == Status::Ok);
@@ -64,7 +70,7 @@ TEST_CASE("cubin: layouts, extent, globals") {
     CHECK(m.kind == ModuleImage::Kind::Cubin);
     CHECK(m.bytes == bytes);  // the extent from the ELF tables is the whole file
     check_kernels_module(m);
-    CHECK(m.globals == std::vector<std::string>{"coeffs", "counter", "table"});
+    CHECK(global_names(m) == std::vector<std::string>{"coeffs", "counter", "table"});
   }
 }
 
@@ -96,7 +102,7 @@ TEST_CASE("fatbin: every compression nvcc produces") {
       if (std::string(name) == "kernels_ptx_only.fatbin") {
         CHECK(m.globals.empty());
       } else {
-        CHECK(m.globals == std::vector<std::string>{"coeffs", "counter", "table"});
+        CHECK(global_names(m) == std::vector<std::string>{"coeffs", "counter", "table"});
       }
     }
   }
@@ -178,7 +184,37 @@ TEST_CASE("relocatable cubin: device functions are not kernels") {
   REQUIRE(m.kernels.size() == 1);
   CHECK(layout(m, "useHelper") == "(0,8) (8,4) =12");
   CHECK(m.find("_Z6helperPfid") == nullptr);
-  CHECK(m.globals == std::vector<std::string>{"rdc_counter"});
+  CHECK(global_names(m) == std::vector<std::string>{"rdc_counter"});
+}
+
+template <typename T, size_t N>
+std::vector<uint8_t> bytes_of(const T (&values)[N]) {
+  std::vector<uint8_t> out(sizeof values);
+  std::memcpy(out.data(), values, sizeof values);
+  return out;
+}
+
+void check_globals_module(const ModuleImage& m) {
+  REQUIRE(global_names(m) == std::vector<std::string>{"constants", "initialised", "twice", "zeroed"});
+  const int initialised[] = {42};
+  const float constants[] = {1.5f, 2.5f, 3.5f, 4.5f};
+  const double twice[] = {2.0};
+  CHECK(*m.find_global("initialised") == GlobalInfo{"initialised", 4, bytes_of(initialised)});
+  CHECK(*m.find_global("constants") == GlobalInfo{"constants", 16, bytes_of(constants)});
+  CHECK(*m.find_global("twice") == GlobalInfo{"twice", 8, bytes_of(twice)});
+  CHECK(*m.find_global("zeroed") == GlobalInfo{"zeroed", 1000, {}});  // zero-filled: no bytes in the image
+  CHECK(m.find_global("staged") == nullptr);  // __shared__, not a global
+  CHECK(m.find_global("readGlobals") == nullptr);
+}
+
+TEST_CASE("globals: sizes and initial contents") {
+  for (const char* name : {"globals.cubin", "globals_rdc.cubin", "globals_multi_arch.fatbin"}) {
+    const std::string image_name = name;
+    CAPTURE(image_name);
+    const auto bytes = load_image(name);
+    RRTO_REQUIRE_IMAGE(bytes, name);
+    check_globals_module(parse_ok(bytes, bytes.size()));
+  }
 }
 
 TEST_CASE("content hash is stable and sensitive") {

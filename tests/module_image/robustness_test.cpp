@@ -53,10 +53,20 @@ void check_consistent(const ModuleImage& m, const std::vector<uint8_t>& input) {
     if (!k.params.empty()) CHECK(k.param_bytes == end);
     CHECK(k.param_bytes <= 0x10000);
   }
+  uint64_t initial_bytes = 0;
+  for (size_t i = 0; i < m.globals.size(); ++i) {
+    const GlobalInfo& g = m.globals[i];
+    if (i > 0) CHECK(m.globals[i - 1].name < g.name);
+    CHECK((g.initial.empty() || g.initial.size() == g.size));
+    initial_bytes += g.initial.size();
+  }
+  // Per cubin no more than its bytes; a fatbin may hold several.
+  if (m.kind == ModuleImage::Kind::Cubin) CHECK(initial_bytes <= m.bytes.size());
 }
 
-const char* kImages[] = {"kernels.cubin", "kernels.fatbin", "kernels_zstd_all.fatbin", "kernels_lz4_all.fatbin",
-                         "kernels_ptx_only.fatbin", "big_params.cubin", "rdc.cubin"};
+const char* kImages[] = {"kernels.cubin",    "kernels.fatbin",   "kernels_zstd_all.fatbin", "kernels_lz4_all.fatbin",
+                         "kernels_ptx_only.fatbin", "big_params.cubin", "rdc.cubin", "globals.cubin",
+                         "globals_multi_arch.fatbin"};
 
 TEST_CASE("truncated images are errors at every cut") {
   for (const char* name : kImages) {
@@ -123,7 +133,7 @@ TEST_CASE("a fatbin whose header cuts an entry short is an error") {
 TEST_CASE("random byte corruption: an error or a consistent result, never a crash") {
   std::mt19937_64 rng(12345);
   for (const char* name : {"kernels.cubin", "kernels.fatbin", "kernels_lz4_all.fatbin", "kernels_zstd_all.fatbin",
-                           "kernels.ptx", "big_params.cubin"}) {
+                           "kernels.ptx", "big_params.cubin", "globals.cubin"}) {
     const std::string image_name = name;
     CAPTURE(image_name);
     auto bytes = load_image(name);
@@ -151,6 +161,66 @@ TEST_CASE("random byte corruption: an error or a consistent result, never a cras
     CHECK(parsed > 0);
     CHECK(refused > 0);
   }
+}
+
+template <typename T>
+T field(const std::vector<uint8_t>& b, size_t at) {
+  T v{};
+  REQUIRE(at + sizeof v <= b.size());
+  std::memcpy(&v, b.data() + at, sizeof v);
+  return v;
+}
+
+// Where the ELF symbol `name` of a 64-bit cubin starts in `b`.
+size_t symbol_entry(const std::vector<uint8_t>& b, std::string_view name) {
+  const auto shoff = field<uint64_t>(b, 0x28);
+  const auto shentsize = field<uint16_t>(b, 0x3a), shnum = field<uint16_t>(b, 0x3c);
+  for (size_t i = 0; i < shnum; ++i) {
+    const size_t sh = shoff + i * shentsize;
+    if (field<uint32_t>(b, sh + 4) != 2) continue;  // SHT_SYMTAB
+    const size_t strtab = shoff + field<uint32_t>(b, sh + 0x28) * shentsize;
+    const auto str_offset = field<uint64_t>(b, strtab + 0x18);
+    const auto offset = field<uint64_t>(b, sh + 0x18), size = field<uint64_t>(b, sh + 0x20);
+    for (size_t sym = offset; sym + 24 <= offset + size; sym += 24) {
+      const char* n = reinterpret_cast<const char*>(b.data() + str_offset + field<uint32_t>(b, sym));
+      if (name == n) return sym;
+    }
+  }
+  FAIL("no symbol " << name);
+  return 0;
+}
+
+TEST_CASE("a global's symbol that reaches past its section is an error") {
+  const auto bytes = load_image("globals.cubin");
+  RRTO_REQUIRE_IMAGE(bytes, "globals.cubin");
+  // Initialised (bytes in the image) and zero-filled (NOBITS: only a size).
+  for (const char* name : {"initialised", "constants", "zeroed"}) {
+    CAPTURE(std::string(name));
+    const size_t sym = symbol_entry(bytes, name);
+    for (const auto& [value, size] : {std::pair<uint64_t, uint64_t>{0, uint64_t{1} << 40}, {UINT64_MAX - 1, 4},
+                                      {0, UINT64_MAX}, {4096, 4}}) {
+      auto bad = bytes;
+      std::memcpy(bad.data() + sym + 8, &value, 8);
+      std::memcpy(bad.data() + sym + 16, &size, 8);
+      CHECK(parse_prefix(bad, bad.size()) == Status::InvalidArgument);
+    }
+  }
+}
+
+TEST_CASE("a global's symbol with a section index out of range is an error") {
+  const auto bytes = load_image("globals.cubin");
+  RRTO_REQUIRE_IMAGE(bytes, "globals.cubin");
+  auto bad = bytes;
+  const uint16_t index = 0xfe00;
+  std::memcpy(bad.data() + symbol_entry(bad, "initialised") + 6, &index, 2);
+  CHECK(parse_prefix(bad, bad.size()) == Status::InvalidArgument);
+  // A reserved index (absolute, common) has no storage in the image: no global.
+  const uint16_t absolute = 0xfff1;
+  std::memcpy(bad.data() + symbol_entry(bad, "initialised") + 6, &absolute, 2);
+  ModuleImage m;
+  REQUIRE(parse_prefix(bad, bad.size(), m) == Status::Ok);
+  CHECK(m.find_global("initialised") == nullptr);
+  CHECK(m.find_global("constants") != nullptr);
 }
 
 TEST_CASE("random garbage is an error") {
