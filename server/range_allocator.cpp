@@ -24,6 +24,19 @@ bool RangeAllocator::allocate(uint64_t bytes, uint64_t alignment, uint64_t at, u
   return false;
 }
 
+bool RangeAllocator::allocate_from_top(uint64_t bytes, uint64_t alignment, uint64_t& start) {
+  for (auto it = free_.rbegin(); it != free_.rend(); ++it) {
+    const auto [at, length] = *it;
+    if (bytes > length) continue;
+    const uint64_t s = (at + length - bytes) / alignment * alignment;
+    if (s < at) continue;
+    take(std::prev(it.base()), s, bytes);
+    start = s;
+    return true;
+  }
+  return false;
+}
+
 void RangeAllocator::take(std::map<uint64_t, uint64_t>::iterator range, uint64_t start, uint64_t bytes) {
   const auto [at, length] = *range;
   free_.erase(range);

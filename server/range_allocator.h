@@ -18,6 +18,10 @@ class RangeAllocator {
   // `bytes` (a multiple of `alignment`) at an `alignment`-aligned address, at
   // `at` unless that is 0; false when there is no room (or `at` is not free).
   bool allocate(uint64_t bytes, uint64_t alignment, uint64_t at, uint64_t& start);
+  // The same at the highest address there is room at (last fit): what lives
+  // there stays out of the way of first-fit allocations, and of those placed
+  // at given addresses.
+  bool allocate_from_top(uint64_t bytes, uint64_t alignment, uint64_t& start);
   // Gives the allocation at `start` back: its bytes, 0 when it is none.
   uint64_t release(uint64_t start);
   // The bytes of the allocation at `start`, 0 when it is none.

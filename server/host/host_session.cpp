@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "common/log.h"
+#include "module_image/module_image.h"
 #include "server/host/host_device.h"
 
 namespace rrto::server::host {
@@ -158,9 +159,58 @@ CUresult HostSessionDevice::memset_2d(uint64_t dst, uint64_t pitch, uint32_t val
 // ---------------------------------------------------------------- modules
 
 CUresult HostSessionDevice::module_load(std::span<const uint8_t> image, ModuleHandle& module, std::string& error) {
-  return device_->module_load(image, module, error);
+  if (CUresult r = device_->module_load(image, module, error)) return r;
+  if (CUresult r = allocate_module_globals(module, image, error)) {
+    device_->module_unload(module);
+    return r;
+  }
+  return CUDA_SUCCESS;
 }
-CUresult HostSessionDevice::module_unload(ModuleHandle module) { return device_->module_unload(module); }
+
+CUresult HostSessionDevice::module_unload(ModuleHandle module) {
+  free_module_globals(module);
+  return device_->module_unload(module);
+}
+
+CUresult HostSessionDevice::allocate_module_globals(ModuleHandle module, std::span<const uint8_t> image,
+                                                    std::string& error) {
+  ModuleImage parsed;
+  if (const Status st = parse_module_image(image.data(), image.size(), parsed); !ok(st)) {
+    RRTO_DEBUG(kLog, "session {}: the module image does not parse ({}); its globals come from host-kernel libraries",
+               session_id_, status_name(st));
+    return CUDA_SUCCESS;
+  }
+  ModuleGlobals& globals = module_globals_[module.ptr];
+  for (const GlobalInfo& g : parsed.globals) {
+    // The CPU kernels read the libraries' copy of a variable they register.
+    if (g.size == 0 || registered_global(g.name)) continue;
+    uint64_t dptr = 0, reserved = 0;
+    // The size is the image's word: bounded before it is rounded up.
+    const bool placed = g.size <= memory_->size() && memory_->allocate_from_top(g.size, dptr, reserved);
+    if (!placed || !device_->reserve(reserved)) {
+      if (placed) memory_->release(dptr);
+      error = fmt::format("global {} of {} bytes does not fit in the device's memory", g.name, g.size);
+      free_module_globals(module);
+      return CUDA_ERROR_OUT_OF_MEMORY;
+    }
+    if (!g.initial.empty()) std::memcpy(reinterpret_cast<void*>(dptr), g.initial.data(), g.size);
+    globals.emplace(g.name, ModuleGlobal{dptr, g.size});
+  }
+  RRTO_DEBUG(kLog, "session {}: module {} has {} globals", session_id_, fmt::ptr(module.ptr), globals.size());
+  return CUDA_SUCCESS;
+}
+
+bool HostSessionDevice::registered_global(std::string_view name) const {
+  HostKernelRegistry::Position at;
+  return device_->kernels_ && ok(device_->kernels_->find_global(name, at));
+}
+
+void HostSessionDevice::free_module_globals(ModuleHandle module) {
+  const auto it = module_globals_.find(module.ptr);
+  if (it == module_globals_.end()) return;
+  for (const auto& [name, g] : it->second) mem_free(g.dptr);
+  module_globals_.erase(it);
+}
 CUresult HostSessionDevice::module_get_function(ModuleHandle module, std::string_view name, FunctionHandle& function) {
   return device_->module_get_function(module, name, function);
 }
@@ -172,14 +222,24 @@ CUresult HostSessionDevice::function_get_attribute(FunctionHandle function, int3
   return device_->function_get_attribute(function, attribute, value);
 }
 
-CUresult HostSessionDevice::module_get_global(ModuleHandle, std::string_view name, uint64_t& dptr, uint64_t& size) {
-  // Only the libraries' registered globals, each a copy of the session's own.
+CUresult HostSessionDevice::module_get_global(ModuleHandle module, std::string_view name, uint64_t& dptr,
+                                              uint64_t& size) {
+  // A variable the libraries register is the one their CPU kernels read: the
+  // session's copy of it. The image's other variables are the module's own.
   HostKernelRegistry::Position at;
-  if (!device_->kernels_ || !ok(device_->kernels_->find_global(name, at))) return CUDA_ERROR_NOT_FOUND;
-  const auto copy = global_copies_.find({at.library, at.index});
-  if (copy == global_copies_.end()) return CUDA_ERROR_OUT_OF_MEMORY;
-  dptr = copy->second;
-  size = device_->kernels_->global_at(at)->size;
+  if (device_->kernels_ && ok(device_->kernels_->find_global(name, at))) {
+    const auto copy = global_copies_.find({at.library, at.index});
+    if (copy == global_copies_.end()) return CUDA_ERROR_OUT_OF_MEMORY;
+    dptr = copy->second;
+    size = device_->kernels_->global_at(at)->size;
+    return CUDA_SUCCESS;
+  }
+  const auto globals = module_globals_.find(module.ptr);
+  if (globals == module_globals_.end()) return CUDA_ERROR_NOT_FOUND;
+  const auto g = globals->second.find(name);
+  if (g == globals->second.end()) return CUDA_ERROR_NOT_FOUND;
+  dptr = g->second.dptr;
+  size = g->second.size;
   return CUDA_SUCCESS;
 }
 
@@ -305,8 +365,11 @@ CUresult HostSessionDevice::move_memory(std::span<const uint64_t> bases, Device&
   }
   // The memory stays where it is, mapped in the kernel process too: only
   // the accounting moves.
+  std::vector<uint64_t> all(bases.begin(), bases.end());
+  for (const auto& [module, globals] : module_globals_)
+    for (const auto& [name, g] : globals) all.push_back(g.dptr);
   uint64_t bytes = 0;
-  for (uint64_t base : bases) {
+  for (uint64_t base : all) {
     const uint64_t reserved = memory_->reserved(base);
     if (reserved == 0) {
       why = fmt::format("{:#x} is not an allocation of this session", base);

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "server/backend.h"
@@ -82,6 +83,17 @@ class HostSessionDevice final : public SessionDevice {
   CUresult run_queued();
   CUresult start_process();
   CUresult fail_run(CUresult code, const std::string& why);
+  // The image's device variables, each in memory of its own holding its
+  // initial contents; none when the image is not one the parser reads.
+  CUresult allocate_module_globals(ModuleHandle module, std::span<const uint8_t> image, std::string& error);
+  void free_module_globals(ModuleHandle module);
+  bool registered_global(std::string_view name) const;  // by a host-kernel library
+
+  struct ModuleGlobal {
+    uint64_t dptr = 0;
+    uint64_t size = 0;
+  };
+  using ModuleGlobals = std::map<std::string, ModuleGlobal, std::less<>>;
 
   HostDevice* device_;  // changed by move_memory
   const uint64_t session_id_;
@@ -90,6 +102,7 @@ class HostSessionDevice final : public SessionDevice {
   CUresult failed_ = CUDA_SUCCESS;  // sticky once a kernel failed
   std::string failure_;              // and why
 
+  std::map<const void*, ModuleGlobals> module_globals_;               // by module, made at its load
   std::map<std::pair<uint32_t, uint32_t>, uint64_t> global_copies_;  // registry position -> copy, made at start
   std::vector<kernel_channel::GlobalBinding> new_bindings_;         // not yet told to the process
   std::vector<uint8_t> queued_;                                     // LaunchRecords and parameters

@@ -75,6 +75,14 @@ bool SessionMemory::allocate(uint64_t size, uint64_t at, uint64_t& dptr, uint64_
   return true;
 }
 
+bool SessionMemory::allocate_from_top(uint64_t size, uint64_t& dptr, uint64_t& reserved) {
+  const uint64_t alignment = alignment_of(size);
+  const uint64_t bytes = round_up(size, alignment);
+  if (!placement_.allocate_from_top(bytes, alignment, dptr)) return false;
+  reserved = bytes;
+  return true;
+}
+
 bool SessionMemory::allocate_global(uint64_t size, uint64_t& dptr) {
   const uint64_t bytes = round_up(size, kAlignment);
   if (bytes > base_ + size_ - globals_next_) return false;

@@ -44,6 +44,10 @@ class SessionMemory {
   // that is 0; false when none is left (or `at` is not free).
   // `reserved` is what it takes (what release() gives back).
   bool allocate(uint64_t size, uint64_t at, uint64_t& dptr, uint64_t& reserved);
+  // The same at the top of the free memory, for a module's variable: a
+  // session re-created elsewhere places its allocations at their old
+  // addresses, which these then do not take.
+  bool allocate_from_top(uint64_t size, uint64_t& dptr, uint64_t& reserved);
   // Room for a global's copy at the top of the window, for the session's
   // life; false when the room kept for globals is used up.
   bool allocate_global(uint64_t size, uint64_t& dptr);
