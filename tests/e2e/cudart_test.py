@@ -5,7 +5,7 @@ tables, cuLibrary*). Usage: cudart_test.py CASE"""
 import os
 
 from e2e import INPUT_BYTES_PER_IMAGE, per_inference
-from harness import BACKEND, LIB, Server, check, client_env, main, run_program
+from harness import BACKEND, BIN, LIB, Server, check, client_env, main, run_program
 
 # The runtime-API example CNN, built three ways (see examples/cudart/).
 CNN_BUILDS = ("cnn_runtime", "cnn_runtime_shared", "cnn_runtime_ptds")
@@ -132,7 +132,21 @@ def cudart_pitched_2d():
     in_every_mode("pitched_2d", "all checks passed", ("cuMemAllocPitch", "cuMemcpy2D", "cuMemsetD2D"))
 
 
+def cublas_probe():
+    """cuBLAS 13 creates and sets up a handle: cublasCreate reads its module
+    global cublas::internal::deviceConstants, which the host backend serves
+    from cuBLAS's own module image."""
+    if not os.path.exists(os.path.join(BIN, "cublas_probe")):
+        print("cublas_probe not built (no cuBLAS in the toolkit); skipping")
+        return
+    with Server() as server:
+        for mode in ("rpc", "async", "replay"):
+            r = run_program("cublas_probe", [], client_env(server.address(), mode))
+            check(r.returncode == 0 and "all checks passed" in r.stdout, f"cublas_probe in {mode} mode: {r.describe()}")
+        check(server.stop() == 0, "server did not exit cleanly")
+
+
 if __name__ == "__main__":
     main({f.__name__: f for f in (cudart_cnn_rpc, cudart_cnn_async, cudart_cnn_replay, cudart_cnn_batches,
                                    cudart_features, driver_entry_points, cudart_host_functions,
-                                   cudart_pitched_2d)})
+                                   cudart_pitched_2d, cublas_probe)})
