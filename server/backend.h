@@ -129,6 +129,9 @@ class SessionDevice {
   // by CUDA itself; a backend that allocated something for one frees it here).
   virtual void function_release(FunctionHandle function) = 0;
   virtual CUresult module_get_global(ModuleHandle module, std::string_view name, uint64_t& dptr, uint64_t& size) = 0;
+  // The session's device memory the module's variables hold, where the
+  // backend places them itself (host); 0 where the driver does.
+  virtual uint64_t module_memory_bytes(ModuleHandle) const { return 0; }
   virtual CUresult function_get_attribute(FunctionHandle function, int32_t attribute, int32_t& value) = 0;
   // `params` is the packed parameter buffer; `layout` has been checked to lie
   // inside it. On failure `error` may explain (it goes back to the client).

@@ -120,9 +120,9 @@ CUresult Session::mem_alloc(uint64_t size, uint64_t at, uint64_t& dptr) {
   if (at != 0 && (at < window_base(window_) || at - window_base(window_) >= kWindowBytes))
     return fail(CUDA_ERROR_INVALID_VALUE, "MemAlloc at {:#x}: outside the session's address window", at);
   const uint64_t limit = limits_.memory_bytes;
-  if (limit && (size > limit || allocations_.allocated_bytes() > limit - size))
+  if (limit && (size > limit || memory_bytes() > limit - size))
     return fail(CUDA_ERROR_OUT_OF_MEMORY, "MemAlloc of {} bytes exceeds the session limit of {} bytes ({} in use)",
-                size, limit, allocations_.allocated_bytes());
+                size, limit, memory_bytes());
   if (CUresult r = view()->mem_alloc(size, window_, at, dptr)) {
     if (at) return fail(r, "MemAlloc of {} bytes at {:#x} failed: not free in the session's window", size, at);
     return fail(r, "MemAlloc of {} bytes failed", size);
@@ -150,7 +150,7 @@ CUresult Session::mem_get_info(uint64_t& free, uint64_t& total) {
   if (CUresult r = view()->mem_get_info(free, total)) return r;
   if (const uint64_t limit = limits_.memory_bytes) {
     // The session sees its own budget when that is the tighter bound.
-    const uint64_t session_free = limit - std::min(limit, allocations_.allocated_bytes());
+    const uint64_t session_free = limit - std::min(limit, memory_bytes());
     free = std::min(free, session_free);
     total = std::min(total, limit);
   }
@@ -226,8 +226,16 @@ CUresult Session::module_load(uint64_t module, std::span<const uint8_t> image) {
   std::string why;
   if (CUresult r = view()->module_load(image, handle, why))
     return fail(r, "ModuleLoad of a {}-byte image failed{}{}", image.size(), why.empty() ? "" : ": ", why);
-  modules_.insert(module, Module{handle, image.size()});
+  const uint64_t memory = view()->module_memory_bytes(handle);
+  if (const uint64_t limit = limits_.memory_bytes; limit && (memory > limit || memory_bytes() > limit - memory)) {
+    view()->module_unload(handle);
+    return fail(CUDA_ERROR_OUT_OF_MEMORY,
+                "ModuleLoad: the module's variables take {} bytes, past the session limit of {} bytes ({} in use)",
+                memory, limit, memory_bytes());
+  }
+  modules_.insert(module, Module{handle, image.size(), memory});
   module_bytes_ += image.size();
+  module_memory_bytes_ += memory;
   return CUDA_SUCCESS;
 }
 
@@ -247,6 +255,7 @@ CUresult Session::module_unload(uint64_t module) {
   allocations_.erase_module_globals(module);
   const CUresult r = view()->module_unload(loaded->handle);
   module_bytes_ -= loaded->image_bytes;
+  module_memory_bytes_ -= loaded->memory_bytes;
   modules_.erase(module);
   return r;
 }
@@ -452,6 +461,7 @@ ReleasedResources Session::release() {
   released.modules = modules_.size();
   for (auto& [id, module] : modules_) view()->module_unload(module.handle);
   module_bytes_ = 0;
+  module_memory_bytes_ = 0;
   modules_.clear();
   released.streams = streams_.size();
   for (auto& [id, stream] : streams_) view()->stream_destroy(stream);

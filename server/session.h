@@ -141,6 +141,9 @@ class Session {
   uint8_t* direct_destination(uint64_t dst, uint64_t size);
 
   const AllocationTable& allocations() const { return allocations_; }
+  // What counts against limits.session_memory_mb: the allocations and the
+  // device memory of the modules' variables where the backend places them.
+  uint64_t memory_bytes() const { return allocations_.allocated_bytes() + module_memory_bytes_; }
 
   TemplateStore& templates() { return templates_; }
   const TemplateStore& templates() const { return templates_; }
@@ -182,12 +185,14 @@ class Session {
   CUresult sticky_ = CUDA_SUCCESS;
   std::string sticky_reason_;
   SessionLimits limits_;
-  uint64_t module_bytes_ = 0;  // images of the modules loaded
+  uint64_t module_bytes_ = 0;         // images of the modules loaded
+  uint64_t module_memory_bytes_ = 0;  // their variables' device memory (module_memory_bytes)
 
   AllocationTable allocations_;
   struct Module {
     ModuleHandle handle;
     uint64_t image_bytes = 0;
+    uint64_t memory_bytes = 0;
   };
   HandleMap<Module> modules_;
   HandleMap<Function> functions_;

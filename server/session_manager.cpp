@@ -81,7 +81,7 @@ size_t SessionManager::place() {
 
 void SessionManager::account_memory(SessionWork& work) {
   if (!work.session.admitted()) return;
-  const uint64_t now = work.session.allocations().allocated_bytes();
+  const uint64_t now = work.session.memory_bytes();
   if (now == work.memory_seen) return;
   status_.memory_changed(work.session.device_index(), static_cast<int64_t>(now - work.memory_seen));
   work.memory_seen = now;

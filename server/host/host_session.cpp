@@ -200,6 +200,14 @@ CUresult HostSessionDevice::allocate_module_globals(ModuleHandle module, std::sp
   return CUDA_SUCCESS;
 }
 
+uint64_t HostSessionDevice::module_memory_bytes(ModuleHandle module) const {
+  const auto globals = module_globals_.find(module.ptr);
+  if (globals == module_globals_.end()) return 0;
+  uint64_t bytes = 0;
+  for (const auto& [name, g] : globals->second) bytes += memory_->reserved(g.dptr);
+  return bytes;
+}
+
 bool HostSessionDevice::registered_global(std::string_view name) const {
   HostKernelRegistry::Position at;
   return device_->kernels_ && ok(device_->kernels_->find_global(name, at));

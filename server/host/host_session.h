@@ -55,6 +55,7 @@ class HostSessionDevice final : public SessionDevice {
   CUresult function_param_layout(FunctionHandle function, ParamLayout& layout) override;
   void function_release(FunctionHandle function) override;
   CUresult module_get_global(ModuleHandle module, std::string_view name, uint64_t& dptr, uint64_t& size) override;
+  uint64_t module_memory_bytes(ModuleHandle module) const override;
   CUresult function_get_attribute(FunctionHandle function, int32_t attribute, int32_t& value) override;
   CUresult launch(FunctionHandle function, const LaunchGeometry& geometry, StreamHandle stream,
                   std::span<const uint8_t> params, const ParamLayout& layout, std::string& error) override;

@@ -35,11 +35,15 @@ std::vector<uint8_t> cubin(const std::string& name) {
     }                                                        \
   } while (0)
 
-void load_module(Harness& h, transport::PeerId peer, uint64_t module, const std::vector<uint8_t>& image) {
+Outcome try_load_module(Harness& h, transport::PeerId peer, uint64_t module, const std::vector<uint8_t>& image) {
   Request r;
   r.add(proto::ModuleLoad{.module = module, .bulk_offset = r.add_bulk(image.data(), image.size()),
                           .size = image.size()});
-  REQUIRE(h.send(peer, r).status == CUDA_SUCCESS);
+  return h.send(peer, r);
+}
+
+void load_module(Harness& h, transport::PeerId peer, uint64_t module, const std::vector<uint8_t>& image) {
+  REQUIRE(try_load_module(h, peer, module, image).status == CUDA_SUCCESS);
 }
 
 Outcome get_global(Harness& h, transport::PeerId peer, uint64_t module, const char* name) {
@@ -130,6 +134,30 @@ TEST_CASE("each session's module has its own variables; they go with the module"
   h.disconnect(second);
   const auto third = h.open_session();
   CHECK(h.mem_info(third).free == free_before);  // everything given back at the sessions' end
+}
+
+TEST_CASE("a module's variables count against the session's memory limit") {
+  const auto image = cubin("globals.cubin");
+  REQUIRE_CUBIN(image);
+  // The four variables take 256 + 256 + 256 + 1024 bytes once aligned.
+  HarnessOptions options;
+  options.policy.session.memory_bytes = 4096;
+  Harness h(options);
+  const auto peer = h.open_session();
+  load_module(h, peer, 1, image);
+  CHECK(h.mem_info(peer).free == 4096 - 1792);
+  load_module(h, peer, 2, image);
+  const Outcome refused = try_load_module(h, peer, 3, image);
+  CHECK(refused.status == CUDA_ERROR_OUT_OF_MEMORY);
+  CHECK_FALSE(refused.closed);
+  Request alloc;
+  alloc.add(proto::MemAlloc{.size = 1024});
+  CHECK(h.send(peer, alloc).status == CUDA_ERROR_OUT_OF_MEMORY);
+  Request unload;
+  unload.add(proto::ModuleUnload{.module = 1});
+  REQUIRE(h.send(peer, unload).status == CUDA_SUCCESS);
+  CHECK(h.mem_info(peer).free == 4096 - 1792);
+  load_module(h, peer, 3, image);
 }
 
 TEST_CASE("a variable a host-kernel library registers is the library's, the one its CPU kernels read") {
