@@ -37,6 +37,12 @@ class ByteWriter {
     put<uint32_t>(static_cast<uint32_t>(s.size()));
     put_bytes(s.data(), s.size());
   }
+  // `n` more bytes at the end, for the caller to write (zeroed until then).
+  uint8_t* extend(size_t n) {
+    const size_t at = out_.size();
+    out_.resize(at + n);
+    return out_.data() + at;
+  }
   size_t size() const { return out_.size(); }
   std::vector<uint8_t>& buffer() { return out_; }
 

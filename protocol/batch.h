@@ -17,13 +17,33 @@ namespace rrto::proto {
 
 namespace detail {
 
-struct Encoder {
-  ByteWriter& w;
-  void operator()(const Bytes& b) { w.put_blob(b); }
-  void operator()(const Text& t) { w.put_string(t); }
+// The encoded size of a call's or result's fields.
+struct EncodedSize {
+  size_t bytes = 0;
+  void operator()(const Bytes& b) { bytes += sizeof(uint32_t) + b.size(); }
+  void operator()(const Text& t) { bytes += sizeof(uint32_t) + t.size(); }
   template <typename T>
     requires std::is_arithmetic_v<T>
-  void operator()(const T& v) { w.put(v); }
+  void operator()(const T&) { bytes += sizeof(T); }
+};
+
+// Writes fields at `at`, which has room for them (EncodedSize).
+struct InPlaceEncoder {
+  uint8_t* at;
+  void put(const void* p, size_t n) {
+    if (n) std::memcpy(at, p, n);
+    at += n;
+  }
+  void operator()(const Bytes& b) { blob(b.data(), b.size()); }
+  void operator()(const Text& t) { blob(t.data(), t.size()); }
+  template <typename T>
+    requires std::is_arithmetic_v<T>
+  void operator()(const T& v) { put(&v, sizeof(T)); }
+  void blob(const void* p, size_t n) {
+    const auto length = static_cast<uint32_t>(n);
+    put(&length, sizeof length);
+    put(p, n);
+  }
 };
 
 struct Decoder {
@@ -41,8 +61,16 @@ struct Decoder {
 }  // namespace detail
 
 template <typename Fields>
+size_t encoded_size(Fields& fields) {
+  detail::EncodedSize size;
+  fields.fields(size);
+  return size.bytes;
+}
+
+// Appends the fields: the buffer grows once, then each is copied in place.
+template <typename Fields>
 void encode_fields(ByteWriter& w, Fields& fields) {
-  fields.fields(detail::Encoder{w});
+  fields.fields(detail::InPlaceEncoder{w.extend(encoded_size(fields))});
 }
 
 // True when the body held exactly these fields.
@@ -58,20 +86,19 @@ class BatchWriter {
   BatchWriter() { clear(); }
 
   void clear() {
-    meta_.clear();
-    ByteWriter(meta_).put<uint32_t>(0);
+    meta_.resize(sizeof count_);
     count_ = 0;
+    std::memcpy(meta_.data(), &count_, sizeof count_);
   }
 
   template <typename Call>
   void add(Call call) {
-    ByteWriter w(meta_);
-    w.put<uint16_t>(static_cast<uint16_t>(kCallOp<Call>));
-    const size_t length_at = meta_.size();
-    w.put<uint32_t>(0);
-    encode_fields(w, call);
-    const auto length = static_cast<uint32_t>(meta_.size() - length_at - sizeof(uint32_t));
-    std::memcpy(meta_.data() + length_at, &length, sizeof length);
+    const auto op = static_cast<uint16_t>(kCallOp<Call>);
+    const auto length = static_cast<uint32_t>(encoded_size(call));
+    detail::InPlaceEncoder out{ByteWriter(meta_).extend(sizeof op + sizeof length + length)};
+    out(op);
+    out(length);
+    call.fields(out);
     ++count_;
     std::memcpy(meta_.data(), &count_, sizeof count_);
   }

@@ -91,6 +91,19 @@ Status decode_batch(std::span<const uint8_t> meta, uint64_t bulk_length, std::ve
   return Status::Ok;
 }
 
+BatchSummary summarize(std::span<const DecodedCall> calls) {
+  BatchSummary summary;
+  for (const DecodedCall& c : calls) {
+    const proto::CallOp op = proto::call_op(c.call);
+    const bool replay = op == proto::CallOp::ReplaySegment;
+    summary.device_work |= replay || proto::is_operator(op);
+    summary.runs_kernels |= replay || op == proto::CallOp::Launch;
+    summary.replay_segments += replay;
+    if (const auto* alloc = std::get_if<proto::MemAlloc>(&c.call)) summary.allocation_bytes += alloc->size;
+  }
+  return summary;
+}
+
 const proto::CompressedBulk* compressed_bulk(std::span<const DecodedCall> calls) {
   return calls.empty() ? nullptr : std::get_if<proto::CompressedBulk>(&calls.front().call);
 }

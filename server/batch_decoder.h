@@ -40,6 +40,15 @@ const proto::CompressedBulk* compressed_bulk(std::span<const DecodedCall> calls)
 // bytes of `bulk`, which must outlive them.
 void attach_bulk(std::span<DecodedCall> calls, std::span<const uint8_t> bulk);
 
+// What a decoded batch holds, learned in one pass over its calls.
+struct BatchSummary {
+  bool device_work = false;   // an operator or a replay: the batch occupies the device
+  bool runs_kernels = false;  // a launch or a replay
+  uint64_t replay_segments = 0;
+  uint64_t allocation_bytes = 0;  // asked for by its MemAllocs
+};
+BatchSummary summarize(std::span<const DecodedCall> calls);
+
 // Decodes the operator calls of a template (TemplateRegister::calls): at most
 // `max_operators`, and only operators. Their bulk ranges are left empty.
 Status decode_template(std::span<const uint8_t> calls_meta, size_t max_operators, std::vector<DecodedCall>& calls,

@@ -35,15 +35,6 @@ const proto::MemcpyHtoD* whole_bulk_copy(const Session& session, std::span<const
   return std::get_if<proto::MemcpyHtoD>(&t->calls[replay->first].call);
 }
 
-// Whether a batch may run kernels, whose time only the kernel decides: such
-// a batch never runs on the transport thread, which must keep serving the
-// others (and sending heartbeats) meanwhile.
-bool runs_kernels(const std::vector<DecodedCall>& calls) {
-  return std::any_of(calls.begin(), calls.end(), [](const DecodedCall& c) {
-    return std::holds_alternative<proto::Launch>(c.call) || std::holds_alternative<proto::ReplaySegment>(c.call);
-  });
-}
-
 // A session whose last batch ran longer than this runs its next on the
 // executor even when alone: the transport thread must stay free to send the
 // heartbeats that keep its client waiting (transport.h, reply_timeout_ms).
@@ -330,6 +321,7 @@ Status SessionManager::take_batch(transport::PeerId peer, const transport::Messa
   }
   if (Status s = inflate(work, bulk, bulk, why); !ok(s)) return s;
   attach_bulk(work.calls, bulk);
+  work.summary = summarize(work.calls);
   return Status::Ok;
 }
 
@@ -447,8 +439,11 @@ void SessionManager::run_batch(transport::PeerId peer, Connection& connection, C
     return;
   }
   make_room(*work);
+  // A batch that may run kernels, whose time only the kernel decides, never
+  // runs on the transport thread, which must keep serving the others (and
+  // sending heartbeats) meanwhile.
   if (in_flight_ == 0 && executors_[work->session.device_index()]->idle() && !shared &&
-      work->last_run < kLongestInlineRun && !runs_kernels(work->calls)) {
+      work->last_run < kLongestInlineRun && !work->summary.runs_kernels) {
     run_now(*work, now);
     send_reply(peer, connection);
     return;
@@ -475,8 +470,9 @@ void SessionManager::run_batch(transport::PeerId peer, Connection& connection, C
 
 void SessionManager::run_now(SessionWork& work, Clock::time_point started) {
   work.dispatcher.run(work.session, work.calls, work.reply);
-  work.last_run = Clock::now() - started;
-  work.counts = status_.batch_ran(work.session, work.calls, work.reply, work.last_run);
+  // Without device work nothing occupied the device: not timed.
+  work.last_run = work.summary.device_work ? Clock::now() - started : Clock::duration{};
+  work.counts = status_.batch_ran(work.session, work.calls, work.summary, work.reply, work.last_run);
 }
 
 void SessionManager::batch_done(transport::PeerId peer, const std::shared_ptr<SessionWork>& work, size_t device) {
@@ -545,9 +541,7 @@ void SessionManager::rebalance(SessionWork& work) {
 
 void SessionManager::make_room(SessionWork& work) {
   if (work.stays || !work.session.admitted() || work.session.templates().size() != 0) return;
-  uint64_t needed = 0;
-  for (const DecodedCall& c : work.calls)
-    if (const auto* alloc = std::get_if<proto::MemAlloc>(&c.call)) needed += alloc->size;
+  const uint64_t needed = work.summary.allocation_bytes;
   if (needed == 0) return;
   const std::vector<DeviceLoad> loads = device_loads();
   auto free_on = [&](size_t i) { return loads[i].free_memory(); };

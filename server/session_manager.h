@@ -119,6 +119,7 @@ class SessionManager final : public transport::Handler, private Admission {
     std::vector<uint8_t> meta, bulk;
     std::vector<uint8_t> compressed;  // a compressed bulk as it came, until decompressed
     std::vector<DecodedCall> calls;
+    BatchSummary summary;  // of calls
     BatchReply reply;
     std::vector<uint8_t> reply_bulk;  // the reply's bytes, when the device's would not stay
     // Gives back what a large batch left in the buffers above.

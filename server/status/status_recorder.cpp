@@ -4,10 +4,9 @@
 
 namespace rrto::server {
 
-bool is_inference(std::span<const DecodedCall> calls) {
+bool is_inference(std::span<const DecodedCall> calls, uint64_t replays) {
   if (calls.empty()) return false;
-  if (proto::copies_to_host(proto::call_op(calls.back().call))) return true;
-  return replay_segments(calls, calls.size()) > 0;
+  return replays > 0 || proto::copies_to_host(proto::call_op(calls.back().call));
 }
 
 uint64_t replay_segments(std::span<const DecodedCall> calls, size_t count) {
@@ -51,7 +50,8 @@ void StatusRecorder::moved(const Session& session, size_t from, uint64_t memory_
 }
 
 StatusRecorder::BatchCounts StatusRecorder::batch_ran(const Session& session, std::span<const DecodedCall> calls,
-                                                      const BatchReply& reply, std::chrono::nanoseconds busy) {
+                                                      const BatchSummary& summary, const BatchReply& reply,
+                                                      std::chrono::nanoseconds busy) {
   BatchCounts counts{.counted = false, .reply_bytes = reply.meta.size() + reply.bulk.size()};
   // A refused Hello leaves no session to account to.
   if (!session.admitted()) return counts;
@@ -60,8 +60,8 @@ StatusRecorder::BatchCounts StatusRecorder::batch_ran(const Session& session, st
   const size_t ran = succeeded ? calls.size() : reply.call_index;  // the failed call served nothing
   counts.device = session.device_index();
   counts.busy_ns = static_cast<uint64_t>(busy.count());
-  counts.replays = replay_segments(calls, ran);
-  counts.inference = succeeded && is_inference(calls);
+  counts.replays = succeeded ? summary.replay_segments : replay_segments(calls, ran);
+  counts.inference = succeeded && is_inference(calls, counts.replays);
   if (SessionBoard* board = board_.load(std::memory_order_acquire))
     board->update(session.id(), [&](SessionInfo& info) {
       info.memory_bytes = session.allocations().allocated_bytes();

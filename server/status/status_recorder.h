@@ -53,8 +53,8 @@ class StatusRecorder {
   // After the dispatcher ran `calls` (for `busy`) and built `reply`, on the
   // thread that ran them: updates the board, and returns what count() adds
   // once the reply is out.
-  BatchCounts batch_ran(const Session& session, std::span<const DecodedCall> calls, const BatchReply& reply,
-                        std::chrono::nanoseconds busy);
+  BatchCounts batch_ran(const Session& session, std::span<const DecodedCall> calls, const BatchSummary& summary,
+                        const BatchReply& reply, std::chrono::nanoseconds busy);
   void count(const BatchCounts& counts);
   // Batches waiting for or running on a device's executor.
   void queue_depth(size_t device, uint64_t batches) {
@@ -69,8 +69,8 @@ class StatusRecorder {
 };
 
 // Whether a batch that succeeded served an inference: it holds a
-// ReplaySegment or ends by copying back to the host.
-bool is_inference(std::span<const DecodedCall> calls);
+// ReplaySegment (`replays` of them) or ends by copying back to the host.
+bool is_inference(std::span<const DecodedCall> calls, uint64_t replays);
 // ReplaySegment calls among the first `count` calls.
 uint64_t replay_segments(std::span<const DecodedCall> calls, size_t count);
 
