@@ -55,6 +55,7 @@ struct Function {
   const KernelInfo* kernel = nullptr;
   const KernelDef* def = nullptr;  // the kernel's identity in recorded ops
   FunctionAttributes attributes;
+  CUfunc_cache cache_config = CU_FUNC_CACHE_PREFER_NONE;  // as the program set it
 };
 
 struct Stream {

@@ -1,10 +1,23 @@
 #include "client/operators.h"
 
+#include "recorder/hash.h"
+
 namespace rrto::client {
 
 Op op_of(const proto::Launch& call, const KernelDef& kernel) {
   return Op::launch(kernel, {call.grid[0], call.grid[1], call.grid[2]}, {call.block[0], call.block[1], call.block[2]},
                     call.shared_mem, call.stream, call.params);
+}
+
+Op op_of(const proto::LaunchEx& call, const KernelDef& kernel) {
+  Op op = Op::launch(kernel, {call.grid[0], call.grid[1], call.grid[2]}, {call.block[0], call.block[1], call.block[2]},
+                     call.shared_mem, call.stream, call.params);
+  proto::LaunchAttributes attributes = call.attributes;
+  uint64_t hash = 0x51afd7ed558ccd1dull;
+  attributes.fields([&hash](auto value) { hash = hash_mix(hash ^ static_cast<uint64_t>(value), 0xc4ceb9fe1a85ec53ull); });
+  op.value = hash | 1;  // never 0, which is a plain launch's
+  op.seal();
+  return op;
 }
 
 Op op_of(const proto::MemcpyHtoD& call, const void* host_src, bool async) {

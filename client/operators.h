@@ -10,6 +10,9 @@
 namespace rrto::client {
 
 Op op_of(const proto::Launch& call, const KernelDef& kernel);
+// Its attributes are part of its structure: a launch whose attributes
+// changed is not replayed as the one before.
+Op op_of(const proto::LaunchEx& call, const KernelDef& kernel);
 // Copies name their host side only as a reference; `async` says whether the
 // program called the *Async form.
 Op op_of(const proto::MemcpyHtoD& call, const void* host_src, bool async);

@@ -74,6 +74,12 @@ class Replayer final : public BatchRewriter {
   // ends first, in `queue`.
   void invalidate(OutgoingBatch& queue);
 
+  // A call that changes how later operators run (a function's setting) is
+  // about to join `queue`: a speculation in hand ends first, in `queue`.
+  void before_setting(OutgoingBatch& queue) {
+    if (speculation_.active) end_speculation(queue);
+  }
+
   void before_send(OutgoingBatch& batch) override;
   void after_send(const Sent& sent) override;
 

@@ -19,7 +19,9 @@ namespace rrto::proto {
 // 5: CompressedBulk.
 // 6: speculative continuation (ReplaySegment's speculate_to, SpeculationEnd).
 // 7: 2D copies and memsets (Memcpy2DHtoD, Memcpy2DDtoH, Memcpy2DDtoD, Memset2D).
-inline constexpr uint32_t kProtocolVersion = 7;
+// 8: function settings travel (FuncSetAttribute, FuncSetCacheConfig), and
+//    launches with attributes (LaunchEx).
+inline constexpr uint32_t kProtocolVersion = 8;
 
 // Transport-level message opcodes.
 enum MessageOp : uint16_t { kBatchRequest = 1, kBatchReply = 2 };
@@ -69,7 +71,10 @@ enum MessageOp : uint16_t { kBatchRequest = 1, kBatchReply = 2 };
   X(Memcpy2DHtoD,      33, true , true )    \
   X(Memcpy2DDtoH,      34, true , false)    \
   X(Memcpy2DDtoD,      35, true , true )    \
-  X(Memset2D,          36, true , true )
+  X(Memset2D,          36, true , true )    \
+  X(FuncSetAttribute,  37, false, true )    \
+  X(FuncSetCacheConfig, 38, false, true )   \
+  X(LaunchEx,          39, true , true )
 
 enum class CallOp : uint16_t {
 #define RRTO_CALL_OP(name, wire, is_operator, builds) name = wire,
@@ -318,6 +323,21 @@ struct FuncGetAttributeResult {
   template <class F> void fields(F&& f) { f(value); }
 };
 
+// A function's setting (cuFuncSetAttribute, cuFuncSetCacheConfig), applied
+// in order with the work around it: later launches of the function run
+// with it.
+struct FuncSetAttribute {
+  uint64_t function = 0;
+  int32_t attribute = 0;  // CUfunction_attribute
+  int32_t value = 0;
+  template <class F> void fields(F&& f) { f(function); f(attribute); f(value); }
+};
+struct FuncSetCacheConfig {
+  uint64_t function = 0;
+  int32_t config = 0;  // CUfunc_cache
+  template <class F> void fields(F&& f) { f(function); f(config); }
+};
+
 struct Launch {
   uint64_t function = 0;
   uint32_t grid[3] = {1, 1, 1};
@@ -330,6 +350,45 @@ struct Launch {
     f(shared_mem); f(stream); f(params);
   }
 };
+
+// The launch attributes a LaunchEx carries (cuLaunchKernelEx's): `present`
+// has bit (1 << id) set for each CUlaunchAttributeID given
+// (protocol/launch_attributes.h lists those a launch may carry), whose value
+// is then the field of that name; the others' fields are unused.
+struct LaunchAttributes {
+  uint32_t present = 0;
+  uint32_t cooperative = 0;
+  uint32_t cluster[3] = {0, 0, 0};
+  uint32_t cluster_scheduling = 0;  // CUclusterSchedulingPolicy
+  uint32_t programmatic_serialization = 0;
+  int32_t priority = 0;
+  uint32_t shared_memory_carveout = 0;
+  template <class F> void fields(F&& f) {
+    f(present); f(cooperative); f(cluster[0]); f(cluster[1]); f(cluster[2]); f(cluster_scheduling);
+    f(programmatic_serialization); f(priority); f(shared_memory_carveout);
+  }
+  friend bool operator==(const LaunchAttributes&, const LaunchAttributes&) = default;
+};
+
+// A Launch with attributes. A launch without any is a plain Launch, which
+// costs none of these bytes.
+struct LaunchEx {
+  uint64_t function = 0;
+  uint32_t grid[3] = {1, 1, 1};
+  uint32_t block[3] = {1, 1, 1};
+  uint32_t shared_mem = 0;
+  uint64_t stream = 0;
+  Bytes params;
+  LaunchAttributes attributes;
+  template <class F> void fields(F&& f) {
+    f(function); f(grid[0]); f(grid[1]); f(grid[2]); f(block[0]); f(block[1]); f(block[2]);
+    f(shared_mem); f(stream); f(params);
+    attributes.fields(f);
+  }
+};
+
+// The calls that run a kernel.
+constexpr bool launches_kernel(CallOp op) { return op == CallOp::Launch || op == CallOp::LaunchEx; }
 
 struct StreamCreate {
   uint64_t stream = 0;
@@ -429,7 +488,8 @@ struct ReplaySegment {
 };
 
 // The operators a continuation may run: those that need nothing new from
-// the host (no upload) and whose effect a server can undo (no event).
+// the host (no upload) and whose effect a server can undo (no event). A
+// launch with attributes (LaunchEx, rare) is not run ahead.
 constexpr bool runs_ahead(CallOp op) {
   return op == CallOp::Launch || op == CallOp::Memset || op == CallOp::MemcpyDtoD || op == CallOp::MemcpyDtoH ||
          op == CallOp::StreamSynchronize || op == CallOp::CtxSynchronize;

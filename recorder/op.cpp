@@ -143,6 +143,7 @@ void Op::seal() {
   h = hash_mix(h ^ (grid.x | static_cast<uint64_t>(grid.y) << 32), grid.z | static_cast<uint64_t>(block.x) << 32);
   h = hash_mix(h ^ (block.y | static_cast<uint64_t>(block.z) << 32), bytes ^ 0x2d358dccaa6c78a5ull);
   if (is_2d()) h = hash_mix(hash_mix(h ^ rows, dst_pitch ^ 0x9e3779b97f4a7c15ull), src_pitch);
+  if (kind == OpKind::KernelLaunch && value != 0) h = hash_mix(h ^ value, 0x94d049bb133111ebull);
   structural_sig = hash_mix(h ^ args_size, stream ^ 0x8bb84b93962eacc9ull);
   std::array<uint8_t, 16> scratch;
   const auto operands = op_operands(*this, scratch);

@@ -51,7 +51,9 @@ struct Op {
   // device. Memset: dst. The host side is a reference only: no payload here.
   uint64_t dst = 0, src = 0;
   uint64_t bytes = 0;  // copy or memset size in bytes
-  uint64_t value = 0;  // memset value; StreamWaitEvent: its flags
+  // Memset value; StreamWaitEvent: its flags; a launch: a hash of its launch
+  // attributes (cuLaunchKernelEx), 0 when it has none.
+  uint64_t value = 0;
   uint64_t event = 0;  // event handle id for EventRecord / StreamWaitEvent
   // kOp2D: `bytes` is rows * the row's width; the destination's and the
   // source's pitches (a memset's is dst_pitch).
@@ -61,8 +63,8 @@ struct Op {
   // stores them in an ArgArena (a Trace does).
   const uint8_t* args = nullptr;
   uint32_t args_size = 0;
-  // Set by seal(): kind, flags, kernel, geometry, shared memory, sizes
-  // (copy/memset bytes, argument buffer size), stream...
+  // Set by seal(): kind, flags, kernel, geometry, shared memory, launch
+  // attributes, sizes (copy/memset bytes, argument buffer size), stream...
   uint64_t structural_sig = 0;
   // ...plus argument bytes, device pointers, memset value and event.
   uint64_t full_sig = 0;

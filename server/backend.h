@@ -26,6 +26,8 @@
 #include <string_view>
 #include <vector>
 
+#include "protocol/calls.h"
+
 namespace rrto::server {
 
 // Where one kernel parameter sits in the packed parameter buffer.
@@ -59,10 +61,15 @@ using FunctionHandle = BackendHandle<struct FunctionTag>;
 using StreamHandle = BackendHandle<struct StreamTag>;
 using EventHandle = BackendHandle<struct EventTag>;
 
+// A launch's attributes (cuLaunchKernelEx's), as the client sent them; the
+// session layer has checked their values (proto::valid_launch_attributes).
+using LaunchAttributes = proto::LaunchAttributes;
+
 struct LaunchGeometry {
   uint32_t grid[3] = {1, 1, 1};
   uint32_t block[3] = {1, 1, 1};
   uint32_t shared_mem = 0;
+  LaunchAttributes attributes;  // none: present == 0
 };
 
 class Device;
@@ -133,6 +140,12 @@ class SessionDevice {
   // backend places them itself (host); 0 where the driver does.
   virtual uint64_t module_memory_bytes(ModuleHandle) const { return 0; }
   virtual CUresult function_get_attribute(FunctionHandle function, int32_t attribute, int32_t& value) = 0;
+  // cuFuncSetAttribute and cuFuncSetCacheConfig: later launches of the
+  // function run with the setting. The session layer has checked that the
+  // attribute is settable and the configuration one CUDA has; a backend
+  // checks the value against its device.
+  virtual CUresult function_set_attribute(FunctionHandle function, int32_t attribute, int32_t value) = 0;
+  virtual CUresult function_set_cache_config(FunctionHandle function, int32_t config) = 0;
   // `params` is the packed parameter buffer; `layout` has been checked to lie
   // inside it. On failure `error` may explain (it goes back to the client).
   virtual CUresult launch(FunctionHandle function, const LaunchGeometry& geometry, StreamHandle stream,

@@ -97,7 +97,7 @@ BatchSummary summarize(std::span<const DecodedCall> calls) {
     const proto::CallOp op = proto::call_op(c.call);
     const bool replay = op == proto::CallOp::ReplaySegment;
     summary.device_work |= replay || proto::is_operator(op);
-    summary.runs_kernels |= replay || op == proto::CallOp::Launch;
+    summary.runs_kernels |= replay || proto::launches_kernel(op);
     summary.replay_segments += replay;
     if (const auto* alloc = std::get_if<proto::MemAlloc>(&c.call)) summary.allocation_bytes += alloc->size;
   }

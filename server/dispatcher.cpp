@@ -58,10 +58,22 @@ class Dispatcher::CallRunner {
     return with_result<proto::FuncGetAttributeResult>(
         [&](auto& out) { return s_.function_get_attribute(c.function, c.attribute, out.value); });
   }
+  CUresult operator()(const proto::FuncSetAttribute& c) {
+    return s_.function_set_attribute(c.function, c.attribute, c.value);
+  }
+  CUresult operator()(const proto::FuncSetCacheConfig& c) { return s_.function_set_cache_config(c.function, c.config); }
   CUresult operator()(const proto::Launch& c) {
     const LaunchGeometry geometry{.grid = {c.grid[0], c.grid[1], c.grid[2]},
                                   .block = {c.block[0], c.block[1], c.block[2]},
-                                  .shared_mem = c.shared_mem};
+                                  .shared_mem = c.shared_mem,
+                                  .attributes = {}};
+    return s_.launch(c.function, geometry, c.stream, c.params);
+  }
+  CUresult operator()(const proto::LaunchEx& c) {
+    const LaunchGeometry geometry{.grid = {c.grid[0], c.grid[1], c.grid[2]},
+                                  .block = {c.block[0], c.block[1], c.block[2]},
+                                  .shared_mem = c.shared_mem,
+                                  .attributes = c.attributes};
     return s_.launch(c.function, geometry, c.stream, c.params);
   }
 
@@ -212,6 +224,13 @@ std::optional<uint64_t> input_bytes(const proto::AnyCall& call) {
   return std::nullopt;
 }
 
+// A launch's parameter buffer; null for any other call.
+proto::Bytes* launch_params(proto::AnyCall& call) {
+  if (auto* launch = std::get_if<proto::Launch>(&call)) return &launch->params;
+  if (auto* launch = std::get_if<proto::LaunchEx>(&call)) return &launch->params;
+  return nullptr;
+}
+
 }  // namespace
 
 CUresult Dispatcher::replay(Session& session, const proto::ReplaySegment& segment, std::span<const uint8_t> inputs,
@@ -244,10 +263,10 @@ CUresult Dispatcher::replay(Session& session, const proto::ReplaySegment& segmen
       return session.fail(CUDA_ERROR_INVALID_VALUE, "replay segment continues past the copy back at {}", i);
     }
     if (i == delta_position) {
-      auto* launch = std::get_if<proto::Launch>(&call.call);
-      if (!launch || launch->params.size() != delta_params.size())
+      proto::Bytes* params = launch_params(call.call);
+      if (!params || params->size() != delta_params.size())
         return session.fail(CUDA_ERROR_INVALID_VALUE, "replay delta for operator {} does not fit it", i);
-      launch->params = delta_params;
+      *params = delta_params;
       if (!next_delta()) return session.fail(CUDA_ERROR_INVALID_VALUE, "malformed replay deltas");
     }
     if (CUresult r = run_call(session, call, reply)) return r;

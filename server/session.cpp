@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "common/printable.h"
 #include "protocol/calls.h"
+#include "protocol/launch_attributes.h"
 #include "server/address_window.h"
 
 namespace rrto::server {
@@ -312,6 +313,41 @@ CUresult Session::function_get_attribute(uint64_t function, int32_t attribute, i
   return view()->function_get_attribute(f->handle, attribute, value);
 }
 
+CUresult Session::function_set_attribute(uint64_t function, int32_t attribute, int32_t value) {
+  const Function* f = functions_.find(function);
+  if (!f) return fail(CUDA_ERROR_INVALID_HANDLE, "unknown function {:#x}", function);
+  if (!proto::settable_function_attribute(attribute))
+    return fail(CUDA_ERROR_INVALID_VALUE, "kernel {}: function attribute {} cannot be set", f->name, attribute);
+  if (CUresult r = view()->function_set_attribute(f->handle, attribute, value))
+    return fail(r, "kernel {}: setting function attribute {} to {} failed", f->name, attribute, value);
+  return CUDA_SUCCESS;
+}
+
+CUresult Session::function_set_cache_config(uint64_t function, int32_t config) {
+  const Function* f = functions_.find(function);
+  if (!f) return fail(CUDA_ERROR_INVALID_HANDLE, "unknown function {:#x}", function);
+  if (!proto::valid_cache_config(config))
+    return fail(CUDA_ERROR_INVALID_VALUE, "kernel {}: cache configuration {} is none CUDA has", f->name, config);
+  if (CUresult r = view()->function_set_cache_config(f->handle, config))
+    return fail(r, "kernel {}: setting cache configuration {} failed", f->name, config);
+  return CUDA_SUCCESS;
+}
+
+CUresult Session::check_launch_attributes(const Function& f, const LaunchGeometry& geometry) {
+  const LaunchAttributes& a = geometry.attributes;
+  if (a.present == 0) return CUDA_SUCCESS;
+  if (!proto::valid_launch_attributes(a))
+    return fail(CUDA_ERROR_INVALID_VALUE, "kernel {}: launch attributes (set {:#x}) with values CUDA refuses", f.name,
+                a.present);
+  if (!proto::has(a, CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION)) return CUDA_SUCCESS;
+  for (int d = 0; d < 3; ++d) {
+    if (geometry.grid[d] % a.cluster[d] != 0)
+      return fail(CUDA_ERROR_INVALID_VALUE, "kernel {}: cluster ({}, {}, {}) does not divide grid ({}, {}, {})", f.name,
+                  a.cluster[0], a.cluster[1], a.cluster[2], geometry.grid[0], geometry.grid[1], geometry.grid[2]);
+  }
+  return CUDA_SUCCESS;
+}
+
 CUresult Session::launch(uint64_t function, const LaunchGeometry& geometry, uint64_t stream,
                          std::span<const uint8_t> params) {
   const Function* f = functions_.find(function);
@@ -326,6 +362,7 @@ CUresult Session::launch(uint64_t function, const LaunchGeometry& geometry, uint
     if (geometry.grid[d] == 0 || geometry.block[d] == 0)
       return fail(CUDA_ERROR_INVALID_VALUE, "kernel {}: launch with a zero grid or block dimension", f->name);
   }
+  if (CUresult r = check_launch_attributes(*f, geometry)) return r;
   StreamHandle s;
   if (CUresult r = resolve_stream(stream, s)) return r;
   // A failed launch is logged here, once, with the session (fail_with); the

@@ -115,6 +115,8 @@ class Session {
                                std::span<const uint8_t> client_layout);
   CUresult module_get_global(uint64_t module, std::string_view name, uint64_t& dptr, uint64_t& size);
   CUresult function_get_attribute(uint64_t function, int32_t attribute, int32_t& value);
+  CUresult function_set_attribute(uint64_t function, int32_t attribute, int32_t value);
+  CUresult function_set_cache_config(uint64_t function, int32_t config);
   CUresult launch(uint64_t function, const LaunchGeometry& geometry, uint64_t stream, std::span<const uint8_t> params);
 
   CUresult stream_create(uint64_t stream, uint32_t flags, int32_t priority);
@@ -169,6 +171,8 @@ class Session {
   CUresult backend_failed(CUresult code, std::string_view fallback);
   // CUDA_ERROR_OUT_OF_MEMORY once the session holds limits_.handles handles.
   CUresult check_handle_room(std::string_view what);
+  // The launch attributes' values, and a cluster that divides the grid.
+  CUresult check_launch_attributes(const Function& f, const LaunchGeometry& geometry);
   CUresult check_range(std::string_view what, uint64_t p, uint64_t n);
   // `height` (> 0) rows of `width` bytes, `pitch` apart, from `base`: inside one allocation.
   CUresult check_rows(std::string_view what, uint64_t base, uint64_t pitch, uint64_t width, uint64_t height);

@@ -1,10 +1,12 @@
 #include "server/cuda/cuda_device.h"
 
+#include <array>
 #include <cstring>
 
 #include <fmt/format.h>
 
 #include "common/log.h"
+#include "protocol/launch_attributes.h"
 #include "module_image/validate.h"
 
 namespace rrto::server::cuda {
@@ -328,6 +330,16 @@ CUresult CudaDevice::function_get_attribute(FunctionHandle function, int32_t att
   return CUDA_SUCCESS;
 }
 
+CUresult CudaDevice::function_set_attribute(FunctionHandle function, int32_t attribute, int32_t value) {
+  if (CUresult r = bind()) return r;
+  return driver_.cuFuncSetAttribute(function_of(function), static_cast<CUfunction_attribute>(attribute), value);
+}
+
+CUresult CudaDevice::function_set_cache_config(FunctionHandle function, int32_t config) {
+  if (CUresult r = bind()) return r;
+  return driver_.cuFuncSetCacheConfig(function_of(function), static_cast<CUfunc_cache>(config));
+}
+
 CUresult CudaDevice::launch(FunctionHandle function, const LaunchGeometry& g, StreamHandle stream,
                             std::span<const uint8_t> params, const ParamLayout& layout, std::string& error) {
   if (CUresult r = bind()) return r;
@@ -336,11 +348,57 @@ CUresult CudaDevice::launch(FunctionHandle function, const LaunchGeometry& g, St
   // the values at launch, so the buffer may go away afterwards.
   kernel_params_.resize(layout.size());
   for (size_t i = 0; i < layout.size(); ++i) kernel_params_[i] = const_cast<uint8_t*>(params.data() + layout[i].offset);
+  void** kernel_params = kernel_params_.empty() ? nullptr : kernel_params_.data();
+  if (g.attributes.present != 0) {
+    const CUresult r = launch_with_attributes(function_of(function), g, stream_of(stream), kernel_params);
+    if (r != CUDA_SUCCESS) error = fmt::format("cuLaunchKernelEx failed with {}", driver_.error_name(r));
+    return r;
+  }
   const CUresult r = driver_.cuLaunchKernel(function_of(function), g.grid[0], g.grid[1], g.grid[2], g.block[0],
-                                            g.block[1], g.block[2], g.shared_mem, stream_of(stream),
-                                            kernel_params_.empty() ? nullptr : kernel_params_.data(), nullptr);
+                                            g.block[1], g.block[2], g.shared_mem, stream_of(stream), kernel_params,
+                                            nullptr);
   if (r != CUDA_SUCCESS) error = fmt::format("cuLaunchKernel failed with {}", driver_.error_name(r));
   return r;
+}
+
+CUresult CudaDevice::launch_with_attributes(CUfunction function, const LaunchGeometry& g, CUstream stream,
+                                            void** params) {
+  const LaunchAttributes& a = g.attributes;
+  std::array<CUlaunchAttribute, 8> attributes{};
+  unsigned count = 0;
+  auto add = [&](CUlaunchAttributeID id) -> CUlaunchAttributeValue& {
+    attributes[count].id = id;
+    return attributes[count++].value;
+  };
+  if (proto::has(a, CU_LAUNCH_ATTRIBUTE_COOPERATIVE)) add(CU_LAUNCH_ATTRIBUTE_COOPERATIVE).cooperative = static_cast<int>(a.cooperative);
+  if (proto::has(a, CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION)) {
+    CUlaunchAttributeValue& v = add(CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION);
+    v.clusterDim.x = a.cluster[0];
+    v.clusterDim.y = a.cluster[1];
+    v.clusterDim.z = a.cluster[2];
+  }
+  if (proto::has(a, CU_LAUNCH_ATTRIBUTE_CLUSTER_SCHEDULING_POLICY_PREFERENCE))
+    add(CU_LAUNCH_ATTRIBUTE_CLUSTER_SCHEDULING_POLICY_PREFERENCE).clusterSchedulingPolicyPreference =
+        static_cast<CUclusterSchedulingPolicy>(a.cluster_scheduling);
+  if (proto::has(a, CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION))
+    add(CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION).programmaticStreamSerializationAllowed =
+        static_cast<int>(a.programmatic_serialization);
+  if (proto::has(a, CU_LAUNCH_ATTRIBUTE_PRIORITY)) add(CU_LAUNCH_ATTRIBUTE_PRIORITY).priority = a.priority;
+  if (proto::has(a, CU_LAUNCH_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT))
+    add(CU_LAUNCH_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT).sharedMemCarveout = a.shared_memory_carveout;
+  CUlaunchConfig config{};
+  config.gridDimX = g.grid[0];
+  config.gridDimY = g.grid[1];
+  config.gridDimZ = g.grid[2];
+  config.blockDimX = g.block[0];
+  config.blockDimY = g.block[1];
+  config.blockDimZ = g.block[2];
+  config.sharedMemBytes = g.shared_mem;
+  config.hStream = stream;
+  config.attrs = attributes.data();
+  config.numAttrs = count;
+  if (!driver_.cuLaunchKernelEx) return CUDA_ERROR_NOT_SUPPORTED;
+  return driver_.cuLaunchKernelEx(&config, function, params, nullptr);
 }
 
 // ---------------------------------------------------------------- streams

@@ -60,6 +60,8 @@ class CudaDevice final : public Device, public SessionDevice {
   void function_release(FunctionHandle) override {}
   CUresult module_get_global(ModuleHandle module, std::string_view name, uint64_t& dptr, uint64_t& size) override;
   CUresult function_get_attribute(FunctionHandle function, int32_t attribute, int32_t& value) override;
+  CUresult function_set_attribute(FunctionHandle function, int32_t attribute, int32_t value) override;
+  CUresult function_set_cache_config(FunctionHandle function, int32_t config) override;
   CUresult launch(FunctionHandle function, const LaunchGeometry& geometry, StreamHandle stream,
                   std::span<const uint8_t> params, const ParamLayout& layout, std::string& error) override;
 
@@ -103,6 +105,8 @@ class CudaDevice final : public Device, public SessionDevice {
   std::vector<CUevent> pending_copies_;
   std::vector<CUevent> spare_events_;
   std::vector<void*> kernel_params_;  // reused by launch()
+  // A launch with attributes, through cuLaunchKernelEx.
+  CUresult launch_with_attributes(CUfunction function, const LaunchGeometry& g, CUstream stream, void** params);
   const std::string no_failure_;
 };
 

@@ -57,6 +57,8 @@ namespace rrto::server::cuda {
   X(cuModuleGetFunction, 2000)           \
   X(cuModuleGetGlobal, 3020)             \
   X(cuFuncGetAttribute, 2020)            \
+  X(cuFuncSetAttribute, 9000)            \
+  X(cuFuncSetCacheConfig, 3000)          \
   X(cuLaunchKernel, 4000)                \
   X(cuStreamCreateWithPriority, 5050)    \
   X(cuStreamDestroy, 4000)               \
@@ -71,7 +73,7 @@ namespace rrto::server::cuda {
   X(cuEventElapsedTime, 2000)
 
 // Optional: older drivers lack them, and the backend copes.
-#define RRTO_CUDA_DRIVER_OPTIONAL_FUNCTIONS(X) X(cuFuncGetParamInfo, 12040)
+#define RRTO_CUDA_DRIVER_OPTIONAL_FUNCTIONS(X) X(cuFuncGetParamInfo, 12040) X(cuLaunchKernelEx, 11060)
 
 struct CudaDriver {
 #define RRTO_DECLARE_PFN(name, version) PFN_##name##_v##version name = nullptr;

@@ -2,6 +2,7 @@
 
 #include <cuda.h>
 
+#include <algorithm>
 #include <string>
 
 namespace rrto::server::host {
@@ -11,6 +12,10 @@ constexpr int32_t kMaxThreadsPerBlock = 1024;
 constexpr int32_t kSharedPerBlock = 48 * 1024;
 constexpr int32_t kSharedPerBlockOptin = 227 * 1024;
 constexpr int32_t kSharedPerMultiprocessor = 228 * 1024;
+constexpr int32_t kReservedSharedPerBlock = 1024;
+constexpr int32_t kMultiprocessors = 8;
+constexpr int32_t kMaxThreadsPerMultiprocessor = 2048;
+constexpr int32_t kMaxBlocksPerMultiprocessor = 32;
 
 // FNV-1a, 64 bit.
 uint64_t fnv1a(std::string_view bytes, uint64_t hash = 0xcbf29ce484222325ull) {
@@ -42,7 +47,7 @@ constexpr Attribute kFixedAttributes[] = {
     {CU_DEVICE_ATTRIBUTE_CLOCK_RATE, 1755000},  // kHz
     {CU_DEVICE_ATTRIBUTE_TEXTURE_ALIGNMENT, 512},
     {CU_DEVICE_ATTRIBUTE_GPU_OVERLAP, 1},
-    {CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, 8},
+    {CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, kMultiprocessors},
     {CU_DEVICE_ATTRIBUTE_KERNEL_EXEC_TIMEOUT, 0},
     {CU_DEVICE_ATTRIBUTE_INTEGRATED, 0},
     {CU_DEVICE_ATTRIBUTE_CAN_MAP_HOST_MEMORY, 0},
@@ -64,7 +69,7 @@ constexpr Attribute kFixedAttributes[] = {
     {CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE, 2619000},  // kHz
     {CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH, 5120},
     {CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE, 50 * 1024 * 1024},
-    {CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR, 2048},
+    {CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR, kMaxThreadsPerMultiprocessor},
     {CU_DEVICE_ATTRIBUTE_ASYNC_ENGINE_COUNT, 2},
     {CU_DEVICE_ATTRIBUTE_UNIFIED_ADDRESSING, 1},
     {CU_DEVICE_ATTRIBUTE_MAXIMUM_TEXTURE1D_LAYERED_WIDTH, 32768},
@@ -106,16 +111,19 @@ constexpr Attribute kFixedAttributes[] = {
     {CU_DEVICE_ATTRIBUTE_LOCAL_L1_CACHE_SUPPORTED, 1},
     {CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR, kSharedPerMultiprocessor},
     {CU_DEVICE_ATTRIBUTE_MAX_REGISTERS_PER_MULTIPROCESSOR, 65536},
-    // Managed memory, host-pointer access, cooperative launches, memory pools,
-    // virtual memory management and the like are not offered: 0.
+    // Cooperative and cluster launches are accepted (host_session.cpp says how).
+    {CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH, 1},
+    {CU_DEVICE_ATTRIBUTE_CLUSTER_LAUNCH, 1},
+    // Managed memory, host-pointer access, memory pools, virtual memory
+    // management and the like are not offered: 0.
     {CU_DEVICE_ATTRIBUTE_MULTI_GPU_BOARD, 0},
     {CU_DEVICE_ATTRIBUTE_SINGLE_TO_DOUBLE_PRECISION_PERF_RATIO, 2},
     {CU_DEVICE_ATTRIBUTE_COMPUTE_PREEMPTION_SUPPORTED, 1},
     {CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, kSharedPerBlockOptin},
-    {CU_DEVICE_ATTRIBUTE_MAX_BLOCKS_PER_MULTIPROCESSOR, 32},
+    {CU_DEVICE_ATTRIBUTE_MAX_BLOCKS_PER_MULTIPROCESSOR, kMaxBlocksPerMultiprocessor},
     {CU_DEVICE_ATTRIBUTE_MAX_PERSISTING_L2_CACHE_SIZE, 0},
     {CU_DEVICE_ATTRIBUTE_MAX_ACCESS_POLICY_WINDOW_SIZE, 0},
-    {CU_DEVICE_ATTRIBUTE_RESERVED_SHARED_MEMORY_PER_BLOCK, 1024},
+    {CU_DEVICE_ATTRIBUTE_RESERVED_SHARED_MEMORY_PER_BLOCK, kReservedSharedPerBlock},
     {CU_DEVICE_ATTRIBUTE_MEM_SYNC_DOMAIN_COUNT, 1},
     {CU_DEVICE_ATTRIBUTE_NUMA_CONFIG, CU_DEVICE_NUMA_CONFIG_NONE},
     {CU_DEVICE_ATTRIBUTE_NUMA_ID, -1},
@@ -154,6 +162,14 @@ void describe_host_device(size_t index, std::string_view name, uint64_t total_me
   }
   out.uuid[6] = static_cast<uint8_t>((out.uuid[6] & 0x0f) | 0x50);  // RFC 4122: name-based (version 5 style)
   out.uuid[8] = static_cast<uint8_t>((out.uuid[8] & 0x3f) | 0x80);  // RFC 4122 variant
+}
+
+uint64_t host_resident_blocks(uint32_t threads, uint32_t shared_mem) {
+  if (threads == 0) return 0;
+  uint64_t per_multiprocessor = std::min<uint64_t>(kMaxBlocksPerMultiprocessor, kMaxThreadsPerMultiprocessor / threads);
+  const uint64_t shared_per_block = uint64_t{shared_mem} + kReservedSharedPerBlock;
+  per_multiprocessor = std::min<uint64_t>(per_multiprocessor, kSharedPerMultiprocessor / shared_per_block);
+  return per_multiprocessor * kMultiprocessors;
 }
 
 bool host_function_attribute(int32_t attribute, int32_t& value) {

@@ -1,5 +1,7 @@
 #include "server/host/host_device.h"
 
+#include "protocol/launch_attributes.h"
+
 #include <algorithm>
 #include <chrono>
 #include <vector>
@@ -110,6 +112,7 @@ CUresult HostDevice::module_get_function(ModuleHandle module, std::string_view n
   // fails, as cudart may look up kernels an application never launches.
   auto* f = new HostFunction;
   f->name = std::string(name);
+  for (int32_t a = 0; a < CU_FUNC_ATTRIBUTE_MAX; ++a) host_function_attribute(a, f->attributes[a]);
   if (kernels_) {
     if (!ok(kernels_->lookup(name, f->kernel, f->missing_reason))) f->kernel = nullptr;
   } else {
@@ -130,8 +133,24 @@ CUresult HostDevice::function_param_layout(FunctionHandle function, ParamLayout&
   return CUDA_SUCCESS;
 }
 
-CUresult HostDevice::function_get_attribute(FunctionHandle, int32_t attribute, int32_t& value) {
-  return host_function_attribute(attribute, value) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+CUresult HostDevice::function_get_attribute(FunctionHandle function, int32_t attribute, int32_t& value) {
+  if (attribute < 0 || attribute >= CU_FUNC_ATTRIBUTE_MAX) return CUDA_ERROR_INVALID_VALUE;
+  value = object<HostFunction>(function)->attributes[attribute];
+  return CUDA_SUCCESS;
+}
+
+CUresult HostDevice::function_set_attribute(FunctionHandle function, int32_t attribute, int32_t value) {
+  const int32_t max_shared_optin = description_.attributes[CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN];
+  if (!proto::settable_function_attribute(attribute) ||
+      !proto::valid_function_attribute_value(attribute, value, max_shared_optin))
+    return CUDA_ERROR_INVALID_VALUE;
+  object<HostFunction>(function)->attributes[attribute] = value;
+  return CUDA_SUCCESS;
+}
+
+CUresult HostDevice::function_set_cache_config(FunctionHandle function, int32_t config) {
+  object<HostFunction>(function)->cache_config = config;
+  return CUDA_SUCCESS;
 }
 
 // ---------------------------------------------------------------- streams, events

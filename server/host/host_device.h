@@ -10,6 +10,7 @@
 // bookkeeping objects; it has no memory of its own.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -42,6 +43,10 @@ struct HostFunction {
   std::string name;
   const HostKernel* kernel = nullptr;  // nullptr: no CPU version
   std::string missing_reason;          // why kernel is nullptr
+  // Its CUfunction_attributes: the host device's, and what the session set
+  // (the largest dynamic shared memory a launch may ask for, say).
+  std::array<int32_t, CU_FUNC_ATTRIBUTE_MAX> attributes{};
+  int32_t cache_config = CU_FUNC_CACHE_PREFER_NONE;  // recorded only: the host has no L1 to split
 };
 
 class HostDevice final : public Device {
@@ -73,6 +78,8 @@ class HostDevice final : public Device {
   CUresult function_param_layout(FunctionHandle function, ParamLayout& layout);
   void function_release(FunctionHandle function);
   CUresult function_get_attribute(FunctionHandle function, int32_t attribute, int32_t& value);
+  CUresult function_set_attribute(FunctionHandle function, int32_t attribute, int32_t value);
+  CUresult function_set_cache_config(FunctionHandle function, int32_t config);
   CUresult stream_create(uint32_t flags, int32_t priority, StreamHandle& stream);
   CUresult stream_destroy(StreamHandle stream);
   CUresult event_create(uint32_t flags, EventHandle& event);

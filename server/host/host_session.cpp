@@ -8,6 +8,8 @@
 
 #include "common/log.h"
 #include "module_image/module_image.h"
+#include "protocol/launch_attributes.h"
+#include "server/host/host_attributes.h"
 #include "server/host/host_device.h"
 
 namespace rrto::server::host {
@@ -229,6 +231,12 @@ void HostSessionDevice::function_release(FunctionHandle function) { device_->fun
 CUresult HostSessionDevice::function_get_attribute(FunctionHandle function, int32_t attribute, int32_t& value) {
   return device_->function_get_attribute(function, attribute, value);
 }
+CUresult HostSessionDevice::function_set_attribute(FunctionHandle function, int32_t attribute, int32_t value) {
+  return device_->function_set_attribute(function, attribute, value);
+}
+CUresult HostSessionDevice::function_set_cache_config(FunctionHandle function, int32_t config) {
+  return device_->function_set_cache_config(function, config);
+}
 
 CUresult HostSessionDevice::module_get_global(ModuleHandle module, std::string_view name, uint64_t& dptr,
                                               uint64_t& size) {
@@ -266,6 +274,43 @@ CUresult HostSessionDevice::check_pointers(const HostFunction& f, std::span<cons
   return CUDA_SUCCESS;
 }
 
+// Blocks run one after the other on one CPU thread, so no launch setting
+// changes what a kernel computes: a cluster, a priority, programmatic
+// serialization and a carveout are checked and otherwise ignored. A
+// cooperative launch's blocks would all be resident at once on a GPU: its
+// grid must fit the device as a GPU's must (host kernels cannot synchronise
+// their grid anyway).
+CUresult HostSessionDevice::check_launch_settings(const HostFunction& f, const LaunchGeometry& geometry,
+                                                  std::string& error) const {
+  const int32_t max_dynamic = f.attributes[CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES];
+  if (geometry.shared_mem > static_cast<uint32_t>(max_dynamic)) {
+    error = fmt::format("launch of kernel {}: {} bytes of dynamic shared memory, more than its {} "
+                        "(CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES)",
+                        f.name, geometry.shared_mem, max_dynamic);
+    return CUDA_ERROR_INVALID_VALUE;
+  }
+  const LaunchAttributes& a = geometry.attributes;
+  if (proto::has(a, CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION)) {
+    const uint64_t blocks = uint64_t{a.cluster[0]} * a.cluster[1] * a.cluster[2];
+    const bool non_portable = f.attributes[CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED] != 0;
+    if (blocks > (non_portable ? kMaxNonPortableClusterBlocks : kMaxPortableClusterBlocks)) {
+      error = fmt::format("launch of kernel {}: a cluster of {} blocks is more than the device allows", f.name, blocks);
+      return CUDA_ERROR_INVALID_CLUSTER_SIZE;
+    }
+  }
+  if (proto::has(a, CU_LAUNCH_ATTRIBUTE_COOPERATIVE) && a.cooperative) {
+    const uint64_t blocks = uint64_t{geometry.grid[0]} * geometry.grid[1] * geometry.grid[2];
+    const uint64_t resident = host_resident_blocks(geometry.block[0] * geometry.block[1] * geometry.block[2],
+                                                   geometry.shared_mem);
+    if (blocks > resident) {
+      error = fmt::format("cooperative launch of kernel {}: {} blocks, more than the {} the device holds at once",
+                          f.name, blocks, resident);
+      return CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE;
+    }
+  }
+  return CUDA_SUCCESS;
+}
+
 CUresult HostSessionDevice::launch(FunctionHandle function, const LaunchGeometry& geometry, StreamHandle,
                                    std::span<const uint8_t> params, const ParamLayout&, std::string& error) {
   if (failed_) return failed_;
@@ -278,6 +323,7 @@ CUresult HostSessionDevice::launch(FunctionHandle function, const LaunchGeometry
   const HostDim3 block{geometry.block[0], geometry.block[1], geometry.block[2]};
   if (!ok(f.kernel->check_geometry(grid, block, &error)) || !ok(f.kernel->check_buffer(params.data(), params.size(), &error)))
     return CUDA_ERROR_INVALID_VALUE;
+  if (CUresult r = check_launch_settings(f, geometry, error)) return r;
   if (CUresult r = check_pointers(f, params, error)) return r;
   HostKernelRegistry::Position at;
   if (!device_->kernels_->position_of(*f.kernel, at)) return CUDA_ERROR_NOT_FOUND;

@@ -57,6 +57,8 @@ class HostSessionDevice final : public SessionDevice {
   CUresult module_get_global(ModuleHandle module, std::string_view name, uint64_t& dptr, uint64_t& size) override;
   uint64_t module_memory_bytes(ModuleHandle module) const override;
   CUresult function_get_attribute(FunctionHandle function, int32_t attribute, int32_t& value) override;
+  CUresult function_set_attribute(FunctionHandle function, int32_t attribute, int32_t value) override;
+  CUresult function_set_cache_config(FunctionHandle function, int32_t config) override;
   CUresult launch(FunctionHandle function, const LaunchGeometry& geometry, StreamHandle stream,
                   std::span<const uint8_t> params, const ParamLayout& layout, std::string& error) override;
 
@@ -80,6 +82,9 @@ class HostSessionDevice final : public SessionDevice {
 
  private:
   CUresult check_pointers(const struct HostFunction& f, std::span<const uint8_t> params, std::string& error) const;
+  // What a GPU would refuse of a launch's shared memory and attributes.
+  CUresult check_launch_settings(const struct HostFunction& f, const LaunchGeometry& geometry,
+                                 std::string& error) const;
   // Hands the queued launches to the kernel process and waits for them.
   CUresult run_queued();
   CUresult start_process();
