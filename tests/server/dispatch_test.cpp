@@ -10,6 +10,7 @@
 
 #include "common/limits.h"
 #include "common/log.h"
+#include "protocol/launch_attributes.h"
 #include "tests/server/harness.h"
 #include "tests/server/test_util.h"
 
@@ -771,4 +772,89 @@ TEST_CASE("streams and events: client ids, per-thread streams, timing") {
   expect(proto::StreamQuery{.stream = 10}, CUDA_ERROR_INVALID_HANDLE);
   expect(proto::EventDestroy{.event = 20}, CUDA_SUCCESS);
   expect(proto::EventDestroy{.event = 20}, CUDA_ERROR_INVALID_HANDLE);
+}
+
+TEST_CASE("function settings and launch attributes are applied in order and checked") {
+  Harness h;
+  const auto peer = h.open_session();
+  const int n = 64;
+  const uint64_t data = h.alloc(peer, n * sizeof(float));
+  Request load;
+  const uint8_t image[] = {0x7f, 'E', 'L', 'F'};
+  load.add(proto::ModuleLoad{.module = 1, .bulk_offset = load.add_bulk(image, 4), .size = 4});
+  const auto layout = layout_bytes({{0, 8}, {8, 4}, {12, 4}});
+  load.add(proto::ModuleGetFunction{.module = 1, .function = 2, .name = kScaleKernel, .param_layout = layout});
+  REQUIRE(h.send(peer, load).status == CUDA_SUCCESS);
+  uint8_t params[16];
+  const float factor = 2.0f;
+  std::memcpy(params, &data, 8);
+  std::memcpy(params + 8, &factor, 4);
+  std::memcpy(params + 12, &n, 4);
+  const uint32_t big_shared = 64 * 1024;  // above the default 48 KiB
+  auto launch_with_shared = [&](uint32_t shared) {
+    Request r;
+    r.add(proto::Launch{.function = 2, .grid = {2, 1, 1}, .block = {32, 1, 1}, .shared_mem = shared,
+                        .params = proto::Bytes(params)});
+    return h.send(peer, r);
+  };
+
+  SUBCASE("more dynamic shared memory than the function allows fails until it is raised") {
+    const Outcome refused = launch_with_shared(big_shared);
+    CHECK(refused.status == CUDA_ERROR_INVALID_VALUE);
+    CHECK(refused.error().find("MAX_DYNAMIC_SHARED_SIZE_BYTES") != std::string::npos);
+    CHECK(launch_with_shared(48 * 1024).status == CUDA_SUCCESS);
+    Request raise;
+    raise.add(proto::FuncSetAttribute{.function = 2, .attribute = CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                                      .value = static_cast<int32_t>(big_shared)});
+    raise.add(proto::Launch{.function = 2, .grid = {2, 1, 1}, .block = {32, 1, 1}, .shared_mem = big_shared,
+                            .params = proto::Bytes(params)});
+    raise.add(proto::FuncGetAttribute{.function = 2, .attribute = CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES});
+    const Outcome raised = h.send(peer, raise);
+    REQUIRE(raised.status == CUDA_SUCCESS);
+    CHECK(raised.result<proto::FuncGetAttributeResult>().value == static_cast<int32_t>(big_shared));
+    CHECK(launch_with_shared(big_shared + 1).status == CUDA_ERROR_INVALID_VALUE);
+  }
+  SUBCASE("settings outside what CUDA allows are refused") {
+    auto set = [&](int32_t attribute, int32_t value) {
+      Request r;
+      r.add(proto::FuncSetAttribute{.function = 2, .attribute = attribute, .value = value});
+      return h.send(peer, r).status;
+    };
+    CHECK(set(CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, 1 << 30) == CUDA_ERROR_INVALID_VALUE);
+    CHECK(set(CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, -1) == CUDA_ERROR_INVALID_VALUE);
+    CHECK(set(CU_FUNC_ATTRIBUTE_NUM_REGS, 8) == CUDA_ERROR_INVALID_VALUE);  // read-only
+    CHECK(set(CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT, 50) == CUDA_SUCCESS);
+    Request unknown;
+    unknown.add(proto::FuncSetAttribute{.function = 99, .attribute = CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT});
+    CHECK(h.send(peer, unknown).status == CUDA_ERROR_INVALID_HANDLE);
+    Request cache;
+    cache.add(proto::FuncSetCacheConfig{.function = 2, .config = CU_FUNC_CACHE_PREFER_SHARED});
+    CHECK(h.send(peer, cache).status == CUDA_SUCCESS);
+    Request bad_cache;
+    bad_cache.add(proto::FuncSetCacheConfig{.function = 2, .config = 17});
+    CHECK(h.send(peer, bad_cache).status == CUDA_ERROR_INVALID_VALUE);
+  }
+  SUBCASE("launch attributes") {
+    auto launch_ex = [&](uint32_t grid, const proto::LaunchAttributes& attributes) {
+      Request r;
+      r.add(proto::LaunchEx{.function = 2, .grid = {grid, 1, 1}, .block = {32, 1, 1}, .params = proto::Bytes(params),
+                            .attributes = attributes});
+      r.add(proto::MemcpyDtoH{.src = data, .size = sizeof(float)});
+      return h.send(peer, r);
+    };
+    const uint32_t cluster_bit = proto::launch_attribute_bit(CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION);
+    const uint32_t cooperative_bit = proto::launch_attribute_bit(CU_LAUNCH_ATTRIBUTE_COOPERATIVE);
+    const uint32_t priority_bit = proto::launch_attribute_bit(CU_LAUNCH_ATTRIBUTE_PRIORITY);
+    CHECK(launch_ex(2, {.present = cluster_bit | priority_bit, .cluster = {2, 1, 1}, .priority = -1}).status ==
+          CUDA_SUCCESS);
+    const Outcome indivisible = launch_ex(3, {.present = cluster_bit, .cluster = {2, 1, 1}});
+    CHECK(indivisible.status == CUDA_ERROR_INVALID_VALUE);
+    CHECK(indivisible.error().find("does not divide") != std::string::npos);
+    CHECK(launch_ex(2, {.present = cluster_bit, .cluster = {0, 1, 1}}).status == CUDA_ERROR_INVALID_VALUE);
+    CHECK(launch_ex(32, {.present = cluster_bit, .cluster = {32, 1, 1}}).status == CUDA_ERROR_INVALID_CLUSTER_SIZE);
+    CHECK(launch_ex(2, {.present = cooperative_bit, .cooperative = 1}).status == CUDA_SUCCESS);
+    CHECK(launch_ex(1 << 20, {.present = cooperative_bit, .cooperative = 1}).status ==
+          CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE);
+    CHECK(launch_ex(2, {.present = 1u << 12}).status == CUDA_ERROR_INVALID_VALUE);  // not one a launch carries
+  }
 }
