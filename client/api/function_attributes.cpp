@@ -79,6 +79,19 @@ CUresult api::cuFuncSetCacheConfig(Client& c, CUfunction f, CUfunc_cache config)
   return set_function_cache_config(c, f, config);
 }
 
+// Checked only: no device CUDA still supports has a shared memory bank size
+// to choose (the driver ignores it since compute capability 7.0).
+CUresult api::cuFuncSetSharedMemConfig(Client& c, CUfunction f, CUsharedconfig config) {
+  switch (config) {
+    case CU_SHARED_MEM_CONFIG_DEFAULT_BANK_SIZE:
+    case CU_SHARED_MEM_CONFIG_FOUR_BYTE_BANK_SIZE:
+    case CU_SHARED_MEM_CONFIG_EIGHT_BYTE_BANK_SIZE: break;
+    default: return CUDA_ERROR_INVALID_VALUE;
+  }
+  auto state = c.lock();
+  return state->functions.find(f) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+}
+
 CUresult api::cuFuncGetName(Client& c, const char** name, CUfunction f) {
   if (!name) return CUDA_ERROR_INVALID_VALUE;
   auto state = c.lock();

@@ -188,3 +188,34 @@ TEST_CASE("a decoded call is the struct its number names") {
   CHECK(call_op(call) == CallOp::Launch);
   CHECK(std::get<Launch>(call).block[0] == 64);
 }
+
+TEST_CASE("a launch with attributes and a function's setting survive the wire") {
+  BatchWriter w;
+  const uint8_t params[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  w.add(FuncSetAttribute{.function = 3, .attribute = 8, .value = 65536});
+  w.add(LaunchEx{.function = 3,
+                 .grid = {4, 1, 1},
+                 .block = {128, 1, 1},
+                 .shared_mem = 65536,
+                 .stream = 9,
+                 .params = Bytes(params),
+                 .attributes = {.present = 1u << 4 | 1u << 8, .cluster = {2, 1, 1}, .priority = -2}});
+  BatchReader r(w.bytes());
+  CallView view{};
+  AnyCall call;
+  REQUIRE(r.next(view));
+  REQUIRE(decode_call(view, call));
+  REQUIRE(std::holds_alternative<FuncSetAttribute>(call));
+  CHECK(std::get<FuncSetAttribute>(call).value == 65536);
+  CHECK_FALSE(is_operator(call_op(call)));
+  CHECK(builds_state(call_op(call)));
+  REQUIRE(r.next(view));
+  REQUIRE(decode_call(view, call));
+  REQUIRE(std::holds_alternative<LaunchEx>(call));
+  const LaunchEx& launch = std::get<LaunchEx>(call);
+  CHECK(launch.attributes == LaunchAttributes{.present = 1u << 4 | 1u << 8, .cluster = {2, 1, 1}, .priority = -2});
+  CHECK(launch.params.size() == 8);
+  CHECK(launch.shared_mem == 65536);
+  CHECK(kIsOperator<LaunchEx>);
+  CHECK(launches_kernel(CallOp::LaunchEx));
+}
