@@ -15,6 +15,7 @@
 
 #include "client/failover.h"
 #include "client/handles.h"
+#include "client/mapped_memory.h"
 #include "client/memory_pools.h"
 #include "client/op_recorder.h"
 #include "client/operators.h"
@@ -67,6 +68,11 @@ struct Stream {
 struct Event {
   uint64_t handle = 0;
   unsigned flags = 0;
+};
+
+struct HostAllocation {
+  size_t size = 0;
+  unsigned flags = 0;  // CU_MEMHOSTALLOC_*
 };
 
 struct DeviceInfo {
@@ -122,7 +128,8 @@ struct ClientState {
   unsigned primary_flags = 0;
 
   std::map<CUdeviceptr, size_t> device_allocations;  // base -> size
-  std::map<const void*, size_t> host_allocations;    // pinned (page-locked) host memory
+  std::map<const void*, HostAllocation> host_allocations;  // pinned (page-locked) host memory
+  MappedMemory mapped;  // registered host memory, and host memory mapped for the device
 
   // Streams with work sent to the server whose completion nobody has waited
   // for yet; a synchronisation with nothing queued and nothing here is

@@ -37,6 +37,11 @@ CUresult synchronize_context(ClientState& state);
 CUresult alloc_device(Client& c, CUdeviceptr* dptr, size_t size);
 CUresult free_device(Client& c, CUdeviceptr dptr);
 
+// The same, the lock held: for allocations the client makes itself (the
+// shadows of mapped host memory).
+CUresult allocate_on_device(ClientState& state, CUdeviceptr* dptr, size_t size);
+CUresult free_on_device(ClientState& state, CUdeviceptr dptr);
+
 // cuEventRecord on the stream a call names.
 CUresult event_record(Client& c, CUevent e, CUstream s, bool per_thread);
 
@@ -52,6 +57,18 @@ CUresult copy_on_device(Client& c, CUdeviceptr dst, CUdeviceptr src, size_t size
 
 // Queued work on `stream`: remembered until a synchronisation covers it.
 inline void note_stream_work(ClientState& state, uint64_t stream) { state.unsynced_streams.insert(stream); }
+
+// Device work about to be queued on `stream` that may read mapped host
+// memory (a launch, a copy or memset meeting a shadow): the mapped ranges go
+// up first (client/mapped_memory.h).
+inline CUresult before_mapped_work(ClientState& state, uint64_t stream) {
+  return state.mapped.none_mapped() ? CUDA_SUCCESS : upload_mapped_ranges(state, stream);
+}
+// The program synchronised with `stream` (0: the whole context): what the
+// device wrote into mapped ranges comes down.
+inline CUresult after_synchronisation(ClientState& state, uint64_t stream) {
+  return state.mapped.device_may_have_written() ? download_mapped_ranges(state, stream) : CUDA_SUCCESS;
+}
 
 // A stream argument names the legacy stream, a per-thread stream, or one of ours.
 inline bool valid_stream(const ClientState& state, CUstream s) {

@@ -77,6 +77,7 @@ CUresult launch(Client& c, CUfunction f, const unsigned grid[3], const unsigned 
                      .shared_mem = shared_mem,
                      .stream = stream,
                      .params = {params, static_cast<size_t>(size)}};
+  if (const CUresult r = before_mapped_work(*state, stream)) return r;
   if (!attributes) return queue_launch(*state, call, *function);
   proto::LaunchEx with_attributes{.function = call.function,
                                         .grid = {grid[0], grid[1], grid[2]},

@@ -1,13 +1,24 @@
-// Device memory, host memory and copies. The client keeps a map of the
+// Device memory, copies and pointer queries. The client keeps a map of the
 // device allocations it was given, so it can reject bad ranges and answer
 // address queries without asking the server.
-#include <cstdlib>
 #include <cstring>
+#include <iterator>
 
 #include "client/api/api.h"
 
 using namespace rrto::client;
 namespace proto = rrto::proto;
+
+namespace {
+
+// A copy or memset that meets the shadow of mapped host memory is device
+// work on it (client/mapped_memory.h).
+CUresult before_shadow_access(ClientState& state, CUdeviceptr p, size_t size, uint64_t stream) {
+  if (state.mapped.none_mapped() || !state.mapped.touches_shadow(p, size)) return CUDA_SUCCESS;
+  return upload_mapped_ranges(state, stream);
+}
+
+}  // namespace
 
 CUresult rrto::client::copy_to_device(Client& c, CUdeviceptr dst, const void* src, size_t size, uint64_t stream,
                                       bool async) {
@@ -16,6 +27,7 @@ CUresult rrto::client::copy_to_device(Client& c, CUdeviceptr dst, const void* sr
   if (!src) return CUDA_ERROR_INVALID_VALUE;
   auto state = c.lock();
   if (!state->on_device(dst, size)) return CUDA_ERROR_INVALID_VALUE;
+  if (const CUresult r = before_shadow_access(*state, dst, size, stream)) return r;
   const bool send_now = state->remote.mode() == Mode::Rpc || size >= kZeroCopyThreshold;
   proto::MemcpyHtoD call{.dst = dst, .size = size, .bulk_offset = 0, .stream = stream};
   if (state->on_operator(call, src, async)) return CUDA_SUCCESS;
@@ -33,16 +45,18 @@ CUresult rrto::client::copy_to_host(Client& c, void* dst, CUdeviceptr src, size_
   if (!dst) return CUDA_ERROR_INVALID_VALUE;
   auto state = c.lock();
   if (!state->on_device(src, size)) return CUDA_ERROR_INVALID_VALUE;
+  if (const CUresult r = before_shadow_access(*state, src, size, stream)) return r;
   proto::MemcpyDtoH call{.src = src, .size = size, .stream = stream};
   if (state->on_operator(call, dst, async)) {
     std::memcpy(dst, state->replayer.served_output(), size);
-    return CUDA_SUCCESS;
+  } else {
+    const CUresult r = state->remote.call_for_bulk(call, dst, size);
+    if (r != CUDA_SUCCESS) return r;
+    if (state->remote.last_bulk_received() != size) return CUDA_ERROR_UNKNOWN;
+    state->unsynced_streams.erase(stream);  // the server waited for the stream before copying
   }
-  const CUresult r = state->remote.call_for_bulk(call, dst, size);
-  if (r != CUDA_SUCCESS) return r;
-  if (state->remote.last_bulk_received() != size) return CUDA_ERROR_UNKNOWN;
-  state->unsynced_streams.erase(stream);  // the server waited for the stream before copying
-  return CUDA_SUCCESS;
+  // A synchronous copy back is a synchronisation with the stream's work.
+  return async ? CUDA_SUCCESS : after_synchronisation(*state, stream);
 }
 
 CUresult rrto::client::copy_on_device(Client& c, CUdeviceptr dst, CUdeviceptr src, size_t size, uint64_t stream,
@@ -52,6 +66,8 @@ CUresult rrto::client::copy_on_device(Client& c, CUdeviceptr dst, CUdeviceptr sr
   auto state = c.lock();
   if (!state->on_device(dst, size) || !state->on_device(src, size))
     return CUDA_ERROR_INVALID_VALUE;
+  if (const CUresult r = before_shadow_access(*state, dst, size, stream)) return r;
+  if (const CUresult r = before_shadow_access(*state, src, size, stream)) return r;
   proto::MemcpyDtoD call{.dst = dst, .src = src, .size = size, .stream = stream};
   if (state->on_operator(call, async)) return CUDA_SUCCESS;
   note_stream_work(*state, stream);
@@ -69,46 +85,45 @@ CUresult memset_device(Client& c, CUdeviceptr dst, uint32_t value, uint32_t elem
   if (count > SIZE_MAX / element_size ||
       !state->on_device(dst, count * element_size))
     return CUDA_ERROR_INVALID_VALUE;
+  if (const CUresult r = before_shadow_access(*state, dst, count * element_size, stream)) return r;
   proto::Memset call{.dst = dst, .value = value, .element_size = element_size, .count = count, .stream = stream};
   if (state->on_operator(call, async)) return CUDA_SUCCESS;
   note_stream_work(*state, stream);
   return state->remote.defer(call);
 }
 
-CUresult alloc_host(Client& c, void** pp, size_t size) {
-  if (!pp || size == 0) return CUDA_ERROR_INVALID_VALUE;
-  if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
-  void* p = std::aligned_alloc(4096, (size + 4095) & ~size_t{4095});
-  if (!p) return CUDA_ERROR_OUT_OF_MEMORY;
-  auto state = c.lock();
-  state->host_allocations[p] = size;
-  *pp = p;
+}  // namespace
+
+CUresult rrto::client::allocate_on_device(ClientState& state, CUdeviceptr* dptr, size_t size) {
+  proto::MemAlloc call{.size = size};
+  proto::MemAllocResult result;
+  const CUresult r = state.remote.call(call, &result);
+  if (r != CUDA_SUCCESS) return r;
+  state.device_allocations[result.dptr] = size;
+  *dptr = result.dptr;
   return CUDA_SUCCESS;
 }
 
-}  // namespace
+CUresult rrto::client::free_on_device(ClientState& state, CUdeviceptr dptr) {
+  if (!state.device_allocations.erase(dptr)) return CUDA_ERROR_INVALID_VALUE;
+  state.replayer.invalidate(state.remote);
+  proto::MemFree call{.dptr = dptr};
+  return state.remote.defer(call);
+}
 
 CUresult rrto::client::alloc_device(Client& c, CUdeviceptr* dptr, size_t size) {
   if (!dptr || size == 0) return CUDA_ERROR_INVALID_VALUE;
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   auto state = c.lock();
-  proto::MemAlloc call{.size = size};
-  proto::MemAllocResult result;
-  const CUresult r = state->remote.call(call, &result);
-  if (r != CUDA_SUCCESS) return r;
-  state->device_allocations[result.dptr] = size;
-  *dptr = result.dptr;
-  return CUDA_SUCCESS;
+  return allocate_on_device(*state, dptr, size);
 }
 
 CUresult rrto::client::free_device(Client& c, CUdeviceptr dptr) {
   if (dptr == 0) return CUDA_SUCCESS;
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   auto state = c.lock();
-  if (!state->device_allocations.erase(dptr)) return CUDA_ERROR_INVALID_VALUE;
-  state->replayer.invalidate(state->remote);
-  proto::MemFree call{.dptr = dptr};
-  return state->remote.defer(call);
+  if (state->mapped.find_shadow(dptr).second) return CUDA_ERROR_INVALID_VALUE;  // freed with its host range
+  return free_on_device(*state, dptr);
 }
 
 CUresult api::cuMemAlloc_v2(Client& c, CUdeviceptr* dptr, size_t size) {
@@ -138,24 +153,6 @@ CUresult api::cuMemGetAddressRange_v2(Client& c, CUdeviceptr* base, size_t* size
   if (it == state->device_allocations.end()) return CUDA_ERROR_NOT_FOUND;
   if (base) *base = it->first;
   if (size) *size = it->second;
-  return CUDA_SUCCESS;
-}
-
-// Page-locked host memory means nothing to a remote device: it is ordinary
-// host memory, tracked so pointer queries can recognise it.
-CUresult api::cuMemAllocHost_v2(Client& c, void** pp, size_t size) {
-  return alloc_host(c, pp, size);
-}
-
-CUresult api::cuMemHostAlloc(Client& c, void** pp, size_t size, unsigned int flags) {
-  if (flags & CU_MEMHOSTALLOC_DEVICEMAP) RRTO_NOT_SUPPORTED(cuMemHostAlloc, "CU_MEMHOSTALLOC_DEVICEMAP");
-  return alloc_host(c, pp, size);
-}
-
-CUresult api::cuMemFreeHost(Client& c, void* p) {
-  auto state = c.lock();
-  if (!state->host_allocations.erase(p)) return CUDA_ERROR_INVALID_VALUE;
-  std::free(p);
   return CUDA_SUCCESS;
 }
 
@@ -218,51 +215,80 @@ CUresult api::cuMemsetD32Async(Client& c, bool per_thread, CUdeviceptr dst, unsi
 
 namespace {
 
-CUresult pointer_attribute(ClientState& state, void* data, CUpointer_attribute attribute, CUdeviceptr ptr) {
-  auto dev = state.find_allocation(ptr);
-  const bool on_device = dev != state.device_allocations.end();
-  const void* host_ptr = reinterpret_cast<const void*>(ptr);
-  auto host = state.host_allocations.upper_bound(host_ptr);
-  bool on_host = false;
-  if (host != state.host_allocations.begin()) {
-    --host;
-    on_host = static_cast<const char*>(host_ptr) < static_cast<const char*>(host->first) + host->second;
+// What the client knows of an address: the range holding it, whether that
+// is device or host memory, and its device and host addresses where it has
+// them. A shadow is host memory as a device address, as a mapped range's
+// device pointer is in CUDA.
+struct PointerInfo {
+  bool device = false, host = false;
+  uint64_t base = 0;
+  size_t size = 0;
+  CUdeviceptr device_pointer = 0;
+  void* host_pointer = nullptr;
+};
+
+PointerInfo describe_pointer(ClientState& state, CUdeviceptr ptr) {
+  PointerInfo info;
+  auto* host = reinterpret_cast<uint8_t*>(ptr);
+  if (auto dev = state.find_allocation(ptr); dev != state.device_allocations.end()) {
+    info.base = dev->first;
+    info.size = dev->second;
+    info.device_pointer = ptr;
+    const auto [mapped_base, shadow] = state.mapped.find_shadow(ptr);
+    info.device = !shadow;
+    info.host = shadow;
+    if (shadow) info.host_pointer = const_cast<uint8_t*>(static_cast<const uint8_t*>(mapped_base)) + (ptr - shadow->shadow);
+  } else if (auto pinned = state.host_allocations.upper_bound(host); pinned != state.host_allocations.begin() &&
+             host < static_cast<const uint8_t*>(std::prev(pinned)->first) + std::prev(pinned)->second.size) {
+    info.host = true;
+    info.base = reinterpret_cast<uintptr_t>(std::prev(pinned)->first);
+    info.size = std::prev(pinned)->second.size;
+  } else if (const HostRange* registered = state.mapped.find_host(host)) {
+    info.host = true;
+    info.size = registered->size;
+    info.base = reinterpret_cast<uintptr_t>(std::prev(state.mapped.ranges().upper_bound(host))->first);
   }
-  if (!on_device && !on_host) return CUDA_ERROR_INVALID_VALUE;
+  if (info.host && !info.host_pointer) {
+    info.host_pointer = host;
+    const HostRange* mapped = state.mapped.find_host(host);
+    if (mapped && mapped->shadow) info.device_pointer = mapped->shadow + (ptr - info.base);
+  }
+  return info;
+}
+
+CUresult pointer_attribute(ClientState& state, void* data, CUpointer_attribute attribute, CUdeviceptr ptr) {
+  const PointerInfo info = describe_pointer(state, ptr);
+  if (!info.device && !info.host) return CUDA_ERROR_INVALID_VALUE;
   const uint64_t current = context_stack().empty() ? state.primary_context : context_stack().back();
   switch (attribute) {
     case CU_POINTER_ATTRIBUTE_CONTEXT:
       *static_cast<CUcontext*>(data) = reinterpret_cast<CUcontext>(current);
       return CUDA_SUCCESS;
     case CU_POINTER_ATTRIBUTE_MEMORY_TYPE:
-      *static_cast<unsigned*>(data) = on_device ? CU_MEMORYTYPE_DEVICE : CU_MEMORYTYPE_HOST;
+      *static_cast<unsigned*>(data) = info.device ? CU_MEMORYTYPE_DEVICE : CU_MEMORYTYPE_HOST;
       return CUDA_SUCCESS;
     case CU_POINTER_ATTRIBUTE_DEVICE_POINTER:
-      if (!on_device) return CUDA_ERROR_INVALID_VALUE;
-      *static_cast<CUdeviceptr*>(data) = ptr;
+      if (!info.device_pointer) return CUDA_ERROR_INVALID_VALUE;
+      *static_cast<CUdeviceptr*>(data) = info.device_pointer;
       return CUDA_SUCCESS;
     case CU_POINTER_ATTRIBUTE_HOST_POINTER:
-      if (!on_host) return CUDA_ERROR_INVALID_VALUE;
-      *static_cast<void**>(data) = reinterpret_cast<void*>(ptr);
+      if (!info.host_pointer) return CUDA_ERROR_INVALID_VALUE;
+      *static_cast<void**>(data) = info.host_pointer;
       return CUDA_SUCCESS;
     case CU_POINTER_ATTRIBUTE_IS_MANAGED:
-      *static_cast<int*>(data) = 0;
-      return CUDA_SUCCESS;
     case CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL:
       *static_cast<int*>(data) = 0;
       return CUDA_SUCCESS;
     case CU_POINTER_ATTRIBUTE_BUFFER_ID:
-      *static_cast<unsigned long long*>(data) = on_device ? dev->first : reinterpret_cast<uintptr_t>(host->first);
+      *static_cast<unsigned long long*>(data) = info.base;
       return CUDA_SUCCESS;
     case CU_POINTER_ATTRIBUTE_RANGE_START_ADDR:
-      *static_cast<CUdeviceptr*>(data) = on_device ? dev->first : reinterpret_cast<uintptr_t>(host->first);
+      *static_cast<CUdeviceptr*>(data) = info.base;
       return CUDA_SUCCESS;
     case CU_POINTER_ATTRIBUTE_RANGE_SIZE:
-      *static_cast<size_t*>(data) = on_device ? dev->second : host->second;
+      *static_cast<size_t*>(data) = info.size;
       return CUDA_SUCCESS;
     case CU_POINTER_ATTRIBUTE_MAPPED:
-      *static_cast<int*>(data) = 1;
-      return CUDA_SUCCESS;
     case CU_POINTER_ATTRIBUTE_SYNC_MEMOPS:
       *static_cast<int*>(data) = 1;
       return CUDA_SUCCESS;

@@ -11,14 +11,17 @@ namespace {
 
 // Replay mode queues a synchronisation instead of waiting for it: nothing
 // the host can see depends on it, since copies to host memory are never
-// queued (they are answered at once) and device memory is the only memory
-// kernels reach. The server still runs it, in order, with the next call that
+// queued (they are answered at once) and kernels reach host memory only
+// through mapped ranges, which are downloaded right after. The server still runs it, in order, with the next call that
 // reaches it, whose answer then carries any error of the work before it.
 // (client/README.md, "Synchronisation")
 template <typename Call>
 CUresult wait_or_queue(ClientState& state, Call& call) {
   if (state.remote.mode() != Mode::Replay) return state.remote.call(call);
-  transfer_stats().syncs_elided.fetch_add(1, std::memory_order_relaxed);
+  // Mapped host memory the device may have written is downloaded right
+  // after, and that download carries the synchronisation: nothing is elided.
+  if (!state.mapped.device_may_have_written())
+    transfer_stats().syncs_elided.fetch_add(1, std::memory_order_relaxed);
   return state.remote.defer(call);
 }
 
@@ -26,21 +29,23 @@ CUresult wait_or_queue(ClientState& state, Call& call) {
 
 CUresult synchronize_stream(ClientState& state, uint64_t stream) {
   proto::StreamSynchronize call{.stream = stream};
-  if (state.on_operator(call)) return CUDA_SUCCESS;
+  if (state.on_operator(call)) return after_synchronisation(state, stream);
   const bool may_run = state.unsynced_streams.count(stream) || (stream == 0 && !state.unsynced_streams.empty());
   if (state.remote.queues_calls() && !state.remote.has_pending_work() && !may_run) return CUDA_SUCCESS;
   const CUresult r = wait_or_queue(state, call);
-  if (r == CUDA_SUCCESS) state.unsynced_streams.erase(stream);
-  return r;
+  if (r != CUDA_SUCCESS) return r;
+  state.unsynced_streams.erase(stream);
+  return after_synchronisation(state, stream);
 }
 
 CUresult synchronize_context(ClientState& state) {
   proto::CtxSynchronize call;
-  if (state.on_operator(call)) return CUDA_SUCCESS;
+  if (state.on_operator(call)) return after_synchronisation(state, 0);
   if (state.remote.queues_calls() && !state.remote.has_pending_work() && state.unsynced_streams.empty()) return CUDA_SUCCESS;
   const CUresult r = wait_or_queue(state, call);
-  if (r == CUDA_SUCCESS) state.unsynced_streams.clear();
-  return r;
+  if (r != CUDA_SUCCESS) return r;
+  state.unsynced_streams.clear();
+  return after_synchronisation(state, 0);
 }
 
 }  // namespace rrto::client
@@ -73,8 +78,9 @@ CUresult stream_query(Client& c, CUstream s, bool per_thread) {
     return CUDA_SUCCESS;
   proto::StreamQuery call{.stream = id};
   const CUresult r = state->remote.call(call);
-  if (r == CUDA_SUCCESS) state->unsynced_streams.erase(id);
-  return r;
+  if (r != CUDA_SUCCESS) return r;
+  state->unsynced_streams.erase(id);
+  return after_synchronisation(*state, id);
 }
 
 CUresult stream_wait_event(Client& c, CUstream s, CUevent e, unsigned flags, bool per_thread) {
@@ -174,7 +180,8 @@ CUresult api::cuEventSynchronize(Client& c, CUevent e) {
   if (!state->events.find(e)) return CUDA_ERROR_INVALID_HANDLE;
   if (state->remote.queues_calls() && !state->remote.has_pending_work() && state->unsynced_streams.empty()) return CUDA_SUCCESS;
   proto::EventSynchronize call{.event = reinterpret_cast<uint64_t>(e)};
-  return wait_or_queue(*state, call);
+  const CUresult r = wait_or_queue(*state, call);
+  return r == CUDA_SUCCESS ? after_synchronisation(*state, 0) : r;
 }
 
 CUresult api::cuEventQuery(Client& c, CUevent e) {
@@ -182,7 +189,8 @@ CUresult api::cuEventQuery(Client& c, CUevent e) {
   if (!state->events.find(e)) return CUDA_ERROR_INVALID_HANDLE;
   if (state->remote.queues_calls() && !state->remote.has_pending_work() && state->unsynced_streams.empty()) return CUDA_SUCCESS;
   proto::EventQuery call{.event = reinterpret_cast<uint64_t>(e)};
-  return state->remote.call(call);
+  const CUresult r = state->remote.call(call);
+  return r == CUDA_SUCCESS ? after_synchronisation(*state, 0) : r;
 }
 
 static CUresult elapsed_time(Client& c, float* ms, CUevent start, CUevent end) {
