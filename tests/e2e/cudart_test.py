@@ -136,6 +136,12 @@ def cudart_launch_attributes():
     in_every_mode("launch_attributes", "all checks passed", ("cuLaunchKernelEx",))
 
 
+def cudart_mapped_memory():
+    in_every_mode("mapped_memory", "all checks passed",
+                  ("cuMemHostAlloc", "cuMemHostRegister", "cuMemHostGetDevicePointer", "cuMemHostGetFlags",
+                   "cuPointerGetAttributes"))
+
+
 def cublas_probe():
     """cuBLAS 13 creates and sets up a handle: cublasCreate reads its module
     global cublas::internal::deviceConstants, which the host backend serves
@@ -153,4 +159,4 @@ def cublas_probe():
 if __name__ == "__main__":
     main({f.__name__: f for f in (cudart_cnn_rpc, cudart_cnn_async, cudart_cnn_replay, cudart_cnn_batches,
                                    cudart_features, driver_entry_points, cudart_host_functions,
-                                   cudart_pitched_2d, cudart_launch_attributes, cublas_probe)})
+                                   cudart_pitched_2d, cudart_launch_attributes, cudart_mapped_memory, cublas_probe)})
