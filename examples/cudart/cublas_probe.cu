@@ -2,8 +2,10 @@
 // math mode), checking every status. cublasCreate reads the module global
 // cublas::internal::deviceConstants, so this needs the server to serve
 // globals out of cuBLAS's own module image. With --cudnn it also creates and
-// destroys a cuDNN handle. Prints "cublas_probe: all checks passed" and exits
-// 0, or names the first call that failed and exits 1.
+// destroys a cuDNN handle (cudnnCreate maps host memory for the device), and
+// says so, or that the program was built without cuDNN. Prints
+// "cublas_probe: all checks passed" and exits 0, or names the first call that
+// failed and exits 1.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
@@ -57,7 +59,12 @@ bool probe_cudnn() {
                  static_cast<int>(created));
     return false;
   }
-  return cudnnDestroy(handle) == CUDNN_STATUS_SUCCESS;
+  if (cudnnDestroy(handle) != CUDNN_STATUS_SUCCESS) {
+    std::fprintf(stderr, "%s: cudnnDestroy failed\n", examples::program);
+    return false;
+  }
+  std::printf("cublas_probe: cudnnCreate and cudnnDestroy passed\n");
+  return true;
 }
 #endif
 
@@ -69,8 +76,8 @@ int main(int argc, char** argv) {
 #ifdef RRTO_PROBE_CUDNN
   if (ok && argc > 1 && std::strcmp(argv[1], "--cudnn") == 0) ok = probe_cudnn();
 #else
-  (void)argc;
-  (void)argv;
+  if (ok && argc > 1 && std::strcmp(argv[1], "--cudnn") == 0)
+    std::printf("cublas_probe: built without cuDNN, --cudnn ignored\n");
 #endif
   if (!ok) return 1;
   std::printf("cublas_probe: all checks passed\n");

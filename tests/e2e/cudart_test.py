@@ -145,7 +145,8 @@ def cudart_mapped_memory():
 def cublas_probe():
     """cuBLAS 13 creates and sets up a handle: cublasCreate reads its module
     global cublas::internal::deviceConstants, which the host backend serves
-    from cuBLAS's own module image."""
+    from cuBLAS's own module image. With --cudnn, where the toolkit has cuDNN,
+    cudnnCreate too (it maps host memory for the device)."""
     if not os.path.exists(os.path.join(BIN, "cublas_probe")):
         print("cublas_probe not built (no cuBLAS in the toolkit); skipping")
         return
@@ -153,6 +154,13 @@ def cublas_probe():
         for mode in ("rpc", "async", "replay"):
             r = run_program("cublas_probe", [], client_env(server.address(), mode))
             check(r.returncode == 0 and "all checks passed" in r.stdout, f"cublas_probe in {mode} mode: {r.describe()}")
+            r = run_program("cublas_probe", ["--cudnn"], client_env(server.address(), mode))
+            check(r.returncode == 0 and "all checks passed" in r.stdout, f"cublas_probe --cudnn in {mode} mode: {r.describe()}")
+            if "built without cuDNN" in r.stdout:
+                print("cublas_probe built without cuDNN; cudnnCreate not tried")
+            else:
+                check("cudnnCreate and cudnnDestroy passed" in r.stdout,
+                      f"cublas_probe --cudnn in {mode} mode did not create a cuDNN handle: {r.describe()}")
         check(server.stop() == 0, "server did not exit cleanly")
 
 
