@@ -96,6 +96,10 @@ CUresult api::cuMemHostRegister_v2(Client& c, void* p, size_t size, unsigned int
   return CUDA_SUCCESS;
 }
 
+CUresult api::cuMemHostRegister(Client& c, void* p, size_t size, unsigned int flags) {
+  return cuMemHostRegister_v2(c, p, size, flags);
+}
+
 CUresult api::cuMemHostUnregister(Client& c, void* p) {
   auto state = c.lock();
   auto it = state->mapped.ranges().find(p);
