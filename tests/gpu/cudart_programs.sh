@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Part of tests/gpu/run.sh (which sets up PATH, LD_LIBRARY_PATH and UCX):
-# cudart_features directly on the GPU, then stock runtime-API programs - a
-# cuBLAS SGEMM and a PyTorch CNN - run once directly on the GPU and once
-# through RRTO's libcuda.so.1 against an rrto-server with the cuda backend on
-# this machine; the outputs must agree.
+# the runtime-API feature checks directly on the GPU, then stock runtime-API
+# programs - a cuBLAS SGEMM, a cuDNN convolution and a PyTorch CNN - run once
+# directly on the GPU and once through RRTO's libcuda.so.1 against an
+# rrto-server with the cuda backend on this machine; the outputs must agree.
 # Where a run through RRTO fails, prints what the client lacked: its warnings
 # (unknown export tables and slots, unsupported features) and the entry points
 # the program's libraries asked cuGetProcAddress for that it does not have.
@@ -16,6 +16,7 @@ work=$(mktemp -d /tmp/rrto-gpu-cudart.XXXXXX)
 failed=0
 
 nvcc -O2 -o "$work/cublas_sgemm" "$root/tests/gpu/cublas_sgemm.cu" -lcublas || exit 1
+nvcc -O2 -o "$work/cudnn_conv" "$root/tests/gpu/cudnn_conv.cu" -lcudnn || exit 1
 
 cat > "$work/server.json" <<EOF
 {"listen": "127.0.0.1:0", "backend": "cuda"}
@@ -43,14 +44,14 @@ explain_failure() {
   echo "-- client warnings:"
   grep -E ' (warn|error)\]' "$work/$name.log" | sort -u | head -n 20
   echo "-- entry points asked for and not implemented (the failing call is among them):"
-  sed -n 's/.*cuGetProcAddress: \(cu[A-Za-z0-9_]*\) (.* is not implemented/\1/p' "$work/$name.log" | sort -u |
+  sed -n 's/.*cuGetProcAddress: \(cu[A-Za-z0-9_]*\) (.* is not implemented.*/\1/p' "$work/$name.log" | sort -u |
     tr '\n' ' ' | fold -w 120
   echo
 }
 
 # The runtime-API feature checks, directly on the GPU: what they expect of a
 # real driver (the e2e tests run them through RRTO).
-for program in cudart_features host_functions pitched_2d; do
+for program in cudart_features host_functions pitched_2d launch_attributes mapped_memory driver_entry_points cublas_probe; do
   echo "== $program on the GPU"
   "$build/bin/$program" > "$work/$program.out" 2>&1 || {
     failed=$((failed + 1))
@@ -68,6 +69,17 @@ else
   failed=$((failed + 1))
   [ -f "$work/sgemm_rrto.bin" ] && echo "cublas_sgemm: outputs differ"
   explain_failure sgemm
+fi
+
+# cuDNN convolution: integer inputs, one algorithm, so both runs must give the same bytes.
+echo "== cudnn_conv"
+if "$work/cudnn_conv" "$work/conv_gpu.bin" && through_rrto conv "$work/cudnn_conv" "$work/conv_rrto.bin" &&
+  cmp -s "$work/conv_gpu.bin" "$work/conv_rrto.bin"; then
+  echo "cudnn_conv: same result through RRTO"
+else
+  failed=$((failed + 1))
+  [ -f "$work/conv_rrto.bin" ] && echo "cudnn_conv: outputs differ"
+  explain_failure conv
 fi
 
 # PyTorch CNN, ten inferences under no_grad.
