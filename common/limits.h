@@ -11,9 +11,18 @@ namespace rrto::limits {
 // refuses a registration beyond it.
 inline constexpr uint32_t kReplayTemplates = 16;
 
+// Templates made from the program's CUDA graphs (one per executable graph
+// in replay mode), counted apart from those above, with ids from
+// kGraphTemplateIds up, which the matcher never reaches.
+inline constexpr uint32_t kGraphTemplates = 64;
+inline constexpr uint32_t kGraphTemplateIds = 1u << 31;
+
 // Operators in one template: the longest iteration replay can take over.
 // The matcher remembers two such iterations to find one.
 inline constexpr uint32_t kTemplateOperators = 1u << 15;
+
+// Bytes of one template's encoded calls.
+inline constexpr uint64_t kTemplateBytes = 16u << 20;
 
 // Calls in one request: the client sends what it has queued once it holds
 // this many, and the server refuses a longer batch as malformed. Twice a

@@ -15,8 +15,13 @@ Status TemplateStore::add(uint32_t id, std::span<const uint8_t> calls, std::stri
                       kMaxTemplateBytes);
     return Status::OutOfRange;
   }
-  if (!templates_.count(id) && templates_.size() >= limits::kReplayTemplates) {
-    why = fmt::format("a session may register at most {} templates", limits::kReplayTemplates);
+  // The program's CUDA graphs are counted apart from the templates the
+  // client's matcher found (common/limits.h).
+  const bool graph = is_graph_template(id);
+  const size_t held = graph ? graph_templates_ : templates_.size() - graph_templates_;
+  const uint32_t most = graph ? limits::kGraphTemplates : limits::kReplayTemplates;
+  if (!templates_.count(id) && held >= most) {
+    why = fmt::format("a session may register at most {} {}templates", most, graph ? "graph " : "");
     return Status::OutOfRange;
   }
   auto t = std::make_unique<Template>();
@@ -30,6 +35,7 @@ Status TemplateStore::add(uint32_t id, std::span<const uint8_t> calls, std::stri
     return Status::OutOfRange;
   }
   bytes_ = others + t->bytes();
+  if (!replaced && graph) ++graph_templates_;
   templates_[id] = std::move(t);
   return Status::Ok;
 }
@@ -38,8 +44,10 @@ void TemplateStore::drop(uint32_t id) {
   if (id == proto::kAllTemplates) {
     templates_.clear();
     bytes_ = 0;
+    graph_templates_ = 0;
   } else if (auto it = templates_.find(id); it != templates_.end()) {
     bytes_ -= it->second->bytes();
+    if (is_graph_template(id)) --graph_templates_;
     templates_.erase(it);
   }
 }

@@ -9,7 +9,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/limits.h"
 #include "common/status.h"
+#include "protocol/calls.h"
 #include "server/batch_decoder.h"
 
 namespace rrto::server {
@@ -18,7 +20,7 @@ class TemplateStore {
  public:
   // Bounds on what one client may make the server keep: the template count
   // and operators per template are common/limits.h's, shared with the client.
-  static constexpr size_t kMaxTemplateBytes = 16u << 20;
+  static constexpr size_t kMaxTemplateBytes = limits::kTemplateBytes;
 
   struct Template {
     std::vector<uint8_t> encoded;    // the calls as received; `calls` point into it
@@ -39,11 +41,14 @@ class TemplateStore {
   void drop(uint32_t id);
   const Template* find(uint32_t id) const;
   size_t size() const { return templates_.size(); }
+  size_t graph_templates() const { return graph_templates_; }
+  static bool is_graph_template(uint32_t id) { return id >= limits::kGraphTemplateIds && id != proto::kAllTemplates; }
 
  private:
   std::unordered_map<uint32_t, std::unique_ptr<Template>> templates_;
   uint64_t byte_limit_ = 0;
   uint64_t bytes_ = 0;
+  size_t graph_templates_ = 0;
 };
 
 }  // namespace rrto::server

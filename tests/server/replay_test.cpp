@@ -221,6 +221,18 @@ TEST_CASE("registrations past the template limits are refused, and the session g
   CHECK_FALSE(one_more.closed);
   CHECK(register_as(3, inference).status == CUDA_SUCCESS);  // replacing one is not one more
 
+  // The program's CUDA graphs have room of their own.
+  for (uint32_t i = 0; i < limits::kGraphTemplates; ++i)
+    REQUIRE(register_as(limits::kGraphTemplateIds + i, inference).status == CUDA_SUCCESS);
+  const Outcome one_more_graph = register_as(limits::kGraphTemplateIds + limits::kGraphTemplates, inference);
+  CHECK(one_more_graph.status == CUDA_ERROR_INVALID_VALUE);
+  CHECK(one_more_graph.error().find(fmt::format("at most {} graph templates", limits::kGraphTemplates)) !=
+        std::string::npos);
+  Request drop_graph;
+  drop_graph.add(proto::TemplateDrop{.tmpl = limits::kGraphTemplateIds});
+  REQUIRE(s.h.send(s.peer, drop_graph).status == CUDA_SUCCESS);
+  CHECK(register_as(limits::kGraphTemplateIds + limits::kGraphTemplates, inference).status == CUDA_SUCCESS);
+
   proto::BatchWriter longest, too_long;
   for (uint32_t i = 0; i < limits::kTemplateOperators; ++i) longest.add(proto::CtxSynchronize{});
   too_long = longest;
