@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "client/failover.h"
+#include "client/graphs.h"
 #include "client/handles.h"
 #include "client/mapped_memory.h"
 #include "client/memory_pools.h"
@@ -122,6 +123,7 @@ struct ClientState {
   HandleTable<Function, HandleKind::Function> functions;
   HandleTable<Stream, HandleKind::Stream> streams;
   HandleTable<Event, HandleKind::Event> events;
+  Graphs graphs;  // captures, graphs, executable graphs
 
   uint64_t primary_context = 0;  // handle, created on first retain
   int primary_refcount = 0;

@@ -55,6 +55,20 @@ CUresult copy_to_device(Client& c, CUdeviceptr dst, const void* src, size_t size
 CUresult copy_to_host(Client& c, void* dst, CUdeviceptr src, size_t size, uint64_t stream, bool async);
 CUresult copy_on_device(Client& c, CUdeviceptr dst, CUdeviceptr src, size_t size, uint64_t stream, bool async);
 
+// Whether a capture took the operator `call` (recorded it, or refused it as
+// CUDA does): `result` is then what the entry point returns.
+template <typename Call>
+bool taken_by_capture(ClientState& state, const Call& call, bool async, CUresult& result,
+                      const void* host_src = nullptr, void* host_dst = nullptr) {
+  if (!state.graphs.capturing()) return false;
+  switch (state.graphs.take(call, async, host_src, host_dst, result)) {
+    case CaptureVerdict::NotCaptured: return false;
+    case CaptureVerdict::Recorded: result = CUDA_SUCCESS; return true;
+    case CaptureVerdict::Refused: return true;
+  }
+  return false;
+}
+
 // Queued work on `stream`: remembered until a synchronisation covers it.
 inline void note_stream_work(ClientState& state, uint64_t stream) { state.unsynced_streams.insert(stream); }
 

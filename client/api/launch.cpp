@@ -40,6 +40,8 @@ long pack_params(const rrto::KernelInfo& kernel, void** kernel_params, void** ex
 
 template <typename Call>
 CUresult queue_launch(ClientState& state, Call& call, const Function& function) {
+  if (CUresult r = CUDA_SUCCESS; taken_by_capture(state, call, true, r)) return r;
+  if (const CUresult r = before_mapped_work(state, call.stream)) return r;
   if (state.on_operator(call, *function.def)) return CUDA_SUCCESS;
   note_stream_work(state, call.stream);
   return state.remote.defer(call);
@@ -77,7 +79,6 @@ CUresult launch(Client& c, CUfunction f, const unsigned grid[3], const unsigned 
                      .shared_mem = shared_mem,
                      .stream = stream,
                      .params = {params, static_cast<size_t>(size)}};
-  if (const CUresult r = before_mapped_work(*state, stream)) return r;
   if (!attributes) return queue_launch(*state, call, *function);
   proto::LaunchEx with_attributes{.function = call.function,
                                         .grid = {grid[0], grid[1], grid[2]},

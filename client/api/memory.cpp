@@ -30,6 +30,7 @@ CUresult rrto::client::copy_to_device(Client& c, CUdeviceptr dst, const void* sr
   if (const CUresult r = before_shadow_access(*state, dst, size, stream)) return r;
   const bool send_now = state->remote.mode() == Mode::Rpc || size >= kZeroCopyThreshold;
   proto::MemcpyHtoD call{.dst = dst, .size = size, .bulk_offset = 0, .stream = stream};
+  if (CUresult r = CUDA_SUCCESS; taken_by_capture(*state, call, async, r, src)) return r;
   if (state->on_operator(call, src, async)) return CUDA_SUCCESS;
   call.bulk_offset = send_now ? state->remote.add_bulk_ref(src, size) : state->remote.add_bulk_copy(src, size);
   note_stream_work(*state, stream);
@@ -47,6 +48,7 @@ CUresult rrto::client::copy_to_host(Client& c, void* dst, CUdeviceptr src, size_
   if (!state->on_device(src, size)) return CUDA_ERROR_INVALID_VALUE;
   if (const CUresult r = before_shadow_access(*state, src, size, stream)) return r;
   proto::MemcpyDtoH call{.src = src, .size = size, .stream = stream};
+  if (CUresult r = CUDA_SUCCESS; taken_by_capture(*state, call, async, r, nullptr, dst)) return r;
   if (state->on_operator(call, dst, async)) {
     std::memcpy(dst, state->replayer.served_output(), size);
   } else {
@@ -69,6 +71,7 @@ CUresult rrto::client::copy_on_device(Client& c, CUdeviceptr dst, CUdeviceptr sr
   if (const CUresult r = before_shadow_access(*state, dst, size, stream)) return r;
   if (const CUresult r = before_shadow_access(*state, src, size, stream)) return r;
   proto::MemcpyDtoD call{.dst = dst, .src = src, .size = size, .stream = stream};
+  if (CUresult r = CUDA_SUCCESS; taken_by_capture(*state, call, async, r)) return r;
   if (state->on_operator(call, async)) return CUDA_SUCCESS;
   note_stream_work(*state, stream);
   return state->remote.defer(call);
@@ -87,6 +90,7 @@ CUresult memset_device(Client& c, CUdeviceptr dst, uint32_t value, uint32_t elem
     return CUDA_ERROR_INVALID_VALUE;
   if (const CUresult r = before_shadow_access(*state, dst, count * element_size, stream)) return r;
   proto::Memset call{.dst = dst, .value = value, .element_size = element_size, .count = count, .stream = stream};
+  if (CUresult r = CUDA_SUCCESS; taken_by_capture(*state, call, async, r)) return r;
   if (state->on_operator(call, async)) return CUDA_SUCCESS;
   note_stream_work(*state, stream);
   return state->remote.defer(call);
@@ -107,6 +111,7 @@ CUresult rrto::client::allocate_on_device(ClientState& state, CUdeviceptr* dptr,
 CUresult rrto::client::free_on_device(ClientState& state, CUdeviceptr dptr) {
   if (!state.device_allocations.erase(dptr)) return CUDA_ERROR_INVALID_VALUE;
   state.replayer.invalidate(state.remote);
+  state.graphs.templates_dropped();
   proto::MemFree call{.dptr = dptr};
   return state.remote.defer(call);
 }

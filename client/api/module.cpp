@@ -38,6 +38,7 @@ CUresult unload_module(Client& c, CUmodule hmod) {
   if (const CUresult r = state->remote.flush(); r != CUDA_SUCCESS) return r;
   for (const uint64_t f : m->functions) state->functions.remove(f);
   state->replayer.invalidate(state->remote);
+  state->graphs.templates_dropped();
   proto::ModuleUnload call{.module = m->handle};
   state->modules.remove(m->handle);
   return state->remote.defer(call);

@@ -28,6 +28,7 @@ CUresult wait_or_queue(ClientState& state, Call& call) {
 }  // namespace
 
 CUresult synchronize_stream(ClientState& state, uint64_t stream) {
+  if (const CUresult r = state.graphs.check_wait(stream); r != CUDA_SUCCESS) return r;
   proto::StreamSynchronize call{.stream = stream};
   if (state.on_operator(call)) return after_synchronisation(state, stream);
   const bool may_run = state.unsynced_streams.count(stream) || (stream == 0 && !state.unsynced_streams.empty());
@@ -39,6 +40,7 @@ CUresult synchronize_stream(ClientState& state, uint64_t stream) {
 }
 
 CUresult synchronize_context(ClientState& state) {
+  if (const CUresult r = state.graphs.check_wait(kEveryStream); r != CUDA_SUCCESS) return r;
   proto::CtxSynchronize call;
   if (state.on_operator(call)) return after_synchronisation(state, 0);
   if (state.remote.queues_calls() && !state.remote.has_pending_work() && state.unsynced_streams.empty()) return CUDA_SUCCESS;
@@ -74,6 +76,7 @@ CUresult stream_query(Client& c, CUstream s, bool per_thread) {
   auto state = c.lock();
   if (!valid_stream(*state, s)) return CUDA_ERROR_INVALID_HANDLE;
   const uint64_t id = stream_id(s, per_thread);
+  if (const CUresult r = state->graphs.check_wait(id); r != CUDA_SUCCESS) return r;
   if (state->remote.queues_calls() && !state->remote.has_pending_work() && !state->unsynced_streams.count(id))
     return CUDA_SUCCESS;
   proto::StreamQuery call{.stream = id};
@@ -88,6 +91,7 @@ CUresult stream_wait_event(Client& c, CUstream s, CUevent e, unsigned flags, boo
   if (!valid_stream(*state, s) || !state->events.find(e)) return CUDA_ERROR_INVALID_HANDLE;
   const uint64_t id = stream_id(s, per_thread);
   proto::StreamWaitEvent call{.stream = id, .event = reinterpret_cast<uint64_t>(e), .flags = flags};
+  if (CUresult r = CUDA_SUCCESS; taken_by_capture(*state, call, true, r)) return r;
   if (state->on_operator(call)) return CUDA_SUCCESS;
   note_stream_work(*state, id);
   return state->remote.defer(call);
@@ -111,6 +115,7 @@ CUresult rrto::client::event_record(Client& c, CUevent e, CUstream s, bool per_t
   if (!event || !valid_stream(*state, s)) return CUDA_ERROR_INVALID_HANDLE;
   const uint64_t id = stream_id(s, per_thread);
   proto::EventRecord call{.event = event->handle, .stream = id};
+  if (CUresult r = CUDA_SUCCESS; taken_by_capture(*state, call, true, r)) return r;
   if (state->on_operator(call)) return CUDA_SUCCESS;
   note_stream_work(*state, id);
   return state->remote.defer(call);
@@ -178,6 +183,7 @@ CUresult api::cuEventRecord(Client& c, bool per_thread, CUevent e, CUstream s) {
 CUresult api::cuEventSynchronize(Client& c, CUevent e) {
   auto state = c.lock();
   if (!state->events.find(e)) return CUDA_ERROR_INVALID_HANDLE;
+  if (const CUresult r = state->graphs.check_event_wait(reinterpret_cast<uint64_t>(e)); r != CUDA_SUCCESS) return r;
   if (state->remote.queues_calls() && !state->remote.has_pending_work() && state->unsynced_streams.empty()) return CUDA_SUCCESS;
   proto::EventSynchronize call{.event = reinterpret_cast<uint64_t>(e)};
   const CUresult r = wait_or_queue(*state, call);
@@ -187,6 +193,7 @@ CUresult api::cuEventSynchronize(Client& c, CUevent e) {
 CUresult api::cuEventQuery(Client& c, CUevent e) {
   auto state = c.lock();
   if (!state->events.find(e)) return CUDA_ERROR_INVALID_HANDLE;
+  if (const CUresult r = state->graphs.check_event_wait(reinterpret_cast<uint64_t>(e)); r != CUDA_SUCCESS) return r;
   if (state->remote.queues_calls() && !state->remote.has_pending_work() && state->unsynced_streams.empty()) return CUDA_SUCCESS;
   proto::EventQuery call{.event = reinterpret_cast<uint64_t>(e)};
   const CUresult r = state->remote.call(call);

@@ -1,7 +1,7 @@
 // What a program (or cudart on its behalf) asks about a stream: priority,
 // flags, device, id, context, capture state. All answered locally: the client
-// minted the streams and knows what they were created with. Streams never
-// capture here (graph capture is not offered), so capture queries say so.
+// minted the streams and knows what they were created with, and keeps the
+// captures (client/graphs.h).
 #include "client/api/api.h"
 
 using namespace rrto::client;
@@ -50,15 +50,27 @@ CUresult get_context(Client& c, CUstream s, CUcontext* ctx) {
   return CUDA_SUCCESS;
 }
 
-CUresult is_capturing(Client& c, CUstream s, CUstreamCaptureStatus* status) {
-  return answer(c, s, status, [](const StreamFacts&) { return CU_STREAM_CAPTURE_STATUS_NONE; });
+// A capture's status and id, as Graphs keeps them (client/graphs.h).
+CUresult is_capturing(Client& c, CUstream s, bool per_thread, CUstreamCaptureStatus* status, cuuint64_t* id) {
+  if (!status) return CUDA_ERROR_INVALID_VALUE;
+  StreamFacts facts;
+  if (const CUresult r = stream_facts(c, s, facts); r != CUDA_SUCCESS) return r;
+  auto state = c.lock();
+  const Graphs::Capture* capture = state->graphs.capture_of(stream_id(s, per_thread));
+  *status = !capture ? CU_STREAM_CAPTURE_STATUS_NONE
+            : capture->invalidated ? CU_STREAM_CAPTURE_STATUS_INVALIDATED
+                                   : CU_STREAM_CAPTURE_STATUS_ACTIVE;
+  if (id && capture) *id = capture->id;
+  return CUDA_SUCCESS;
 }
 
-// Outside a capture only the status is meaningful; the rest is zeroed.
-CUresult capture_info(Client& c, CUstream s, CUstreamCaptureStatus* status, cuuint64_t* id, CUgraph* graph,
-                      const CUgraphNode** dependencies, const CUgraphEdgeData** edge_data, size_t* count) {
-  if (const CUresult r = is_capturing(c, s, status); r != CUDA_SUCCESS) return r;
+// The graph being captured and its open ends are not handed out (no node
+// API is offered): graph, dependencies and edges read as none.
+CUresult capture_info(Client& c, CUstream s, bool per_thread, CUstreamCaptureStatus* status, cuuint64_t* id,
+                      CUgraph* graph, const CUgraphNode** dependencies, const CUgraphEdgeData** edge_data,
+                      size_t* count) {
   if (id) *id = 0;
+  if (const CUresult r = is_capturing(c, s, per_thread, status, id); r != CUDA_SUCCESS) return r;
   if (graph) *graph = nullptr;
   if (dependencies) *dependencies = nullptr;
   if (edge_data) *edge_data = nullptr;
@@ -66,7 +78,6 @@ CUresult capture_info(Client& c, CUstream s, CUstreamCaptureStatus* status, cuui
   return CUDA_SUCCESS;
 }
 
-thread_local CUstreamCaptureMode t_capture_mode = CU_STREAM_CAPTURE_MODE_GLOBAL;
 
 }  // namespace
 
@@ -98,31 +109,32 @@ CUresult api::cuStreamGetCtx_v2(Client& c, bool per_thread, CUstream s, CUcontex
 }
 
 CUresult api::cuStreamIsCapturing(Client& c, bool per_thread, CUstream s, CUstreamCaptureStatus* status) {
-  return is_capturing(c, s, status);
+  return is_capturing(c, s, per_thread, status, nullptr);
 }
 
 CUresult api::cuStreamGetCaptureInfo(Client& c, bool per_thread, CUstream s, CUstreamCaptureStatus* status,
                                      cuuint64_t* id) {
-  return capture_info(c, s, status, id, nullptr, nullptr, nullptr, nullptr);
+  return capture_info(c, s, per_thread, status, id, nullptr, nullptr, nullptr, nullptr);
 }
 
 CUresult api::cuStreamGetCaptureInfo_v2(Client& c, bool per_thread, CUstream s, CUstreamCaptureStatus* status,
                                         cuuint64_t* id, CUgraph* graph, const CUgraphNode** dependencies,
                                         size_t* count) {
-  return capture_info(c, s, status, id, graph, dependencies, nullptr, count);
+  return capture_info(c, s, per_thread, status, id, graph, dependencies, nullptr, count);
 }
 
 CUresult api::cuStreamGetCaptureInfo_v3(Client& c, bool per_thread, CUstream s, CUstreamCaptureStatus* status,
                                         cuuint64_t* id, CUgraph* graph, const CUgraphNode** dependencies,
                                         const CUgraphEdgeData** edge_data, size_t* count) {
-  return capture_info(c, s, status, id, graph, dependencies, edge_data, count);
+  return capture_info(c, s, per_thread, status, id, graph, dependencies, edge_data, count);
 }
 
-// The thread's capture mode only matters while some stream captures; it is
-// kept so that a program swapping it in and out gets back what it set.
+// Decides which calls a capture forbids this thread (Graphs::take).
 CUresult api::cuThreadExchangeStreamCaptureMode(Client& c, CUstreamCaptureMode* mode) {
-  if (!mode) return CUDA_ERROR_INVALID_VALUE;
-  std::swap(*mode, t_capture_mode);
+  if (!mode || (*mode != CU_STREAM_CAPTURE_MODE_GLOBAL && *mode != CU_STREAM_CAPTURE_MODE_THREAD_LOCAL &&
+                *mode != CU_STREAM_CAPTURE_MODE_RELAXED))
+    return CUDA_ERROR_INVALID_VALUE;
+  *mode = Graphs::exchange_mode(*mode);
   return CUDA_SUCCESS;
 }
 
