@@ -72,7 +72,7 @@ bool ucx_has_cuda_support() {
 
 void print_stats_at_exit() {
   auto s = client().lock();
-  std::string extra = s->remote.compression().stats_json();
+  std::string extra = s->remote.compression().stats_json() + "," + s->graphs.stats_json();
   if (s->remote.mode() == Mode::Replay) extra += "," + s->replayer.stats_json();
   print_stats(mode_name(s->remote.mode()), s->remote.transport_name().c_str(), extra);
 }

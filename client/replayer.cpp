@@ -157,6 +157,13 @@ void Replayer::invalidate(OutgoingBatch& queue) {
   matcher_ = std::make_unique<Matcher>();
 }
 
+void Replayer::interrupt(OutgoingBatch& queue) {
+  if (!enabled_) return;
+  if (speculation_.active) end_speculation(queue);
+  if (segment_.tmpl) segment_.tmpl->followed = 0;
+  segment_.active = false;
+}
+
 void Replayer::before_send(OutgoingBatch& batch) {
   sent_ = nullptr;
   Segment& s = segment_;

@@ -73,6 +73,9 @@ class Replayer final : public BatchRewriter {
   // drops its copies by itself on the same calls. A speculation in hand
   // ends first, in `queue`.
   void invalidate(OutgoingBatch& queue);
+  // A call the matcher never sees (a graph's ReplaySegment) is about to be
+  // queued: the stretch in hand ends before it, and so does a speculation.
+  void interrupt(OutgoingBatch& queue);
 
   // A call that changes how later operators run (a function's setting) is
   // about to join `queue`: a speculation in hand ends first, in `queue`.
