@@ -161,10 +161,39 @@ def cublas_probe():
             else:
                 check("cudnnCreate and cudnnDestroy passed" in r.stdout,
                       f"cublas_probe --cudnn in {mode} mode did not create a cuDNN handle: {r.describe()}")
+
+
+def graphs():
+    """examples/cudart/graph in every mode: outputs exact (its exit status),
+    capture queries and a forbidden synchronisation as CUDA answers them. In
+    replay mode each graph launch with its input and output costs one round
+    trip: the difference between runs of N and 2N launches of each of its
+    three graphs is one round trip per launch."""
+    few, many = 12, 24
+    with cudart_server() as server:
+        for mode in ("rpc", "async", "replay"):
+            stats = []
+            for n in (few, many):
+                r = run_program("graph", ["--iterations", str(n)], client_env(server.address(), mode))
+                check(r.returncode == 0 and "all checks passed" in r.stdout,
+                      f"graph in {mode} mode with {n} iterations: {r.describe()}")
+                check(r.stats is not None, f"no RRTO_STATS line from graph in {mode} mode: {r.describe()}")
+                stats.append(r.stats)
+            per_launch = (stats[1]["round_trips"] - stats[0]["round_trips"]) / (3 * (many - few))
+            print(f"{mode}: {per_launch:.3f} round trips per graph launch")
+            graphs = stats[1].get("graphs", {})
+            check(graphs.get("launches") == 3 * (many + 4), f"graph launches in {mode} mode: {graphs}")
+            if mode == "replay":
+                check(per_launch == 1, f"replay mode: {per_launch} round trips per graph launch, expected 1")
+                # Each of the 3 graphs: registered at instantiation, again after
+                # each of its 2 runs freed memory, and after its update.
+                check(graphs["replayed"] == graphs["launches"] and graphs["registrations"] >= 3 * 3,
+                      f"replay mode: graph launches not replayed as templates: {graphs}")
         check(server.stop() == 0, "server did not exit cleanly")
 
 
 if __name__ == "__main__":
     main({f.__name__: f for f in (cudart_cnn_rpc, cudart_cnn_async, cudart_cnn_replay, cudart_cnn_batches,
                                    cudart_features, driver_entry_points, cudart_host_functions,
-                                   cudart_pitched_2d, cudart_launch_attributes, cudart_mapped_memory, cublas_probe)})
+                                   cudart_pitched_2d, cudart_launch_attributes, cudart_mapped_memory, cublas_probe,
+                                   graphs)})
