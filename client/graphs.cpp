@@ -143,6 +143,20 @@ CUstreamCaptureMode Graphs::exchange_mode(CUstreamCaptureMode mode) {
   return previous;
 }
 
+// Node handles: graph slot above bit 36, position + 1 in bits 4-35, the kind below.
+uint64_t Graphs::node_handle(const Graph& graph, size_t position) {
+  return ((graph.handle >> 4) << 36) | (static_cast<uint64_t>(position + 1) << 4) |
+         static_cast<uint64_t>(HandleKind::GraphNode);
+}
+
+const GraphNode* Graphs::find_node(uint64_t handle) const {
+  if ((handle & 0xf) != static_cast<uint64_t>(HandleKind::GraphNode)) return nullptr;
+  const Graph* graph = graphs.find(((handle >> 36) << 4) | static_cast<uint64_t>(HandleKind::Graph));
+  const uint64_t position = (handle >> 4) & 0xffffffffu;
+  if (!graph || position == 0 || position > graph->nodes.size()) return nullptr;
+  return &graph->nodes[position - 1];
+}
+
 uint32_t Graphs::claim_template() {
   if (registered_ >= limits::kGraphTemplates) return 0;
   ++registered_;

@@ -141,6 +141,11 @@ class Graphs {
   HandleTable<Graph, HandleKind::Graph> graphs;
   HandleTable<GraphExec, HandleKind::GraphExec> execs;
 
+  // A node's handle: its graph and its position (a captured graph's nodes
+  // never change), and the node a handle names, or nullptr.
+  static uint64_t node_handle(const Graph& graph, size_t position);
+  const GraphNode* find_node(uint64_t handle) const;
+
   // Replay mode: a fresh template id for an exec, from the range the
   // matcher never uses, or 0 when the session holds as many as it may.
   uint32_t claim_template();

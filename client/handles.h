@@ -10,7 +10,7 @@
 
 namespace rrto::client {
 
-enum class HandleKind : uint8_t { Context = 1, Module = 2, Function = 3, Stream = 4, Event = 5, Graph = 6, GraphExec = 7 };
+enum class HandleKind : uint8_t { Context = 1, Module = 2, Function = 3, Stream = 4, Event = 5, Graph = 6, GraphExec = 7, GraphNode = 8 };
 
 template <typename T, HandleKind Kind>
 class HandleTable {

@@ -286,6 +286,49 @@ CUresult api::cuGraphExecDestroy(Client& c, CUgraphExec hexec) {
   return state->remote.defer(drop);
 }
 
+// Nodes [first, first + total) of `graph` into `out` (room for `*count`),
+// the rest of `out` null; `*count` becomes `total`.
+static void list_nodes(const Graph& graph, size_t first, size_t total, CUgraphNode* out, size_t* count) {
+  if (out)
+    for (size_t i = 0; i < *count; ++i)
+      out[i] = i < total ? reinterpret_cast<CUgraphNode>(Graphs::node_handle(graph, first + i)) : nullptr;
+  *count = total;
+}
+
+CUresult api::cuGraphGetNodes(Client& c, CUgraph g, CUgraphNode* nodes, size_t* count) {
+  if (!count) return CUDA_ERROR_INVALID_VALUE;
+  auto state = c.lock();
+  const Graph* graph = state->graphs.graphs.find(g);
+  if (!graph) return CUDA_ERROR_INVALID_VALUE;
+  list_nodes(*graph, 0, graph->nodes.size(), nodes, count);
+  return CUDA_SUCCESS;
+}
+
+// A capture over one stream is a chain: its first node is the only root.
+CUresult api::cuGraphGetRootNodes(Client& c, CUgraph g, CUgraphNode* nodes, size_t* count) {
+  if (!count) return CUDA_ERROR_INVALID_VALUE;
+  auto state = c.lock();
+  const Graph* graph = state->graphs.graphs.find(g);
+  if (!graph) return CUDA_ERROR_INVALID_VALUE;
+  list_nodes(*graph, 0, graph->nodes.empty() ? 0 : 1, nodes, count);
+  return CUDA_SUCCESS;
+}
+
+CUresult api::cuGraphNodeGetType(Client& c, CUgraphNode handle, CUgraphNodeType* type) {
+  if (!type) return CUDA_ERROR_INVALID_VALUE;
+  auto state = c.lock();
+  const GraphNode* node = state->graphs.find_node(reinterpret_cast<uint64_t>(handle));
+  if (!node) return CUDA_ERROR_INVALID_VALUE;
+  switch (node->op()) {
+    case proto::CallOp::Launch: *type = CU_GRAPH_NODE_TYPE_KERNEL; break;
+    case proto::CallOp::Memset: *type = CU_GRAPH_NODE_TYPE_MEMSET; break;
+    case proto::CallOp::EventRecord: *type = CU_GRAPH_NODE_TYPE_EVENT_RECORD; break;
+    case proto::CallOp::StreamWaitEvent: *type = CU_GRAPH_NODE_TYPE_WAIT_EVENT; break;
+    default: *type = CU_GRAPH_NODE_TYPE_MEMCPY;
+  }
+  return CUDA_SUCCESS;
+}
+
 CUresult api::cuGraphDestroy(Client& c, CUgraph graph) {
   auto state = c.lock();
   return state->graphs.graphs.remove(reinterpret_cast<uint64_t>(graph)) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;

@@ -79,6 +79,27 @@ int issue_network(Buffers& b, cudaStream_t stream, int scale) {
 
 enum class Upload { Outside, InsidePageable, InsideWithCopyBack };
 
+// The captured graph holds the memset, the copies and the three kernels, in
+// the order they were issued.
+int check_nodes(cudaGraph_t graph, Upload upload) {
+  std::vector<cudaGraphNodeType> expected = {cudaGraphNodeTypeMemset, cudaGraphNodeTypeMemcpy,
+                                             cudaGraphNodeTypeKernel, cudaGraphNodeTypeKernel,
+                                             cudaGraphNodeTypeKernel};
+  if (upload != Upload::Outside) expected.insert(expected.begin(), cudaGraphNodeTypeMemcpy);
+  if (upload == Upload::InsideWithCopyBack) expected.push_back(cudaGraphNodeTypeMemcpy);
+  size_t count = 0;
+  RT(cudaGraphGetNodes(graph, nullptr, &count));
+  if (!expect(count == expected.size(), "cudaGraphGetNodes counts " + std::to_string(count) + " nodes")) return 1;
+  std::vector<cudaGraphNode_t> nodes(count);
+  RT(cudaGraphGetNodes(graph, nodes.data(), &count));
+  for (size_t i = 0; i < count; ++i) {
+    cudaGraphNodeType type{};
+    RT(cudaGraphNodeGetType(nodes[i], &type));
+    if (!expect(type == expected[i], "node " + std::to_string(i) + "'s type")) return 1;
+  }
+  return 0;
+}
+
 // Captures the network (and the copies `upload` says) into a graph.
 int capture(Buffers& b, cudaStream_t stream, int scale, Upload upload, cudaGraph_t* graph) {
   RT(cudaStreamBeginCapture(stream, cudaStreamCaptureModeGlobal));
@@ -98,7 +119,8 @@ int capture(Buffers& b, cudaStream_t stream, int scale, Upload upload, cudaGraph
     RT(cudaMemcpyAsync(b.pinned_out, b.out, kN * sizeof(int), cudaMemcpyDeviceToHost, stream));
   RT(cudaStreamEndCapture(stream, graph));
   RT(cudaStreamIsCapturing(stream, &status));
-  return expect(status == cudaStreamCaptureStatusNone && *graph, "cudaStreamIsCapturing after the capture") ? 0 : 1;
+  if (!expect(status == cudaStreamCaptureStatusNone && *graph, "cudaStreamIsCapturing after the capture")) return 1;
+  return check_nodes(*graph, upload);
 }
 
 // `iterations` launches of `exec`, each with a new input, checked.

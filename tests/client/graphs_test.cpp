@@ -121,3 +121,21 @@ TEST_CASE("graph templates: ids above the matcher's, as many as a session may ho
   graphs.release_template();
   CHECK(graphs.claim_template() != 0);
 }
+
+TEST_CASE("a node handle names its graph's node and nothing else") {
+  ModeGuard mode;
+  Graphs graphs;
+  REQUIRE(graphs.begin_capture(kStream, CU_STREAM_CAPTURE_MODE_GLOBAL) == CUDA_SUCCESS);
+  CUresult result = CUDA_SUCCESS;
+  proto::Memset memset{.dst = 0x1000, .count = 4, .stream = kStream};
+  REQUIRE(graphs.take(memset, true, nullptr, nullptr, result) == CaptureVerdict::Recorded);
+  CUgraph handle = nullptr;
+  REQUIRE(graphs.end_capture(kStream, &handle) == CUDA_SUCCESS);
+  const Graph& graph = *graphs.graphs.find(handle);
+  const uint64_t node = Graphs::node_handle(graph, 0);
+  CHECK(graphs.find_node(node) == &graph.nodes[0]);
+  CHECK(graphs.find_node(Graphs::node_handle(graph, 1)) == nullptr);
+  CHECK(graphs.find_node(reinterpret_cast<uint64_t>(handle)) == nullptr);
+  graphs.graphs.remove(reinterpret_cast<uint64_t>(handle));
+  CHECK(graphs.find_node(node) == nullptr);
+}
