@@ -20,6 +20,8 @@ CUresult alloc_from(Client& c, CUdeviceptr* dptr, size_t size, Pool* pool, CUstr
   {
     auto state = c.lock();
     if (!valid_stream(*state, stream)) return CUDA_ERROR_INVALID_HANDLE;
+    // Graphs hold no memory nodes: an allocation cannot be captured.
+    if (const CUresult r = state->graphs.check_wait(stream_id(stream, false)); r != CUDA_SUCCESS) return r;
     if (!pool) pool = state->pools.current;
   }
   if (const CUresult r = alloc_device(c, dptr, size); r != CUDA_SUCCESS) return r;
@@ -35,6 +37,7 @@ CUresult free_async(Client& c, CUdeviceptr dptr, CUstream stream) {
   {
     auto state = c.lock();
     if (!valid_stream(*state, stream)) return CUDA_ERROR_INVALID_HANDLE;
+    if (const CUresult r = state->graphs.check_wait(stream_id(stream, false)); r != CUDA_SUCCESS) return r;
     auto& allocations = state->pools.allocations;
     if (auto it = allocations.find(dptr); it != allocations.end()) {
       it->second.first->used -= it->second.second;
