@@ -18,6 +18,7 @@ GraphNode& GraphNode::operator=(const GraphNode& other) {
   host_src = other.host_src;
   host_dst = other.host_dst;
   changed = other.changed;
+  param_pointers.clear();
   if (auto* launch = std::get_if<proto::Launch>(&call)) launch->params = params;
   return *this;
 }
@@ -149,9 +150,9 @@ uint64_t Graphs::node_handle(const Graph& graph, size_t position) {
          static_cast<uint64_t>(HandleKind::GraphNode);
 }
 
-const GraphNode* Graphs::find_node(uint64_t handle) const {
+GraphNode* Graphs::find_node(uint64_t handle) const {
   if ((handle & 0xf) != static_cast<uint64_t>(HandleKind::GraphNode)) return nullptr;
-  const Graph* graph = graphs.find(((handle >> 36) << 4) | static_cast<uint64_t>(HandleKind::Graph));
+  Graph* graph = graphs.find(((handle >> 36) << 4) | static_cast<uint64_t>(HandleKind::Graph));
   const uint64_t position = (handle >> 4) & 0xffffffffu;
   if (!graph || position == 0 || position > graph->nodes.size()) return nullptr;
   return &graph->nodes[position - 1];

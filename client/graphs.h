@@ -34,6 +34,8 @@ struct GraphNode {
   void* host_dst = nullptr;        // MemcpyDtoH: written when the launch's bytes arrive
   // Launch arguments differ from those the exec's template was registered with.
   bool changed = false;
+  // cuGraphKernelNodeGetParams' answer: each argument in `params` (not copied).
+  std::vector<void*> param_pointers;
 
   GraphNode() = default;
   GraphNode(const GraphNode& other) { *this = other; }
@@ -144,7 +146,8 @@ class Graphs {
   // A node's handle: its graph and its position (a captured graph's nodes
   // never change), and the node a handle names, or nullptr.
   static uint64_t node_handle(const Graph& graph, size_t position);
-  const GraphNode* find_node(uint64_t handle) const;
+  static size_t node_position(uint64_t handle) { return ((handle >> 4) & 0xffffffffu) - 1; }
+  GraphNode* find_node(uint64_t handle) const;
 
   // Replay mode: a fresh template id for an exec, from the range the
   // matcher never uses, or 0 when the session holds as many as it may.

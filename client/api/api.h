@@ -55,6 +55,10 @@ CUresult copy_to_device(Client& c, CUdeviceptr dst, const void* src, size_t size
 CUresult copy_to_host(Client& c, void* dst, CUdeviceptr src, size_t size, uint64_t stream, bool async);
 CUresult copy_on_device(Client& c, CUdeviceptr dst, CUdeviceptr src, size_t size, uint64_t stream, bool async);
 
+// Packs a launch's arguments (kernelParams or the packed `extra` buffer) into
+// `buffer` as the kernel lays them out; returns the number of bytes or -1.
+long pack_params(const KernelInfo& kernel, void** kernel_params, void** extra, uint8_t* buffer);
+
 // Whether a capture took the operator `call` (recorded it, or refused it as
 // CUDA does): `result` is then what the entry point returns.
 template <typename Call>

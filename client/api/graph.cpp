@@ -329,6 +329,88 @@ CUresult api::cuGraphNodeGetType(Client& c, CUgraphNode handle, CUgraphNodeType*
   return CUDA_SUCCESS;
 }
 
+// A kernel node's launch, its arguments pointed at in the node's own buffer.
+static CUresult kernel_node_params(Client& c, CUgraphNode handle, CUDA_KERNEL_NODE_PARAMS& out) {
+  auto state = c.lock();
+  GraphNode* node = state->graphs.find_node(reinterpret_cast<uint64_t>(handle));
+  const auto* launch = node ? std::get_if<proto::Launch>(&node->call) : nullptr;
+  const Function* function = launch ? state->functions.find(launch->function) : nullptr;
+  if (!function) return CUDA_ERROR_INVALID_VALUE;
+  node->param_pointers.clear();
+  for (const auto& param : function->kernel->params) node->param_pointers.push_back(node->params.data() + param.offset);
+  out = {};
+  // As for a launch through a CUkernel (which is the same handle here): cudart
+  // finds its kernel by `kern`.
+  out.kern = reinterpret_cast<CUkernel>(launch->function);
+  out.gridDimX = launch->grid[0], out.gridDimY = launch->grid[1], out.gridDimZ = launch->grid[2];
+  out.blockDimX = launch->block[0], out.blockDimY = launch->block[1], out.blockDimZ = launch->block[2];
+  out.sharedMemBytes = launch->shared_mem;
+  out.kernelParams = node->param_pointers.data();
+  return CUDA_SUCCESS;
+}
+
+// Sets a kernel node of an executable graph: new arguments of the same size
+// travel as deltas; another kernel, geometry or size re-registers the template.
+static CUresult set_kernel_node(Client& c, CUgraphExec hexec, CUgraphNode hnode, const CUDA_KERNEL_NODE_PARAMS& p) {
+  auto state = c.lock();
+  GraphExec* exec = state->graphs.execs.find(hexec);
+  const auto handle = reinterpret_cast<uint64_t>(hnode);
+  const size_t position = Graphs::node_position(handle);
+  if (!exec || !state->graphs.find_node(handle) || position >= exec->nodes.size()) return CUDA_ERROR_INVALID_VALUE;
+  GraphNode& node = exec->nodes[position];
+  auto* launch = std::get_if<proto::Launch>(&node.call);
+  const Function* function = state->functions.find(p.func ? reinterpret_cast<uint64_t>(p.func)
+                                                          : reinterpret_cast<uint64_t>(p.kern));
+  if (!launch || !function) return CUDA_ERROR_INVALID_VALUE;
+  uint8_t* packed = state->launch_params.data();
+  const long size = pack_params(*function->kernel, p.kernelParams, p.extra, packed);
+  if (size < 0) return CUDA_ERROR_INVALID_VALUE;
+  const proto::Launch fresh{.function = function->handle,
+                            .grid = {p.gridDimX, p.gridDimY, p.gridDimZ},
+                            .block = {p.blockDimX, p.blockDimY, p.blockDimZ},
+                            .shared_mem = p.sharedMemBytes,
+                            .stream = launch->stream,
+                            .params = {packed, static_cast<size_t>(size)}};
+  GraphNode updated = make_graph_node(fresh, nullptr, nullptr);
+  if (device_side(updated) != device_side(node) || updated.params.size() != node.params.size())
+    exec->registered = false;
+  updated.changed = node.changed || updated.params != node.params;
+  node = std::move(updated);
+  return CUDA_SUCCESS;
+}
+
+static CUDA_KERNEL_NODE_PARAMS from_v1(const CUDA_KERNEL_NODE_PARAMS_v1& p) {
+  return {p.func, p.gridDimX, p.gridDimY, p.gridDimZ, p.blockDimX, p.blockDimY, p.blockDimZ, p.sharedMemBytes,
+          p.kernelParams, p.extra, nullptr, nullptr};
+}
+
+CUresult api::cuGraphKernelNodeGetParams_v2(Client& c, CUgraphNode node, CUDA_KERNEL_NODE_PARAMS* params) {
+  if (!params) return CUDA_ERROR_INVALID_VALUE;
+  return kernel_node_params(c, node, *params);
+}
+
+CUresult api::cuGraphKernelNodeGetParams(Client& c, CUgraphNode node, CUDA_KERNEL_NODE_PARAMS_v1* params) {
+  if (!params) return CUDA_ERROR_INVALID_VALUE;
+  CUDA_KERNEL_NODE_PARAMS full{};
+  const CUresult r = kernel_node_params(c, node, full);
+  if (r == CUDA_SUCCESS)
+    *params = {reinterpret_cast<CUfunction>(full.kern), full.gridDimX, full.gridDimY, full.gridDimZ, full.blockDimX, full.blockDimY,
+               full.blockDimZ, full.sharedMemBytes, full.kernelParams, full.extra};
+  return r;
+}
+
+CUresult api::cuGraphExecKernelNodeSetParams_v2(Client& c, CUgraphExec exec, CUgraphNode node,
+                                                const CUDA_KERNEL_NODE_PARAMS* params) {
+  if (!params) return CUDA_ERROR_INVALID_VALUE;
+  return set_kernel_node(c, exec, node, *params);
+}
+
+CUresult api::cuGraphExecKernelNodeSetParams(Client& c, CUgraphExec exec, CUgraphNode node,
+                                             const CUDA_KERNEL_NODE_PARAMS_v1* params) {
+  if (!params) return CUDA_ERROR_INVALID_VALUE;
+  return set_kernel_node(c, exec, node, from_v1(*params));
+}
+
 CUresult api::cuGraphDestroy(Client& c, CUgraph graph) {
   auto state = c.lock();
   return state->graphs.graphs.remove(reinterpret_cast<uint64_t>(graph)) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;

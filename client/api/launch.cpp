@@ -8,10 +8,7 @@
 using namespace rrto::client;
 namespace proto = rrto::proto;
 
-namespace {
-
-// Packs the arguments into `buffer`; returns the number of bytes or -1.
-long pack_params(const rrto::KernelInfo& kernel, void** kernel_params, void** extra, uint8_t* buffer) {
+long rrto::client::pack_params(const rrto::KernelInfo& kernel, void** kernel_params, void** extra, uint8_t* buffer) {
   if (kernel.param_bytes > kMaxParamBytes) return -1;
   if (kernel_params) {
     for (size_t i = 0; i < kernel.params.size(); ++i) {
@@ -37,6 +34,8 @@ long pack_params(const rrto::KernelInfo& kernel, void** kernel_params, void** ex
   }
   return kernel.params.empty() ? 0 : -1;
 }
+
+namespace {
 
 template <typename Call>
 CUresult queue_launch(ClientState& state, Call& call, const Function& function) {

@@ -154,6 +154,29 @@ int run(Buffers& b, cudaStream_t stream, cudaGraphExec_t exec, int scale, Upload
   return 0;
 }
 
+// The graph's scale_add node (its first kernel) reads `from`; the
+// executable graph's is set to `to`.
+int set_scale(cudaGraph_t graph, cudaGraphExec_t exec, int from, int to) {
+  size_t count = 0;
+  RT(cudaGraphGetNodes(graph, nullptr, &count));
+  std::vector<cudaGraphNode_t> nodes(count);
+  RT(cudaGraphGetNodes(graph, nodes.data(), &count));
+  for (cudaGraphNode_t node : nodes) {
+    cudaGraphNodeType type{};
+    RT(cudaGraphNodeGetType(node, &type));
+    if (type != cudaGraphNodeTypeKernel) continue;
+    cudaKernelNodeParams params{};
+    RT(cudaGraphKernelNodeGetParams(node, &params));
+    const int scale = *static_cast<int*>(params.kernelParams[3]);
+    if (!expect(scale == from, "cudaGraphKernelNodeGetParams: scale " + std::to_string(scale))) return 1;
+    int new_scale = to;
+    params.kernelParams[3] = &new_scale;
+    RT(cudaGraphExecKernelNodeSetParams(exec, node, &params));
+    return 0;
+  }
+  return expect(false, "the graph has a kernel node") ? 0 : 1;
+}
+
 int capture_and_run(Buffers& b, cudaStream_t stream, Upload upload, int iterations) {
   cudaGraph_t graph = nullptr;
   cudaGraphExec_t exec = nullptr;
@@ -168,11 +191,16 @@ int capture_and_run(Buffers& b, cudaStream_t stream, Upload upload, int iteratio
   RT(cudaGraphExecUpdate(exec, changed, &info));
   if (!expect(info.result == cudaGraphExecUpdateSuccess, "cudaGraphExecUpdate's result")) return 1;
   if (int r = run(b, stream, exec, 5, upload, kUpdateIterations, iterations)) return r;
+  // One kernel node's argument set in the executable graph.
+  if (int r = set_scale(graph, exec, 3, 7)) return r;
+  if (int r = run(b, stream, exec, 7, upload, kUpdateIterations, iterations + kUpdateIterations)) return r;
   RT(cudaGraphExecDestroy(exec));
   RT(cudaGraphDestroy(changed));
   RT(cudaGraphDestroy(graph));
-  std::printf("ok: %d launches of a captured graph (%s) and %d after cudaGraphExecUpdate, exact\n", iterations,
-              upload == Upload::Outside ? "input uploaded outside" : "input uploaded inside", kUpdateIterations);
+  std::printf("ok: %d launches of a captured graph (%s), %d after cudaGraphExecUpdate, %d after "
+              "cudaGraphExecKernelNodeSetParams, exact\n",
+              iterations, upload == Upload::Outside ? "input uploaded outside" : "input uploaded inside",
+              kUpdateIterations, kUpdateIterations);
   return 0;
 }
 

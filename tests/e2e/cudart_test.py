@@ -182,7 +182,7 @@ def graphs():
             per_launch = (stats[1]["round_trips"] - stats[0]["round_trips"]) / (3 * (many - few))
             print(f"{mode}: {per_launch:.3f} round trips per graph launch")
             graphs = stats[1].get("graphs", {})
-            check(graphs.get("launches") == 3 * (many + 4), f"graph launches in {mode} mode: {graphs}")
+            check(graphs.get("launches") == 3 * (many + 8), f"graph launches in {mode} mode: {graphs}")
             if mode == "replay":
                 check(per_launch == 1, f"replay mode: {per_launch} round trips per graph launch, expected 1")
                 # Each of the 3 graphs: registered at instantiation, again after
