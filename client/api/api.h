@@ -73,6 +73,16 @@ bool taken_by_capture(ClientState& state, const Call& call, bool async, CUresult
   return false;
 }
 
+// The same for an operator a graph cannot hold (a 2D copy or memset): on a
+// capturing stream it fails and invalidates the capture, as a call the
+// capture does not allow; elsewhere the capture mode decides as for others.
+template <typename Call>
+bool refused_by_capture(ClientState& state, const Call& call, bool async, CUresult& result) {
+  if (!state.graphs.capturing()) return false;
+  const bool on_capturing_stream = state.graphs.capture_of(call.stream) != nullptr;
+  return taken_by_capture(state, call, async && !on_capturing_stream, result);
+}
+
 // Queued work on `stream`: remembered until a synchronisation covers it.
 inline void note_stream_work(ClientState& state, uint64_t stream) { state.unsynced_streams.insert(stream); }
 

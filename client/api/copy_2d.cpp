@@ -62,6 +62,7 @@ CUresult upload_rows(ClientState& state, const Side& dst, const Side& src, uint6
                      uint64_t stream, bool async) {
   const auto* rows = reinterpret_cast<const uint8_t*>(src.address);
   proto::Memcpy2DHtoD call{.dst = dst.address, .dst_pitch = dst.pitch, .width = width, .height = height, .stream = stream};
+  if (CUresult r = CUDA_SUCCESS; refused_by_capture(state, call, async, r)) return r;
   if (state.on_operator(call, rows, src.pitch, async)) return CUDA_SUCCESS;
   const uint64_t size = width * height;
   const bool send_now = state.remote.mode() == Mode::Rpc || size >= kZeroCopyThreshold;
@@ -82,6 +83,7 @@ CUresult download_rows(ClientState& state, const Side& dst, const Side& src, uin
                        uint64_t stream, bool async) {
   auto* rows = reinterpret_cast<uint8_t*>(dst.address);
   proto::Memcpy2DDtoH call{.src = src.address, .src_pitch = src.pitch, .width = width, .height = height, .stream = stream};
+  if (CUresult r = CUDA_SUCCESS; refused_by_capture(state, call, async, r)) return r;
   if (state.on_operator(call, rows, dst.pitch, async)) {
     copy_rows(rows, dst.pitch, state.replayer.served_output(), width, width, height);
     return CUDA_SUCCESS;
@@ -121,6 +123,7 @@ CUresult copy_2d(Client& c, const CUDA_MEMCPY2D* copy, uint64_t stream, bool asy
   if (!dst.on_device) return download_rows(*state, dst, src, width, height, stream, async);
   proto::Memcpy2DDtoD call{.dst = dst.address, .dst_pitch = dst.pitch, .src = src.address, .src_pitch = src.pitch,
                            .width = width, .height = height, .stream = stream};
+  if (CUresult r = CUDA_SUCCESS; refused_by_capture(*state, call, async, r)) return r;
   if (state->on_operator(call, async)) return CUDA_SUCCESS;
   note_stream_work(*state, stream);
   return state->remote.defer(call);
@@ -137,6 +140,7 @@ CUresult memset_2d(Client& c, CUdeviceptr dst, size_t pitch, uint32_t value, uin
     return CUDA_ERROR_INVALID_VALUE;
   proto::Memset2D call{.dst = dst, .pitch = pitch, .value = value, .element_size = element_size, .width = width,
                        .height = height, .stream = stream};
+  if (CUresult r = CUDA_SUCCESS; refused_by_capture(*state, call, async, r)) return r;
   if (state->on_operator(call, async)) return CUDA_SUCCESS;
   note_stream_work(*state, stream);
   return state->remote.defer(call);

@@ -234,7 +234,10 @@ CUresult api::cuStreamAddCallback(Client& c, bool per_thread, CUstream s, CUstre
   if (!callback || flags != 0) return CUDA_ERROR_INVALID_VALUE;
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   const CUresult r = finish_stream_work(c, s, per_thread);
-  if (r == CUDA_ERROR_INVALID_HANDLE) return r;
+  // Refused, not run: a bad stream, or one a capture holds.
+  if (r == CUDA_ERROR_INVALID_HANDLE || r == CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED ||
+      r == CUDA_ERROR_STREAM_CAPTURE_INVALIDATED)
+    return r;
   callback(s, r, user_data);
   return r;
 }
