@@ -15,6 +15,32 @@ namespace {
 constexpr const char* kLog = "cuda";
 constexpr size_t kJitLogBytes = 4096;
 
+// One side of a 2D copy: host or device memory and its pitch.
+struct Rows {
+  CUmemorytype type;
+  uint64_t address;
+  uint64_t pitch;
+};
+
+CUDA_MEMCPY2D copy_2d(const Rows& dst, const Rows& src, uint64_t width, uint64_t height) {
+  CUDA_MEMCPY2D copy{};
+  copy.srcMemoryType = src.type;
+  if (src.type == CU_MEMORYTYPE_HOST)
+    copy.srcHost = reinterpret_cast<const void*>(src.address);
+  else
+    copy.srcDevice = src.address;
+  copy.srcPitch = src.pitch;
+  copy.dstMemoryType = dst.type;
+  if (dst.type == CU_MEMORYTYPE_HOST)
+    copy.dstHost = reinterpret_cast<void*>(dst.address);
+  else
+    copy.dstDevice = dst.address;
+  copy.dstPitch = dst.pitch;
+  copy.WidthInBytes = width;
+  copy.Height = height;
+  return copy;
+}
+
 CUstream stream_of(StreamHandle s) { return static_cast<CUstream>(s.ptr); }
 CUevent event_of(EventHandle e) { return static_cast<CUevent>(e.ptr); }
 CUmodule module_of(ModuleHandle m) { return static_cast<CUmodule>(m.ptr); }
@@ -201,15 +227,8 @@ CUresult CudaDevice::memset(uint64_t dst, uint32_t value, uint32_t element_size,
 CUresult CudaDevice::copy_htod_2d(uint64_t dst, uint64_t dst_pitch, const void* rows, uint64_t width, uint64_t height,
                                   StreamHandle stream) {
   if (CUresult r = bind()) return r;
-  CUDA_MEMCPY2D copy{};
-  copy.srcMemoryType = CU_MEMORYTYPE_HOST;
-  copy.srcHost = rows;
-  copy.srcPitch = width;
-  copy.dstMemoryType = CU_MEMORYTYPE_DEVICE;
-  copy.dstDevice = dst;
-  copy.dstPitch = dst_pitch;
-  copy.WidthInBytes = width;
-  copy.Height = height;
+  const CUDA_MEMCPY2D copy = copy_2d({CU_MEMORYTYPE_DEVICE, dst, dst_pitch},
+                                     {CU_MEMORYTYPE_HOST, reinterpret_cast<uint64_t>(rows), width}, width, height);
   if (CUresult r = driver_.cuMemcpy2DAsync(&copy, stream_of(stream))) return r;
   return mark_message_read(stream);
 }
@@ -218,15 +237,8 @@ CUresult CudaDevice::copy_dtoh_2d_for_reply(uint64_t src, uint64_t src_pitch, ui
                                             StreamHandle stream, const uint8_t*& bytes) {
   if (CUresult r = bind()) return r;
   if (CUresult r = stage(width * height)) return r;
-  CUDA_MEMCPY2D copy{};
-  copy.srcMemoryType = CU_MEMORYTYPE_DEVICE;
-  copy.srcDevice = src;
-  copy.srcPitch = src_pitch;
-  copy.dstMemoryType = CU_MEMORYTYPE_HOST;
-  copy.dstHost = staging_;
-  copy.dstPitch = width;
-  copy.WidthInBytes = width;
-  copy.Height = height;
+  const CUDA_MEMCPY2D copy = copy_2d({CU_MEMORYTYPE_HOST, reinterpret_cast<uint64_t>(staging_), width},
+                                     {CU_MEMORYTYPE_DEVICE, src, src_pitch}, width, height);
   if (CUresult r = driver_.cuMemcpy2DAsync(&copy, stream_of(stream))) return r;
   if (CUresult r = driver_.cuStreamSynchronize(stream_of(stream))) return r;
   bytes = static_cast<const uint8_t*>(staging_);
@@ -236,15 +248,8 @@ CUresult CudaDevice::copy_dtoh_2d_for_reply(uint64_t src, uint64_t src_pitch, ui
 CUresult CudaDevice::copy_dtod_2d(uint64_t dst, uint64_t dst_pitch, uint64_t src, uint64_t src_pitch, uint64_t width,
                                   uint64_t height, StreamHandle stream) {
   if (CUresult r = bind()) return r;
-  CUDA_MEMCPY2D copy{};
-  copy.srcMemoryType = CU_MEMORYTYPE_DEVICE;
-  copy.srcDevice = src;
-  copy.srcPitch = src_pitch;
-  copy.dstMemoryType = CU_MEMORYTYPE_DEVICE;
-  copy.dstDevice = dst;
-  copy.dstPitch = dst_pitch;
-  copy.WidthInBytes = width;
-  copy.Height = height;
+  const CUDA_MEMCPY2D copy =
+      copy_2d({CU_MEMORYTYPE_DEVICE, dst, dst_pitch}, {CU_MEMORYTYPE_DEVICE, src, src_pitch}, width, height);
   return driver_.cuMemcpy2DAsync(&copy, stream_of(stream));
 }
 
