@@ -60,8 +60,10 @@ bool allocate(Buffers& buf) {
   buf.a.host = static_cast<unsigned*>(a);
   buf.out.host = static_cast<unsigned*>(out);
   buf.host_only = static_cast<unsigned*>(host_only);
-  buf.b.host = static_cast<unsigned*>(std::aligned_alloc(4096, kBytes));
-  buf.total.host = static_cast<unsigned*>(std::aligned_alloc(4096, kBytes));
+  // aligned_alloc wants a size that is a multiple of the alignment.
+  constexpr size_t kPage = 4096, kRounded = (kBytes + kPage - 1) / kPage * kPage;
+  buf.b.host = static_cast<unsigned*>(std::aligned_alloc(kPage, kRounded));
+  buf.total.host = static_cast<unsigned*>(std::aligned_alloc(kPage, kRounded));
   for (int i = 0; i < kN; ++i) buf.total.host[i] = static_cast<unsigned>(i * 11);  // before registering: kept
   if (!check_rt(cudaHostRegister(buf.b.host, kBytes, cudaHostRegisterMapped), "cudaHostRegister(b)") ||
       !check_rt(cudaHostRegister(buf.total.host, kBytes, cudaHostRegisterMapped), "cudaHostRegister(total)"))
