@@ -15,16 +15,18 @@
 #include <random>
 #include <set>
 
+#include "protocol/address_window_layout.h"
+
 namespace rrto::server {
 
-inline constexpr uint64_t kWindowBytes = 128ull << 30;
-inline constexpr uint64_t kFirstWindowAddress = 0x200000000000ull;
-inline constexpr uint64_t kWindowsEnd = 0x540000000000ull;
+using proto::kFirstWindowAddress;
+using proto::kWindowBytes;
+using proto::kWindowsEnd;
+using proto::window_base;
 inline constexpr uint64_t kWindowCount = (kWindowsEnd - kFirstWindowAddress) / kWindowBytes;
 
 // Window 0 is none.
 inline bool is_window(uint64_t window) { return window >= 1 && window <= kWindowCount; }
-inline uint64_t window_base(uint64_t window) { return kFirstWindowAddress + (window - 1) * kWindowBytes; }
 
 // A window `excluded` does not rule out: at random (so that servers choosing
 // at once rarely agree), then the first left; 0 when none is.

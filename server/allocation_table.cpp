@@ -41,6 +41,21 @@ const AllocationTable::Entry* AllocationTable::find_range(uint64_t p, uint64_t n
   return &e;
 }
 
+bool AllocationTable::contains(uint64_t p, uint64_t n) const {
+  if (find_range(p, n)) return true;
+  if (p + n < p) return false;
+  auto it = entries_.upper_bound(p);
+  if (it == entries_.begin()) return false;
+  --it;
+  if (!it->second.joins || p - it->first >= it->second.size) return false;
+  const uint64_t end = p + n;
+  for (uint64_t covered = it->first + it->second.size; it->second.joins; covered = it->first + it->second.size) {
+    if (covered >= end) return true;
+    if (++it == entries_.end() || it->first != covered) return false;
+  }
+  return false;
+}
+
 void AllocationTable::erase_module_globals(uint64_t module) {
   for (auto it = entries_.begin(); it != entries_.end();) {
     if (it->second.kind == Kind::ModuleGlobal && it->second.module == module)

@@ -4,7 +4,9 @@
 // A range [p, p + n) is accepted only when it lies entirely inside one live
 // entry of this table: memory of another session, a freed allocation, the
 // bytes past the end of an allocation, or a range spanning two neighbouring
-// allocations are all refused.
+// allocations are all refused, except that memory the client mapped into a
+// range it reserved (`joins`) runs on into a joining entry that touches it,
+// as back-to-back mappings of one reserved range do in CUDA.
 #pragma once
 
 #include <cstddef>
@@ -24,6 +26,7 @@ class AllocationTable {
     uint64_t size = 0;
     Kind kind = Kind::Allocation;
     uint64_t module = 0;  // the client's module id, for ModuleGlobal
+    bool joins = false;   // mapped by the client into a range it reserved
   };
 
   // False if size is 0, base + size overflows, or it overlaps an entry.
@@ -35,7 +38,13 @@ class AllocationTable {
   // The entry holding [p, p + n) entirely, or nullptr. A zero-size range is
   // inside an entry when p is.
   const Entry* find_range(uint64_t p, uint64_t n) const;
-  bool contains(uint64_t p, uint64_t n) const { return find_range(p, n) != nullptr; }
+  // Whether [p, p + n) lies inside one entry, or inside joining entries
+  // that touch one another.
+  bool contains(uint64_t p, uint64_t n) const;
+  // The joining entries that touch `e` on either side, `e` among them; `e`
+  // alone when it does not join.
+  template <typename Visit>
+  void for_each_joined(const Entry& e, Visit&& visit) const;
 
   // Removes every global of one module.
   void erase_module_globals(uint64_t module);
@@ -52,5 +61,22 @@ class AllocationTable {
   std::map<uint64_t, Entry> entries_;  // by base
   uint64_t allocated_bytes_ = 0;
 };
+
+template <typename Visit>
+void AllocationTable::for_each_joined(const Entry& e, Visit&& visit) const {
+  auto first = entries_.find(e.base);
+  while (e.joins && first != entries_.begin()) {
+    const Entry& before = std::prev(first)->second;
+    if (!before.joins || before.base + before.size != first->first) break;
+    --first;
+  }
+  for (auto it = first; it != entries_.end(); ++it) {
+    visit(it->second);
+    const auto next = std::next(it);
+    if (!e.joins || !it->second.joins || next == entries_.end() || !next->second.joins ||
+        it->first + it->second.size != next->first)
+      break;
+  }
+}
 
 }  // namespace rrto::server

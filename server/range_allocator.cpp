@@ -15,7 +15,8 @@ bool RangeAllocator::allocate(uint64_t bytes, uint64_t alignment, uint64_t at, u
     return true;
   }
   for (auto it = free_.begin(); it != free_.end(); ++it) {
-    const uint64_t s = round_up(it->first, alignment);
+    uint64_t s = round_up(it->first, alignment);
+    if (kept_out(s, bytes)) s = round_up(kept_out_end_, alignment);
     if (s + bytes > it->first + it->second) continue;
     take(it, s, bytes);
     start = s;
@@ -28,7 +29,11 @@ bool RangeAllocator::allocate_from_top(uint64_t bytes, uint64_t alignment, uint6
   for (auto it = free_.rbegin(); it != free_.rend(); ++it) {
     const auto [at, length] = *it;
     if (bytes > length) continue;
-    const uint64_t s = (at + length - bytes) / alignment * alignment;
+    uint64_t s = (at + length - bytes) / alignment * alignment;
+    if (kept_out(s, bytes)) {
+      if (kept_out_begin_ < at + bytes) continue;
+      s = (kept_out_begin_ - bytes) / alignment * alignment;
+    }
     if (s < at) continue;
     take(std::prev(it.base()), s, bytes);
     start = s;

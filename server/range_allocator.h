@@ -22,6 +22,12 @@ class RangeAllocator {
   // there stays out of the way of first-fit allocations, and of those placed
   // at given addresses.
   bool allocate_from_top(uint64_t bytes, uint64_t alignment, uint64_t& start);
+  // Neither placement of its own choosing (first or last fit) uses
+  // [begin, end) from now on; only an allocation `at` an address there does.
+  void keep_out(uint64_t begin, uint64_t end) {
+    kept_out_begin_ = begin;
+    kept_out_end_ = end;
+  }
   // Gives the allocation at `start` back: its bytes, 0 when it is none.
   uint64_t release(uint64_t start);
   // The bytes of the allocation at `start`, 0 when it is none.
@@ -32,9 +38,11 @@ class RangeAllocator {
 
  private:
   void take(std::map<uint64_t, uint64_t>::iterator range, uint64_t start, uint64_t bytes);
+  bool kept_out(uint64_t start, uint64_t bytes) const { return start < kept_out_end_ && start + bytes > kept_out_begin_; }
 
   std::map<uint64_t, uint64_t> free_;               // address -> bytes, coalesced
   std::unordered_map<uint64_t, uint64_t> in_use_;  // address -> bytes
+  uint64_t kept_out_begin_ = 0, kept_out_end_ = 0;
 };
 
 }  // namespace rrto::server

@@ -5,6 +5,7 @@
 
 #include "common/log.h"
 #include "common/printable.h"
+#include "protocol/address_window_layout.h"
 #include "protocol/calls.h"
 #include "protocol/launch_attributes.h"
 #include "server/address_window.h"
@@ -128,7 +129,8 @@ CUresult Session::mem_alloc(uint64_t size, uint64_t at, uint64_t& dptr) {
     if (at) return fail(r, "MemAlloc of {} bytes at {:#x} failed: not free in the session's window", size, at);
     return fail(r, "MemAlloc of {} bytes failed", size);
   }
-  if (!allocations_.insert({.base = dptr, .size = size, .kind = AllocationTable::Kind::Allocation})) {
+  const bool mapped = at >= proto::reservable_begin(window_) && at < proto::reservable_end(window_);
+  if (!allocations_.insert({.base = dptr, .size = size, .kind = AllocationTable::Kind::Allocation, .joins = mapped})) {
     // The device handed out memory this session already holds: a backend bug.
     view()->mem_free(dptr);
     return fail(CUDA_ERROR_UNKNOWN, "device returned an address already in use ({:#x})", dptr);

@@ -26,7 +26,10 @@ bool holds_device_pointers(std::span<const uint8_t> bytes, const AllocationTable
 uint32_t Speculation::plan(const AllocationTable& allocations, std::span<const DecodedCall> calls,
                            std::vector<uint64_t>& bases) const {
   auto add = [&](uint64_t p, uint64_t n) {
-    if (const AllocationTable::Entry* e = allocations.find_range(p, n)) bases.push_back(e->base);
+    // A kernel may write all the memory mapped back to back with what it is given.
+    const AllocationTable::Entry* e = allocations.contains(p, n) ? allocations.find_range(p, n ? 1 : 0) : nullptr;
+    if (e)
+      allocations.for_each_joined(*e, [&](const AllocationTable::Entry& joined) { bases.push_back(joined.base); });
   };
   uint64_t outputs = 0;
   for (const DecodedCall& c : calls) {

@@ -55,7 +55,9 @@ CUresult CudaWindows::open(uint64_t window, std::string& why) {
     return CUDA_ERROR_OUT_OF_MEMORY;
   }
   std::lock_guard lock(mutex_);
-  windows_.emplace(window, Window{base, RangeAllocator(base, kWindowBytes)});
+  RangeAllocator placement(base, kWindowBytes);
+  placement.keep_out(proto::reservable_begin(window), proto::reservable_end(window));
+  windows_.emplace(window, Window{base, std::move(placement)});
   return CUDA_SUCCESS;
 }
 

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "protocol/address_window_layout.h"
 #include "server/address_window.h"
 
 namespace rrto::server::host {
@@ -60,6 +61,7 @@ SessionMemory::SessionMemory(int fd, uint64_t base, uint64_t size, uint64_t glob
     : fd_(fd), base_(base), size_(size), globals_next_(base + size - globals),
       placement_(base + kPage, size - kPage - globals) {
   new (reinterpret_cast<void*>(base_)) KernelProgress();
+  placement_.keep_out(base + proto::kReservableOffset, base + proto::kReservableOffset + proto::kReservableBytes);
 }
 
 SessionMemory::~SessionMemory() {

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "server/address_window.h"
+#include "server/range_allocator.h"
 #include "tests/server/harness.h"
 #include "tests/server/test_util.h"
 
@@ -77,4 +78,38 @@ TEST_CASE("a resumed session gets its window and its allocations where they were
     CHECK(h.hello(nowhere, {}, proto::kProtocolVersion, proto::kHelloResume, kWindowCount + 1).status ==
           CUDA_ERROR_OUT_OF_MEMORY);
   }
+}
+
+TEST_CASE("memory mapped back to back in the reservable part of a window is one range") {
+  Harness h;
+  transport::PeerId peer = 0;
+  const uint64_t window = window_of(h, peer);
+  const uint64_t begin = proto::reservable_begin(window);
+  CHECK(h.alloc(peer, 3 << 20) < begin);  // the server places its own below
+  const uint64_t chunk = 2ull << 20;
+  REQUIRE(alloc_at(h, peer, chunk, begin).result<proto::MemAllocResult>().dptr == begin);
+  REQUIRE(alloc_at(h, peer, chunk, begin + chunk).result<proto::MemAllocResult>().dptr == begin + chunk);
+  const auto data = pattern(4096, 3);
+  REQUIRE(h.write(peer, begin + chunk - 2048, data.data(), data.size()).status == CUDA_SUCCESS);
+  CHECK(h.read(peer, begin + chunk - 2048, data.size()).bulk == data);
+  SUBCASE("past the last mapped piece is refused") {
+    CHECK(h.read(peer, begin + 2 * chunk - 2048, 4096).status == CUDA_ERROR_INVALID_VALUE);
+  }
+}
+
+TEST_CASE("placements of the server's choosing go around the part kept out, allocations at an address there do not") {
+  RangeAllocator a(0x10000, 0x10000);
+  a.keep_out(0x14000, 0x18000);
+  uint64_t low = 0, over = 0, top = 0, below = 0, inside = 0, unused = 0;
+  REQUIRE(a.allocate(0x3000, 0x1000, 0, low));
+  CHECK(low == 0x10000);
+  REQUIRE(a.allocate(0x2000, 0x1000, 0, over));  // would overlap: goes above
+  CHECK(over == 0x18000);
+  REQUIRE(a.allocate_from_top(0x6000, 0x1000, top));
+  CHECK(top == 0x1a000);
+  REQUIRE(a.allocate_from_top(0x1000, 0x1000, below));  // no room above: goes below
+  CHECK(below == 0x13000);
+  CHECK_FALSE(a.allocate(0x1000, 0x1000, 0, unused));
+  REQUIRE(a.allocate(0x4000, 0x1000, 0x14000, inside));
+  CHECK(inside == 0x14000);
 }

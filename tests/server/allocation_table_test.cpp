@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <vector>
 
 #include "server/allocation_table.h"
 
@@ -107,4 +108,23 @@ TEST_CASE("module globals are counted apart and leave with their module") {
   CHECK(t.allocated_bytes() == 0x100);
   REQUIRE(t.erase(0x1000));
   CHECK(t.allocated_bytes() == 0);
+}
+
+TEST_CASE("memory mapped back to back into a reserved range is one range; other neighbours stay apart") {
+  AllocationTable t;
+  REQUIRE(t.insert({.base = 0x1000, .size = 0x100, .joins = true}));
+  REQUIRE(t.insert({.base = 0x1100, .size = 0x100, .joins = true}));
+  REQUIRE(t.insert({.base = 0x1200, .size = 0x100}));                 // touches, but an ordinary allocation
+  REQUIRE(t.insert({.base = 0x1400, .size = 0x100, .joins = true}));  // a gap before it
+  CHECK(t.contains(0x10f0, 0x20));
+  CHECK(t.contains(0x1000, 0x200));
+  CHECK_FALSE(t.contains(0x1000, 0x201));  // runs on into the ordinary allocation
+  CHECK_FALSE(t.contains(0x1100, 0x400));  // over the gap
+  CHECK(t.find_range(0x1000, 0x200) == nullptr);  // no one entry holds it
+  std::vector<uint64_t> joined;
+  t.for_each_joined(*t.find_base(0x1100), [&](const AllocationTable::Entry& e) { joined.push_back(e.base); });
+  CHECK(joined == std::vector<uint64_t>{0x1000, 0x1100});
+  joined.clear();
+  t.for_each_joined(*t.find_base(0x1200), [&](const AllocationTable::Entry& e) { joined.push_back(e.base); });
+  CHECK(joined == std::vector<uint64_t>{0x1200});
 }
