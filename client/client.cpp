@@ -46,6 +46,18 @@ std::map<CUdeviceptr, size_t>::const_iterator ClientState::find_allocation(CUdev
   return it;
 }
 
+bool ClientState::in_mapped_run(CUdeviceptr p, size_t size) const {
+  if (p + size < p) return false;
+  const CUdeviceptr end = p + size;
+  for (CUdeviceptr at = p; at < end;) {
+    CUmemGenericAllocationHandle handle = 0;
+    const PhysicalChunk* chunk = vmm.mapped_chunk(at, &handle);
+    if (!chunk) return false;
+    at = chunk->mapped_at + chunk->size;
+  }
+  return true;
+}
+
 namespace {
 
 std::string program_name() {
@@ -159,6 +171,7 @@ CUresult Client::connect_and_hello() {
   const std::string name = program_name();
   if (const CUresult r = open_session(s->remote, servers, cfg.servers_given, cfg.auth_key, name, result); r != CUDA_SUCCESS) return r;
   describe_device(result);
+  s->vmm.window = result.window;
   if (cfg.failover) {
     s->failover.configure(servers, cfg.auth_key, name, cfg.failover_max_log_mb << 20);
     s->failover.opened(result);
@@ -180,6 +193,14 @@ void Client::describe_device(const proto::HelloResult& result) {
   device.attributes.assign(CU_DEVICE_ATTRIBUTE_MAX, 0);
   std::memcpy(device.attributes.data(), result.attributes.data(),
               std::min(result.attributes.size(), device.attributes.size() * sizeof(int32_t)));
+  // Reserved ranges are carved from the session's address window; memory is
+  // never exported (client/api/virtual_memory.cpp).
+  device.attributes[CU_DEVICE_ATTRIBUTE_VIRTUAL_MEMORY_MANAGEMENT_SUPPORTED] = result.window != 0;
+  for (const auto a : {CU_DEVICE_ATTRIBUTE_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR_SUPPORTED,
+                       CU_DEVICE_ATTRIBUTE_HANDLE_TYPE_WIN32_HANDLE_SUPPORTED,
+                       CU_DEVICE_ATTRIBUTE_HANDLE_TYPE_WIN32_KMT_HANDLE_SUPPORTED,
+                       CU_DEVICE_ATTRIBUTE_HANDLE_TYPE_FABRIC_SUPPORTED})
+    device.attributes[a] = 0;
 }
 
 }  // namespace rrto::client

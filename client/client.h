@@ -18,6 +18,7 @@
 #include "client/handles.h"
 #include "client/mapped_memory.h"
 #include "client/memory_pools.h"
+#include "client/virtual_memory.h"
 #include "client/op_recorder.h"
 #include "client/operators.h"
 #include "client/remote.h"
@@ -149,6 +150,7 @@ struct ClientState {
   std::array<size_t, CU_LIMIT_MAX> limits = default_limits();
   CUfunc_cache cache_config = CU_FUNC_CACHE_PREFER_NONE;
   MemoryPools pools;
+  VirtualMemory vmm;
 
   // Every operator passes here right before its call is queued or sent.
   // Its recorder view, op_of(call, context...), is built only when a trace
@@ -166,7 +168,12 @@ struct ClientState {
   // The device allocation holding [p, p+size), or end().
   std::map<CUdeviceptr, size_t>::const_iterator find_allocation(CUdeviceptr p, size_t size = 1) const;
   // Whether [p, p+size) lies inside one device allocation.
-  bool on_device(CUdeviceptr p, size_t size = 1) const { return find_allocation(p, size) != device_allocations.end(); }
+  // Whether [p, p+size) lies inside one device allocation, or inside memory
+  // mapped back to back into reserved ranges (client/virtual_memory.h).
+  bool on_device(CUdeviceptr p, size_t size = 1) const {
+    return find_allocation(p, size) != device_allocations.end() || (!vmm.mappings.empty() && in_mapped_run(p, size));
+  }
+  bool in_mapped_run(CUdeviceptr p, size_t size) const;
 };
 
 class Client {

@@ -153,10 +153,10 @@ TEST_CASE("an entry point the client does not implement resolves, with its versi
 
   // This process never calls cuInit (there is no server): the stub answers
   // as every entry point does before it.
-  REQUIRE(lib.get("cuMemCreate", &f, 12000, 0, &status) == CUDA_SUCCESS);
-  CUmemGenericAllocationHandle handle = 0;
-  const CUmemAllocationProp prop{};
-  CHECK(reinterpret_cast<decltype(&cuMemCreate)>(f)(&handle, 1 << 21, &prop, 0) == CUDA_ERROR_NOT_INITIALIZED);
+  REQUIRE(lib.get("cuMemExportToShareableHandle", &f, 12000, 0, &status) == CUDA_SUCCESS);
+  int fd = -1;
+  CHECK(reinterpret_cast<decltype(&cuMemExportToShareableHandle)>(f)(&fd, 0, CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR,
+                                                                      0) == CUDA_ERROR_NOT_INITIALIZED);
   // An implemented entry point still resolves to its implementation (one
   // that works before cuInit, where a stub would not).
   REQUIRE(lib.get("cuGetErrorString", &f, 12000, 0, &status) == CUDA_SUCCESS);
