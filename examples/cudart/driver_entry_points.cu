@@ -74,16 +74,13 @@ void* resolve(const char* name, unsigned version) {
 
 // A call of an entry point the client exports without implementing it.
 bool unsupported_call_fails() {
-  const auto granularity = reinterpret_cast<decltype(&cuMemGetAllocationGranularity)>(
-      resolve("cuMemGetAllocationGranularity", 12000));
-  if (!granularity) return false;
-  CUmemAllocationProp prop{};
-  prop.type = CU_MEM_ALLOCATION_TYPE_PINNED;
-  prop.location.type = CU_MEM_LOCATION_TYPE_DEVICE;
-  size_t bytes = 0;
-  const CUresult r = granularity(&bytes, &prop, CU_MEM_ALLOC_GRANULARITY_MINIMUM);
+  const auto export_handle = reinterpret_cast<decltype(&cuMemExportToShareableHandle)>(
+      resolve("cuMemExportToShareableHandle", 12000));
+  if (!export_handle) return false;
+  int fd = -1;
+  const CUresult r = export_handle(&fd, 0, CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR, 0);
   if (r == CUDA_ERROR_NOT_SUPPORTED) return true;
-  std::fprintf(stderr, "%s: cuMemGetAllocationGranularity returned %d, expected CUDA_ERROR_NOT_SUPPORTED (%d)\n",
+  std::fprintf(stderr, "%s: cuMemExportToShareableHandle returned %d, expected CUDA_ERROR_NOT_SUPPORTED (%d)\n",
                examples::program, static_cast<int>(r), static_cast<int>(CUDA_ERROR_NOT_SUPPORTED));
   return false;
 }

@@ -88,7 +88,7 @@ def driver_entry_points():
     client does not implement to functions that answer
     CUDA_ERROR_NOT_SUPPORTED: said once in the client's log, counted in the
     stats line."""
-    stub = "cuMemGetAllocationGranularity"
+    stub = "cuMemExportToShareableHandle"
     with Server() as server:
         for mode in ("rpc", "async", "replay"):
             r = run_program("driver_entry_points", [], client_env(server.address(), mode))
@@ -140,6 +140,11 @@ def cudart_mapped_memory():
     in_every_mode("mapped_memory", "all checks passed",
                   ("cuMemHostAlloc", "cuMemHostRegister", "cuMemHostGetDevicePointer", "cuMemHostGetFlags",
                    "cuPointerGetAttributes"))
+
+
+def cudart_virtual_memory():
+    in_every_mode("virtual_memory", "all checks passed",
+                  ("cuMemAddressReserve", "cuMemCreate", "cuMemMap", "cuMemSetAccess", "cuMemUnmap"))
 
 
 def cublas_probe():
@@ -195,5 +200,5 @@ def graphs():
 if __name__ == "__main__":
     main({f.__name__: f for f in (cudart_cnn_rpc, cudart_cnn_async, cudart_cnn_replay, cudart_cnn_batches,
                                    cudart_features, driver_entry_points, cudart_host_functions,
-                                   cudart_pitched_2d, cudart_launch_attributes, cudart_mapped_memory, cublas_probe,
-                                   graphs)})
+                                   cudart_pitched_2d, cudart_launch_attributes, cudart_mapped_memory,
+                                   cudart_virtual_memory, cublas_probe, graphs)})
