@@ -54,6 +54,9 @@ inline constexpr size_t kZeroCopyThreshold = 1 << 20;
 CUresult copy_to_device(Client& c, CUdeviceptr dst, const void* src, size_t size, uint64_t stream, bool async);
 CUresult copy_to_host(Client& c, void* dst, CUdeviceptr src, size_t size, uint64_t stream, bool async);
 CUresult copy_on_device(Client& c, CUdeviceptr dst, CUdeviceptr src, size_t size, uint64_t stream, bool async);
+// cuMemsetD8/16/32 (element_size 1, 2, 4), async or not.
+CUresult memset_device(Client& c, CUdeviceptr dst, uint32_t value, uint32_t element_size, size_t count,
+                       uint64_t stream, bool async);
 
 // Packs a launch's arguments (kernelParams or the packed `extra` buffer) into
 // `buffer` as the kernel lays them out; returns the number of bytes or -1.

@@ -77,10 +77,8 @@ CUresult rrto::client::copy_on_device(Client& c, CUdeviceptr dst, CUdeviceptr sr
   return state->remote.defer(call);
 }
 
-namespace {
-
-CUresult memset_device(Client& c, CUdeviceptr dst, uint32_t value, uint32_t element_size, size_t count,
-                       uint64_t stream, bool async) {
+CUresult rrto::client::memset_device(Client& c, CUdeviceptr dst, uint32_t value, uint32_t element_size, size_t count,
+                                     uint64_t stream, bool async) {
   if (!has_current_context()) return CUDA_ERROR_INVALID_CONTEXT;
   if (count == 0) return CUDA_SUCCESS;
   if (dst % element_size) return CUDA_ERROR_INVALID_VALUE;
@@ -95,8 +93,6 @@ CUresult memset_device(Client& c, CUdeviceptr dst, uint32_t value, uint32_t elem
   note_stream_work(*state, stream);
   return state->remote.defer(call);
 }
-
-}  // namespace
 
 CUresult rrto::client::allocate_on_device(ClientState& state, CUdeviceptr* dptr, size_t size) {
   proto::MemAlloc call{.size = size};
