@@ -5,8 +5,11 @@
 // read-write access, then runs a kernel over the whole range for several
 // iterations (so that a replaying client replays them) between a copy up and
 // a copy back that both cross from one chunk into the other; exact against a
-// CPU reference. Checks the address queries on mapped memory, then unmaps,
-// releases and frees the range.
+// CPU reference. Each iteration also writes its number with
+// cuStreamWriteValue32 and waits for it (a wait already satisfied) with
+// cuStreamWaitValue32, in stream order; a cuStreamWriteValue64 and
+// cuStreamWaitValue64 follow. Checks the address queries on mapped memory,
+// then unmaps, releases and frees the range.
 // Runs unchanged on a GPU or through RRTO's libcuda.so.1.
 //
 // Exit status: 0 every check passed, 1 a check failed, 2 an unexpected CUDA error.
@@ -39,6 +42,10 @@ struct Driver {
   decltype(&cuMemRetainAllocationHandle) retain = nullptr;
   decltype(&cuMemGetAllocationPropertiesFromHandle) properties = nullptr;
   decltype(&cuMemGetAddressRange) address_range = nullptr;
+  decltype(&cuStreamWriteValue32) write_value32 = nullptr;
+  decltype(&cuStreamWaitValue32) wait_value32 = nullptr;
+  decltype(&cuStreamWriteValue64) write_value64 = nullptr;
+  decltype(&cuStreamWaitValue64) wait_value64 = nullptr;
 };
 
 template <typename F>
@@ -57,7 +64,9 @@ bool resolve_all(Driver& d) {
          resolve(d.set_access, "cuMemSetAccess") && resolve(d.get_access, "cuMemGetAccess") &&
          resolve(d.retain, "cuMemRetainAllocationHandle") &&
          resolve(d.properties, "cuMemGetAllocationPropertiesFromHandle") &&
-         resolve(d.address_range, "cuMemGetAddressRange");
+         resolve(d.address_range, "cuMemGetAddressRange") && resolve(d.write_value32, "cuStreamWriteValue32") &&
+         resolve(d.wait_value32, "cuStreamWaitValue32") && resolve(d.write_value64, "cuStreamWriteValue64") &&
+         resolve(d.wait_value64, "cuStreamWaitValue64");
 }
 
 bool check_cu(CUresult r, const char* call) {
@@ -80,7 +89,7 @@ CUmemAllocationProp device_memory() {
 }
 
 // The whole range, both chunks, through ordinary runtime calls and a kernel.
-int run_kernels(CUdeviceptr base, size_t bytes) {
+int run_kernels(const Driver& d, CUdeviceptr base, size_t bytes) {
   const int n = static_cast<int>(bytes / sizeof(unsigned));
   std::vector<unsigned> host(n), expected(n);
   for (int i = 0; i < n; ++i) host[i] = expected[i] = static_cast<unsigned>(i) * 2654435761u;
@@ -91,29 +100,45 @@ int run_kernels(CUdeviceptr base, size_t bytes) {
     return 2;
   // Each iteration writes and reads back the elements around the boundary of the chunks.
   const int edge = n / 2 - kEdge / 2;
-  unsigned around_edge[kEdge];
+  unsigned around_edge[kEdge + 1];
   for (int it = 0; it < kIterations; ++it) {
     // An iteration's input: new values around the boundary.
     for (int i = 0; i < kEdge; ++i) around_edge[i] = expected[edge + i] = static_cast<unsigned>(it * kEdge + i);
-    if (!check_rt(cudaMemcpyAsync(data + edge, around_edge, sizeof around_edge, cudaMemcpyHostToDevice, stream),
+    if (!check_rt(cudaMemcpyAsync(data + edge, around_edge, kEdge * sizeof(unsigned), cudaMemcpyHostToDevice, stream),
                   "cudaMemcpyAsync up across the chunks"))
       return 2;
     for (unsigned k : {0x9e3779b9u * static_cast<unsigned>(it + 1), 0x85ebca6bu ^ static_cast<unsigned>(it)}) {
       vmm::mix<<<(n + kBlock - 1) / kBlock, kBlock, 0, stream>>>(data, n, k);
       for (int i = 0; i < n; ++i) expected[i] = expected[i] * 7u + (static_cast<unsigned>(i) ^ k);
     }
+    // The iteration's number, written and waited for in stream order, then
+    // read back with the edge, from the word right after it.
+    const auto flag = reinterpret_cast<CUdeviceptr>(data + edge + kEdge);
+    const auto number = static_cast<cuuint32_t>(it + 1);
+    expected[edge + kEdge] = number;
     if (!check_rt(cudaGetLastError(), "<<<>>>") ||
+        !check_cu(d.write_value32(stream, flag, number, 0), "cuStreamWriteValue32") ||
+        !check_cu(d.wait_value32(stream, flag, number, CU_STREAM_WAIT_VALUE_EQ), "cuStreamWaitValue32 (EQ)") ||
+        !check_cu(d.wait_value32(stream, flag, number - 1, CU_STREAM_WAIT_VALUE_GEQ), "cuStreamWaitValue32 (GEQ)") ||
         !check_rt(cudaMemcpyAsync(around_edge, data + edge, sizeof around_edge, cudaMemcpyDeviceToHost, stream),
                   "cudaMemcpyAsync back across the chunks") ||
         !check_rt(cudaStreamSynchronize(stream), "cudaStreamSynchronize"))
       return 2;
-    for (int i = 0; i < kEdge; ++i)
+    for (int i = 0; i <= kEdge; ++i)
       if (around_edge[i] != expected[edge + i]) {
         std::fprintf(stderr, "%s: iteration %d: element %d is %u, expected %u\n", examples::program, it, edge + i,
                      around_edge[i], expected[edge + i]);
         return 1;
       }
   }
+  // A 64-bit write over the last two elements, which lie in the second chunk.
+  const cuuint64_t wide = 0x0123456789abcdefull;
+  if (!check_cu(d.write_value64(stream, reinterpret_cast<CUdeviceptr>(data + n - 2), wide, 0), "cuStreamWriteValue64") ||
+      !check_cu(d.wait_value64(stream, reinterpret_cast<CUdeviceptr>(data + n - 2), wide, CU_STREAM_WAIT_VALUE_EQ),
+                "cuStreamWaitValue64"))
+    return 2;
+  expected[n - 2] = static_cast<unsigned>(wide);
+  expected[n - 1] = static_cast<unsigned>(wide >> 32);
   if (!check_rt(cudaMemcpy(host.data(), data, bytes, cudaMemcpyDeviceToHost), "cudaMemcpy back") ||
       !check_rt(cudaStreamDestroy(stream), "cudaStreamDestroy"))
     return 2;
@@ -167,7 +192,7 @@ int run(const Driver& d) {
   access.location = prop.location;
   access.flags = CU_MEM_ACCESS_FLAGS_PROT_READWRITE;
   if (!check_cu(d.set_access(base, 2 * chunk, &access, 1), "cuMemSetAccess")) return 2;
-  if (const int r = run_kernels(base, 2 * chunk)) return r;
+  if (const int r = run_kernels(d, base, 2 * chunk)) return r;
   if (!queries_agree(d, base + chunk, chunk, h2)) return 1;
   if (!check_cu(d.unmap(base, 2 * chunk), "cuMemUnmap") || !check_cu(d.release(h1), "cuMemRelease") ||
       !check_cu(d.release(h2), "cuMemRelease") || !check_cu(d.address_free(base, 4 * chunk), "cuMemAddressFree"))

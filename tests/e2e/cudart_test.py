@@ -144,7 +144,8 @@ def cudart_mapped_memory():
 
 def cudart_virtual_memory():
     in_every_mode("virtual_memory", "all checks passed",
-                  ("cuMemAddressReserve", "cuMemCreate", "cuMemMap", "cuMemSetAccess", "cuMemUnmap"))
+                  ("cuMemAddressReserve", "cuMemCreate", "cuMemMap", "cuMemSetAccess", "cuMemUnmap",
+                   "cuStreamWriteValue32", "cuStreamWaitValue32", "cuStreamWriteValue64", "cuStreamWaitValue64"))
 
 
 def cublas_probe():
