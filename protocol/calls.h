@@ -21,7 +21,8 @@ namespace rrto::proto {
 // 7: 2D copies and memsets (Memcpy2DHtoD, Memcpy2DDtoH, Memcpy2DDtoD, Memset2D).
 // 8: function settings travel (FuncSetAttribute, FuncSetCacheConfig), and
 //    launches with attributes (LaunchEx).
-inline constexpr uint32_t kProtocolVersion = 8;
+// 9: tensor maps (TensorMapEncode).
+inline constexpr uint32_t kProtocolVersion = 9;
 
 // Transport-level message opcodes.
 enum MessageOp : uint16_t { kBatchRequest = 1, kBatchReply = 2 };
@@ -74,7 +75,8 @@ enum MessageOp : uint16_t { kBatchRequest = 1, kBatchReply = 2 };
   X(Memset2D,          36, true , true )    \
   X(FuncSetAttribute,  37, false, true )    \
   X(FuncSetCacheConfig, 38, false, true )   \
-  X(LaunchEx,          39, true , true )
+  X(LaunchEx,          39, true , true )    \
+  X(TensorMapEncode,   40, false, false)
 
 enum class CallOp : uint16_t {
 #define RRTO_CALL_OP(name, wire, is_operator, builds) name = wire,
@@ -336,6 +338,32 @@ struct FuncSetCacheConfig {
   uint64_t function = 0;
   int32_t config = 0;  // CUfunc_cache
   template <class F> void fields(F&& f) { f(function); f(config); }
+};
+
+// cuTensorMapEncodeTiled (kTensorMapTiled) and cuTensorMapEncodeIm2col
+// (kTensorMapIm2col), with the driver's arguments; its arrays as the bytes of
+// their elements: global_dim (rank), global_strides (rank - 1) cuuint64_t;
+// box_dim (rank, tiled only), element_strides (rank) cuuint32_t;
+// lower_corner, upper_corner (rank - 2, im2col only) int. The enums as the
+// driver numbers them. The answer is the 128-byte CUtensorMap.
+inline constexpr uint32_t kTensorMapTiled = 0, kTensorMapIm2col = 1;
+inline constexpr uint32_t kTensorMapBytes = 128;
+struct TensorMapEncode {
+  uint32_t kind = kTensorMapTiled;
+  uint32_t data_type = 0, rank = 0;
+  uint64_t global_address = 0;
+  Bytes global_dim, global_strides, box_dim, element_strides, lower_corner, upper_corner;
+  uint32_t channels_per_pixel = 0, pixels_per_column = 0;
+  uint32_t interleave = 0, swizzle = 0, l2_promotion = 0, oob_fill = 0;
+  template <class F> void fields(F&& f) {
+    f(kind); f(data_type); f(rank); f(global_address); f(global_dim); f(global_strides); f(box_dim);
+    f(element_strides); f(lower_corner); f(upper_corner); f(channels_per_pixel); f(pixels_per_column);
+    f(interleave); f(swizzle); f(l2_promotion); f(oob_fill);
+  }
+};
+struct TensorMapEncodeResult {
+  Bytes map;  // kTensorMapBytes
+  template <class F> void fields(F&& f) { f(map); }
 };
 
 struct Launch {

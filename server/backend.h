@@ -146,6 +146,12 @@ class SessionDevice {
   // checks the value against its device.
   virtual CUresult function_set_attribute(FunctionHandle function, int32_t attribute, int32_t value) = 0;
   virtual CUresult function_set_cache_config(FunctionHandle function, int32_t config) = 0;
+  // cuTensorMapEncodeTiled or cuTensorMapEncodeIm2col, its arguments checked
+  // (sizes, rank, an address of the session); NOT_SUPPORTED where there is no
+  // driver to encode one.
+  virtual CUresult tensor_map_encode(const proto::TensorMapEncode&, std::array<uint8_t, proto::kTensorMapBytes>&) {
+    return CUDA_ERROR_NOT_SUPPORTED;
+  }
   // `params` is the packed parameter buffer; `layout` has been checked to lie
   // inside it. On failure `error` may explain (it goes back to the client).
   virtual CUresult launch(FunctionHandle function, const LaunchGeometry& geometry, StreamHandle stream,

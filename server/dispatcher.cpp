@@ -62,6 +62,13 @@ class Dispatcher::CallRunner {
     return s_.function_set_attribute(c.function, c.attribute, c.value);
   }
   CUresult operator()(const proto::FuncSetCacheConfig& c) { return s_.function_set_cache_config(c.function, c.config); }
+  CUresult operator()(const proto::TensorMapEncode& c) {
+    std::array<uint8_t, proto::kTensorMapBytes> map{};
+    return with_result<proto::TensorMapEncodeResult>([&](auto& out) {
+      out.map = map;
+      return s_.tensor_map_encode(c, map);
+    });
+  }
   CUresult operator()(const proto::Launch& c) {
     const LaunchGeometry geometry{.grid = {c.grid[0], c.grid[1], c.grid[2]},
                                   .block = {c.block[0], c.block[1], c.block[2]},

@@ -117,6 +117,7 @@ class Session {
   CUresult function_get_attribute(uint64_t function, int32_t attribute, int32_t& value);
   CUresult function_set_attribute(uint64_t function, int32_t attribute, int32_t value);
   CUresult function_set_cache_config(uint64_t function, int32_t config);
+  CUresult tensor_map_encode(const proto::TensorMapEncode& call, std::array<uint8_t, proto::kTensorMapBytes>& map);
   CUresult launch(uint64_t function, const LaunchGeometry& geometry, uint64_t stream, std::span<const uint8_t> params);
 
   CUresult stream_create(uint64_t stream, uint32_t flags, int32_t priority);

@@ -1,5 +1,6 @@
 #include "server/cuda/cuda_device.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -343,6 +344,45 @@ CUresult CudaDevice::function_set_attribute(FunctionHandle function, int32_t att
 CUresult CudaDevice::function_set_cache_config(FunctionHandle function, int32_t config) {
   if (CUresult r = bind()) return r;
   return driver_.cuFuncSetCacheConfig(function_of(function), static_cast<CUfunc_cache>(config));
+}
+
+namespace {
+
+static_assert(sizeof(CUtensorMap) == proto::kTensorMapBytes);
+
+// The elements of a checked array from the wire, which need not be aligned there.
+template <typename T>
+std::array<T, 5> elements_of(proto::Bytes bytes) {
+  std::array<T, 5> out{};
+  std::memcpy(out.data(), bytes.data(), std::min(bytes.size(), sizeof out));
+  return out;
+}
+
+}  // namespace
+
+CUresult CudaDevice::tensor_map_encode(const proto::TensorMapEncode& c,
+                                       std::array<uint8_t, proto::kTensorMapBytes>& map) {
+  const bool tiled = c.kind == proto::kTensorMapTiled;
+  if (tiled ? !driver_.cuTensorMapEncodeTiled : !driver_.cuTensorMapEncodeIm2col) return CUDA_ERROR_NOT_SUPPORTED;
+  if (CUresult r = bind()) return r;
+  const auto dims = elements_of<cuuint64_t>(c.global_dim), strides = elements_of<cuuint64_t>(c.global_strides);
+  const auto box = elements_of<cuuint32_t>(c.box_dim), element_strides = elements_of<cuuint32_t>(c.element_strides);
+  const auto lower = elements_of<int>(c.lower_corner), upper = elements_of<int>(c.upper_corner);
+  const auto type = static_cast<CUtensorMapDataType>(c.data_type);
+  const auto interleave = static_cast<CUtensorMapInterleave>(c.interleave);
+  const auto swizzle = static_cast<CUtensorMapSwizzle>(c.swizzle);
+  const auto l2 = static_cast<CUtensorMapL2promotion>(c.l2_promotion);
+  const auto oob = static_cast<CUtensorMapFloatOOBfill>(c.oob_fill);
+  auto* address = reinterpret_cast<void*>(c.global_address);
+  CUtensorMap encoded{};
+  const CUresult r =
+      tiled ? driver_.cuTensorMapEncodeTiled(&encoded, type, c.rank, address, dims.data(), strides.data(), box.data(),
+                                             element_strides.data(), interleave, swizzle, l2, oob)
+            : driver_.cuTensorMapEncodeIm2col(&encoded, type, c.rank, address, dims.data(), strides.data(),
+                                              lower.data(), upper.data(), c.channels_per_pixel, c.pixels_per_column,
+                                              element_strides.data(), interleave, swizzle, l2, oob);
+  if (r == CUDA_SUCCESS) std::memcpy(map.data(), &encoded, sizeof encoded);
+  return r;
 }
 
 CUresult CudaDevice::launch(FunctionHandle function, const LaunchGeometry& g, StreamHandle stream,

@@ -62,6 +62,8 @@ class CudaDevice final : public Device, public SessionDevice {
   CUresult function_get_attribute(FunctionHandle function, int32_t attribute, int32_t& value) override;
   CUresult function_set_attribute(FunctionHandle function, int32_t attribute, int32_t value) override;
   CUresult function_set_cache_config(FunctionHandle function, int32_t config) override;
+  CUresult tensor_map_encode(const proto::TensorMapEncode& call,
+                             std::array<uint8_t, proto::kTensorMapBytes>& map) override;
   CUresult launch(FunctionHandle function, const LaunchGeometry& geometry, StreamHandle stream,
                   std::span<const uint8_t> params, const ParamLayout& layout, std::string& error) override;
 

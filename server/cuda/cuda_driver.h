@@ -73,7 +73,9 @@ namespace rrto::server::cuda {
   X(cuEventElapsedTime, 2000)
 
 // Optional: older drivers lack them, and the backend copes.
-#define RRTO_CUDA_DRIVER_OPTIONAL_FUNCTIONS(X) X(cuFuncGetParamInfo, 12040) X(cuLaunchKernelEx, 11060)
+#define RRTO_CUDA_DRIVER_OPTIONAL_FUNCTIONS(X)                                                         \
+  X(cuFuncGetParamInfo, 12040) X(cuLaunchKernelEx, 11060) X(cuTensorMapEncodeTiled, 12000) \
+  X(cuTensorMapEncodeIm2col, 12000)
 
 struct CudaDriver {
 #define RRTO_DECLARE_PFN(name, version) PFN_##name##_v##version name = nullptr;
