@@ -107,7 +107,8 @@ CUresult api::cuMemCreate(Client& c, CUmemGenericAllocationHandle* handle, size_
 CUresult api::cuMemRelease(Client& c, CUmemGenericAllocationHandle handle) {
   auto state = c.lock();
   auto chunk = state->vmm.chunks.find(handle);
-  if (chunk == state->vmm.chunks.end()) return CUDA_ERROR_INVALID_VALUE;
+  // A chunk released already and still mapped has no reference left to drop.
+  if (chunk == state->vmm.chunks.end() || chunk->second.references == 0) return CUDA_ERROR_INVALID_VALUE;
   drop_reference(state->vmm, chunk);
   return CUDA_SUCCESS;
 }
@@ -119,7 +120,7 @@ CUresult api::cuMemMap(Client& c, CUdeviceptr ptr, size_t size, size_t offset, C
   auto state = c.lock();
   VirtualMemory& vmm = state->vmm;
   auto chunk = vmm.chunks.find(handle);
-  if (chunk == vmm.chunks.end()) return CUDA_ERROR_INVALID_HANDLE;
+  if (chunk == vmm.chunks.end() || chunk->second.references == 0) return CUDA_ERROR_INVALID_HANDLE;
   if (offset != 0 || size != chunk->second.size) RRTO_NOT_SUPPORTED(cuMemMap, "mapping part of a chunk");
   if (chunk->second.mapped_at) RRTO_NOT_SUPPORTED(cuMemMap, "mapping a chunk at a second address");
   if (ptr % kVmmGranularity || vmm.reservation_of(ptr, size) == vmm.reservations.end())
