@@ -60,27 +60,22 @@ for program in cudart_features host_functions pitched_2d launch_attributes mappe
   tail -n 1 "$work/$program.out"
 done
 
-# cuBLAS SGEMM: exact inputs, so both runs must give the same bytes.
-echo "== cublas_sgemm"
-if "$work/cublas_sgemm" "$work/sgemm_gpu.bin" && through_rrto sgemm "$work/cublas_sgemm" "$work/sgemm_rrto.bin" &&
-  cmp -s "$work/sgemm_gpu.bin" "$work/sgemm_rrto.bin"; then
-  echo "cublas_sgemm: same result through RRTO"
-else
-  failed=$((failed + 1))
-  [ -f "$work/sgemm_rrto.bin" ] && echo "cublas_sgemm: outputs differ"
-  explain_failure sgemm
-fi
-
-# cuDNN convolution: integer inputs, one algorithm, so both runs must give the same bytes.
-echo "== cudnn_conv"
-if "$work/cudnn_conv" "$work/conv_gpu.bin" && through_rrto conv "$work/cudnn_conv" "$work/conv_rrto.bin" &&
-  cmp -s "$work/conv_gpu.bin" "$work/conv_rrto.bin"; then
-  echo "cudnn_conv: same result through RRTO"
-else
-  failed=$((failed + 1))
-  [ -f "$work/conv_rrto.bin" ] && echo "cudnn_conv: outputs differ"
-  explain_failure conv
-fi
+# same_bytes PROGRAM: `PROGRAM OUTPUT.bin` run directly on the GPU and through
+# RRTO; exact inputs (small integers), so both must give the same bytes.
+same_bytes() {
+  local name=$1 program=$1
+  echo "== $name"
+  if "$work/$program" "$work/${name}_gpu.bin" && through_rrto "$name" "$work/$program" "$work/${name}_rrto.bin" &&
+    cmp -s "$work/${name}_gpu.bin" "$work/${name}_rrto.bin"; then
+    echo "$name: same result through RRTO"
+  else
+    failed=$((failed + 1))
+    [ -f "$work/${name}_rrto.bin" ] && echo "$name: outputs differ"
+    explain_failure "$name"
+  fi
+}
+same_bytes cublas_sgemm
+same_bytes cudnn_conv
 
 # PyTorch CNN, ten inferences under no_grad.
 echo "== torch_cnn"
