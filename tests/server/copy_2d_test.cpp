@@ -42,20 +42,14 @@ Outcome download_rows(Harness& h, transport::PeerId peer, uint64_t src, uint64_t
   return h.send(peer, r);
 }
 
-Outcome one(Harness& h, transport::PeerId peer, const auto& call) {
-  Request r;
-  r.add(call);
-  return h.send(peer, r);
-}
-
 }  // namespace
 
 TEST_CASE("2D copies scatter and gather pitched rows, and 2D memsets clear a sub-rectangle") {
   Harness h;
   const auto peer = h.open_session();
   const uint64_t a = h.alloc(peer, kBytes), b = h.alloc(peer, 2 * kBytes);
-  REQUIRE(one(h, peer, proto::Memset{.dst = a, .value = 0xee, .element_size = 1, .count = kBytes}).status == CUDA_SUCCESS);
-  REQUIRE(one(h, peer, proto::Memset{.dst = b, .value = 0xee, .element_size = 1, .count = 2 * kBytes}).status ==
+  REQUIRE(h.send_call(peer, proto::Memset{.dst = a, .value = 0xee, .element_size = 1, .count = kBytes}).status == CUDA_SUCCESS);
+  REQUIRE(h.send_call(peer, proto::Memset{.dst = b, .value = 0xee, .element_size = 1, .count = 2 * kBytes}).status ==
           CUDA_SUCCESS);
   const auto rows = pattern(kWidth * kHeight, 7);
   REQUIRE(upload_rows(h, peer, a, kPitch, rows).status == CUDA_SUCCESS);
@@ -66,10 +60,10 @@ TEST_CASE("2D copies scatter and gather pitched rows, and 2D memsets clear a sub
   CHECK(down.bulk == rows);
 
   // Into rows twice as far apart, then rows 2..5, bytes 8..23 of them set to 0x0102 pairs.
-  REQUIRE(one(h, peer, proto::Memcpy2DDtoD{.dst = b, .dst_pitch = 2 * kPitch, .src = a, .src_pitch = kPitch,
+  REQUIRE(h.send_call(peer, proto::Memcpy2DDtoD{.dst = b, .dst_pitch = 2 * kPitch, .src = a, .src_pitch = kPitch,
                                             .width = kWidth, .height = kHeight})
               .status == CUDA_SUCCESS);
-  REQUIRE(one(h, peer, proto::Memset2D{.dst = b + 2 * 2 * kPitch + 8, .pitch = 2 * kPitch, .value = 0x0102,
+  REQUIRE(h.send_call(peer, proto::Memset2D{.dst = b + 2 * 2 * kPitch + 8, .pitch = 2 * kPitch, .value = 0x0102,
                                         .element_size = 2, .width = 8, .height = 4})
               .status == CUDA_SUCCESS);
   std::vector<uint8_t> expected = scattered(rows, 2 * kPitch, 0xee);
@@ -103,27 +97,27 @@ TEST_CASE("2D copies and memsets outside the session's memory are refused, and t
   // Another session's memory, either side.
   CHECK(upload_rows(h, peer, theirs, kPitch, rows).status == CUDA_ERROR_INVALID_VALUE);
   CHECK(download_rows(h, peer, theirs, kPitch).status == CUDA_ERROR_INVALID_VALUE);
-  CHECK(one(h, peer, proto::Memcpy2DDtoD{.dst = a, .dst_pitch = kPitch, .src = theirs, .src_pitch = kPitch,
+  CHECK(h.send_call(peer, proto::Memcpy2DDtoD{.dst = a, .dst_pitch = kPitch, .src = theirs, .src_pitch = kPitch,
                                           .width = kWidth, .height = kHeight})
             .status == CUDA_ERROR_INVALID_VALUE);
   // Its last destination row ends past the allocation.
-  CHECK(one(h, peer, proto::Memcpy2DDtoD{.dst = a, .dst_pitch = kPitch + 3, .src = a, .src_pitch = kPitch,
+  CHECK(h.send_call(peer, proto::Memcpy2DDtoD{.dst = a, .dst_pitch = kPitch + 3, .src = a, .src_pitch = kPitch,
                                           .width = kWidth, .height = kHeight})
             .status == CUDA_ERROR_INVALID_VALUE);
   // Memsets: the element size, alignment, a width whose bytes overflow, the extent.
-  CHECK(one(h, peer, proto::Memset2D{.dst = a, .pitch = kPitch, .element_size = 3, .width = 1, .height = 1}).status ==
+  CHECK(h.send_call(peer, proto::Memset2D{.dst = a, .pitch = kPitch, .element_size = 3, .width = 1, .height = 1}).status ==
         CUDA_ERROR_INVALID_VALUE);
-  CHECK(one(h, peer, proto::Memset2D{.dst = a + 2, .pitch = kPitch, .element_size = 4, .width = 1, .height = 1})
+  CHECK(h.send_call(peer, proto::Memset2D{.dst = a + 2, .pitch = kPitch, .element_size = 4, .width = 1, .height = 1})
             .status == CUDA_ERROR_INVALID_VALUE);
-  CHECK(one(h, peer, proto::Memset2D{.dst = a, .pitch = kPitch + 2, .element_size = 4, .width = 1, .height = 2})
+  CHECK(h.send_call(peer, proto::Memset2D{.dst = a, .pitch = kPitch + 2, .element_size = 4, .width = 1, .height = 2})
             .status == CUDA_ERROR_INVALID_VALUE);
-  CHECK(one(h, peer, proto::Memset2D{.dst = a, .pitch = kPitch, .element_size = 4, .width = UINT64_MAX / 2,
+  CHECK(h.send_call(peer, proto::Memset2D{.dst = a, .pitch = kPitch, .element_size = 4, .width = UINT64_MAX / 2,
                                       .height = 1})
             .status == CUDA_ERROR_INVALID_VALUE);
-  CHECK(one(h, peer, proto::Memset2D{.dst = a, .pitch = kPitch, .element_size = 1, .width = kWidth,
+  CHECK(h.send_call(peer, proto::Memset2D{.dst = a, .pitch = kPitch, .element_size = 1, .width = kWidth,
                                       .height = kHeight + 1})
             .status == CUDA_ERROR_INVALID_VALUE);
-  CHECK(one(h, peer, proto::Memset2D{.dst = theirs, .pitch = kPitch, .element_size = 1, .width = 1, .height = 1})
+  CHECK(h.send_call(peer, proto::Memset2D{.dst = theirs, .pitch = kPitch, .element_size = 1, .width = 1, .height = 1})
             .status == CUDA_ERROR_INVALID_VALUE);
 
   // Nothing landed, and the session is still in business.

@@ -32,12 +32,6 @@ proto::TensorMapEncode tiled(const Arrays& a, uint64_t address) {
           .box_dim = bytes_of(a.box), .element_strides = bytes_of(a.element_strides)};
 }
 
-Outcome encode(Harness& h, transport::PeerId peer, const proto::TensorMapEncode& call) {
-  Request r;
-  r.add(call);
-  return h.send(peer, r);
-}
-
 }  // namespace
 
 TEST_CASE("tensor maps: arrays of the wrong size, a bad rank or kind, or memory not the session's are refused") {
@@ -47,29 +41,29 @@ TEST_CASE("tensor maps: arrays of the wrong size, a bad rank or kind, or memory 
   Arrays a;
   SUBCASE("an array one element short") {
     a.dims.pop_back();
-    CHECK(encode(h, peer, tiled(a, p)).status == CUDA_ERROR_INVALID_VALUE);
+    CHECK(h.send_call(peer, tiled(a, p)).status == CUDA_ERROR_INVALID_VALUE);
   }
   SUBCASE("a box on an im2col map, or corners on a tiled one") {
     proto::TensorMapEncode call = tiled(a, p);
     call.kind = proto::kTensorMapIm2col;
-    CHECK(encode(h, peer, call).status == CUDA_ERROR_INVALID_VALUE);
+    CHECK(h.send_call(peer, call).status == CUDA_ERROR_INVALID_VALUE);
     a.corner = {0};
     call = tiled(a, p);
     call.lower_corner = bytes_of(a.corner);
-    CHECK(encode(h, peer, call).status == CUDA_ERROR_INVALID_VALUE);
+    CHECK(h.send_call(peer, call).status == CUDA_ERROR_INVALID_VALUE);
   }
   SUBCASE("rank 0, rank 6, an unknown kind") {
     proto::TensorMapEncode call = tiled(a, p);
     call.rank = 0;
-    CHECK(encode(h, peer, call).status == CUDA_ERROR_INVALID_VALUE);
+    CHECK(h.send_call(peer, call).status == CUDA_ERROR_INVALID_VALUE);
     call.rank = 6;
-    CHECK(encode(h, peer, call).status == CUDA_ERROR_INVALID_VALUE);
+    CHECK(h.send_call(peer, call).status == CUDA_ERROR_INVALID_VALUE);
     call = tiled(a, p);
     call.kind = 7;
-    CHECK(encode(h, peer, call).status == CUDA_ERROR_INVALID_VALUE);
+    CHECK(h.send_call(peer, call).status == CUDA_ERROR_INVALID_VALUE);
   }
   SUBCASE("a tensor outside the session's memory") {
-    CHECK(encode(h, peer, tiled(a, p + (1ull << 30))).status == CUDA_ERROR_INVALID_VALUE);
+    CHECK(h.send_call(peer, tiled(a, p + (1ull << 30))).status == CUDA_ERROR_INVALID_VALUE);
   }
 }
 
@@ -79,7 +73,7 @@ TEST_CASE("tensor maps: a host server has no driver to encode one, and says so")
   const uint64_t p = h.alloc(peer, 64 * 256);
   const Arrays a;
   Outcome o;
-  const std::string log = logged([&] { o = encode(h, peer, tiled(a, p)); });
+  const std::string log = logged([&] { o = h.send_call(peer, tiled(a, p)); });
   CHECK(o.status == CUDA_ERROR_NOT_SUPPORTED);
   CHECK(log.find("cuTensorMapEncodeTiled") != std::string::npos);
 }
