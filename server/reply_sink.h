@@ -14,7 +14,8 @@ namespace rrto::server {
 class ReplySink {
  public:
   virtual ~ReplySink() = default;
-  // Returns once the bulk memory may be reused.
+  // May return before the reply has gone: `meta` and `bulk` stay as they are
+  // until the peer's next message, or until it is closed (transport::Server).
   virtual Status reply(transport::PeerId peer, uint16_t opcode, std::span<const uint8_t> meta,
                        std::span<const transport::Segment> bulk) = 0;
   // on_disconnect follows, later.

@@ -40,6 +40,12 @@ const proto::MemcpyHtoD* whole_bulk_copy(const Session& session, std::span<const
 // heartbeats that keep its client waiting (transport.h, reply_timeout_ms).
 constexpr std::chrono::milliseconds kLongestInlineRun{20};
 
+// What an ordinary batch needs stays allocated from one batch to the next.
+void shrink(std::vector<uint8_t>& buffer) {
+  constexpr size_t kKeepBytes = 16u << 20;
+  if (buffer.capacity() > kKeepBytes) std::vector<uint8_t>().swap(buffer);
+}
+
 }  // namespace
 
 SessionManager::SessionManager(std::vector<Device*> devices, SessionPolicy policy)
@@ -294,14 +300,14 @@ bool SessionManager::accept_message(transport::PeerId peer, uint16_t opcode, uin
   return false;
 }
 
-bool SessionManager::KeptDecode::is_for(transport::PeerId p, std::span<const uint8_t> m, uint64_t length) const {
-  return peer == p && meta.data() == m.data() && meta.size() == m.size() && bulk_length == length;
+bool SessionManager::KeptDecode::is_for(std::span<const uint8_t> m, uint64_t length) const {
+  return meta.data() == m.data() && meta.size() == m.size() && bulk_length == length;
 }
 
-Status SessionManager::take_batch(transport::PeerId peer, const transport::Message& message,
+Status SessionManager::take_batch(const transport::Message& message,
                                   const std::optional<KeptDecode>& kept, SessionWork& work, std::string& why) {
   std::span<const uint8_t> bulk = message.bulk;
-  if (kept && kept->is_for(peer, message.meta, bulk.size())) {
+  if (kept && kept->is_for(message.meta, bulk.size())) {
     // Decoded by bulk_destination; the bulk landed where it said (in the
     // transport's buffer only before Hello, when the batch runs at once).
     if (!ok(kept->status)) {
@@ -363,10 +369,11 @@ uint8_t* SessionManager::landing_place(SessionWork& work, uint64_t bulk_length) 
 
 void* SessionManager::bulk_destination(transport::PeerId peer, uint16_t opcode, std::span<const uint8_t> meta,
                                        uint64_t bulk_length) {
-  // Anything kept is of a message that never reached on_message.
-  kept_.reset();
   Connection* connection = find_connection(peer);
-  if (!connection || connection->closing || opcode != proto::kBatchRequest) return nullptr;
+  if (!connection) return nullptr;
+  // Anything kept is of a message that never reached on_message.
+  connection->kept.reset();
+  if (connection->closing || opcode != proto::kBatchRequest) return nullptr;
   if (bulk_length == 0) return nullptr;
   SessionWork& work = *connection->work;
   if (work.busy) return nullptr;  // on_message refuses the message
@@ -374,7 +381,7 @@ void* SessionManager::bulk_destination(transport::PeerId peer, uint16_t opcode, 
   work.meta.assign(meta.begin(), meta.end());
   std::string why;
   const Status decoded = decode_batch(work.meta, bulk_length, work.calls, why);
-  kept_ = KeptDecode{.peer = peer, .meta = meta, .bulk_length = bulk_length, .status = decoded, .why = std::move(why)};
+  connection->kept = KeptDecode{.meta = meta, .bulk_length = bulk_length, .status = decoded, .why = std::move(why)};
   if (!ok(decoded)) return nullptr;  // on_message reports it
   if (compressed_bulk(work.calls)) {
     work.compressed.resize(bulk_length);  // within accept_message's limit; decompressed by take_batch
@@ -384,19 +391,21 @@ void* SessionManager::bulk_destination(transport::PeerId peer, uint16_t opcode, 
 }
 
 void SessionManager::on_message(transport::PeerId peer, const transport::Message& message) {
-  // What bulk_destination kept is of this message or of none.
-  const std::optional<KeptDecode> kept = std::exchange(kept_, std::nullopt);
   status_.received(message.meta.size() + message.bulk.size());
   Connection* found = find_connection(peer);
-  if (!found || found->closing) return;
+  if (!found) return;
+  // What bulk_destination kept is of this message or of none.
+  const std::optional<KeptDecode> kept = std::exchange(found->kept, std::nullopt);
+  if (found->closing) return;
   Connection& connection = *found;
 
   if (message.opcode != proto::kBatchRequest)
     return protocol_error(peer, connection, fmt::format("unexpected message opcode {}", message.opcode));
   if (connection.work->busy)
     return protocol_error(peer, connection, "a request came before the reply to the one before it");
+  shrink(connection.work->reply_bulk);  // the last reply has gone
   std::string why;
-  if (!ok(take_batch(peer, message, kept, *connection.work, why))) return protocol_error(peer, connection, why);
+  if (!ok(take_batch(message, kept, *connection.work, why))) return protocol_error(peer, connection, why);
   run_batch(peer, connection, message.received_at);
 }
 
@@ -445,6 +454,7 @@ void SessionManager::run_batch(transport::PeerId peer, Connection& connection, C
   if (in_flight_ == 0 && executors_[work->session.device_index()]->idle() && !shared &&
       work->last_run < kLongestInlineRun && !work->summary.runs_kernels) {
     run_now(*work, now);
+    work->keep_reply_bytes();  // the reply may still be going out when the device runs others' calls
     send_reply(peer, connection);
     return;
   }
@@ -458,11 +468,7 @@ void SessionManager::run_batch(transport::PeerId peer, Connection& connection, C
         run_now(*work, Clock::now());
         // The reply goes out later, from the transport thread, while this
         // device may already run other sessions' calls.
-        BatchReply& reply = work->reply;
-        if (!reply.bulk.empty() && !work->session.view()->reply_bytes_are_sessions()) {
-          work->reply_bulk.assign(reply.bulk.begin(), reply.bulk.end());
-          reply.bulk = work->reply_bulk;
-        }
+        work->keep_reply_bytes();
       },
       [this, peer, work, device] { sink_->post([this, peer, work, device] { batch_done(peer, work, device); }); });
   status_.queue_depth(device, executor.queued());
@@ -510,15 +516,15 @@ void SessionManager::send_reply(transport::PeerId peer, Connection& connection) 
 }
 
 void SessionManager::SessionWork::shrink_buffers() {
-  // What an ordinary batch needs stays allocated from one batch to the next.
-  constexpr size_t kKeepBytes = 16u << 20;
-  auto shrink = [](std::vector<uint8_t>& buffer) {
-    if (buffer.capacity() > kKeepBytes) std::vector<uint8_t>().swap(buffer);
-  };
   shrink(meta);
   shrink(bulk);
   shrink(compressed);
-  shrink(reply_bulk);
+}
+
+void SessionManager::SessionWork::keep_reply_bytes() {
+  if (reply.bulk.empty() || session.view()->reply_bytes_are_sessions()) return;
+  reply_bulk.assign(reply.bulk.begin(), reply.bulk.end());
+  reply.bulk = reply_bulk;
 }
 
 void SessionManager::rebalance(SessionWork& work) {

@@ -122,8 +122,12 @@ class SessionManager final : public transport::Handler, private Admission {
     BatchSummary summary;  // of calls
     BatchReply reply;
     std::vector<uint8_t> reply_bulk;  // the reply's bytes, when the device's would not stay
-    // Gives back what a large batch left in the buffers above.
+    // Gives back what a large batch left in the buffers above, but
+    // reply_bulk: the reply may still be going out (transport::Server::reply).
     void shrink_buffers();
+    // Copies the reply's bytes into reply_bulk unless they are the session's
+    // own (a device's staging buffer is reused by the next session's calls).
+    void keep_reply_bytes();
     bool busy = false;  // the batch is on the executor
     uint64_t memory_seen = 0;  // the session's allocations after its last batch
     bool stays = false;        // it cannot move (the log said why once)
@@ -131,25 +135,28 @@ class SessionManager final : public transport::Handler, private Admission {
     std::chrono::nanoseconds last_run{0};  // how long its last batch ran
     StatusRecorder::BatchCounts counts;    // of its last batch, counted once the reply is out
   };
-  struct Connection {
-    std::shared_ptr<SessionWork> work;
-    bool closing = false;  // closed by us, waiting for on_disconnect
-    std::chrono::steady_clock::time_point opened;
-  };
-
-  // The batch bulk_destination decoded into calls_, kept for on_message of
-  // the same message so that each message is decoded once. The transport may
-  // drop a message between the two, so a kept decode serves only a message
-  // with the same peer, metadata and bulk length (one with a bulk always has
-  // its own bulk_destination call first, which replaces what was kept).
+  // The batch bulk_destination decoded into the connection's SessionWork,
+  // kept for on_message of the same message so that each message is decoded
+  // once. Other peers' messages may come between the two (the transport
+  // serves them while this one's bulk lands), never this peer's own; the
+  // transport may drop a message between the two, so a kept decode serves
+  // only a message with the same metadata and bulk length (one with a bulk
+  // always has its own bulk_destination call first, which replaces it).
   struct KeptDecode {
-    transport::PeerId peer = 0;  // its calls are in that connection's SessionWork
     std::span<const uint8_t> meta;
     uint64_t bulk_length = 0;
     Status status = Status::Ok;
     std::string why;
-    bool is_for(transport::PeerId peer, std::span<const uint8_t> meta, uint64_t bulk_length) const;
+    bool is_for(std::span<const uint8_t> meta, uint64_t bulk_length) const;
   };
+
+  struct Connection {
+    std::shared_ptr<SessionWork> work;
+    bool closing = false;  // closed by us, waiting for on_disconnect
+    std::chrono::steady_clock::time_point opened;
+    std::optional<KeptDecode> kept;
+  };
+
 
   CUresult admit(Session& session, const Introduction& introduction, Welcome& welcome, std::string& why) override;
   // Why a client may not have a session here (version, key, capacity), as
@@ -162,7 +169,7 @@ class SessionManager final : public transport::Handler, private Admission {
   uint64_t session_room() const;
   // The message's calls in work.calls, decoded from work.meta: as kept, or
   // decoded now; its bulk where it stays until the batch is done.
-  Status take_batch(transport::PeerId peer, const transport::Message& message, const std::optional<KeptDecode>& kept,
+  Status take_batch(const transport::Message& message, const std::optional<KeptDecode>& kept,
                     SessionWork& work, std::string& why);
   // Where the bulk of a session's message lands (nullptr: the transport's buffer).
   uint8_t* landing_place(SessionWork& work, uint64_t bulk_length);
@@ -234,7 +241,6 @@ class SessionManager final : public transport::Handler, private Admission {
   std::atomic<bool> draining_{false};
   std::optional<std::chrono::steady_clock::time_point> drain_started_;
   std::function<void()> on_drained_;
-  std::optional<KeptDecode> kept_;
   proto::BulkDecompressor decompressor_;  // of the transport thread
   // The last two sessions that sent work, and when.
   struct Sender {

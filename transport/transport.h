@@ -149,7 +149,8 @@ class Handler {
   // pointer to at least that many writable bytes (e.g. the destination of a
   // copy, already checked by the handler), or nullptr to let the transport
   // use a buffer of its own. Called before on_message for the same message,
-  // and only for messages that carry a bulk payload.
+  // and only for messages that carry a bulk payload; other peers' messages
+  // may come between the two (while this payload lands), never this peer's.
   virtual void* bulk_destination(PeerId peer, uint16_t opcode, std::span<const uint8_t> meta,
                                  uint64_t bulk_length) = 0;
   virtual void on_message(PeerId peer, const Message& message) = 0;
@@ -182,8 +183,12 @@ class Server {
   virtual void post(std::function<void()> task) = 0;
 
   // Replies to the message currently being handled (or any earlier one) of
-  // `peer`. Returns once the bulk memory may be reused or freed (the send has
-  // completed or the peer is gone).
+  // `peer`, one reply at a time (InvalidArgument while the last is still
+  // going out). It may return before the reply has gone: `meta` and `bulk`
+  // must then stay as they are until the peer's next message reaches
+  // on_message (its messages wait for the reply), close_peer() for it has
+  // returned, or on_disconnect, whichever comes first. Errors of a send that
+  // ends later are only logged; the peer's disconnect follows them.
   virtual Status reply(PeerId peer, uint16_t opcode, std::span<const uint8_t> meta,
                        std::span<const Segment> bulk) = 0;
 

@@ -5,6 +5,12 @@
 // call the Handler: they only record what happened. The run loop turns those
 // records into Handler calls one at a time, so a message that arrives while
 // reply() is progressing the worker simply waits its turn.
+//
+// A payload that is still at the sender (rendezvous) is fetched without
+// waiting: its message reaches the Handler once it has landed, and the loop
+// serves everyone else meanwhile, so a client that stops in the middle of an
+// upload (or sits behind a slow link) holds up no one but itself. That
+// peer's later messages wait, in order, until it has.
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -13,10 +19,12 @@
 #include <chrono>
 #include <cstring>
 #include <deque>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <new>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "common/log.h"
@@ -32,8 +40,12 @@ namespace {
 constexpr int kServerPollMs = 100;
 // How long stop() waits for endpoints to close cleanly before tearing down.
 constexpr auto kCloseGrace = std::chrono::seconds(2);
-// A transport-owned receive buffer bigger than this is freed after use.
-constexpr size_t kKeepScratchBytes = 64u << 20;
+// Most bytes of payloads landing in transport-owned buffers at once; a
+// message that would pass it waits for others to land.
+constexpr uint64_t kMostStagedBytes = uint64_t{2} << 30;
+// Most messages of one peer waiting behind its payload still landing: a
+// client sends one request at a time, so more is not a client of ours.
+constexpr uint32_t kMostWaitingMessages = 8;
 // How often the handler's on_tick runs; refused connections are logged at
 // most this often too.
 constexpr auto kTickInterval = std::chrono::seconds(1);
@@ -75,6 +87,14 @@ class UcxServer final : public Server {
     // and when the last heartbeat went.
     bool awaiting_reply = false;
     std::chrono::steady_clock::time_point awaited_since, last_heartbeat;
+    bool fetching = false;  // a payload of its is landing (see Fetch)
+    // A reply of ours is still going out: UCX reads `out` (and the Handler's
+    // memory) until `sent`.
+    bool sending = false;
+    Outgoing out;
+    Completion sent;
+    void* send_request = nullptr;
+    uint32_t waiting = 0;   // its messages in waiting_, behind a fetch or a reply
   };
 
   // Something the Handler must hear about, in arrival order.
@@ -91,6 +111,16 @@ class UcxServer final : public Server {
     std::vector<uint8_t> data;             // Message, data UCX could not keep for us
   };
 
+  // A message whose payload UCX is fetching from the sender into place.
+  struct Fetch {
+    Event event;
+    std::unique_ptr<uint8_t[]> staging;  // transport-owned landing place, if any
+    uint64_t staged_bytes = 0;
+    uint8_t* bulk = nullptr;  // where the bulk lands, unless it comes after the metadata in `staging`
+    Completion done;
+    void* request = nullptr;
+  };
+
   static void on_conn_request(ucp_conn_request_h request, void* arg);
   static void on_ep_error(void* arg, ucp_ep_h ep, ucs_status_t status);
   static ucs_status_t on_am(void* arg, const void* header, size_t header_length, void* data,
@@ -105,8 +135,6 @@ class UcxServer final : public Server {
   // on_disconnect.
   void close_now(PeerId id);
   void reap_closes();
-  // Progresses until `done` is set, doing service() work in between.
-  void wait_for(const Completion& done);
   // Emulated link (ListenOptions::link): the loop waits, UCX keeps being
   // progressed (its callbacks only record).
   void hold(LinkDirection direction, uint64_t bytes) {
@@ -117,11 +145,22 @@ class UcxServer final : public Server {
   void run_posted();
   void dispatch(Event& event);
   void deliver_message(Event& event);
-  // Receives a rendezvous payload into `parts` and waits for it; false (and
-  // the message dropped) if the peer went away meanwhile.
-  bool fetch(Event& event, std::span<const ucp_dt_iov_t> parts);
+  // Starts fetching a rendezvous payload into place; false when it cannot
+  // start yet (staging room), and the message waits.
+  bool start_fetch(Event& event);
+  // Delivers the messages whose payloads have landed.
+  void finish_fetches();
+  void finish_fetch(Fetch& fetch);
+  // Ends the replies that have gone out.
+  void finish_sends();
+  // Lets the messages that waited go again, in order.
+  void requeue_waiting();
+  // Gives the Handler a message whose data is all here (`held`: the data,
+  // or nullptr when it is not in one piece of ours).
+  void deliver_held(Event& event, uint8_t* held, uint8_t* landed_bulk);
+  // Parks a message until its peer's payload (or staging room) is there.
+  void wait_turn(Event& event);
   void drop_for_memory(Event& event, uint64_t bytes);
-  uint8_t* scratch(size_t bytes);
   void release(Event& event);
   // Buffers of dispatched events' metadata, for the next events': taking a
   // message allocates nothing in the steady state.
@@ -187,9 +226,10 @@ class UcxServer final : public Server {
   std::vector<PeerId> to_close_;
   std::vector<void*> closing_;  // ucp_ep_close_nbx requests still running
 
-  Outgoing outgoing_;
-  std::unique_ptr<uint8_t[]> scratch_;
-  size_t scratch_size_ = 0;
+  std::vector<PeerId> sending_;  // peers with a reply still going out
+  std::list<Fetch> fetches_;    // payloads landing; list: UCX holds &Fetch::done
+  uint64_t staged_bytes_ = 0;   // of their staging buffers
+  std::deque<Event> waiting_;   // messages waiting for a fetch, in arrival order
 };
 
 UcxServer::~UcxServer() {
@@ -389,24 +429,32 @@ void UcxServer::close_now(PeerId id) {
 
   // Its queued messages will never be answered; give their data back to UCX
   // while the endpoint still exists.
-  for (auto e = events_.begin(); e != events_.end();) {
-    if (e->kind == Event::Kind::Message && e->peer == id) {
-      release(*e);
-      e = events_.erase(e);
-    } else {
-      ++e;
-    }
-  }
+  auto drop_messages = [&](std::deque<Event>& queue) {
+    std::erase_if(queue, [&](Event& e) {
+      if (e.kind != Event::Kind::Message || e.peer != id) return false;
+      release(e);
+      return true;
+    });
+  };
+  drop_messages(events_);
+  drop_messages(waiting_);
 
   // A broken endpoint can only be closed by force. So is every endpoint at
   // shutdown: a graceful close waits for the client to progress and
   // acknowledge, which an idle client does not, and a forced close still
   // tells it at once (its connection resets).
+  // So is one a payload is still coming from or a reply still going to: the
+  // close cancels those, which must end before the Handler frees their memory
+  // (and before `out` goes).
   ucp_request_param_t param{};
   param.op_attr_mask = UCP_OP_ATTR_FIELD_FLAGS;
-  param.flags = (peer->failed || finished_) ? UCP_EP_CLOSE_FLAG_FORCE : 0;
+  param.flags = (peer->failed || finished_ || peer->fetching || peer->sending) ? UCP_EP_CLOSE_FLAG_FORCE : 0;
   ucs_status_ptr_t r = ucp_ep_close_nbx(peer->ep, &param);
   if (UCS_PTR_IS_PTR(r)) closing_.push_back(r);
+  for (Fetch& f : fetches_)
+    while (f.event.peer == id && !f.done.done) worker_->progress();
+  while (peer->sending && !peer->sent.done) worker_->progress();
+  if (peer->send_request) ucp_request_free(peer->send_request);
   Event ev;
   ev.kind = Event::Kind::Disconnect;
   ev.peer = id;
@@ -424,13 +472,6 @@ void UcxServer::reap_closes() {
   }
 }
 
-void UcxServer::wait_for(const Completion& done) {
-  while (!done.done) {
-    if (!worker_->progress()) worker_->idle(kServerPollMs);
-    service();
-  }
-}
-
 // --------------------------------------------------------------- delivery
 
 Status UcxServer::run() {
@@ -444,6 +485,8 @@ Status UcxServer::run() {
       now_ = std::chrono::steady_clock::now();  // it may have slept
     if (posted) run_posted();
     service();
+    if (!fetches_.empty()) finish_fetches();
+    if (!sending_.empty()) finish_sends();
     tick();
     while (!events_.empty() && !stop_requested_.load(std::memory_order_relaxed)) {
       Event ev = std::move(events_.front());
@@ -508,92 +551,149 @@ void UcxServer::dispatch(Event& event) {
 }
 
 void UcxServer::deliver_message(Event& event) {
-  const PeerId id = event.peer;
-  const WireHeader h = event.header;
-  const bool meta_in_data = h.flags & wire::kFlagMetaInData;
   Peer* peer = event.from;
-  if (peer->failed || peer->doomed || !handler_.accept_message(id, h.opcode, h.meta_length, h.bulk_length)) {
+  if (peer->fetching || peer->sending) return wait_turn(event);
+  const WireHeader& h = event.header;
+  if (peer->failed || peer->doomed || !handler_.accept_message(event.peer, h.opcode, h.meta_length, h.bulk_length)) {
     release(event);
     return;
   }
-
-  // The data, when it is readable here already: eager data UCX kept for us,
-  // or a copy of ours.
-  uint8_t* held = nullptr;
-  if (!event.rendezvous) held = event.descriptor ? static_cast<uint8_t*>(event.descriptor) : event.data.data();
-
-  if (meta_in_data && event.rendezvous) {
-    // The handler needs the metadata to choose a destination, and here it
-    // only comes with the data: fetch everything into our own buffer first.
-    // (Not zero-copy; only messages with more metadata than fits in a UCX
-    // AM header take this path.)
-    const uint64_t data_length = h.meta_length + h.bulk_length;
-    held = scratch(data_length);
-    if (!held) {
-      drop_for_memory(event, data_length);
-      return;
-    }
-    const ucp_dt_iov_t part{held, data_length};
-    if (!fetch(event, {&part, 1})) return;
+  if (event.rendezvous && event.descriptor) {
+    if (!start_fetch(event)) wait_turn(event);
+    return;
   }
+  // Eager data UCX kept for us, or a copy of ours.
+  uint8_t* held = event.descriptor ? static_cast<uint8_t*>(event.descriptor) : event.data.data();
+  deliver_held(event, held, nullptr);
+}
 
+void UcxServer::wait_turn(Event& event) {
+  Peer* peer = event.from;
+  if (++peer->waiting > kMostWaitingMessages) {
+    RRTO_WARN(kLogComponent, "peer {} ({}) sent {} messages without waiting for replies; closing it", peer->id,
+              peer->address, peer->waiting);
+    release(event);
+    close_now(peer->id);
+    return;
+  }
+  waiting_.push_back(std::move(event));
+}
+
+bool UcxServer::start_fetch(Event& event) {
+  const WireHeader& h = event.header;
+  const bool meta_in_data = h.flags & wire::kFlagMetaInData;
+  // The handler needs the metadata to choose a destination; when it only
+  // comes with the data, everything lands in a buffer of ours first (not
+  // zero-copy; only messages with more metadata than fits in a UCX AM
+  // header take this path).
+  uint8_t* dest = meta_in_data ? nullptr
+                               : static_cast<uint8_t*>(handler_.bulk_destination(event.peer, h.opcode, event.meta,
+                                                                                 h.bulk_length));
+  const uint64_t staged = dest ? 0 : (meta_in_data ? h.meta_length : 0) + h.bulk_length;
+  if (staged > kMostStagedBytes - std::min(kMostStagedBytes, staged_bytes_) && staged_bytes_ > 0) return false;
+  Fetch& fetch = fetches_.emplace_back();
+  if (staged) {
+    fetch.staging.reset(new (std::nothrow) uint8_t[staged]);
+    if (!fetch.staging) {
+      fetches_.pop_back();
+      drop_for_memory(event, staged);
+      return true;
+    }
+    fetch.staged_bytes = staged;
+    staged_bytes_ += staged;
+  }
+  fetch.bulk = meta_in_data ? nullptr : (dest ? dest : fetch.staging.get());
+  const ucp_dt_iov_t part{fetch.bulk ? fetch.bulk : fetch.staging.get(), meta_in_data ? staged : h.bulk_length};
+  void* descriptor = std::exchange(event.descriptor, nullptr);  // UCX owns it from here on, whatever happens
+  fetch.event = std::move(event);
+  fetch.event.from->fetching = true;
+  fetch.request = receive_data(worker_->get(), descriptor, {&part, 1}, fetch.done);
+  return true;
+}
+
+void UcxServer::finish_fetches() {
+  bool landed = false;
+  for (auto it = fetches_.begin(); it != fetches_.end();) {
+    if (!it->done.done) {
+      ++it;
+      continue;
+    }
+    finish_fetch(*it);
+    it = fetches_.erase(it);
+    landed = true;
+  }
+  if (landed) requeue_waiting();
+}
+
+void UcxServer::finish_sends() {
+  bool sent = false;
+  std::erase_if(sending_, [&](PeerId id) {
+    Peer* peer = find(id);
+    if (!peer) return true;  // closed meanwhile: close_now ended the send
+    if (!peer->sent.done) return false;
+    if (peer->send_request) ucp_request_free(std::exchange(peer->send_request, nullptr));
+    if (peer->sent.status != UCS_OK)
+      RRTO_DEBUG(kLogComponent, "reply to peer {} failed: {}", id, ucs_status_string(peer->sent.status));
+    peer->sending = false;
+    sent = true;
+    return true;
+  });
+  if (sent) requeue_waiting();
+}
+
+void UcxServer::requeue_waiting() {
+  if (waiting_.empty()) return;
+  // Their turn may have come: back to the front, in the order they came.
+  for (Event& e : waiting_) e.from->waiting--;
+  events_.insert(events_.begin(), std::make_move_iterator(waiting_.begin()), std::make_move_iterator(waiting_.end()));
+  waiting_.clear();
+}
+
+void UcxServer::finish_fetch(Fetch& fetch) {
+  if (fetch.request) ucp_request_free(fetch.request);
+  staged_bytes_ -= fetch.staged_bytes;
+  Peer* peer = find(fetch.event.peer);  // gone if closed meanwhile
+  if (!peer) return;
+  peer->fetching = false;
+  if (fetch.done.status != UCS_OK) {
+    RRTO_DEBUG(kLogComponent, "lost a message from peer {}: {}", fetch.event.peer,
+               ucs_status_string(fetch.done.status));
+    return;
+  }
+  if (peer->failed || peer->doomed) return;
+  deliver_held(fetch.event, fetch.bulk ? nullptr : fetch.staging.get(), fetch.bulk);
+}
+
+void UcxServer::deliver_held(Event& event, uint8_t* held, uint8_t* landed_bulk) {
+  const PeerId id = event.peer;
+  const WireHeader h = event.header;
+  const bool meta_in_data = h.flags & wire::kFlagMetaInData;
   std::span<const uint8_t> meta = event.meta;
   if (meta_in_data) meta = {held, h.meta_length};
   std::span<uint8_t> bulk;
-  if (h.bulk_length > 0) {
-    uint8_t* source = held ? held + (meta_in_data ? h.meta_length : 0) : nullptr;
+  if (landed_bulk) {
+    bulk = {landed_bulk, h.bulk_length};
+  } else if (h.bulk_length > 0) {
+    uint8_t* source = held + (meta_in_data ? h.meta_length : 0);
     auto* dest = static_cast<uint8_t*>(handler_.bulk_destination(id, h.opcode, meta, h.bulk_length));
-    // Without a destination, bytes we hold already stay where they are.
-    if (!dest) dest = source ? source : scratch(h.bulk_length);
-    if (!dest) {
-      drop_for_memory(event, h.bulk_length);
-      return;
-    }
-    if (event.rendezvous && event.descriptor) {
-      // Still at the sender: UCX moves the bytes straight into place.
-      const ucp_dt_iov_t part{dest, h.bulk_length};
-      if (!fetch(event, {&part, 1})) return;
-    } else if (dest != source) {
-      // Eager (or staged) bytes in host memory we hold. UCX is not asked to
-      // do this copy: 1.13 leaks an eager descriptor passed to
-      // ucp_am_recv_data_nbx outside the AM callback.
-      std::memcpy(dest, source, h.bulk_length);
-    }
-    bulk = {dest, h.bulk_length};
+    // Without a destination, the bytes stay where we hold them. UCX is not
+    // asked to do this copy: 1.13 leaks an eager descriptor passed to
+    // ucp_am_recv_data_nbx outside the AM callback.
+    if (dest && dest != source) std::memcpy(dest, source, h.bulk_length);
+    bulk = {dest ? dest : source, h.bulk_length};
   }
   hold(LinkDirection::Up, sizeof(WireHeader) + h.meta_length + h.bulk_length);
+  Peer* peer = event.from;
   peer->awaiting_reply = true;
   peer->awaited_since = now_;
   handler_.on_message(id, Message{h.opcode, meta, bulk, now_, meta_in_data ? nullptr : &event.meta});
   release(event);
 }
 
-bool UcxServer::fetch(Event& event, std::span<const ucp_dt_iov_t> parts) {
-  Completion done;
-  void* descriptor = event.descriptor;
-  event.descriptor = nullptr;  // UCX owns it from here on, whatever happens
-  void* request = receive_data(worker_->get(), descriptor, parts, done);
-  wait_for(done);
-  if (request) ucp_request_free(request);
-  if (done.status != UCS_OK) {
-    RRTO_DEBUG(kLogComponent, "lost a message from peer {}: {}", event.peer, ucs_status_string(done.status));
-    return false;
-  }
-  return true;
-}
-
 void UcxServer::drop_for_memory(Event& event, uint64_t bytes) {
   RRTO_WARN(kLogComponent, "no memory to receive {} bytes from peer {}; closing it", bytes, event.peer);
   release(event);
   close_peer(event.peer);
-}
-
-uint8_t* UcxServer::scratch(size_t bytes) {
-  if (bytes > scratch_size_ || (scratch_size_ > kKeepScratchBytes && bytes <= kKeepScratchBytes)) {
-    scratch_.reset(new (std::nothrow) uint8_t[bytes ? bytes : 1]);
-    scratch_size_ = scratch_ ? bytes : 0;
-  }
-  return scratch_.get();
 }
 
 void UcxServer::release(Event& event) {
@@ -607,21 +707,25 @@ Status UcxServer::reply(PeerId id, uint16_t opcode, std::span<const uint8_t> met
                         std::span<const Segment> bulk) {
   Peer* peer = find(id);
   if (!peer || peer->failed || peer->doomed) return Status::ConnectionLost;
+  if (peer->sending) return Status::InvalidArgument;  // one reply at a time
   peer->awaiting_reply = false;
   uint64_t bulk_bytes = 0;
   for (const Segment& s : bulk) bulk_bytes += s.length;
   hold(LinkDirection::Down, sizeof(WireHeader) + meta.size() + bulk_bytes);
-  Completion done;
-  void* request = nullptr;
-  Status st = outgoing_.start(peer->ep, worker_->max_am_header(), opcode, 0, meta, bulk, 0, done, request);
+  peer->sent = Completion{};
+  Status st = peer->out.start(peer->ep, worker_->max_am_header(), opcode, 0, meta, bulk, 0, peer->sent,
+                              peer->send_request);
   if (!ok(st)) return st;
-  // Returning earlier would let the caller reuse memory UCX still reads.
-  // With UCP_ERR_HANDLING_MODE_PEER a send to a vanished peer completes with
-  // an error, so this cannot wait forever.
-  wait_for(done);
-  if (request) ucp_request_free(request);
-  if (done.status != UCS_OK) {
-    RRTO_DEBUG(kLogComponent, "reply to peer {} failed: {}", id, ucs_status_string(done.status));
+  if (!peer->sent.done) {
+    // It goes out while the loop serves the others; this peer's next message
+    // waits for it (a client that stops reading holds up no one else).
+    peer->sending = true;
+    sending_.push_back(id);
+    return Status::Ok;
+  }
+  if (peer->send_request) ucp_request_free(std::exchange(peer->send_request, nullptr));
+  if (peer->sent.status != UCS_OK) {
+    RRTO_DEBUG(kLogComponent, "reply to peer {} failed: {}", id, ucs_status_string(peer->sent.status));
     return Status::ConnectionLost;
   }
   return Status::Ok;
@@ -671,6 +775,9 @@ void UcxServer::shutdown(bool notify) {
   // Still-running closes finish inside ucp_worker_destroy.
   for (void* r : closing_) ucp_request_free(r);
   closing_.clear();
+  for (Fetch& f : fetches_)  // all ended by the closes
+    if (f.request) ucp_request_free(f.request);
+  fetches_.clear();
 }
 
 }  // namespace

@@ -438,6 +438,24 @@ TEST_CASE("a client killed in the middle of a transfer does not disturb the serv
   check_echo(*watcher, kOpEcho, pattern(7, 1), pattern(5 << 20, 2));
 }
 
+TEST_CASE("a client stopped in the middle of a transfer does not stop the server serving others") {
+  ChildProcess server;
+  REQUIRE(server.start_server());
+  ConnectOptions options = server.connect_options();
+  options.reply_timeout_ms = 10000;  // a hang, not a slow answer
+  std::unique_ptr<ClientConnection> watcher;
+  REQUIRE(ClientConnection::connect(options, watcher) == Status::Ok);
+  // Stopped at different moments: while it uploads, while it downloads.
+  for (int round = 0; round < 6; ++round) {
+    ChildProcess client;
+    REQUIRE(client.start_client(server.port(), size_t{64} << 20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5 + 11 * round));
+    ::kill(client.pid(), SIGSTOP);  // alive, connected, making no progress
+    check_echo(*watcher, kOpEcho, pattern(7, 1), pattern(1 << 20, static_cast<uint8_t>(round)));
+    client.kill9();
+  }
+}
+
 TEST_CASE("two clients are served concurrently") {
   ChildProcess server;
   REQUIRE(server.start_server());

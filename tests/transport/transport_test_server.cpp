@@ -60,6 +60,7 @@ class EchoHandler : public Handler {
     CallbackGuard guard(depth_);
     ++disconnects_;
     buffers_.erase(peer);
+    replies_.erase(peer);
   }
 
   void* bulk_destination(PeerId peer, uint16_t opcode, std::span<const uint8_t>, uint64_t bulk_length) override {
@@ -72,9 +73,14 @@ class EchoHandler : public Handler {
 
   void on_message(PeerId peer, const Message& m) override {
     CallbackGuard guard(depth_);
-    std::vector<uint8_t> meta;
-    std::vector<uint8_t> bulk;
-    std::vector<Segment> segments;
+    // The reply may still be going out after this returns: what it sends
+    // stays here until the peer's next message.
+    Reply& r = replies_[peer];
+    std::vector<uint8_t>& meta = r.meta;
+    std::vector<uint8_t>& bulk = r.bulk;
+    std::vector<Segment>& segments = r.segments;
+    meta.clear();
+    segments.clear();
     switch (m.opcode) {
       case test::kOpEcho:
       case test::kOpEchoOwnBuffer: {
@@ -82,10 +88,16 @@ class EchoHandler : public Handler {
                             m.bulk.data() == buffers_[peer].data();
         meta.push_back(landed ? 1 : 0);
         meta.insert(meta.end(), m.meta.begin(), m.meta.end());
+        // The transport's own buffer is not ours to keep.
+        std::span<const uint8_t> echoed = m.bulk;
+        if (m.opcode == test::kOpEchoOwnBuffer) {
+          bulk.assign(m.bulk.begin(), m.bulk.end());
+          echoed = bulk;
+        }
         // Two segments, to exercise the IOV path.
-        const size_t half = m.bulk.size() / 2;
-        if (half) segments.push_back({m.bulk.data(), half});
-        if (m.bulk.size() - half) segments.push_back({m.bulk.data() + half, m.bulk.size() - half});
+        const size_t half = echoed.size() / 2;
+        if (half) segments.push_back({echoed.data(), half});
+        if (echoed.size() - half) segments.push_back({echoed.data() + half, echoed.size() - half});
         break;
       }
       case test::kOpNoReply:
@@ -131,6 +143,11 @@ class EchoHandler : public Handler {
   uint64_t connects_ = 0;
   uint64_t disconnects_ = 0;
   std::map<PeerId, std::vector<uint8_t>> buffers_;
+  struct Reply {
+    std::vector<uint8_t> meta, bulk;
+    std::vector<Segment> segments;
+  };
+  std::map<PeerId, Reply> replies_;
 };
 
 int run_client(uint16_t port, size_t bytes) {
