@@ -157,7 +157,6 @@ class SessionManager final : public transport::Handler, private Admission {
     std::optional<KeptDecode> kept;
   };
 
-
   CUresult admit(Session& session, const Introduction& introduction, Welcome& welcome, std::string& why) override;
   // Why a client may not have a session here (version, key, capacity), as
   // the code it gets; CUDA_SUCCESS when it may.

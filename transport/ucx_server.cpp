@@ -619,6 +619,7 @@ void UcxServer::finish_fetches() {
       continue;
     }
     finish_fetch(*it);
+    keep_spare(std::move(it->event.meta));
     it = fetches_.erase(it);
     landed = true;
   }
