@@ -157,7 +157,7 @@ class Handler {
   // About once a second, for what is due by the clock (timeouts).
   virtual void on_tick() {}
   // Whether work handed to other threads is under way: then an idle
-  // transport thread sleeps (their Server::post wakes it) rather than spin,
+  // transport thread sleeps (their Server::post serves it) rather than spin,
   // since a thread it has just woken is often queued on its core.
   virtual bool work_elsewhere() const { return false; }
 };
@@ -177,9 +177,12 @@ class Server {
   // Safe to call from a signal handler or another thread.
   virtual void stop() = 0;
 
-  // Runs `task` on the thread that runs run(), soon; callable from any
-  // thread. This is how work done elsewhere gets its reply() sent. Tasks
-  // still waiting when run() returns are dropped.
+  // Runs `task` as part of the loop that run() runs, soon, never at the same
+  // time as the loop's other work: on run()'s thread, or, while that sleeps,
+  // at once on the caller's, which then serves the loop for a moment (the
+  // Handler hears from it then). Callable from any thread but the loop's own
+  // work. This is how work done elsewhere gets its reply() sent. Tasks still
+  // waiting when run() returns are dropped.
   virtual void post(std::function<void()> task) = 0;
 
   // Replies to the message currently being handled (or any earlier one) of

@@ -11,6 +11,7 @@
 // serves everyone else meanwhile, so a client that stops in the middle of an
 // upload (or sits behind a slow link) holds up no one but itself. That
 // peer's later messages wait, in order, until it has.
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -141,8 +142,17 @@ class UcxServer final : public Server {
     if (link_.enabled()) hold_message(link_, direction, bytes, [this] { worker_->progress(); });
   }
 
+  // One round of the loop: progresses UCX, runs what is due, hands the
+  // Handler what came. With `held`, sleeps when there is nothing to do,
+  // letting go of it meanwhile. True when it found anything to do.
+  bool round(std::unique_lock<std::mutex>* held);
   // Runs what other threads posted, in order.
   void run_posted();
+  // Runs a posted task at once on the caller's thread, which then serves the
+  // loop for a spin, in place of the sleeping loop thread (loop_mutex_ held).
+  void run_in_place(const std::function<void()>& task);
+  // Wakes the loop from its sleep; async-signal-safe.
+  void wake() const;
   void dispatch(Event& event);
   void deliver_message(Event& event);
   // Starts fetching a rendezvous payload into place; false when it cannot
@@ -209,6 +219,10 @@ class UcxServer final : public Server {
   uint16_t port_ = 0;
   std::atomic<bool> stop_requested_{false};
   bool finished_ = false;
+  // Held by whoever does the loop's work: the loop's thread, which lets go of
+  // it only while it sleeps, or a thread that posts a task meanwhile.
+  std::mutex loop_mutex_;
+  bool looping_ = false;  // run() is under way (guarded by loop_mutex_)
 
   PeerId next_peer_ = 1;
   std::unordered_map<PeerId, std::unique_ptr<Peer>> peers_;
@@ -475,39 +489,60 @@ void UcxServer::reap_closes() {
 // --------------------------------------------------------------- delivery
 
 Status UcxServer::run() {
-  while (!finished_ && !stop_requested_.load(std::memory_order_relaxed)) {
-    // The one clock read of a round: spinning, timers and the messages
-    // taken in this round share it.
-    now_ = std::chrono::steady_clock::now();
-    const bool posted = has_posted_.load(std::memory_order_acquire);
-    if (!worker_->progress() && events_.empty() && !posted &&
-        worker_->idle_at(now_, kServerPollMs, wake_fd_, !handler_.work_elsewhere()))
-      now_ = std::chrono::steady_clock::now();  // it may have slept
-    if (posted) run_posted();
-    service();
-    if (!fetches_.empty()) finish_fetches();
-    if (!sending_.empty()) finish_sends();
-    tick();
-    while (!events_.empty() && !stop_requested_.load(std::memory_order_relaxed)) {
-      Event ev = std::move(events_.front());
-      events_.pop_front();
-      dispatch(ev);
-      keep_spare(std::move(ev.meta));
-    }
-  }
+  std::unique_lock loop(loop_mutex_);
+  looping_ = true;
+  while (!finished_ && !stop_requested_.load(std::memory_order_relaxed)) round(&loop);
   shutdown(true);
+  looping_ = false;
   return Status::Ok;
 }
 
+bool UcxServer::round(std::unique_lock<std::mutex>* held) {
+  // The one clock read of a round: spinning, timers and the messages taken in
+  // this round share it.
+  now_ = std::chrono::steady_clock::now();
+  const bool posted = has_posted_.load(std::memory_order_acquire);
+  const bool progressed = worker_->progress();
+  if (!progressed && events_.empty() && !posted && held &&
+      worker_->idle_at(now_, kServerPollMs, wake_fd_, !handler_.work_elsewhere(), held))
+    now_ = std::chrono::steady_clock::now();  // it may have slept
+  if (posted) run_posted();
+  service();
+  if (!fetches_.empty()) finish_fetches();
+  if (!sending_.empty()) finish_sends();
+  tick();
+  const bool any = progressed || posted || !events_.empty();
+  while (!events_.empty() && !stop_requested_.load(std::memory_order_relaxed)) {
+    Event ev = std::move(events_.front());
+    events_.pop_front();
+    dispatch(ev);
+    keep_spare(std::move(ev.meta));
+  }
+  return any;
+}
+
 void UcxServer::stop() {
-  stop_requested_.store(true, std::memory_order_relaxed);
-  const uint64_t one = 1;
   // Only async-signal-safe calls here: an atomic store and write(2).
+  stop_requested_.store(true, std::memory_order_relaxed);
+  wake();
+}
+
+void UcxServer::wake() const {
+  const uint64_t one = 1;
   ssize_t n = ::write(wake_fd_, &one, sizeof(one));
   (void)n;
 }
 
 void UcxServer::post(std::function<void()> task) {
+  // A loop asleep is not woken for the task: a wake-up costs tens of
+  // microseconds on a virtual machine, between work done elsewhere and its
+  // reply. Tasks posted before go first. With the link emulated, replies wait
+  // for it, which is the loop's to do.
+  if (std::unique_lock loop(loop_mutex_, std::try_to_lock);
+      loop && looping_ && !link_.enabled() && !has_posted_.load(std::memory_order_acquire)) {
+    run_in_place(task);
+    return;
+  }
   bool first = false;
   {
     std::lock_guard lock(posted_mutex_);
@@ -516,11 +551,26 @@ void UcxServer::post(std::function<void()> task) {
     has_posted_.store(true, std::memory_order_release);
   }
   // One wake-up per burst; a loop that is still spinning finds the flag first.
-  if (first) {
-    const uint64_t one = 1;
-    ssize_t n = ::write(wake_fd_, &one, sizeof(one));
-    (void)n;
+  if (first) wake();
+}
+
+void UcxServer::run_in_place(const std::function<void()>& task) {
+  const size_t closing = closing_.size();
+  task();
+  // The loop stays here for a spin while nothing runs elsewhere: a client's
+  // next request often comes within it, and the work it brings then goes to
+  // an executor (often this thread's) without a wake-up.
+  const auto until = std::chrono::steady_clock::now() + UcxWorker::kSpinTime;
+  while (!handler_.work_elsewhere() && !stop_requested_.load(std::memory_order_relaxed)) {
+    const bool found = round(nullptr);
+    if (now_ >= until) break;
+    // The client just woken is often queued on this core: let it run.
+    if (!found) sched_yield();
   }
+  // What is left to the loop (a payload landing, a reply going out, a peer
+  // closing) needs it awake.
+  if (!events_.empty() || !fetches_.empty() || !sending_.empty() || !waiting_.empty() || closing_.size() != closing)
+    wake();
 }
 
 void UcxServer::run_posted() {
@@ -529,9 +579,6 @@ void UcxServer::run_posted() {
     running_posted_.swap(posted_);
     has_posted_.store(false, std::memory_order_relaxed);
   }
-  uint64_t count = 0;
-  ssize_t n = ::read(wake_fd_, &count, sizeof(count));  // non-blocking: clears the wake-up
-  (void)n;
   for (auto& task : running_posted_) task();
   running_posted_.clear();
 }

@@ -199,7 +199,8 @@ bool UcxWorker::progress() {
   return true;
 }
 
-bool UcxWorker::idle_at(std::chrono::steady_clock::time_point now, int timeout_ms, int wake_fd, bool spin) {
+bool UcxWorker::idle_at(std::chrono::steady_clock::time_point now, int timeout_ms, int wake_fd, bool spin,
+                        std::unique_lock<std::mutex>* held) {
   if (spin) {
     if (!spinning_) {
       spinning_ = true;
@@ -214,7 +215,14 @@ bool UcxWorker::idle_at(std::chrono::steady_clock::time_point now, int timeout_m
   ucs_status_t s = ucp_worker_arm(worker_);
   if (s == UCS_ERR_BUSY) return true;
   pollfd fds[2] = {{efd_, POLLIN, 0}, {wake_fd, POLLIN, 0}};
+  if (held) held->unlock();
   ::poll(fds, wake_fd >= 0 ? 2 : 1, s == UCS_OK ? timeout_ms : 1);
+  if (held) held->lock();
+  if (fds[1].revents & POLLIN) {
+    uint64_t count = 0;
+    ssize_t n = ::read(wake_fd, &count, sizeof(count));  // non-blocking: clears the wake-up
+    (void)n;
+  }
   return true;
 }
 

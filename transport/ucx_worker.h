@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "common/status.h"
@@ -50,15 +51,18 @@ class UcxWorker {
 
   // Call after a progress() that did nothing. Spins for kSpinTime (so a
   // reply that is microseconds away costs no sleep; not with `spin` false),
-  // then arms the worker and sleeps until it has events, `wake_fd` (if >= 0)
-  // is readable, or timeout_ms passes. The timeout bounds how long UCX's
+  // then arms the worker and sleeps until it has events, `wake_fd` (if >= 0, a
+  // non-blocking eventfd, read here to clear it) is readable, or timeout_ms
+  // passes. The timeout bounds how long UCX's
   // timers (keepalive, error detection) can go unprogressed. True once past
   // the spin (it slept, or found events pending as it tried to).
   bool idle(int timeout_ms, int wake_fd = -1, bool spin = true) {
     return idle_at(std::chrono::steady_clock::now(), timeout_ms, wake_fd, spin);
   }
-  // The same, for a caller that has just read the clock (`now`).
-  bool idle_at(std::chrono::steady_clock::time_point now, int timeout_ms, int wake_fd = -1, bool spin = true);
+  // The same, for a caller that has just read the clock (`now`); `held`, if
+  // given, is let go of while it sleeps.
+  bool idle_at(std::chrono::steady_clock::time_point now, int timeout_ms, int wake_fd = -1, bool spin = true,
+               std::unique_lock<std::mutex>* held = nullptr);
 
  private:
   UcxWorker() = default;
