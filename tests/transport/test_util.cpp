@@ -107,6 +107,13 @@ void ChildProcess::kill9() {
   if (pid_ > 0) ::kill(pid_, SIGKILL);
 }
 
+void ChildProcess::stop() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGSTOP);
+  int status = 0;
+  waitpid(pid_, &status, WUNTRACED);  // returns once every thread has stopped
+}
+
 void ChildProcess::reap() {
   if (pid_ > 0) {
     int status = 0;

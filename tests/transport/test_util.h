@@ -44,6 +44,9 @@ class ChildProcess {
                     std::chrono::milliseconds timeout = std::chrono::seconds(15));
   // SIGKILL, without waiting.
   void kill9();
+  // SIGSTOP, and waits until it has stopped: a thread of it may run on for a
+  // moment after kill() returns.
+  void stop();
   // SIGTERM, then waits for exit; returns its exit status, minus the signal
   // if it died of one, or -1 if it had to be killed.
   int terminate(std::chrono::milliseconds timeout = std::chrono::seconds(10));

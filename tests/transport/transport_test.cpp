@@ -378,7 +378,7 @@ TEST_CASE("a server that stops answering is a Timeout after the reply timeout, a
   ChildProcess server;
   REQUIRE(server.start_server());
   auto c = connect_with_timeout(server, 1000);
-  ::kill(server.pid(), SIGSTOP);  // alive, connected, silent
+  server.stop();  // alive, connected, silent
   Reply reply;
   const auto start = Clock::now();
   const std::vector<uint8_t> bulk = pattern(4 << 20, 3);  // still being sent when the time is up
@@ -398,7 +398,7 @@ TEST_CASE("with a silence limit, a server silent after a request is lost without
   // Work longer than the limit: the heartbeats keep the connection.
   const uint32_t ms = 2500;
   CHECK(c->call(kOpLateReply, {reinterpret_cast<const uint8_t*>(&ms), sizeof(ms)}, {}, reply) == Status::Ok);
-  ::kill(server.pid(), SIGSTOP);
+  server.stop();
   CHECK(c->call(kOpEcho, {}, {}, reply) == Status::Timeout);
   CHECK(c->call(kOpEcho, {}, {}, reply) == Status::ConnectionLost);
   ::kill(server.pid(), SIGCONT);
@@ -450,7 +450,7 @@ TEST_CASE("a client stopped in the middle of a transfer does not stop the server
     ChildProcess client;
     REQUIRE(client.start_client(server.port(), size_t{64} << 20));
     std::this_thread::sleep_for(std::chrono::milliseconds(5 + 11 * round));
-    ::kill(client.pid(), SIGSTOP);  // alive, connected, making no progress
+    client.stop();  // alive, connected, making no progress
     check_echo(*watcher, kOpEcho, pattern(7, 1), pattern(1 << 20, static_cast<uint8_t>(round)));
     client.kill9();
   }
