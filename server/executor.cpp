@@ -124,8 +124,9 @@ void DeviceExecutor::leave_round(WorkQueue& queue) {
   }
 }
 
-// No spinning here: a session's next request comes only after its reply has
-// gone out through the transport thread, which needs the core meanwhile.
+// No spinning here: a session's next request comes only after its reply, and
+// meanwhile the thread that serves the transport's loop (often this one, in
+// the reply's task: see Server::post) needs the core.
 bool DeviceExecutor::wait_for_work(std::unique_lock<std::mutex>& lock) {
   if (pending_ > 0 || stopping_) return pending_ > 0;
   drained_.notify_all();
