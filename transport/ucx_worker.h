@@ -53,9 +53,9 @@ class UcxWorker {
   // reply that is microseconds away costs no sleep; not with `spin` false),
   // then arms the worker and sleeps until it has events, `wake_fd` (if >= 0, a
   // non-blocking eventfd, read here to clear it) is readable, or timeout_ms
-  // passes. The timeout bounds how long UCX's
-  // timers (keepalive, error detection) can go unprogressed. True once past
-  // the spin (it slept, or found events pending as it tried to).
+  // passes. The timeout bounds how long UCX's timers (keepalive, error
+  // detection) can go unprogressed. True once past the spin (it slept, or
+  // found events pending as it tried to).
   bool idle(int timeout_ms, int wake_fd = -1, bool spin = true) {
     return idle_at(std::chrono::steady_clock::now(), timeout_ms, wake_fd, spin);
   }
